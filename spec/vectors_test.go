@@ -1,0 +1,252 @@
+package spec
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ipld/go-ipld-prime/codec/dagcbor"
+	"github.com/ipld/go-ipld-prime/node/basicnode"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite spec/testdata/entries.json")
+
+// vector is one case in testdata/entries.json.
+type vector struct {
+	Name    string          `json:"name"`
+	JSON    json.RawMessage `json:"json,omitempty"`     // the entry in JSON form (valid cases)
+	CBOR    string          `json:"cbor_b64"`           // encoded bytes under test
+	CID     string          `json:"cid,omitempty"`      // CID of cbor_b64 (valid cases)
+	Prev    string          `json:"prev_cbor_b64,omitempty"` // predecessor, for link checks
+	Error   string          `json:"error,omitempty"`    // expected sentinel, empty if valid
+}
+
+var sentinels = map[string]error{
+	"too_large":       ErrTooLarge,
+	"malformed":       ErrMalformed,
+	"non_canonical":   ErrNonCanonical,
+	"unknown_version": ErrUnknownVersion,
+	"bad_signature":   ErrBadSignature,
+	"bad_seq":         ErrBadSeq,
+	"bad_prev":        ErrBadPrev,
+}
+
+func testKey(tb testing.TB, b byte) (ed25519.PrivateKey, []byte) {
+	tb.Helper()
+	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{b}, 32))
+	pk, err := crypto.UnmarshalEd25519PublicKey(priv.Public().(ed25519.PublicKey))
+	require.NoError(tb, err)
+	id, err := peer.IDFromPublicKey(pk)
+	require.NoError(tb, err)
+	return priv, []byte(id)
+}
+
+func signed(tb testing.TB, priv ed25519.PrivateKey, e *Entry) []byte {
+	tb.Helper()
+	require.NoError(tb, e.Sign(func(m []byte) ([]byte, error) { return ed25519.Sign(priv, m), nil }))
+	b, err := e.Encode()
+	require.NoError(tb, err)
+	return b
+}
+
+// makeVectors builds the vector set deterministically.
+func makeVectors(tb testing.TB) []vector {
+	priv, author := testKey(tb, 1)
+	_, other := testKey(tb, 2)
+	b64 := base64.StdEncoding.EncodeToString
+
+	genesis := &Entry{V: 1, Author: author, Seq: 1, Time: 1764000000000, Aud: PublicAudience, Body: []byte{0xa2, 0x63, 'k', 'e', 'y', 0x60, 0x64, 'k', 'i', 'n', 'd', 0x67, 'g', 'e', 'n', 'e', 's', 'i', 's'}}
+	gBytes := signed(tb, priv, genesis)
+	gCID := CIDOf(gBytes)
+
+	second := &Entry{V: 1, Author: author, Seq: 2, Prev: LinkTo(gCID), Time: 1764000000001, Aud: SelfAudience, Body: bytes.Repeat([]byte{0x42}, 40)}
+	sBytes := signed(tb, priv, second)
+
+	third := &Entry{V: 1, Author: author, Seq: 3, Prev: LinkTo(CIDOf(sBytes)), Time: 1764000000002,
+		Aud: Audience{Recipients: []Recipient{{ID: other, Key: bytes.Repeat([]byte{7}, 80)}}}, Body: bytes.Repeat([]byte{0x43}, 40)}
+	tBytes := signed(tb, priv, third)
+
+	jsonOf := func(e *Entry) json.RawMessage {
+		b, err := json.Marshal(e)
+		require.NoError(tb, err)
+		return b
+	}
+	vs := []vector{
+		{Name: "genesis public", JSON: jsonOf(genesis), CBOR: b64(gBytes), CID: gCID.String()},
+		{Name: "second self", JSON: jsonOf(second), CBOR: b64(sBytes), CID: CIDOf(sBytes).String(), Prev: b64(gBytes)},
+		{Name: "third recipients", JSON: jsonOf(third), CBOR: b64(tBytes), CID: CIDOf(tBytes).String(), Prev: b64(sBytes)},
+	}
+
+	// Invalid cases, each from a valid entry with one thing wrong.
+	bad := *second
+	bad.Sig = append([]byte(nil), second.Sig...)
+	bad.Sig[0] ^= 0xff
+	badSig, _ := bad.Encode()
+	vs = append(vs, vector{Name: "bad signature", CBOR: b64(badSig), Prev: b64(gBytes), Error: "bad_signature"})
+
+	wrongSeq := *second
+	wrongSeq.Seq = 3
+	vs = append(vs, vector{Name: "wrong seq", CBOR: b64(signed(tb, priv, &wrongSeq)), Prev: b64(gBytes), Error: "bad_seq"})
+
+	wrongPrev := *second
+	wrongPrev.Prev = LinkTo(CIDOf([]byte("not the genesis")))
+	vs = append(vs, vector{Name: "wrong prev", CBOR: b64(signed(tb, priv, &wrongPrev)), Prev: b64(gBytes), Error: "bad_prev"})
+
+	genesisWithPrev := *genesis
+	genesisWithPrev.Prev = LinkTo(gCID)
+	vs = append(vs, vector{Name: "genesis with prev", CBOR: b64(signed(tb, priv, &genesisWithPrev)), Error: "bad_prev"})
+
+	unknown := *genesis
+	unknown.V = 2
+	vs = append(vs, vector{Name: "unknown version", CBOR: b64(signed(tb, priv, &unknown)), Error: "unknown_version"})
+
+	big := *genesis
+	big.Body = make([]byte, MaxEntrySize)
+	require.NoError(tb, big.Sign(func(m []byte) ([]byte, error) { return ed25519.Sign(priv, m), nil }))
+	bigBytes, err := encMode.Marshal(&big)
+	require.NoError(tb, err)
+	vs = append(vs, vector{Name: "oversized", CBOR: b64(bigBytes), Error: "too_large"})
+
+	// Non-canonical: the same genesis map with a non-minimal integer for seq
+	// (0x18 0x01 instead of 0x01).
+	nc := bytes.Replace(gBytes, []byte{0x63, 's', 'e', 'q', 0x01}, []byte{0x63, 's', 'e', 'q', 0x18, 0x01}, 1)
+	require.NotEqual(tb, gBytes, nc)
+	vs = append(vs, vector{Name: "non-minimal integer", CBOR: b64(nc), Error: "non_canonical"})
+
+	// Non-canonical: keys in the wrong order ("v" moved after "seq").
+	unsorted := reorderFirstKeyLast(tb, gBytes)
+	vs = append(vs, vector{Name: "unsorted keys", CBOR: b64(unsorted), Error: "non_canonical"})
+
+	vs = append(vs,
+		vector{Name: "garbage", CBOR: b64([]byte("not cbor at all")), Error: "malformed"},
+		vector{Name: "missing signature", CBOR: b64(mustMarshalNoSig(tb, genesis)), Error: "malformed"},
+		vector{Name: "unknown field", CBOR: b64(withExtraField(tb, gBytes)), Error: "malformed"},
+	)
+	return vs
+}
+
+func mustMarshalNoSig(tb testing.TB, e *Entry) []byte {
+	b, err := e.SigningBytes()
+	require.NoError(tb, err)
+	return b
+}
+
+// reorderFirstKeyLast re-encodes a map with its first pair moved last.
+func reorderFirstKeyLast(tb testing.TB, enc []byte) []byte {
+	var m map[string]any
+	require.NoError(tb, decModeLoose(tb).Unmarshal(enc, &m))
+	// "v" sorts first (shortest); write it last by hand.
+	require.Equal(tb, byte(0xa8), enc[0], "want an 8-pair map")
+	vPair := []byte{0x61, 'v', 0x01}
+	require.True(tb, bytes.HasPrefix(enc[1:], vPair))
+	out := append([]byte{0xa8}, enc[1+len(vPair):]...)
+	return append(out, vPair...)
+}
+
+func withExtraField(tb testing.TB, enc []byte) []byte {
+	require.Equal(tb, byte(0xa8), enc[0])
+	// Add "zz": 0 as a ninth pair at the end (length-first order keeps it after "v" but before "aud"; put it
+	// in canonical position so only the unknown key is wrong).
+	out := []byte{0xa9}
+	out = append(out, 0x61, 'v', 0x01)
+	out = append(out, 0x62, 'z', 'z', 0x00)
+	return append(out, enc[4:]...)
+}
+
+func TestVectors(t *testing.T) {
+	path := filepath.Join("testdata", "entries.json")
+	if *update {
+		b, err := json.MarshalIndent(makeVectors(t), "", "  ")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o644))
+	}
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var vs []vector
+	require.NoError(t, json.Unmarshal(raw, &vs))
+	require.NotEmpty(t, vs)
+
+	// The generator must still produce exactly the stored vectors: vectors
+	// only grow, and an encoding change shows up here.
+	fresh := makeVectors(t)
+	require.Len(t, vs, len(fresh))
+	for i := range fresh {
+		require.Equal(t, fresh[i].CBOR, vs[i].CBOR, "vector %q changed; vectors only grow", vs[i].Name)
+	}
+
+	for _, v := range vs {
+		t.Run(v.Name, func(t *testing.T) {
+			data, err := base64.StdEncoding.DecodeString(v.CBOR)
+			require.NoError(t, err)
+			err = checkVector(t, data, v.Prev)
+			if v.Error == "" {
+				require.NoError(t, err)
+				e, err := Decode(data)
+				require.NoError(t, err)
+				if got := CIDOf(data).String(); got != v.CID {
+					t.Errorf("CID = %s, want %s", got, v.CID)
+				}
+				j, err := json.Marshal(e)
+				require.NoError(t, err)
+				require.JSONEq(t, string(v.JSON), string(j))
+				return
+			}
+			want, ok := sentinels[v.Error]
+			require.True(t, ok, "unknown error name %q", v.Error)
+			if !errors.Is(err, want) {
+				t.Errorf("checking %q: err = %v, want %v", v.Name, err, want)
+			}
+		})
+	}
+}
+
+// checkVector runs every check a node runs before storing an entry.
+func checkVector(tb testing.TB, data []byte, prevB64 string) error {
+	e, err := Decode(data)
+	if err != nil {
+		return err
+	}
+	if err := e.Verify(); err != nil {
+		return err
+	}
+	var prev *Entry
+	var prevCID = CIDOf(nil)
+	if prevB64 != "" {
+		pb, err := base64.StdEncoding.DecodeString(prevB64)
+		require.NoError(tb, err)
+		prev, err = Decode(pb)
+		require.NoError(tb, err)
+		prevCID = CIDOf(pb)
+	}
+	return CheckLink(prev, prevCID, e)
+}
+
+// TestDagCBORCrossCheck proves our encoder agrees with go-ipld-prime's
+// dagcbor codec: decoding our bytes there and re-encoding gives them back.
+func TestDagCBORCrossCheck(t *testing.T) {
+	for _, v := range makeVectors(t) {
+		if v.Error != "" {
+			continue
+		}
+		t.Run(v.Name, func(t *testing.T) {
+			data, err := base64.StdEncoding.DecodeString(v.CBOR)
+			require.NoError(t, err)
+			nb := basicnode.Prototype.Any.NewBuilder()
+			require.NoError(t, dagcbor.Decode(nb, bytes.NewReader(data)))
+			var out bytes.Buffer
+			require.NoError(t, dagcbor.Encode(nb.Build(), &out))
+			if !bytes.Equal(out.Bytes(), data) {
+				t.Errorf("go-ipld-prime re-encoding differs:\n got %x\nwant %x", out.Bytes(), data)
+			}
+		})
+	}
+}
