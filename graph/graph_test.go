@@ -1,0 +1,177 @@
+package graph_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/spec"
+)
+
+func contact(key, name string) graph.Draft {
+	return graph.Draft{
+		Body: graph.Body{Kind: graph.KindContact, Key: key, Card: &graph.Card{Fields: []graph.Field{{Name: "fn", Value: name}}}},
+		To:   graph.Audience{Self: true},
+	}
+}
+
+func TestWriterAppendChainsAndFolds(t *testing.T) {
+	ctx := t.Context()
+	alice := identity.NewTest(t, "alice")
+	st := store.NewTest(t)
+	clock := time.UnixMilli(1_700_000_000_000)
+	w, err := graph.NewWriter(ctx, alice, st, func() time.Time { return clock })
+	require.NoError(t, err)
+
+	es, err := w.Append(ctx, contact("c1", "Ann"), contact("c2", "Bob"))
+	require.NoError(t, err)
+	require.Len(t, es, 2)
+	if es[0].Seq != 1 || es[1].Seq != 2 || !es[1].Prev.Equals(es[0].CID) {
+		t.Fatalf("chain = seq %d, %d prev %s; want 1, 2 prev %s", es[0].Seq, es[1].Seq, es[1].Prev, es[0].CID)
+	}
+	clock = clock.Add(-time.Hour) // a clock that jumps back must not reorder the fold
+	es2, err := w.Append(ctx, contact("c1", "Ann Lee"))
+	require.NoError(t, err)
+	if es2[0].Time < es[1].Time {
+		t.Errorf("time went backwards: %d < %d", es2[0].Time, es[1].Time)
+	}
+
+	r, err := st.Record(ctx, alice.PeerID(), graph.KindContact, "c1")
+	require.NoError(t, err)
+	if got := r.Body.Card.First("fn"); got != "Ann Lee" {
+		t.Errorf("fold c1 fn = %q, want %q", got, "Ann Lee")
+	}
+	h, err := st.Head(ctx, alice.PeerID())
+	require.NoError(t, err)
+	if h.Seq != 3 || w.Head().Seq != 3 {
+		t.Errorf("head = %d/%d, want 3", h.Seq, w.Head().Seq)
+	}
+
+	// A reopened writer continues the same log.
+	w2, err := graph.NewWriter(ctx, alice, st, nil)
+	require.NoError(t, err)
+	es3, err := w2.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: "c2", Del: true}, To: graph.Audience{Self: true}})
+	require.NoError(t, err)
+	require.Equal(t, uint64(4), es3[0].Seq)
+	live, err := st.Records(ctx, alice.PeerID(), graph.KindContact)
+	require.NoError(t, err)
+	if len(live) != 1 || live[0].Key != "c1" {
+		t.Errorf("live contacts = %v, want only c1", live)
+	}
+}
+
+func TestSealOpenAudiences(t *testing.T) {
+	alice := identity.NewTest(t, "alice")
+	bob := identity.NewTest(t, "bob")
+	carol := identity.NewTest(t, "carol")
+	body := &graph.Body{Kind: graph.KindCard, Key: "friends", Card: &graph.Card{Fields: []graph.Field{{Name: "email", Value: "a@example.org"}}}}
+	tests := []struct {
+		name     string
+		aud      graph.Audience
+		canRead  []*identity.Identity
+		cantRead []*identity.Identity
+	}{
+		{"self", graph.Audience{Self: true}, []*identity.Identity{alice}, []*identity.Identity{bob, carol}},
+		{"public", graph.Audience{Public: true}, []*identity.Identity{alice, bob, carol}, nil},
+		{"readers", graph.Audience{Readers: []graph.Reader{
+			{ID: bob.PeerID(), EncKey: bob.EncryptionKey()},
+			{ID: alice.PeerID(), EncKey: alice.EncryptionKey()},
+		}}, []*identity.Identity{alice, bob}, []*identity.Identity{carol}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			aud, sealed, err := graph.Seal(alice, tc.aud, body)
+			require.NoError(t, err)
+			e := &spec.Entry{V: 1, Author: []byte(alice.PeerID()), Seq: 1, Aud: aud, Body: sealed}
+			for _, id := range tc.canRead {
+				got, err := graph.Open(id, e)
+				require.NoError(t, err, "Open as %s", id.PeerID())
+				require.Equal(t, body, got)
+			}
+			for _, id := range tc.cantRead {
+				if _, err := graph.Open(id, e); !errors.Is(err, graph.ErrNotForMe) {
+					t.Errorf("Open as outsider: err = %v, want ErrNotForMe", err)
+				}
+			}
+			// Tampering with the ciphertext is detected, not misread.
+			if !tc.aud.Public {
+				bad := *e
+				bad.Body = append([]byte(nil), sealed...)
+				bad.Body[len(bad.Body)-1] ^= 1
+				if _, err := graph.Open(alice, &bad); !errors.Is(err, graph.ErrDecrypt) {
+					t.Errorf("Open tampered: err = %v, want ErrDecrypt", err)
+				}
+			}
+		})
+	}
+}
+
+func TestVerifyAndReplicate(t *testing.T) {
+	ctx := t.Context()
+	alice := identity.NewTest(t, "alice")
+	src := store.NewTest(t)
+	w, err := graph.NewWriter(ctx, alice, src, nil)
+	require.NoError(t, err)
+	es, err := w.Append(ctx, contact("c1", "Ann"), contact("c2", "Bob"), contact("c3", "Cy"))
+	require.NoError(t, err)
+
+	// A replica (a friend's node) verifies and stores entries it cannot read.
+	bob := identity.NewTest(t, "bob")
+	dst := store.NewTest(t)
+	var got []*graph.Entry
+	for _, e := range es {
+		v, err := graph.Verify(e.Raw, graph.Opener(bob))
+		require.NoError(t, err)
+		if v.Body != nil {
+			t.Fatalf("bob read alice's self entry")
+		}
+		got = append(got, v)
+	}
+	// Out of order is refused, whole batch.
+	if err := dst.Put(ctx, []*graph.Entry{got[1]}); !errors.Is(err, spec.ErrBadSeq) {
+		t.Fatalf("Put out of order: err = %v, want ErrBadSeq", err)
+	}
+	require.NoError(t, dst.Put(ctx, got))
+	require.NoError(t, dst.Put(ctx, got), "re-putting held entries is a no-op")
+
+	// A fork: a different entry at a held seq is refused and kept as evidence.
+	other, err := graph.NewWriter(ctx, alice, store.NewTest(t), nil)
+	require.NoError(t, err)
+	forked, err := other.Append(ctx, contact("x", "Mallory"))
+	require.NoError(t, err)
+	if err := dst.Put(ctx, forked); !errors.Is(err, graph.ErrFork) {
+		t.Fatalf("Put fork: err = %v, want ErrFork", err)
+	}
+	stats, err := dst.Stats(ctx)
+	require.NoError(t, err)
+	if stats.Entries != 3 || stats.Forks != 1 {
+		t.Errorf("stats = %+v, want 3 entries, 1 fork", stats)
+	}
+}
+
+func TestVersionAfter(t *testing.T) {
+	a := graph.Version{Time: 10, Author: "a", Seq: 1}
+	tests := []struct {
+		name string
+		v, w graph.Version
+		want bool
+	}{
+		{"later time", graph.Version{Time: 11, Author: "a", Seq: 1}, a, true},
+		{"earlier time", graph.Version{Time: 9, Author: "z", Seq: 9}, a, false},
+		{"tie, bigger author", graph.Version{Time: 10, Author: "b", Seq: 1}, a, true},
+		{"tie, bigger seq", graph.Version{Time: 10, Author: "a", Seq: 2}, a, true},
+		{"equal", a, a, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.v.After(tc.w); got != tc.want {
+				t.Errorf("%+v.After(%+v) = %v, want %v", tc.v, tc.w, got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,52 @@
+package store
+
+// schemaVersion is stored in user_version; bump it with a migration.
+const schemaVersion = 1
+
+const schema = `
+CREATE TABLE IF NOT EXISTS entries (
+	cid      BLOB PRIMARY KEY,
+	author   BLOB NOT NULL,           -- signer (a device, one day)
+	identity BLOB NOT NULL,           -- whose graph
+	seq      INTEGER NOT NULL,
+	time     INTEGER NOT NULL,
+	kind     TEXT,                    -- NULL when the body is not readable here
+	key      TEXT,
+	raw      BLOB NOT NULL,
+	UNIQUE (author, seq)
+);
+CREATE TABLE IF NOT EXISTS heads (
+	author   BLOB PRIMARY KEY,
+	identity BLOB NOT NULL,
+	seq      INTEGER NOT NULL,
+	cid      BLOB NOT NULL,
+	time     INTEGER NOT NULL
+);
+-- records holds the fold: the newest version of each (identity, kind, key).
+CREATE TABLE IF NOT EXISTS records (
+	id       INTEGER PRIMARY KEY,
+	identity BLOB NOT NULL,
+	kind     TEXT NOT NULL,
+	key      TEXT NOT NULL,
+	time     INTEGER NOT NULL,
+	author   BLOB NOT NULL,
+	seq      INTEGER NOT NULL,
+	cid      BLOB NOT NULL,
+	del      INTEGER NOT NULL,
+	body     BLOB NOT NULL,           -- DAG-CBOR graph.Body
+	UNIQUE (identity, kind, key)
+);
+-- forks keeps evidence: a second entry with an author and seq already held.
+CREATE TABLE IF NOT EXISTS forks (
+	author   BLOB NOT NULL,
+	seq      INTEGER NOT NULL,
+	cid      BLOB NOT NULL,
+	raw      BLOB NOT NULL,
+	PRIMARY KEY (author, seq, cid)
+);
+-- cards_fts indexes live contact and card records; rowid = records.id.
+CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING fts5(
+	name, emails, phones, orgs, notes,
+	tokenize = 'unicode61 remove_diacritics 2'
+);
+`

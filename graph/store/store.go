@@ -1,0 +1,483 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"unicode"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/spec"
+)
+
+// ErrCorrupt: a stored row does not parse or does not match what it claims.
+var ErrCorrupt = errors.New("store: corrupt")
+
+// Store is a SQLite-backed [graph.Store].
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+var _ graph.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store at path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	var v int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return err
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("%w: schema version %d is newer than this kith (%d); upgrade kith", ErrCorrupt, v, schemaVersion)
+	}
+	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("creating schema: %w", err)
+	}
+	_, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion))
+	return err
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Head returns author's log head; the zero Head if nothing is held.
+func (s *Store) Head(ctx context.Context, author peer.ID) (graph.Head, error) {
+	return headOf(ctx, s.db, author)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func headOf(ctx context.Context, q querier, author peer.ID) (graph.Head, error) {
+	var (
+		h  graph.Head
+		cb []byte
+	)
+	err := q.QueryRowContext(ctx, "SELECT seq, cid, time FROM heads WHERE author = ?", []byte(author)).Scan(&h.Seq, &cb, &h.Time)
+	if errors.Is(err, sql.ErrNoRows) {
+		return graph.Head{}, nil
+	}
+	if err != nil {
+		return graph.Head{}, fmt.Errorf("reading head: %w", err)
+	}
+	if h.CID, err = cid.Cast(cb); err != nil {
+		return graph.Head{}, fmt.Errorf("%w: head cid: %v", ErrCorrupt, err)
+	}
+	return h, nil
+}
+
+// Heads returns every held log's head.
+func (s *Store) Heads(ctx context.Context) (map[peer.ID]graph.Head, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT author, seq, cid, time FROM heads")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[peer.ID]graph.Head{}
+	for rows.Next() {
+		var (
+			a, cb []byte
+			h     graph.Head
+		)
+		if err := rows.Scan(&a, &h.Seq, &cb, &h.Time); err != nil {
+			return nil, err
+		}
+		if h.CID, err = cid.Cast(cb); err != nil {
+			return nil, fmt.Errorf("%w: head cid: %v", ErrCorrupt, err)
+		}
+		out[peer.ID(a)] = h
+	}
+	return out, rows.Err()
+}
+
+// Put stores verified entries in one transaction. Each must extend its
+// author's log (after the entries before it in the batch); an entry already
+// held is skipped; a different entry at a held seq returns ErrFork and the
+// evidence is kept. Nothing of the batch is stored on any other error.
+func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	defer tx.Rollback()
+	p, err := prepare(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	heads := map[peer.ID]graph.Head{}
+	var fork *graph.Entry
+	for _, e := range entries {
+		h, ok := heads[e.Author]
+		if !ok {
+			if h, err = headOf(ctx, tx, e.Author); err != nil {
+				return err
+			}
+		}
+		if e.Seq <= h.Seq {
+			held, err := p.cidAt(ctx, e.Author, e.Seq)
+			if err != nil {
+				return err
+			}
+			if held.Equals(e.CID) {
+				continue // already stored
+			}
+			fork = e
+			break
+		}
+		var prev *spec.Entry
+		if h.Seq > 0 {
+			prev = &spec.Entry{Author: []byte(e.Author), Seq: h.Seq}
+		}
+		if err := spec.CheckLink(prev, h.CID, e.Entry); err != nil {
+			return fmt.Errorf("linking %s seq %d: %w", e.Author, e.Seq, err)
+		}
+		if err := p.insert(ctx, e); err != nil {
+			return err
+		}
+		heads[e.Author] = graph.Head{Seq: e.Seq, CID: e.CID, Time: e.Time}
+	}
+	if fork != nil {
+		tx.Rollback()
+		if _, err := s.db.ExecContext(ctx, "INSERT OR IGNORE INTO forks (author, seq, cid, raw) VALUES (?, ?, ?, ?)",
+			[]byte(fork.Author), fork.Seq, fork.CID.Bytes(), fork.Raw); err != nil {
+			return fmt.Errorf("recording fork evidence: %w", err)
+		}
+		return fmt.Errorf("%w: %s seq %d", graph.ErrFork, fork.Author, fork.Seq)
+	}
+	for a, h := range heads {
+		if _, err := p.head.ExecContext(ctx, []byte(a), []byte(a), h.Seq, h.CID.Bytes(), h.Time); err != nil {
+			return fmt.Errorf("updating head: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing %d entries: %w", len(entries), err)
+	}
+	return nil
+}
+
+type prepared struct {
+	entry, head, cidAtSeq, recGet, recPut, ftsDel, ftsPut *sql.Stmt
+}
+
+func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
+	p := &prepared{}
+	for _, st := range []struct {
+		dst *(*sql.Stmt)
+		q   string
+	}{
+		{&p.entry, "INSERT INTO entries (cid, author, identity, seq, time, kind, key, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
+		{&p.head, `INSERT INTO heads (author, identity, seq, cid, time) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, cid = excluded.cid, time = excluded.time`},
+		{&p.cidAtSeq, "SELECT cid FROM entries WHERE author = ? AND seq = ?"},
+		{&p.recGet, "SELECT id, time, author, seq FROM records WHERE identity = ? AND kind = ? AND key = ?"},
+		{&p.recPut, `INSERT INTO records (identity, kind, key, time, author, seq, cid, del, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (identity, kind, key) DO UPDATE SET time = excluded.time, author = excluded.author,
+			seq = excluded.seq, cid = excluded.cid, del = excluded.del, body = excluded.body
+			RETURNING id`},
+		{&p.ftsDel, "DELETE FROM cards_fts WHERE rowid = ?"},
+		{&p.ftsPut, "INSERT INTO cards_fts (rowid, name, emails, phones, orgs, notes) VALUES (?, ?, ?, ?, ?, ?)"},
+	} {
+		st2, err := tx.PrepareContext(ctx, st.q)
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("preparing %q: %w", st.q, err)
+		}
+		*st.dst = st2
+	}
+	return p, nil
+}
+
+func (p *prepared) close() {
+	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recGet, p.recPut, p.ftsDel, p.ftsPut} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (p *prepared) cidAt(ctx context.Context, author peer.ID, seq uint64) (cid.Cid, error) {
+	var b []byte
+	if err := p.cidAtSeq.QueryRowContext(ctx, []byte(author), seq).Scan(&b); err != nil {
+		return cid.Undef, fmt.Errorf("%w: head says seq %d is held but it is not: %v", ErrCorrupt, seq, err)
+	}
+	return cid.Cast(b)
+}
+
+// insert writes one entry and folds its body into records and the index.
+func (p *prepared) insert(ctx context.Context, e *graph.Entry) error {
+	var kind, key any
+	if e.Body != nil {
+		kind, key = e.Body.Kind, e.Body.Key
+	}
+	if _, err := p.entry.ExecContext(ctx, e.CID.Bytes(), []byte(e.Author), []byte(e.Identity), e.Seq, e.Time, kind, key, e.Raw); err != nil {
+		return fmt.Errorf("inserting entry %s: %w", e.CID, err)
+	}
+	if e.Body == nil {
+		return nil
+	}
+	b := e.Body
+	var (
+		id     int64
+		cur    graph.Version
+		author []byte
+	)
+	err := p.recGet.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key).Scan(&id, &cur.Time, &author, &cur.Seq)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("reading record: %w", err)
+	default:
+		cur.Author = peer.ID(author)
+		if !graph.VersionOf(e).After(cur) {
+			return nil // an older version arriving late: the entry is kept, the record is not changed
+		}
+	}
+	body, err := spec.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("encoding record: %w", err)
+	}
+	if err := p.recPut.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id); err != nil {
+		return fmt.Errorf("writing record %s/%s: %w", b.Kind, b.Key, err)
+	}
+	if !indexed(b.Kind) {
+		return nil
+	}
+	if _, err := p.ftsDel.ExecContext(ctx, id); err != nil {
+		return fmt.Errorf("unindexing: %w", err)
+	}
+	if b.Del || b.Card == nil {
+		return nil
+	}
+	doc := searchDoc(*b.Card)
+	if _, err := p.ftsPut.ExecContext(ctx, id, doc[0], doc[1], doc[2], doc[3], doc[4]); err != nil {
+		return fmt.Errorf("indexing: %w", err)
+	}
+	return nil
+}
+
+func indexed(kind string) bool { return kind == graph.KindContact || kind == graph.KindCard }
+
+// searchDoc returns the indexed columns: name, emails, phones, orgs, notes.
+func searchDoc(c graph.Card) [5]string {
+	var d [5][]string
+	for _, f := range c.Fields {
+		switch f.Name {
+		case "fn", "n", "nickname":
+			d[0] = append(d[0], strings.ReplaceAll(f.Value, ";", " "))
+		case "email":
+			d[1] = append(d[1], f.Value, strings.NewReplacer("@", " ", ".", " ").Replace(f.Value))
+		case "tel":
+			digits := strings.Map(func(r rune) rune {
+				if unicode.IsDigit(r) {
+					return r
+				}
+				return -1
+			}, f.Value)
+			// Every digit suffix of four or more, so that a search for
+			// the local part of a number finds it without the prefix.
+			d[2] = append(d[2], f.Value)
+			for i := 0; i+4 <= len(digits); i++ {
+				d[2] = append(d[2], digits[i:])
+			}
+		case "org", "title", "role":
+			d[3] = append(d[3], strings.ReplaceAll(f.Value, ";", " "))
+		case "note", "adr", "categories", "url":
+			d[4] = append(d[4], strings.ReplaceAll(f.Value, ";", " "))
+		}
+	}
+	var out [5]string
+	for i := range d {
+		out[i] = strings.Join(d[i], " ")
+	}
+	return out
+}
+
+// Record returns the folded record (identity, kind, key), tombstones
+// included; ErrNotFound if none.
+func (s *Store) Record(ctx context.Context, identity peer.ID, kind, key string) (*graph.Record, error) {
+	row := s.db.QueryRowContext(ctx, "SELECT key, time, author, seq, cid, body FROM records WHERE identity = ? AND kind = ? AND key = ?",
+		[]byte(identity), kind, key)
+	r, err := scanRecord(row, identity, kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s %q", graph.ErrNotFound, kind, key)
+	}
+	return r, err
+}
+
+// Records returns identity's live (not deleted) records of kind, by key.
+func (s *Store) Records(ctx context.Context, identity peer.ID, kind string) ([]*graph.Record, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT key, time, author, seq, cid, body FROM records WHERE identity = ? AND kind = ? AND del = 0 ORDER BY key",
+		[]byte(identity), kind)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s records: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []*graph.Record
+	for rows.Next() {
+		r, err := scanRecord(rows, identity, kind)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Search returns identity's live contact and card records of kind matching
+// every word of query (prefix match), best first.
+func (s *Store) Search(ctx context.Context, identity peer.ID, kind, query string, limit int) ([]*graph.Record, error) {
+	match := ftsQuery(query)
+	if match == "" {
+		return nil, nil
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT r.key, r.time, r.author, r.seq, r.cid, r.body
+		FROM cards_fts JOIN records r ON r.id = cards_fts.rowid
+		WHERE cards_fts MATCH ? AND r.identity = ? AND r.kind = ? AND r.del = 0
+		ORDER BY cards_fts.rank LIMIT ?`, match, []byte(identity), kind, limit)
+	if err != nil {
+		return nil, fmt.Errorf("searching %q: %w", query, err)
+	}
+	defer rows.Close()
+	var out []*graph.Record
+	for rows.Next() {
+		r, err := scanRecord(rows, identity, kind)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ftsQuery turns free text into an FTS5 query: every word must match as a
+// prefix. Quotes keep FTS5 syntax characters literal.
+func ftsQuery(q string) string {
+	var terms []string
+	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		terms = append(terms, `"`+w+`"*`)
+	}
+	return strings.Join(terms, " ")
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(sc scanner, identity peer.ID, kind string) (*graph.Record, error) {
+	var (
+		r              = &graph.Record{Identity: identity, Kind: kind}
+		author, cb, bb []byte
+	)
+	if err := sc.Scan(&r.Key, &r.Version.Time, &author, &r.Version.Seq, &cb, &bb); err != nil {
+		return nil, err
+	}
+	r.Version.Author = peer.ID(author)
+	var err error
+	if r.CID, err = cid.Cast(cb); err != nil {
+		return nil, fmt.Errorf("%w: record cid: %v", ErrCorrupt, err)
+	}
+	if r.Body, err = graph.DecodeBody(bb); err != nil {
+		return nil, fmt.Errorf("%w: record %s/%s: %v", ErrCorrupt, kind, r.Key, err)
+	}
+	return r, nil
+}
+
+// LogEntry is one stored entry as listed by [Store.Log].
+type LogEntry struct {
+	Seq  uint64
+	CID  cid.Cid
+	Time int64
+	Kind string // "" when the body is not readable here
+	Key  string
+	Raw  []byte
+}
+
+// Log returns author's entries with seq > after, in order, at most limit
+// (0 = all).
+func (s *Store) Log(ctx context.Context, author peer.ID, after uint64, limit int) ([]LogEntry, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT seq, cid, time, coalesce(kind, ''), coalesce(key, ''), raw FROM entries WHERE author = ? AND seq > ? ORDER BY seq LIMIT ?",
+		[]byte(author), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading log: %w", err)
+	}
+	defer rows.Close()
+	var out []LogEntry
+	for rows.Next() {
+		var (
+			le LogEntry
+			cb []byte
+		)
+		if err := rows.Scan(&le.Seq, &cb, &le.Time, &le.Kind, &le.Key, &le.Raw); err != nil {
+			return nil, err
+		}
+		if le.CID, err = cid.Cast(cb); err != nil {
+			return nil, fmt.Errorf("%w: entry cid: %v", ErrCorrupt, err)
+		}
+		out = append(out, le)
+	}
+	return out, rows.Err()
+}
+
+// Stats describes the store.
+type Stats struct {
+	Entries int64 // entries held, all logs
+	Logs    int64 // logs held
+	Forks   int64 // fork evidence rows
+	Bytes   int64 // database file size, WAL included
+}
+
+// Stats returns counts and the on-disk size.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	var st Stats
+	if err := s.db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM entries), (SELECT count(*) FROM heads), (SELECT count(*) FROM forks)").
+		Scan(&st.Entries, &st.Logs, &st.Forks); err != nil {
+		return st, fmt.Errorf("counting: %w", err)
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(s.path + suffix); err == nil {
+			st.Bytes += fi.Size()
+		}
+	}
+	return st, nil
+}

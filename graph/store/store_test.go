@@ -1,0 +1,111 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
+)
+
+func card(fields ...string) *graph.Card {
+	c := &graph.Card{}
+	for i := 0; i+1 < len(fields); i += 2 {
+		c.Fields = append(c.Fields, graph.Field{Name: fields[i], Value: fields[i+1]})
+	}
+	return c
+}
+
+func TestSearch(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	st := store.NewTest(t)
+	w, err := graph.NewWriter(ctx, me, st, nil)
+	require.NoError(t, err)
+	add := func(key string, c *graph.Card) {
+		_, err := w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: key, Card: c}, To: graph.Audience{Self: true}})
+		require.NoError(t, err)
+	}
+	add("rao", card("fn", "Dr. Rao", "tel", "+1-555-0100", "email", "rao@clinic.example", "org", "Clinic"))
+	add("ann", card("fn", "Ann Müller", "email", "ann@example.org", "note", "met at the dojo"))
+	add("bob", card("fn", "Bob", "org", "Acme Clinic Supplies"))
+
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"rao", []string{"rao"}},
+		{"clinic", []string{"rao", "bob"}},
+		{"5550100", []string{"rao"}},
+		{"muller", []string{"ann"}}, // diacritics folded
+		{"dojo", []string{"ann"}},
+		{"ann@example", []string{"ann"}},
+		{"an", []string{"ann"}}, // prefix
+		{`"); DROP TABLE records; --`, nil},
+		{"nobody", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			rs, err := st.Search(ctx, me.PeerID(), graph.KindContact, tc.q, 0)
+			require.NoError(t, err)
+			var got []string
+			for _, r := range rs {
+				got = append(got, r.Key)
+			}
+			require.ElementsMatch(t, tc.want, got, "Search(%q)", tc.q)
+		})
+	}
+
+	// Edits re-index; deletes unindex.
+	add("rao", card("fn", "Dr. Rao", "org", "Hospital"))
+	_, err = w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: "bob", Del: true}, To: graph.Audience{Self: true}})
+	require.NoError(t, err)
+	rs, err := st.Search(ctx, me.PeerID(), graph.KindContact, "clinic", 0)
+	require.NoError(t, err)
+	require.Empty(t, rs)
+}
+
+func TestCheckFindsDamage(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	dir := t.TempDir()
+	st, err := store.Open(ctx, dir+"/kith.db")
+	require.NoError(t, err)
+	defer st.Close()
+	w, err := graph.NewWriter(ctx, me, st, nil)
+	require.NoError(t, err)
+	for i := range 5 {
+		_, err := w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: fmt.Sprint(i), Card: card("fn", fmt.Sprint("n", i))}, To: graph.Audience{Self: true}})
+		require.NoError(t, err)
+	}
+	rep, err := st.Check(ctx, graph.Opener(me))
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "fresh store: %v", rep.Problems)
+	if rep.Entries != 5 || rep.Records != 5 || rep.Indexed != 5 {
+		t.Errorf("report = %+v, want 5 entries, records, indexed", rep)
+	}
+
+	tests := []struct {
+		name, sql string
+	}{
+		{"flipped signature byte", "UPDATE entries SET raw = substr(raw, 1, length(raw)-1) || x'00' WHERE seq = 3"},
+		{"record points elsewhere", "UPDATE records SET cid = (SELECT cid FROM entries WHERE seq = 1) WHERE key = '4'"},
+		{"index row lost", "DELETE FROM cards_fts WHERE rowid = (SELECT min(rowid) FROM cards_fts)"},
+		{"head behind", "UPDATE heads SET seq = 2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st2 := store.CopyStore(t, dir)
+			_, err := st2.DB().ExecContext(ctx, tc.sql)
+			require.NoError(t, err)
+			rep, err := st2.Check(ctx, graph.Opener(me))
+			require.NoError(t, err)
+			if rep.OK() {
+				t.Errorf("Check after %s: no problem found", tc.name)
+			}
+		})
+	}
+}
