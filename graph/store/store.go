@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -179,6 +181,9 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 		}
 		return fmt.Errorf("%w: %s seq %d", graph.ErrFork, fork.Author, fork.Seq)
 	}
+	if err := p.flushIndex(ctx, tx); err != nil {
+		return err
+	}
 	for a, h := range heads {
 		if _, err := p.head.ExecContext(ctx, []byte(a), []byte(a), h.Seq, h.CID.Bytes(), h.Time); err != nil {
 			return fmt.Errorf("updating head: %w", err)
@@ -191,7 +196,12 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 }
 
 type prepared struct {
-	entry, head, cidAtSeq, recGet, recPut, ftsDel, ftsPut *sql.Stmt
+	entry, head, cidAtSeq, recGet, recPut *sql.Stmt
+
+	// unindex and index queue search-index changes for flushIndex: rows
+	// to delete (records that existed before), then rows to insert.
+	unindex []int64
+	index   map[int64][5]string
 }
 
 func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
@@ -209,8 +219,6 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 			ON CONFLICT (identity, kind, key) DO UPDATE SET time = excluded.time, author = excluded.author,
 			seq = excluded.seq, cid = excluded.cid, del = excluded.del, body = excluded.body
 			RETURNING id`},
-		{&p.ftsDel, "DELETE FROM cards_fts WHERE rowid = ?"},
-		{&p.ftsPut, "INSERT INTO cards_fts (rowid, name, emails, phones, orgs, notes) VALUES (?, ?, ?, ?, ?, ?)"},
 	} {
 		st2, err := tx.PrepareContext(ctx, st.q)
 		if err != nil {
@@ -223,7 +231,7 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 }
 
 func (p *prepared) close() {
-	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recGet, p.recPut, p.ftsDel, p.ftsPut} {
+	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recGet, p.recPut} {
 		if st != nil {
 			st.Close()
 		}
@@ -252,9 +260,10 @@ func (p *prepared) insert(ctx context.Context, e *graph.Entry) error {
 	}
 	b := e.Body
 	var (
-		id     int64
-		cur    graph.Version
-		author []byte
+		id      int64
+		cur     graph.Version
+		author  []byte
+		existed bool
 	)
 	err := p.recGet.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key).Scan(&id, &cur.Time, &author, &cur.Seq)
 	switch {
@@ -262,6 +271,7 @@ func (p *prepared) insert(ctx context.Context, e *graph.Entry) error {
 	case err != nil:
 		return fmt.Errorf("reading record: %w", err)
 	default:
+		existed = true
 		cur.Author = peer.ID(author)
 		if !graph.VersionOf(e).After(cur) {
 			return nil // an older version arriving late: the entry is kept, the record is not changed
@@ -277,16 +287,53 @@ func (p *prepared) insert(ctx context.Context, e *graph.Entry) error {
 	if !indexed(b.Kind) {
 		return nil
 	}
-	if _, err := p.ftsDel.ExecContext(ctx, id); err != nil {
-		return fmt.Errorf("unindexing: %w", err)
+	if existed {
+		p.unindex = append(p.unindex, id)
+	}
+	if p.index == nil {
+		p.index = map[int64][5]string{}
 	}
 	if b.Del || b.Card == nil {
-		return nil
+		delete(p.index, id)
+	} else {
+		p.index[id] = searchDoc(*b.Card) // the last version in the batch wins
 	}
-	doc := searchDoc(*b.Card)
-	if _, err := p.ftsPut.ExecContext(ctx, id, doc[0], doc[1], doc[2], doc[3], doc[4]); err != nil {
-		return fmt.Errorf("indexing: %w", err)
+	return nil
+}
+
+// ftsChunk rows go into one statement: FTS5 flushes its pending index at
+// every statement, so row-at-a-time inserts would write a segment each.
+const ftsChunk = 200
+
+// flushIndex applies the queued search-index changes.
+func (p *prepared) flushIndex(ctx context.Context, tx *sql.Tx) error {
+	for len(p.unindex) > 0 {
+		n := min(len(p.unindex), ftsChunk)
+		args := make([]any, n)
+		for i, id := range p.unindex[:n] {
+			args[i] = id
+		}
+		q := "DELETE FROM cards_fts WHERE rowid IN (?" + strings.Repeat(",?", n-1) + ")"
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("unindexing: %w", err)
+		}
+		p.unindex = p.unindex[n:]
 	}
+	ids := slices.Sorted(maps.Keys(p.index))
+	for len(ids) > 0 {
+		n := min(len(ids), ftsChunk)
+		args := make([]any, 0, n*6)
+		for _, id := range ids[:n] {
+			d := p.index[id]
+			args = append(args, id, d[0], d[1], d[2], d[3], d[4])
+		}
+		q := "INSERT INTO cards_fts (rowid, name, emails, phones, orgs, notes) VALUES (?,?,?,?,?,?)" + strings.Repeat(",(?,?,?,?,?,?)", n-1)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("indexing: %w", err)
+		}
+		ids = ids[n:]
+	}
+	p.index = nil
 	return nil
 }
 
@@ -480,4 +527,14 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		}
 	}
 	return st, nil
+}
+
+// Count returns the number of identity's live records of kind.
+func (s *Store) Count(ctx context.Context, identity peer.ID, kind string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM records WHERE identity = ? AND kind = ? AND del = 0", []byte(identity), kind).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting %s records: %w", kind, err)
+	}
+	return n, nil
 }

@@ -109,3 +109,31 @@ func TestCheckFindsDamage(t *testing.T) {
 		})
 	}
 }
+
+// TestSameRecordTwiceInOneBatch: the index keeps only the last version when
+// one transaction sets a record twice, and Check (at cleanup) agrees.
+func TestSameRecordTwiceInOneBatch(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	st := store.NewTest(t)
+	w, err := graph.NewWriter(ctx, me, st, nil)
+	require.NoError(t, err)
+	d := func(name string, del bool) graph.Draft {
+		b := graph.Body{Kind: graph.KindContact, Key: "k", Del: del}
+		if !del {
+			b.Card = card("fn", name)
+		}
+		return graph.Draft{Body: b, To: graph.Audience{Self: true}}
+	}
+	_, err = w.Append(ctx, d("First", false), d("Second", false))
+	require.NoError(t, err)
+	_, err = w.Append(ctx, d("Third", false), d("", true), d("Fourth", false))
+	require.NoError(t, err)
+	for q, want := range map[string]int{"first": 0, "second": 0, "third": 0, "fourth": 1} {
+		rs, err := st.Search(ctx, me.PeerID(), graph.KindContact, q, 0)
+		require.NoError(t, err)
+		if len(rs) != want {
+			t.Errorf("Search(%q) = %d hits, want %d", q, len(rs), want)
+		}
+	}
+}

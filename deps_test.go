@@ -1,0 +1,74 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/kith-p2p/kith"
+
+// layers is the import direction: spec ← identity ← graph ← node ← cli ←
+// main. A package may import its own layer or lower ones, never higher.
+var layers = map[string]int{"spec": 0, "identity": 1, "graph": 2, "node": 3, "cli": 4, ".": 5, "test": 6}
+
+func layerOf(dir string) (int, bool) {
+	top := strings.Split(filepath.ToSlash(dir), "/")[0]
+	l, ok := layers[top]
+	return l, ok
+}
+
+// TestImportDirection parses every non-test Go file and checks that project
+// imports only point down the layers (test files may import anything).
+func TestImportDirection(t *testing.T) {
+	fset := token.NewFileSet()
+	checked := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		dir := filepath.Dir(path)
+		from, ok := layerOf(dir)
+		if !ok {
+			t.Errorf("%s: package directory %q is in no layer; add it to layers", path, dir)
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if !strings.HasPrefix(p, module+"/") {
+				continue
+			}
+			checked++
+			rel := strings.TrimPrefix(p, module+"/")
+			to, ok := layerOf(rel)
+			if !ok {
+				t.Errorf("%s imports %s, which is in no layer", path, p)
+				continue
+			}
+			if to > from {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports must flow spec ← identity ← graph ← node ← cli ← main", path, from, p, to)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked == 0 {
+		t.Fatal("no project imports found; is the walk broken?")
+	}
+}

@@ -1,0 +1,197 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+)
+
+// SocketName is the API socket's file name inside $KITH_HOME.
+const SocketName = "api.sock"
+
+// SocketPath returns the API socket path for a Kith home directory.
+func SocketPath(home string) string { return filepath.Join(home, SocketName) }
+
+// Sentinel errors. Each has a wire code; see [Code].
+var (
+	// ErrNotFound: no such contact, circle or field.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: the request is malformed or a value does not validate.
+	ErrInvalid = errors.New("invalid input")
+	// ErrExists: the thing to create exists already.
+	ErrExists = errors.New("already exists")
+	// ErrAmbiguous: a contact reference matches more than one contact.
+	ErrAmbiguous = errors.New("ambiguous reference")
+	// ErrForbidden: the request came through a browser (Origin/Referer).
+	ErrForbidden = errors.New("forbidden")
+	// ErrTooLarge: the request body is over the limit.
+	ErrTooLarge = errors.New("request too large")
+	// ErrDaemonNotRunning: nothing listens on the API socket.
+	ErrDaemonNotRunning = errors.New("the kith daemon is not running")
+	// ErrInternal: anything else; the message says what.
+	ErrInternal = errors.New("internal error")
+)
+
+var codes = []struct {
+	code string
+	err  error
+}{
+	{"not_found", ErrNotFound},
+	{"invalid", ErrInvalid},
+	{"exists", ErrExists},
+	{"ambiguous", ErrAmbiguous},
+	{"forbidden", ErrForbidden},
+	{"too_large", ErrTooLarge},
+	{"not_running", ErrDaemonNotRunning},
+	{"internal", ErrInternal},
+}
+
+// Code returns the wire code of err: the code of the first sentinel it
+// matches, or "internal".
+func Code(err error) string {
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return "internal"
+}
+
+// Error is an error that crossed the socket. It matches its sentinel with
+// errors.Is.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"error"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Is reports whether target is the sentinel for e.Code.
+func (e *Error) Is(target error) bool {
+	for _, c := range codes {
+		if c.code == e.Code {
+			return target == c.err
+		}
+	}
+	return target == ErrInternal
+}
+
+// API is everything the daemon does for its local user.
+type API interface {
+	// ID returns this node's identity and addresses.
+	ID(ctx context.Context) (*Identity, error)
+	// Status returns identity, addresses and store statistics.
+	Status(ctx context.Context) (*Status, error)
+	// Check re-verifies the whole store and its views.
+	Check(ctx context.Context) (*store.CheckReport, error)
+
+	// Me returns my profile: every field and the circles that see it, or
+	// only the fields circle sees when circle is not "".
+	Me(ctx context.Context, circle string) (*Profile, error)
+	// SetMe sets a field of my profile in circles ("self" = private when
+	// none), re-issuing each circle's card.
+	SetMe(ctx context.Context, req SetMeRequest) (*Profile, error)
+	// UnsetMe removes a field from circles (all when none).
+	UnsetMe(ctx context.Context, req UnsetMeRequest) (*Profile, error)
+
+	// Circles lists my circles.
+	Circles(ctx context.Context) ([]Circle, error)
+	// AddCircle creates a circle.
+	AddCircle(ctx context.Context, name string) (*Circle, error)
+	// RemoveCircle deletes a circle and the card it saw.
+	RemoveCircle(ctx context.Context, name string) error
+
+	// Contacts lists my address book, by name.
+	Contacts(ctx context.Context) ([]Contact, error)
+	// Contact finds one contact by id, id prefix or exact name.
+	Contact(ctx context.Context, ref string) (*Contact, error)
+	// AddContacts validates and adds cards as local contacts, all in one
+	// transaction: either every card is added or none is.
+	AddContacts(ctx context.Context, cards []graph.Card) ([]Contact, error)
+	// EditContact replaces a contact's card.
+	EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error)
+	// RemoveContact deletes a contact.
+	RemoveContact(ctx context.Context, ref string) error
+	// SearchContacts full-text searches names, emails, phones, orgs, notes.
+	SearchContacts(ctx context.Context, query string) ([]Contact, error)
+
+	// Log lists my log's entries with seq > after (limit 0 = all).
+	Log(ctx context.Context, after uint64, limit int) ([]LogEntry, error)
+}
+
+// Identity is who this node is.
+type Identity struct {
+	PeerID string   `json:"peer_id"`
+	Addrs  []string `json:"addrs"` // full multiaddrs ending in /p2p/<peer id>
+}
+
+// Status is the daemon's state.
+type Status struct {
+	Identity
+	Home       string    `json:"home"`
+	Started    time.Time `json:"started"`
+	Entries    int64     `json:"entries"`
+	Logs       int64     `json:"logs"`
+	Forks      int64     `json:"forks"`
+	Contacts   int       `json:"contacts"`
+	StoreBytes int64     `json:"store_bytes"`
+	Version    string    `json:"version"`
+}
+
+// ProfileField is one field of my profile and the circles that see it.
+type ProfileField struct {
+	graph.Field
+	Circles []string `json:"circles"`
+}
+
+// Profile is my own card, field by field.
+type Profile struct {
+	Fields []ProfileField `json:"fields"`
+}
+
+// PrivateCircle is the pseudo-circle for fields only I see.
+const PrivateCircle = "self"
+
+// SetMeRequest sets Field to Values in each of Circles.
+type SetMeRequest struct {
+	Field   string   `json:"field"`
+	Values  []string `json:"values"`
+	Types   []string `json:"types,omitempty"`
+	Circles []string `json:"circles,omitempty"`
+}
+
+// UnsetMeRequest removes Field from Circles (all circles when empty).
+type UnsetMeRequest struct {
+	Field   string   `json:"field"`
+	Circles []string `json:"circles,omitempty"`
+}
+
+// Circle is a named set of connections.
+type Circle struct {
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+	Fields  int      `json:"fields"` // fields of my profile this circle sees
+}
+
+// Contact is an address-book entry.
+type Contact struct {
+	ID      string     `json:"id"`
+	Name    string     `json:"name"`
+	Card    graph.Card `json:"card"`
+	Updated time.Time  `json:"updated"`
+	CID     string     `json:"cid"`
+}
+
+// LogEntry is one entry of my log.
+type LogEntry struct {
+	Seq  uint64    `json:"seq"`
+	CID  string    `json:"cid"`
+	Kind string    `json:"kind"`
+	Key  string    `json:"key"`
+	Time time.Time `json:"time"`
+	Size int       `json:"size"`
+}

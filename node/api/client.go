@@ -1,0 +1,179 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"syscall"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+)
+
+// Client talks to a daemon over its unix socket.
+type Client struct {
+	socket string
+	http   *http.Client
+}
+
+var _ API = (*Client)(nil)
+
+// NewClient returns a client for the daemon listening on socketPath.
+func NewClient(socketPath string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socketPath)
+		},
+		MaxIdleConns: 4,
+	}
+	return &Client{socket: socketPath, http: &http.Client{Transport: tr}}
+}
+
+// Close releases idle connections.
+func (c *Client) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encoding request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://kith/api/v0"+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+			return &Error{Code: "not_running", Message: fmt.Sprintf("%s (no socket at %s); start it with `kith daemon` (or `make run`)", ErrDaemonNotRunning, c.socket)}
+		}
+		return fmt.Errorf("calling the daemon at %s: %w", c.socket, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e Error
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e); err != nil || e.Code == "" {
+			return &Error{Code: "internal", Message: fmt.Sprintf("daemon answered %s", resp.Status)}
+		}
+		return &e
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decoding the daemon's answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// ID implements API.
+func (c *Client) ID(ctx context.Context) (*Identity, error) {
+	var v Identity
+	return &v, c.do(ctx, "GET", "/id", nil, &v)
+}
+
+// Status implements API.
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	var v Status
+	return &v, c.do(ctx, "GET", "/status", nil, &v)
+}
+
+// Check implements API.
+func (c *Client) Check(ctx context.Context) (*store.CheckReport, error) {
+	var v store.CheckReport
+	return &v, c.do(ctx, "POST", "/check", nil, &v)
+}
+
+// Me implements API.
+func (c *Client) Me(ctx context.Context, circle string) (*Profile, error) {
+	var v Profile
+	return &v, c.do(ctx, "GET", "/me?circle="+url.QueryEscape(circle), nil, &v)
+}
+
+// SetMe implements API.
+func (c *Client) SetMe(ctx context.Context, req SetMeRequest) (*Profile, error) {
+	var v Profile
+	return &v, c.do(ctx, "POST", "/me/set", req, &v)
+}
+
+// UnsetMe implements API.
+func (c *Client) UnsetMe(ctx context.Context, req UnsetMeRequest) (*Profile, error) {
+	var v Profile
+	return &v, c.do(ctx, "POST", "/me/unset", req, &v)
+}
+
+// Circles implements API.
+func (c *Client) Circles(ctx context.Context) ([]Circle, error) {
+	var v []Circle
+	return v, c.do(ctx, "GET", "/circles", nil, &v)
+}
+
+// AddCircle implements API.
+func (c *Client) AddCircle(ctx context.Context, name string) (*Circle, error) {
+	var v Circle
+	return &v, c.do(ctx, "POST", "/circles", map[string]string{"name": name}, &v)
+}
+
+// RemoveCircle implements API.
+func (c *Client) RemoveCircle(ctx context.Context, name string) error {
+	return c.do(ctx, "DELETE", "/circles/"+url.PathEscape(name), nil, nil)
+}
+
+// Contacts implements API.
+func (c *Client) Contacts(ctx context.Context) ([]Contact, error) {
+	var v []Contact
+	return v, c.do(ctx, "GET", "/contacts", nil, &v)
+}
+
+// Contact implements API.
+func (c *Client) Contact(ctx context.Context, ref string) (*Contact, error) {
+	var v Contact
+	return &v, c.do(ctx, "GET", "/contacts/"+url.PathEscape(ref), nil, &v)
+}
+
+// AddContacts implements API.
+func (c *Client) AddContacts(ctx context.Context, cards []graph.Card) ([]Contact, error) {
+	var v []Contact
+	return v, c.do(ctx, "POST", "/contacts", cards, &v)
+}
+
+// EditContact implements API.
+func (c *Client) EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error) {
+	var v Contact
+	return &v, c.do(ctx, "PUT", "/contacts/"+url.PathEscape(ref), card, &v)
+}
+
+// RemoveContact implements API.
+func (c *Client) RemoveContact(ctx context.Context, ref string) error {
+	return c.do(ctx, "DELETE", "/contacts/"+url.PathEscape(ref), nil, nil)
+}
+
+// SearchContacts implements API.
+func (c *Client) SearchContacts(ctx context.Context, query string) ([]Contact, error) {
+	var v []Contact
+	return v, c.do(ctx, "GET", "/contacts?q="+url.QueryEscape(query), nil, &v)
+}
+
+// Log implements API.
+func (c *Client) Log(ctx context.Context, after uint64, limit int) ([]LogEntry, error) {
+	var v []LogEntry
+	q := url.Values{"after": {strconv.FormatUint(after, 10)}, "limit": {strconv.Itoa(limit)}}
+	return v, c.do(ctx, "GET", "/log?"+q.Encode(), nil, &v)
+}

@@ -1,0 +1,154 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// LockName is the lock file's name inside the home directory.
+const LockName = "daemon.lock"
+
+// ShutdownTimeout bounds a clean shutdown after the context ends.
+const ShutdownTimeout = 5 * time.Second
+
+// DaemonConfig configures RunDaemon.
+type DaemonConfig struct {
+	Home       string
+	Passphrase []byte
+	Listen     []string // multiaddrs; nil means DefaultListen
+	Logger     *slog.Logger
+	Ready      func(api.Identity) // called once the API is served
+}
+
+// RunDaemon runs a node until ctx is done: it takes the home's lock, loads
+// the key, opens the store, starts libp2p and serves the API on the home's
+// socket (mode 0600). It returns after a clean shutdown.
+func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if _, err := os.Stat(cfg.Home); err != nil {
+		return fmt.Errorf("%w (no home at %s)", ErrNotInitialized, cfg.Home)
+	}
+	unlock, err := lockHome(cfg.Home)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	id, err := identity.Keystore{Dir: cfg.Home}.Load(cfg.Passphrase)
+	if err != nil {
+		return err
+	}
+	listen := cfg.Listen
+	if listen == nil {
+		listen = DefaultListen
+	}
+	n, err := New(ctx, WithIdentity(id), WithHome(cfg.Home), WithListenAddrs(listen...), WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := n.Close(); err == nil {
+			err = cerr
+		}
+	}()
+
+	sock := api.SocketPath(cfg.Home)
+	ln, err := listenUnix(sock)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(sock)
+	srv := &http.Server{
+		Handler:           api.Handler(n, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	who, err := n.ID(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("daemon ready", "subsystem", "daemon", "peer", who.PeerID, "socket", sock)
+	if cfg.Ready != nil {
+		cfg.Ready(*who)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fmt.Errorf("serving the API: %w", err)
+	}
+	log.Info("shutting down", "subsystem", "daemon")
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	<-served
+	return nil
+}
+
+// listenUnix listens on path with mode 0600. The home holds the lock, so a
+// socket file already there is a leftover from a crash and is replaced.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("removing stale socket %s: %w", path, err)
+	}
+	old := syscall.Umask(0o177)
+	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w (unix socket paths are limited to ~100 bytes; use a shorter KITH_HOME)", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// lockHome takes an exclusive flock on the home's lock file; the kernel
+// drops it when the process dies, so a kill -9 never leaves a stale lock.
+func lockHome(home string) (unlock func(), err error) {
+	path := filepath.Join(home, LockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock file %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		pid, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			who := strings.TrimSpace(string(pid))
+			if who == "" {
+				who = "unknown"
+			}
+			return nil, fmt.Errorf("%w (%s, pid %s); stop it first or use another KITH_HOME", ErrLocked, home, who)
+		}
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return func() {
+		f.Truncate(0)
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}

@@ -1,0 +1,218 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// Version is the running Kith version.
+var Version = "0.1.0-dev"
+
+// Errors from New, Init and RunDaemon.
+var (
+	// ErrNotInitialized: the home has no identity or no log; run `kith init`.
+	ErrNotInitialized = errors.New("node: not initialized; run `kith init` first")
+	// ErrAlreadyInitialized: the home already has an identity key.
+	ErrAlreadyInitialized = errors.New("node: already initialized")
+	// ErrLocked: another daemon holds the home's lock file.
+	ErrLocked = errors.New("node: another kith daemon is running on this home")
+)
+
+// DBName is the store's file name inside the home directory.
+const DBName = "kith.db"
+
+// DefaultListen are the listen addresses of a daemon without --listen.
+var DefaultListen = []string{
+	"/ip4/0.0.0.0/tcp/4747",
+	"/ip4/0.0.0.0/udp/4747/quic-v1",
+	"/ip6/::/tcp/4747",
+	"/ip6/::/udp/4747/quic-v1",
+}
+
+type config struct {
+	id     *identity.Identity
+	home   string
+	store  *store.Store
+	host   host.Host
+	listen []string
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// Option configures New.
+type Option func(*config) error
+
+// WithIdentity sets the node's identity (required).
+func WithIdentity(id *identity.Identity) Option {
+	return func(c *config) error { c.id = id; return nil }
+}
+
+// WithHome opens the store in dir (unless WithStore is given).
+func WithHome(dir string) Option {
+	return func(c *config) error { c.home = dir; return nil }
+}
+
+// WithStore uses s instead of opening one; the caller closes it.
+func WithStore(s *store.Store) Option {
+	return func(c *config) error { c.store = s; return nil }
+}
+
+// WithHost uses h instead of creating a libp2p host; the caller closes it.
+func WithHost(h host.Host) Option {
+	return func(c *config) error { c.host = h; return nil }
+}
+
+// WithListenAddrs sets the libp2p listen multiaddrs; none means the host
+// does not listen (it can still dial).
+func WithListenAddrs(addrs ...string) Option {
+	return func(c *config) error { c.listen = addrs; return nil }
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.log = l; return nil }
+}
+
+// WithClock sets the clock used for entry times.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error { c.now = now; return nil }
+}
+
+// Node is a running Kith node.
+type Node struct {
+	id      *identity.Identity
+	store   *store.Store
+	writer  *graph.Writer
+	host    host.Host
+	log     *slog.Logger
+	now     func() time.Time
+	home    string
+	started time.Time
+
+	// closers run in reverse order on Close: what New opened itself.
+	closers []func() error
+
+	// mu guards the read-modify-write of records (profile cards, circles),
+	// so two edits of one card do not lose each other.
+	mu sync.Mutex
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ api.API = (*Node)(nil)
+
+// New starts a node. The identity's log must exist (see [Init]).
+func New(ctx context.Context, opts ...Option) (*Node, error) {
+	c := &config{}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.id == nil {
+		return nil, errors.New("node: no identity (WithIdentity)")
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	n := &Node{id: c.id, log: c.log.With("subsystem", "node"), now: c.now, home: c.home, started: c.now()}
+	ok := false
+	defer func() {
+		if !ok {
+			n.Close()
+		}
+	}()
+	n.store = c.store
+	if n.store == nil {
+		if c.home == "" {
+			return nil, errors.New("node: neither WithHome nor WithStore given")
+		}
+		s, err := store.Open(ctx, filepath.Join(c.home, DBName))
+		if err != nil {
+			return nil, err
+		}
+		n.store = s
+		n.closers = append(n.closers, s.Close)
+	}
+	w, err := graph.NewWriter(ctx, n.id, n.store, n.now)
+	if err != nil {
+		return nil, err
+	}
+	if w.Head().Seq == 0 {
+		return nil, ErrNotInitialized
+	}
+	n.writer = w
+	n.host = c.host
+	if n.host == nil {
+		h, err := newHost(n.id, c.listen)
+		if err != nil {
+			return nil, err
+		}
+		n.host = h
+		n.closers = append(n.closers, h.Close)
+	}
+	ok = true
+	n.log.Info("node started", "peer", n.id.PeerID(), "entries", w.Head().Seq)
+	return n, nil
+}
+
+func newHost(id *identity.Identity, listen []string) (host.Host, error) {
+	opts := []libp2p.Option{
+		libp2p.Identity(id.PrivKey()),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.UserAgent("kith/" + Version),
+		libp2p.DisableMetrics(),
+	}
+	if len(listen) == 0 {
+		opts = append(opts, libp2p.NoListenAddrs)
+	} else {
+		opts = append(opts, libp2p.ListenAddrStrings(listen...))
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("starting libp2p host on %v: %w", listen, err)
+	}
+	return h, nil
+}
+
+// Close stops the node and closes what New opened. It is idempotent.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		for i := len(n.closers) - 1; i >= 0; i-- {
+			if err := n.closers[i](); err != nil && n.closeErr == nil {
+				n.closeErr = err
+			}
+		}
+	})
+	return n.closeErr
+}
+
+// Host returns the libp2p host.
+func (n *Node) Host() host.Host { return n.host }
+
+// Store returns the node's store.
+func (n *Node) Store() *store.Store { return n.store }
