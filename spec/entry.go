@@ -79,15 +79,15 @@ func init() {
 
 func decOptions() cbor.DecOptions {
 	return cbor.DecOptions{
-		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
-		IndefLength:       cbor.IndefLengthForbidden,
-		TagsMd:            cbor.TagsAllowed,
-		MaxNestedLevels:   16,
-		MaxArrayElements:  MaxRecipients * 2,
-		MaxMapPairs:       256,
-		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		UTF8:              cbor.UTF8RejectInvalid,
-		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
+		DupMapKey:             cbor.DupMapKeyEnforcedAPF,
+		IndefLength:           cbor.IndefLengthForbidden,
+		TagsMd:                cbor.TagsAllowed,
+		MaxNestedLevels:       16,
+		MaxArrayElements:      MaxRecipients * 2,
+		MaxMapPairs:           256,
+		ExtraReturnErrors:     cbor.ExtraDecErrorUnknownField,
+		UTF8:                  cbor.UTF8RejectInvalid,
+		FieldNameMatching:     cbor.FieldNameMatchingCaseSensitive,
 		DefaultByteStringType: nil,
 	}
 }

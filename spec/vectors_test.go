@@ -22,12 +22,12 @@ var update = flag.Bool("update", false, "rewrite spec/testdata/entries.json")
 
 // vector is one case in testdata/entries.json.
 type vector struct {
-	Name    string          `json:"name"`
-	JSON    json.RawMessage `json:"json,omitempty"`     // the entry in JSON form (valid cases)
-	CBOR    string          `json:"cbor_b64"`           // encoded bytes under test
-	CID     string          `json:"cid,omitempty"`      // CID of cbor_b64 (valid cases)
-	Prev    string          `json:"prev_cbor_b64,omitempty"` // predecessor, for link checks
-	Error   string          `json:"error,omitempty"`    // expected sentinel, empty if valid
+	Name  string          `json:"name"`
+	JSON  json.RawMessage `json:"json,omitempty"`          // the entry in JSON form (valid cases)
+	CBOR  string          `json:"cbor_b64"`                // encoded bytes under test
+	CID   string          `json:"cid,omitempty"`           // CID of cbor_b64 (valid cases)
+	Prev  string          `json:"prev_cbor_b64,omitempty"` // predecessor, for link checks
+	Error string          `json:"error,omitempty"`         // expected sentinel, empty if valid
 }
 
 var sentinels = map[string]error{
