@@ -20,6 +20,9 @@ var (
 	// ErrFork: a different entry with the same author and seq is already
 	// stored. It is evidence of a stolen or cloned key, never merged.
 	ErrFork = errors.New("graph: fork: two entries with the same author and seq")
+	// ErrForked: the author has a fork on record; further entries from it
+	// are held back until the fork is resolved.
+	ErrForked = errors.New("graph: author has a fork on record")
 	// ErrConflict: the log head moved while an entry was being written (a
 	// concurrent writer); retry.
 	ErrConflict = errors.New("graph: log head moved")

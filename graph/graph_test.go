@@ -147,6 +147,10 @@ func TestVerifyAndReplicate(t *testing.T) {
 	if err := dst.Put(ctx, forked); !errors.Is(err, graph.ErrFork) {
 		t.Fatalf("Put fork: err = %v, want ErrFork", err)
 	}
+	// Everything further from a forked author is held back.
+	if err := dst.Put(ctx, got); !errors.Is(err, graph.ErrForked) {
+		t.Fatalf("Put after fork: err = %v, want ErrForked", err)
+	}
 	stats, err := dst.Stats(ctx)
 	require.NoError(t, err)
 	if stats.Entries != 3 || stats.Forks != 1 {

@@ -142,7 +142,7 @@ func (n *Node) AddCircle(ctx context.Context, name string) (*api.Circle, error) 
 	} else if !errors.Is(err, graph.ErrNotFound) {
 		return nil, err
 	}
-	if _, err := n.writer.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: name}, To: graph.Audience{Self: true}}); err != nil {
+	if _, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: name}, To: graph.Audience{Self: true}}); err != nil {
 		return nil, err
 	}
 	return &api.Circle{Name: name, Members: []string{}}, nil
@@ -159,7 +159,7 @@ func (n *Node) RemoveCircle(ctx context.Context, name string) error {
 	if _, err := n.liveRecord(ctx, graph.KindCard, name); err == nil {
 		drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindCard, Key: name, Del: true}, To: graph.Audience{Self: true}})
 	}
-	_, err := n.writer.Append(ctx, drafts...)
+	_, err := n.append(ctx, drafts...)
 	return err
 }
 
@@ -249,23 +249,29 @@ func (n *Node) cardDraft(ctx context.Context, circle string, card graph.Card) (g
 		d.To = graph.Audience{Self: true}
 		return d, nil
 	}
-	readers, err := n.circleReaders(ctx, circle)
+	r, err := n.liveRecord(ctx, graph.KindCircle, circle)
 	if err != nil {
-		return d, err
+		return d, notFound(err, "no circle %q; create it with `kith circles add %s`", circle, circle)
 	}
-	d.To = graph.Audience{Readers: readers}
+	return n.cardDraftFor(ctx, circle, card, r.Body.Members)
+}
+
+// cardDraftFor is cardDraft for a circle with the given members.
+func (n *Node) cardDraftFor(ctx context.Context, circle string, card graph.Card, members []string) (graph.Draft, error) {
+	d := graph.Draft{Body: graph.Body{Kind: graph.KindCard, Key: circle}}
+	if len(card.Fields) == 0 {
+		d.Body.Del = true
+	} else {
+		d.Body.Card = &card
+	}
+	d.To = graph.Audience{Readers: n.readers(ctx, circle, members)}
 	return d, nil
 }
 
-// circleReaders returns me plus every member of circle whose encryption key
-// is known.
-func (n *Node) circleReaders(ctx context.Context, circle string) ([]graph.Reader, error) {
+// readers returns me plus every member whose encryption key is known.
+func (n *Node) readers(ctx context.Context, circle string, members []string) []graph.Reader {
 	readers := []graph.Reader{{ID: n.id.PeerID(), EncKey: n.id.EncryptionKey()}}
-	r, err := n.liveRecord(ctx, graph.KindCircle, circle)
-	if err != nil {
-		return nil, notFound(err, "no circle %q; create it with `kith circles add %s`", circle, circle)
-	}
-	for _, m := range r.Body.Members {
+	for _, m := range members {
 		pid, err := peerIDOf(m)
 		if err != nil {
 			continue
@@ -277,7 +283,7 @@ func (n *Node) circleReaders(ctx context.Context, circle string) ([]graph.Reader
 		}
 		readers = append(readers, graph.Reader{ID: pid, EncKey: k.Body.Enc})
 	}
-	return readers, nil
+	return readers
 }
 
 // SetMe implements api.API.
@@ -323,7 +329,7 @@ func (n *Node) SetMe(ctx context.Context, req api.SetMeRequest) (*api.Profile, e
 		drafts = append(drafts, d)
 		cards[c] = card
 	}
-	if _, err := n.writer.Append(ctx, drafts...); err != nil {
+	if _, err := n.append(ctx, drafts...); err != nil {
 		return nil, err
 	}
 	return profileOf(cards, ""), nil
@@ -366,7 +372,7 @@ func (n *Node) UnsetMe(ctx context.Context, req api.UnsetMeRequest) (*api.Profil
 	if len(drafts) == 0 {
 		return nil, fmt.Errorf("%w: field %s is not set in %s", api.ErrNotFound, name, strings.Join(circles, ", "))
 	}
-	if _, err := n.writer.Append(ctx, drafts...); err != nil {
+	if _, err := n.append(ctx, drafts...); err != nil {
 		return nil, err
 	}
 	for c, card := range cards {
@@ -492,7 +498,7 @@ func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.Conta
 		}
 		drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: newContactID(), Card: &nc}, To: graph.Audience{Self: true}})
 	}
-	es, err := n.writer.Append(ctx, drafts...)
+	es, err := n.append(ctx, drafts...)
 	if err != nil {
 		return nil, err
 	}
@@ -516,7 +522,7 @@ func (n *Node) EditContact(ctx context.Context, ref string, card graph.Card) (*a
 	if err != nil {
 		return nil, err
 	}
-	es, err := n.writer.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: r.Key, Card: &nc}, To: graph.Audience{Self: true}})
+	es, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: r.Key, Card: &nc}, To: graph.Audience{Self: true}})
 	if err != nil {
 		return nil, err
 	}
@@ -532,7 +538,7 @@ func (n *Node) RemoveContact(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	_, err = n.writer.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: r.Key, Del: true}, To: graph.Audience{Self: true}})
+	_, err = n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: r.Key, Del: true}, To: graph.Audience{Self: true}})
 	return err
 }
 

@@ -29,6 +29,8 @@ type DaemonConfig struct {
 	Home       string
 	Passphrase []byte
 	Listen     []string // multiaddrs; nil means DefaultListen
+	NoMDNS     bool     // turn off LAN discovery
+	Bootstrap  []string // DHT bootstrap peers (multiaddrs with /p2p/)
 	Logger     *slog.Logger
 	Ready      func(api.Identity) // called once the API is served
 }
@@ -58,7 +60,8 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 	if listen == nil {
 		listen = DefaultListen
 	}
-	n, err := New(ctx, WithIdentity(id), WithHome(cfg.Home), WithListenAddrs(listen...), WithLogger(log))
+	n, err := New(ctx, WithIdentity(id), WithHome(cfg.Home), WithListenAddrs(listen...), WithLogger(log),
+		WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...))
 	if err != nil {
 		return err
 	}

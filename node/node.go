@@ -3,18 +3,13 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
-	"github.com/libp2p/go-libp2p/p2p/security/noise"
-	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"github.com/libp2p/go-libp2p/core/routing"
 
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/store"
@@ -47,13 +42,15 @@ var DefaultListen = []string{
 }
 
 type config struct {
-	id     *identity.Identity
-	home   string
-	store  *store.Store
-	host   host.Host
-	listen []string
-	log    *slog.Logger
-	now    func() time.Time
+	id        *identity.Identity
+	home      string
+	store     *store.Store
+	host      host.Host
+	listen    []string
+	mdns      bool
+	bootstrap []string
+	log       *slog.Logger
+	now       func() time.Time
 }
 
 // Option configures New.
@@ -85,6 +82,18 @@ func WithListenAddrs(addrs ...string) Option {
 	return func(c *config) error { c.listen = addrs; return nil }
 }
 
+// WithMDNS turns LAN discovery on or off (off by default; the daemon turns
+// it on unless --no-mdns). It applies only to a host New creates.
+func WithMDNS(on bool) Option {
+	return func(c *config) error { c.mdns = on; return nil }
+}
+
+// WithBootstrap sets the DHT's bootstrap peers (full multiaddrs). None is
+// fine: the DHT then only knows peers met otherwise.
+func WithBootstrap(addrs ...string) Option {
+	return func(c *config) error { c.bootstrap = addrs; return nil }
+}
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.log = l; return nil }
@@ -106,7 +115,11 @@ type Node struct {
 	home    string
 	started time.Time
 
-	// closers run in reverse order on Close: what New opened itself.
+	// routing finds peers by ID (the DHT); nil with an injected host.
+	routing routing.PeerRouting
+	sync    *syncer
+
+	// closers run in reverse order on Close: what New started or opened.
 	closers []func() error
 
 	// mu guards the read-modify-write of records (profile cards, circles),
@@ -165,38 +178,14 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 	n.writer = w
 	n.host = c.host
 	if n.host == nil {
-		h, err := newHost(n.id, c.listen)
-		if err != nil {
+		if err := n.startHost(c); err != nil {
 			return nil, err
 		}
-		n.host = h
-		n.closers = append(n.closers, h.Close)
 	}
+	n.startP2P(ctx)
 	ok = true
 	n.log.Info("node started", "peer", n.id.PeerID(), "entries", w.Head().Seq)
 	return n, nil
-}
-
-func newHost(id *identity.Identity, listen []string) (host.Host, error) {
-	opts := []libp2p.Option{
-		libp2p.Identity(id.PrivKey()),
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(quic.NewTransport),
-		libp2p.Security(noise.ID, noise.New),
-		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
-		libp2p.UserAgent("kith/" + Version),
-		libp2p.DisableMetrics(),
-	}
-	if len(listen) == 0 {
-		opts = append(opts, libp2p.NoListenAddrs)
-	} else {
-		opts = append(opts, libp2p.ListenAddrStrings(listen...))
-	}
-	h, err := libp2p.New(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("starting libp2p host on %v: %w", listen, err)
-	}
-	return h, nil
 }
 
 // Close stops the node and closes what New opened. It is idempotent.
@@ -209,6 +198,16 @@ func (n *Node) Close() error {
 		}
 	})
 	return n.closeErr
+}
+
+// append writes drafts to my log and tells online connections.
+func (n *Node) append(ctx context.Context, drafts ...graph.Draft) ([]*graph.Entry, error) {
+	es, err := n.writer.Append(ctx, drafts...)
+	if err != nil {
+		return nil, err
+	}
+	n.sync.announce()
+	return es, nil
 }
 
 // Host returns the libp2p host.

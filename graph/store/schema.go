@@ -50,3 +50,26 @@ CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING fts5(
 	tokenize = 'unicode61 remove_diacritics 2'
 );
 `
+
+// Local state that is not part of any log: pending connection requests,
+// invites, and what this node knows of its peers.
+const localSchema = `
+CREATE TABLE IF NOT EXISTS requests (
+	peer     BLOB PRIMARY KEY,
+	outgoing INTEGER NOT NULL,        -- 1: I asked them; 0: they asked me
+	note     TEXT NOT NULL,
+	circles  TEXT NOT NULL,           -- comma-separated, for outgoing requests
+	time     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS invites (
+	secret   BLOB PRIMARY KEY,
+	expires  INTEGER NOT NULL,
+	circles  TEXT NOT NULL,
+	used     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS peers (
+	peer      BLOB PRIMARY KEY,
+	addrs     TEXT NOT NULL,          -- newline-separated multiaddrs
+	last_sync INTEGER NOT NULL DEFAULT 0
+);
+`

@@ -59,7 +59,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if v > schemaVersion {
 		return fmt.Errorf("%w: schema version %d is newer than this kith (%d); upgrade kith", ErrCorrupt, v, schemaVersion)
 	}
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+	if _, err := s.db.ExecContext(ctx, schema+localSchema); err != nil {
 		return fmt.Errorf("creating schema: %w", err)
 	}
 	_, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion))
@@ -146,6 +146,13 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 	for _, e := range entries {
 		h, ok := heads[e.Author]
 		if !ok {
+			var forked bool
+			if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM forks WHERE author = ?)", []byte(e.Author)).Scan(&forked); err != nil {
+				return fmt.Errorf("checking forks: %w", err)
+			}
+			if forked {
+				return fmt.Errorf("%w: %s has a fork on record; its entries are held back until it is resolved", graph.ErrForked, e.Author)
+			}
 			if h, err = headOf(ctx, tx, e.Author); err != nil {
 				return err
 			}

@@ -30,6 +30,8 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrTooLarge: the request body is over the limit.
 	ErrTooLarge = errors.New("request too large")
+	// ErrUnreachable: a peer could not be reached.
+	ErrUnreachable = errors.New("peer unreachable")
 	// ErrDaemonNotRunning: nothing listens on the API socket.
 	ErrDaemonNotRunning = errors.New("the kith daemon is not running")
 	// ErrInternal: anything else; the message says what.
@@ -46,6 +48,7 @@ var codes = []struct {
 	{"ambiguous", ErrAmbiguous},
 	{"forbidden", ErrForbidden},
 	{"too_large", ErrTooLarge},
+	{"unreachable", ErrUnreachable},
 	{"not_running", ErrDaemonNotRunning},
 	{"internal", ErrInternal},
 }
@@ -121,6 +124,81 @@ type API interface {
 
 	// Log lists my log's entries with seq > after (limit 0 = all).
 	Log(ctx context.Context, after uint64, limit int) ([]LogEntry, error)
+
+	// Invite makes a one-time invite code.
+	Invite(ctx context.Context, req InviteRequest) (*InviteCode, error)
+	// Connect asks a peer (invite code, multiaddr or peer ID) to connect.
+	Connect(ctx context.Context, req ConnectRequest) (*ConnectResult, error)
+	// Requests lists pending connection requests, both ways.
+	Requests(ctx context.Context) ([]Request, error)
+	// Accept accepts an incoming request and puts the peer in circles.
+	Accept(ctx context.Context, req AcceptRequest) error
+	// Decline declines an incoming request.
+	Decline(ctx context.Context, peerID string) error
+	// Peers lists my connections.
+	Peers(ctx context.Context) ([]Peer, error)
+	// AssignCircles sets exactly which of my circles a connection is in.
+	AssignCircles(ctx context.Context, req AssignRequest) error
+	// Disconnect ends a connection; the peer keeps what it already holds.
+	Disconnect(ctx context.Context, peerID string) error
+}
+
+// InviteRequest asks for an invite code.
+type InviteRequest struct {
+	Circles []string      `json:"circles,omitempty"` // where the invitee lands (default friends)
+	TTL     time.Duration `json:"ttl,omitempty"`     // default 24h
+}
+
+// InviteCode is a one-time code to hand to someone.
+type InviteCode struct {
+	Code    string    `json:"code"`
+	PeerID  string    `json:"peer_id"`
+	Expires time.Time `json:"expires"`
+	Circles []string  `json:"circles"`
+}
+
+// ConnectRequest asks Target to connect.
+type ConnectRequest struct {
+	Target  string   `json:"target"` // invite code, /…/p2p/<id> multiaddr, or peer ID
+	Note    string   `json:"note,omitempty"`
+	Circles []string `json:"circles,omitempty"` // where they land once accepted (default friends)
+}
+
+// ConnectResult is the peer's answer: accepted, pending or declined.
+type ConnectResult struct {
+	PeerID string `json:"peer_id"`
+	Status string `json:"status"`
+}
+
+// Request is a pending connection request.
+type Request struct {
+	PeerID   string    `json:"peer_id"`
+	Outgoing bool      `json:"outgoing"`
+	Note     string    `json:"note"`
+	Time     time.Time `json:"time"`
+}
+
+// AcceptRequest accepts PeerID's request into Circles (default friends).
+type AcceptRequest struct {
+	PeerID  string   `json:"peer_id"`
+	Circles []string `json:"circles,omitempty"`
+}
+
+// AssignRequest sets PeerID's circles.
+type AssignRequest struct {
+	PeerID  string   `json:"peer_id"`
+	Circles []string `json:"circles"`
+}
+
+// Peer is a connection.
+type Peer struct {
+	PeerID   string     `json:"peer_id"`
+	Name     string     `json:"name"`
+	Card     graph.Card `json:"card"` // what they share with me
+	Online   bool       `json:"online"`
+	Circles  []string   `json:"circles"` // my circles they are in
+	LastSync *time.Time `json:"last_sync,omitempty"`
+	Entries  int64      `json:"entries"` // entries of their log I hold
 }
 
 // Identity is who this node is.

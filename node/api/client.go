@@ -177,3 +177,47 @@ func (c *Client) Log(ctx context.Context, after uint64, limit int) ([]LogEntry, 
 	q := url.Values{"after": {strconv.FormatUint(after, 10)}, "limit": {strconv.Itoa(limit)}}
 	return v, c.do(ctx, "GET", "/log?"+q.Encode(), nil, &v)
 }
+
+// Invite implements API.
+func (c *Client) Invite(ctx context.Context, req InviteRequest) (*InviteCode, error) {
+	var v InviteCode
+	return &v, c.do(ctx, "POST", "/invite", req, &v)
+}
+
+// Connect implements API.
+func (c *Client) Connect(ctx context.Context, req ConnectRequest) (*ConnectResult, error) {
+	var v ConnectResult
+	return &v, c.do(ctx, "POST", "/connect", req, &v)
+}
+
+// Requests implements API.
+func (c *Client) Requests(ctx context.Context) ([]Request, error) {
+	var v []Request
+	return v, c.do(ctx, "GET", "/requests", nil, &v)
+}
+
+// Accept implements API.
+func (c *Client) Accept(ctx context.Context, req AcceptRequest) error {
+	return c.do(ctx, "POST", "/requests/accept", req, nil)
+}
+
+// Decline implements API.
+func (c *Client) Decline(ctx context.Context, peerID string) error {
+	return c.do(ctx, "POST", "/requests/decline", map[string]string{"peer_id": peerID}, nil)
+}
+
+// Peers implements API.
+func (c *Client) Peers(ctx context.Context) ([]Peer, error) {
+	var v []Peer
+	return v, c.do(ctx, "GET", "/peers", nil, &v)
+}
+
+// AssignCircles implements API.
+func (c *Client) AssignCircles(ctx context.Context, req AssignRequest) error {
+	return c.do(ctx, "POST", "/peers/assign", req, nil)
+}
+
+// Disconnect implements API.
+func (c *Client) Disconnect(ctx context.Context, peerID string) error {
+	return c.do(ctx, "POST", "/peers/disconnect", map[string]string{"peer_id": peerID}, nil)
+}

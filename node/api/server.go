@@ -90,6 +90,54 @@ func Handler(impl API, log *slog.Logger) http.Handler {
 		}
 		return impl.Log(r.Context(), after, int(limit))
 	})
+	route("POST /api/v0/invite", func(r *http.Request) (any, error) {
+		var req InviteRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.Invite(r.Context(), req)
+	})
+	route("POST /api/v0/connect", func(r *http.Request) (any, error) {
+		var req ConnectRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.Connect(r.Context(), req)
+	})
+	route("GET /api/v0/requests", func(r *http.Request) (any, error) { return impl.Requests(r.Context()) })
+	route("POST /api/v0/requests/accept", func(r *http.Request) (any, error) {
+		var req AcceptRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return nil, impl.Accept(r.Context(), req)
+	})
+	route("POST /api/v0/requests/decline", func(r *http.Request) (any, error) {
+		var req struct {
+			PeerID string `json:"peer_id"`
+		}
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return nil, impl.Decline(r.Context(), req.PeerID)
+	})
+	route("GET /api/v0/peers", func(r *http.Request) (any, error) { return impl.Peers(r.Context()) })
+	route("POST /api/v0/peers/assign", func(r *http.Request) (any, error) {
+		var req AssignRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return nil, impl.AssignCircles(r.Context(), req)
+	})
+	route("POST /api/v0/peers/disconnect", func(r *http.Request) (any, error) {
+		var req struct {
+			PeerID string `json:"peer_id"`
+		}
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return nil, impl.Disconnect(r.Context(), req.PeerID)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no route %s %s", ErrNotFound, r.Method, r.URL.Path))
 	})
@@ -131,12 +179,13 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, h func(*http.Requ
 }
 
 var statusOf = map[string]int{
-	"not_found": http.StatusNotFound,
-	"invalid":   http.StatusBadRequest,
-	"exists":    http.StatusConflict,
-	"ambiguous": http.StatusConflict,
-	"forbidden": http.StatusForbidden,
-	"too_large": http.StatusRequestEntityTooLarge,
+	"not_found":   http.StatusNotFound,
+	"invalid":     http.StatusBadRequest,
+	"exists":      http.StatusConflict,
+	"ambiguous":   http.StatusConflict,
+	"forbidden":   http.StatusForbidden,
+	"too_large":   http.StatusRequestEntityTooLarge,
+	"unreachable": http.StatusBadGateway,
 }
 
 func writeError(w http.ResponseWriter, err error) {

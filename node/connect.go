@@ -1,0 +1,588 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/node/api"
+	"github.com/kith-p2p/kith/spec"
+)
+
+// Connect protocol tuning.
+var (
+	connectTimeout   = 30 * time.Second
+	maxConnectFrame  = 4 << 10
+	maxPendingIn     = 100 // incoming requests kept at most
+	defaultInviteTTL = 24 * time.Hour
+)
+
+// isConnection reports whether p is an accepted connection.
+func (n *Node) isConnection(ctx context.Context, p peer.ID) bool {
+	_, err := n.liveRecord(ctx, graph.KindConnection, p.String())
+	return err == nil
+}
+
+// connections returns my live connections.
+func (n *Node) connections(ctx context.Context) ([]peer.ID, error) {
+	rs, err := n.store.Records(ctx, n.id.PeerID(), graph.KindConnection)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]peer.ID, 0, len(rs))
+	for _, r := range rs {
+		if p, err := peer.Decode(r.Key); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (n *Node) onlineConnections() []peer.ID {
+	cs, err := n.connections(n.sync.ctx)
+	if err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(cs, func(p peer.ID) bool { return n.host.Network().Connectedness(p) != network.Connected })
+}
+
+// Invite implements api.API: a one-time code, valid for ttl (0 = a day),
+// whose bearer is connected without a prompt and put in circles.
+func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (*api.InviteCode, error) {
+	circles, err := n.checkCircles(ctx, req.Circles)
+	if err != nil {
+		return nil, err
+	}
+	ttl := req.TTL
+	if ttl <= 0 {
+		ttl = defaultInviteTTL
+	}
+	secret := make([]byte, 16)
+	rand.Read(secret)
+	expires := n.now().Add(ttl)
+	if err := n.store.PutInvite(ctx, secret, expires, circles); err != nil {
+		return nil, err
+	}
+	inv := &spec.Invite{Peer: []byte(n.id.PeerID()), Secret: secret, Expires: expires.Unix()}
+	for _, a := range n.shareableAddrs() {
+		if len(inv.Addrs) < spec.MaxInviteAddrs {
+			inv.Addrs = append(inv.Addrs, a.Bytes())
+		}
+	}
+	return &api.InviteCode{Code: inv.String(), PeerID: n.id.PeerID().String(), Expires: expires.UTC(), Circles: circles}, nil
+}
+
+// shareableAddrs are my listen addresses minus unspecified ones.
+func (n *Node) shareableAddrs() []ma.Multiaddr {
+	var out []ma.Multiaddr
+	for _, a := range n.host.Addrs() {
+		if s := a.String(); strings.Contains(s, "/ip4/0.0.0.0/") || strings.Contains(s, "/ip6/::/") {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// checkCircles defaults to friends and checks that each circle exists.
+func (n *Node) checkCircles(ctx context.Context, circles []string) ([]string, error) {
+	if len(circles) == 0 {
+		circles = []string{"friends"}
+	}
+	circles = dedupe(circles)
+	for _, c := range circles {
+		if _, err := n.liveRecord(ctx, graph.KindCircle, c); err != nil {
+			return nil, notFound(err, "no circle %q; create it with `kith circles add %s`", c, c)
+		}
+	}
+	return circles, nil
+}
+
+// parseTarget reads an invite code, a multiaddr ending in /p2p/<id>, or a
+// bare peer ID.
+func parseTarget(target string) (peer.AddrInfo, []byte, error) {
+	target = strings.TrimSpace(target)
+	switch {
+	case strings.HasPrefix(target, spec.InvitePrefix):
+		inv, err := spec.ParseInvite(target)
+		if err != nil {
+			return peer.AddrInfo{}, nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+		}
+		return peer.AddrInfo{ID: inv.PeerID(), Addrs: inv.Multiaddrs()}, inv.Secret, nil
+	case strings.HasPrefix(target, "/"):
+		m, err := ma.NewMultiaddr(target)
+		if err != nil {
+			return peer.AddrInfo{}, nil, fmt.Errorf("%w: %q is not a multiaddr: %v", api.ErrInvalid, target, err)
+		}
+		ai, err := peer.AddrInfoFromP2pAddr(m)
+		if err != nil {
+			return peer.AddrInfo{}, nil, fmt.Errorf("%w: %q must end in /p2p/<peer id>: %v", api.ErrInvalid, target, err)
+		}
+		return *ai, nil, nil
+	default:
+		p, err := peer.Decode(target)
+		if err != nil {
+			return peer.AddrInfo{}, nil, fmt.Errorf("%w: %q is neither an invite code, a multiaddr nor a peer ID", api.ErrInvalid, target)
+		}
+		return peer.AddrInfo{ID: p}, nil, nil
+	}
+}
+
+// Connect implements api.API.
+func (n *Node) Connect(ctx context.Context, req api.ConnectRequest) (*api.ConnectResult, error) {
+	ai, secret, err := parseTarget(req.Target)
+	if err != nil {
+		return nil, err
+	}
+	if ai.ID == n.id.PeerID() {
+		return nil, fmt.Errorf("%w: that is this node's own peer ID", api.ErrInvalid)
+	}
+	if len(req.Note) > spec.MaxNoteLen {
+		return nil, fmt.Errorf("%w: note over %d bytes", api.ErrInvalid, spec.MaxNoteLen)
+	}
+	circles, err := n.checkCircles(ctx, req.Circles)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.dial(ctx, ai); err != nil {
+		return nil, err
+	}
+	if err := n.store.PutRequest(ctx, store.Request{Peer: ai.ID, Outgoing: true, Note: req.Note, Circles: circles, Time: n.now()}); err != nil {
+		return nil, err
+	}
+	status, err := n.sendConnect(ctx, ai.ID, "", req.Note, secret)
+	if err != nil {
+		return nil, err
+	}
+	res := &api.ConnectResult{PeerID: ai.ID.String(), Status: status}
+	switch status {
+	case spec.ConnectAccepted:
+		if err := n.establish(ctx, ai.ID, circles); err != nil {
+			return nil, err
+		}
+	case spec.ConnectDeclined:
+		n.store.DeleteRequest(ctx, ai.ID)
+	}
+	return res, nil
+}
+
+// dial connects to ai, finding addresses in the peerstore (mDNS, earlier
+// runs) or through the DHT when none are given.
+func (n *Node) dial(ctx context.Context, ai peer.AddrInfo) error {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if len(ai.Addrs) > 0 {
+		n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
+	}
+	if len(n.host.Peerstore().Addrs(ai.ID)) == 0 && n.routing != nil {
+		found, err := n.routing.FindPeer(ctx, ai.ID)
+		if err == nil {
+			ai = found
+		}
+	}
+	if err := n.host.Connect(ctx, ai); err != nil {
+		return fmt.Errorf("%w: reaching %s: %v (is their daemon running? an invite code or full multiaddr carries addresses)", api.ErrUnreachable, ai.ID, err)
+	}
+	var addrs []string
+	for _, a := range n.host.Peerstore().Addrs(ai.ID) {
+		addrs = append(addrs, a.String())
+	}
+	n.store.PutPeerAddrs(ctx, ai.ID, addrs)
+	return nil
+}
+
+// sendConnect sends one connect message to p and returns p's answer.
+func (n *Node) sendConnect(ctx context.Context, p peer.ID, status, note string, secret []byte) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	str, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "kith-connect"), p, spec.ProtoConnect)
+	if err != nil {
+		return "", fmt.Errorf("%w: opening connect stream to %s: %v", api.ErrUnreachable, p, err)
+	}
+	defer str.Close()
+	str.SetDeadline(time.Now().Add(connectTimeout))
+	if err := n.writeConnect(str, p, status, note, secret); err != nil {
+		str.Reset()
+		return "", err
+	}
+	frame, err := spec.ReadFrame(bufio.NewReader(str), maxConnectFrame)
+	if err != nil {
+		str.Reset()
+		return "", fmt.Errorf("reading %s's answer: %w", p, err)
+	}
+	m, err := spec.DecodeConnectMsg(frame)
+	if err != nil || peer.ID(m.From) != p || peer.ID(m.To) != n.id.PeerID() || m.Status == "" {
+		str.Reset()
+		return "", fmt.Errorf("%s answered with a bad message: %v", p, err)
+	}
+	return m.Status, nil
+}
+
+func (n *Node) writeConnect(str network.Stream, to peer.ID, status, note string, secret []byte) error {
+	m := &spec.ConnectMsg{From: []byte(n.id.PeerID()), To: []byte(to), Status: status, Note: note, Invite: secret, Time: n.now().UnixMilli()}
+	if m.Invite == nil {
+		m.Invite = []byte{}
+	}
+	if err := m.Sign(n.id.Sign); err != nil {
+		return err
+	}
+	return writeMsg(str, m)
+}
+
+// handleConnect serves /kith/connect/1.0.0.
+func (n *Node) handleConnect(str network.Stream) {
+	remote := str.Conn().RemotePeer()
+	if !n.sync.allow(remote) {
+		str.Reset()
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.sync.ctx, connectTimeout)
+	defer cancel()
+	str.SetDeadline(time.Now().Add(connectTimeout))
+	frame, err := spec.ReadFrame(bufio.NewReader(str), maxConnectFrame)
+	if err != nil {
+		str.Reset()
+		return
+	}
+	m, err := spec.DecodeConnectMsg(frame)
+	if err != nil || peer.ID(m.From) != remote || peer.ID(m.To) != n.id.PeerID() {
+		n.log.Debug("bad connect message", "peer", remote, "err", err)
+		str.Reset()
+		return
+	}
+	answer, err := n.onConnect(ctx, remote, m)
+	if err != nil {
+		n.log.Warn("handling connect", "peer", remote, "err", err)
+		str.Reset()
+		return
+	}
+	if err := n.writeConnect(str, remote, answer, "", nil); err != nil {
+		str.Reset()
+		return
+	}
+	str.Close()
+	if answer == spec.ConnectAccepted {
+		n.sync.schedule(remote)
+	}
+}
+
+// onConnect decides the answer to a connect message from remote.
+func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg) (string, error) {
+	switch m.Status {
+	case spec.ConnectAccepted:
+		// They accepted my earlier request.
+		req, err := n.store.GetRequest(ctx, remote)
+		if err != nil || !req.Outgoing {
+			if n.isConnection(ctx, remote) {
+				return spec.ConnectAccepted, nil
+			}
+			return "", fmt.Errorf("acceptance from %s without a request", remote)
+		}
+		return spec.ConnectAccepted, n.establish(ctx, remote, req.Circles)
+	case spec.ConnectDeclined:
+		if req, err := n.store.GetRequest(ctx, remote); err == nil && req.Outgoing {
+			n.store.DeleteRequest(ctx, remote)
+		}
+		return spec.ConnectDeclined, nil
+	}
+	// A request.
+	if n.isConnection(ctx, remote) {
+		return spec.ConnectAccepted, nil
+	}
+	if len(m.Invite) > 0 {
+		circles, err := n.store.UseInvite(ctx, m.Invite, n.now())
+		if err == nil {
+			return spec.ConnectAccepted, n.establish(ctx, remote, circles)
+		}
+		n.log.Info("connect with an unknown, used or expired invite", "peer", remote)
+	}
+	if req, err := n.store.GetRequest(ctx, remote); err == nil && req.Outgoing {
+		// We asked each other: that is mutual consent.
+		return spec.ConnectAccepted, n.establish(ctx, remote, req.Circles)
+	}
+	if c, err := n.store.CountRequests(ctx); err == nil && c >= maxPendingIn {
+		return spec.ConnectDeclined, nil
+	}
+	if err := n.store.PutRequest(ctx, store.Request{Peer: remote, Note: m.Note, Time: n.now()}); err != nil {
+		return "", err
+	}
+	n.log.Info("connection request", "peer", remote, "note", m.Note)
+	return spec.ConnectPending, nil
+}
+
+// establish records the connection with p, puts p in circles and re-issues
+// those circles' cards so that p can read them.
+func (n *Node) establish(ctx context.Context, p peer.ID, circles []string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	drafts := []graph.Draft{{Body: graph.Body{Kind: graph.KindConnection, Key: p.String()}, To: graph.Audience{Self: true}}}
+	more, err := n.setCirclesLocked(ctx, p, circles)
+	if err != nil {
+		return err
+	}
+	if _, err := n.append(ctx, append(drafts, more...)...); err != nil {
+		return err
+	}
+	n.store.DeleteRequest(ctx, p)
+	n.log.Info("connected", "peer", p, "circles", circles)
+	return nil
+}
+
+// setCirclesLocked returns the entries that make p's circles exactly
+// circles: circle membership updates and the re-issued cards of every
+// circle whose audience changes. n.mu must be held.
+func (n *Node) setCirclesLocked(ctx context.Context, p peer.ID, circles []string) ([]graph.Draft, error) {
+	rs, err := n.circleRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cards, err := n.cards(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var drafts []graph.Draft
+	for _, r := range rs {
+		in := slices.Contains(r.Body.Members, p.String())
+		want := slices.Contains(circles, r.Key)
+		if in == want {
+			continue
+		}
+		members := slices.DeleteFunc(slices.Clone(r.Body.Members), func(m string) bool { return m == p.String() })
+		if want {
+			members = append(members, p.String())
+			slices.Sort(members)
+		}
+		drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: r.Key, Members: members}, To: graph.Audience{Self: true}})
+		if card, ok := cards[r.Key]; ok {
+			d, err := n.cardDraftFor(ctx, r.Key, card, members)
+			if err != nil {
+				return nil, err
+			}
+			drafts = append(drafts, d)
+		}
+	}
+	return drafts, nil
+}
+
+// reissueFor re-issues the cards of p's circles (after p's key arrived).
+func (n *Node) reissueFor(ctx context.Context, p peer.ID) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	rs, err := n.circleRecords(ctx)
+	if err != nil {
+		return err
+	}
+	cards, err := n.cards(ctx)
+	if err != nil {
+		return err
+	}
+	var drafts []graph.Draft
+	for _, r := range rs {
+		card, ok := cards[r.Key]
+		if !ok || !slices.Contains(r.Body.Members, p.String()) {
+			continue
+		}
+		d, err := n.cardDraftFor(ctx, r.Key, card, r.Body.Members)
+		if err != nil {
+			return err
+		}
+		drafts = append(drafts, d)
+	}
+	if len(drafts) == 0 {
+		return nil
+	}
+	_, err = n.append(ctx, drafts...)
+	return err
+}
+
+// Requests implements api.API.
+func (n *Node) Requests(ctx context.Context) ([]api.Request, error) {
+	rs, err := n.store.Requests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Request, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, api.Request{PeerID: r.Peer.String(), Outgoing: r.Outgoing, Note: r.Note, Time: r.Time.UTC()})
+	}
+	return out, nil
+}
+
+func (n *Node) incoming(ctx context.Context, ref string) (peer.ID, error) {
+	p, err := peer.Decode(strings.TrimSpace(ref))
+	if err != nil {
+		return "", fmt.Errorf("%w: %q is not a peer ID", api.ErrInvalid, ref)
+	}
+	r, err := n.store.GetRequest(ctx, p)
+	if err != nil || r.Outgoing {
+		return "", fmt.Errorf("%w: no pending request from %s (see `kith requests`)", api.ErrNotFound, p)
+	}
+	return p, nil
+}
+
+// Accept implements api.API.
+func (n *Node) Accept(ctx context.Context, req api.AcceptRequest) error {
+	p, err := n.incoming(ctx, req.PeerID)
+	if err != nil {
+		return err
+	}
+	circles, err := n.checkCircles(ctx, req.Circles)
+	if err != nil {
+		return err
+	}
+	if err := n.establish(ctx, p, circles); err != nil {
+		return err
+	}
+	// Tell them now if they are online; if not, their node repeats its
+	// request when it next reaches me and gets "accepted".
+	n.sync.goTracked(func() {
+		ctx, cancel := context.WithTimeout(n.sync.ctx, connectTimeout)
+		defer cancel()
+		if _, err := n.sendConnect(ctx, p, spec.ConnectAccepted, "", nil); err == nil {
+			n.sync.schedule(p)
+		}
+	})
+	return nil
+}
+
+// Decline implements api.API.
+func (n *Node) Decline(ctx context.Context, ref string) error {
+	p, err := n.incoming(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if err := n.store.DeleteRequest(ctx, p); err != nil {
+		return err
+	}
+	n.sync.goTracked(func() {
+		ctx, cancel := context.WithTimeout(n.sync.ctx, connectTimeout)
+		defer cancel()
+		n.sendConnect(ctx, p, spec.ConnectDeclined, "", nil)
+	})
+	return nil
+}
+
+func (n *Node) connection(ctx context.Context, ref string) (peer.ID, error) {
+	p, err := peer.Decode(strings.TrimSpace(ref))
+	if err != nil {
+		for _, c := range must(n.connections(ctx)) {
+			if strings.EqualFold(n.peerName(ctx, c), strings.TrimSpace(ref)) {
+				return c, nil
+			}
+		}
+		return "", fmt.Errorf("%w: %q is neither a peer ID nor the name of a connection", api.ErrNotFound, ref)
+	}
+	if !n.isConnection(ctx, p) {
+		return "", fmt.Errorf("%w: %s is not a connection (see `kith peers`)", api.ErrNotFound, p)
+	}
+	return p, nil
+}
+
+func must[T any](v T, _ error) T { return v }
+
+// AssignCircles implements api.API: p's circles become exactly circles.
+func (n *Node) AssignCircles(ctx context.Context, req api.AssignRequest) error {
+	p, err := n.connection(ctx, req.PeerID)
+	if err != nil {
+		return err
+	}
+	for _, c := range req.Circles {
+		if _, err := n.liveRecord(ctx, graph.KindCircle, c); err != nil {
+			return notFound(err, "no circle %q; create it with `kith circles add %s`", c, c)
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	drafts, err := n.setCirclesLocked(ctx, p, dedupe(req.Circles))
+	if err != nil || len(drafts) == 0 {
+		return err
+	}
+	_, err = n.append(ctx, drafts...)
+	return err
+}
+
+// Disconnect implements api.API: p leaves every circle, the cards are
+// re-issued without p, and the connection is ended. p keeps what it held.
+func (n *Node) Disconnect(ctx context.Context, ref string) error {
+	p, err := n.connection(ctx, ref)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	drafts, err := n.setCirclesLocked(ctx, p, nil)
+	if err == nil {
+		drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindConnection, Key: p.String(), Del: true}, To: graph.Audience{Self: true}})
+		_, err = n.append(ctx, drafts...)
+	}
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	n.host.Network().ClosePeer(p)
+	return nil
+}
+
+// peerCards returns the union of the cards p shares with me.
+func (n *Node) peerCard(ctx context.Context, p peer.ID) graph.Card {
+	rs, err := n.store.Records(ctx, p, graph.KindCard)
+	if err != nil {
+		return graph.Card{}
+	}
+	var out graph.Card
+	seen := map[string]bool{}
+	for _, r := range rs {
+		for _, f := range r.Body.Card.Fields {
+			k := f.Name + "\x00" + f.Value
+			if !seen[k] {
+				seen[k] = true
+				out.Fields = append(out.Fields, f)
+			}
+		}
+	}
+	return out
+}
+
+func (n *Node) peerName(ctx context.Context, p peer.ID) string {
+	return n.peerCard(ctx, p).DisplayName()
+}
+
+// Peers implements api.API.
+func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
+	cs, err := n.connections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	circles, err := n.circleRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Peer, 0, len(cs))
+	for _, p := range cs {
+		pe := api.Peer{PeerID: p.String(), Circles: []string{}, Online: n.host.Network().Connectedness(p) == network.Connected}
+		card := n.peerCard(ctx, p)
+		pe.Name, pe.Card = card.DisplayName(), card
+		for _, c := range circles {
+			if slices.Contains(c.Body.Members, p.String()) {
+				pe.Circles = append(pe.Circles, c.Key)
+			}
+		}
+		if pi, err := n.store.PeerInfo(ctx, p); err == nil && !pi.LastSync.IsZero() {
+			t := pi.LastSync.UTC()
+			pe.LastSync = &t
+		}
+		pe.Entries, _ = n.store.CountEntries(ctx, p)
+		out = append(out, pe)
+	}
+	return out, nil
+}

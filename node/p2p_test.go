@@ -1,0 +1,215 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/node"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// net is a mocknet with Kith nodes on it.
+type testNet struct {
+	t  *testing.T
+	mn mocknet.Mocknet
+	i  int
+}
+
+func newNet(t *testing.T) *testNet {
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	return &testNet{t: t, mn: mn}
+}
+
+// add starts a node called label, linked to every node already there.
+func (tn *testNet) add(label string) *node.Node {
+	tn.t.Helper()
+	tn.i++
+	id := identity.NewTest(tn.t, label)
+	addr := ma.StringCast(fmt.Sprintf("/ip6/100::%x/tcp/4242", tn.i))
+	h, err := tn.mn.AddPeer(id.PrivKey(), addr)
+	require.NoError(tn.t, err)
+	require.NoError(tn.t, tn.mn.LinkAll())
+	return node.NewTest(tn.t, label, node.WithHost(h))
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// connect makes a and b connections via an invite from a; b lands in
+// aCircles on a's side, a in friends on b's side.
+func connect(t *testing.T, a, b *node.Node, aCircles ...string) {
+	t.Helper()
+	ctx := t.Context()
+	inv, err := a.Invite(ctx, api.InviteRequest{Circles: aCircles})
+	require.NoError(t, err)
+	res, err := b.Connect(ctx, api.ConnectRequest{Target: inv.Code, Note: "hi"})
+	require.NoError(t, err)
+	require.Equal(t, "accepted", res.Status)
+	eventually(t, "both sides list the connection", func() bool {
+		return hasPeer(t, a, b) && hasPeer(t, b, a)
+	})
+}
+
+func hasPeer(t *testing.T, n, other *node.Node) bool {
+	ps, err := n.Peers(t.Context())
+	require.NoError(t, err)
+	return slices.ContainsFunc(ps, func(p api.Peer) bool { return p.PeerID == other.Host().ID().String() })
+}
+
+// seen returns the values of field that n sees in other's shared card.
+func seen(t *testing.T, n, other *node.Node, field string) []string {
+	ps, err := n.Peers(t.Context())
+	require.NoError(t, err)
+	for _, p := range ps {
+		if p.PeerID == other.Host().ID().String() {
+			return p.Card.Values(field)
+		}
+	}
+	return nil
+}
+
+func TestChangeOnceEverywhere(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, bob, carol := tn.add("alice"), tn.add("bob"), tn.add("carol")
+	connect(t, alice, bob, "friends")
+	connect(t, alice, carol, "work")
+
+	_, err := alice.SetMe(ctx, api.SetMeRequest{Field: "adr", Values: []string{";;1 Main St;Springfield;;12345;USA"}, Circles: []string{"friends"}})
+	require.NoError(t, err)
+	_, err = alice.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}, Circles: []string{"friends", "work"}})
+	require.NoError(t, err)
+
+	eventually(t, "bob sees alice's address", func() bool {
+		return slices.Equal(seen(t, bob, alice, "adr"), []string{";;1 Main St;Springfield;;12345;USA"})
+	})
+	eventually(t, "carol sees alice's name", func() bool { return slices.Equal(seen(t, carol, alice, "fn"), []string{"Alice"}) })
+	if got := seen(t, carol, alice, "adr"); len(got) != 0 {
+		t.Errorf("carol (work only) sees alice's friends-only address %v", got)
+	}
+
+	// Carol holds alice's whole log, the friends card included, but cannot
+	// read it: access is enforced by encryption.
+	eventually(t, "carol holds alice's log", func() bool {
+		return head(t, carol, alice) == head(t, alice, alice)
+	})
+	les, err := carol.Store().Log(ctx, alice.Host().ID(), 0, 0)
+	require.NoError(t, err)
+	unreadable := 0
+	for _, le := range les {
+		e, err := graph.Verify(le.Raw, nil)
+		require.NoError(t, err)
+		if _, err := graph.Open(identity.NewTest(t, "carol"), e.Entry); err != nil {
+			unreadable++
+		}
+	}
+	if unreadable == 0 {
+		t.Errorf("carol could read every entry of alice's log")
+	}
+
+	// Offline: bob drops off, alice edits, bob comes back and catches up.
+	require.NoError(t, tn.mn.UnlinkPeers(alice.Host().ID(), bob.Host().ID()))
+	tn.mn.DisconnectPeers(alice.Host().ID(), bob.Host().ID())
+	_, err = alice.SetMe(ctx, api.SetMeRequest{Field: "adr", Values: []string{";;2 Elm St;Springfield;;12345;USA"}, Circles: []string{"friends"}})
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, []string{";;1 Main St;Springfield;;12345;USA"}, seen(t, bob, alice, "adr"))
+	_, err = tn.mn.LinkPeers(alice.Host().ID(), bob.Host().ID())
+	require.NoError(t, err)
+	eventually(t, "bob catches up after reconnecting", func() bool {
+		return slices.Equal(seen(t, bob, alice, "adr"), []string{";;2 Elm St;Springfield;;12345;USA"})
+	})
+
+	// Moving bob out of friends stops updates to him; he keeps what he had.
+	require.NoError(t, alice.AssignCircles(ctx, api.AssignRequest{PeerID: bob.Host().ID().String(), Circles: []string{"work"}}))
+	_, err = alice.SetMe(ctx, api.SetMeRequest{Field: "adr", Values: []string{";;3 Oak St;Springfield;;12345;USA"}, Circles: []string{"friends"}})
+	require.NoError(t, err)
+	eventually(t, "bob holds alice's newest entry", func() bool {
+		return head(t, bob, alice) == head(t, alice, alice)
+	})
+	if got := seen(t, bob, alice, "adr"); slices.Contains(got, ";;3 Oak St;Springfield;;12345;USA") {
+		t.Errorf("bob, moved out of friends, still gets friends updates: %v", got)
+	}
+}
+
+func TestRequestAcceptDecline(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, dave, eve := tn.add("alice"), tn.add("dave"), tn.add("eve")
+	target := func(n *node.Node) string {
+		return n.Host().Addrs()[0].String() + "/p2p/" + n.Host().ID().String()
+	}
+	res, err := alice.Connect(ctx, api.ConnectRequest{Target: target(dave), Note: "it's alice from the dojo"})
+	require.NoError(t, err)
+	require.Equal(t, "pending", res.Status)
+	reqs, err := dave.Requests(ctx)
+	require.NoError(t, err)
+	require.Len(t, reqs, 1)
+	require.Equal(t, "it's alice from the dojo", reqs[0].Note)
+	require.Equal(t, alice.Host().ID().String(), reqs[0].PeerID)
+
+	require.NoError(t, dave.Accept(ctx, api.AcceptRequest{PeerID: reqs[0].PeerID, Circles: []string{"family"}}))
+	eventually(t, "alice learns she was accepted", func() bool { return hasPeer(t, alice, dave) })
+	ps, err := dave.Peers(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"family"}, ps[0].Circles)
+
+	// Eve is declined and stays unconnected.
+	res, err = eve.Connect(ctx, api.ConnectRequest{Target: dave.Host().ID().String()})
+	require.NoError(t, err)
+	require.Equal(t, "pending", res.Status)
+	require.NoError(t, dave.Decline(ctx, eve.Host().ID().String()))
+	eventually(t, "eve's request is gone on both sides", func() bool {
+		r1, _ := eve.Requests(ctx)
+		r2, _ := dave.Requests(ctx)
+		return len(r1) == 0 && len(r2) == 0
+	})
+	if hasPeer(t, dave, eve) || hasPeer(t, eve, dave) {
+		t.Error("declined peers are connected")
+	}
+
+	// An invite works once.
+	inv, err := alice.Invite(ctx, api.InviteRequest{})
+	require.NoError(t, err)
+	_, err = eve.Connect(ctx, api.ConnectRequest{Target: inv.Code})
+	require.NoError(t, err)
+	_, err = dave.Connect(ctx, api.ConnectRequest{Target: inv.Code})
+	require.NoError(t, err)
+	eventually(t, "eve connected", func() bool { return hasPeer(t, alice, eve) })
+	reqs, err = alice.Requests(ctx)
+	require.NoError(t, err)
+	_ = reqs // dave was already alice's connection: a reused code changes nothing
+
+	require.NoError(t, alice.Disconnect(ctx, eve.Host().ID().String()))
+	if hasPeer(t, alice, eve) {
+		t.Error("eve still listed after disconnect")
+	}
+}
+
+// head returns n's head seq of author's log.
+func head(t *testing.T, n, author *node.Node) uint64 {
+	h, err := n.Store().Head(context.Background(), author.Host().ID())
+	require.NoError(t, err)
+	return h.Seq
+}
+
+var _ = peer.ID("")

@@ -1,0 +1,346 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/spec"
+)
+
+// Sync protocol tuning. Variables, not constants, so tests can shorten them.
+var (
+	// syncIdleTimeout bounds the wait for each frame of a sync stream: a
+	// peer that stops sending (or never ends) is reset.
+	syncIdleTimeout = 30 * time.Second
+	// syncBatch is how many received entries go into one transaction.
+	syncBatch = 1000
+	// serveChunk is how many entries the responder reads from the store at a time.
+	serveChunk = 1000
+	// maxRequestFrame bounds a sync request frame.
+	maxRequestFrame = 16 << 10
+)
+
+// ErrUnrequested: a peer sent an entry of a log that was not asked for.
+var ErrUnrequested = errors.New("node: peer sent an entry that was not requested")
+
+// syncer runs pulls from peers one at a time per peer and announces new
+// local entries to online connections.
+type syncer struct {
+	n *Node
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// mu guards pending, running and limiters.
+	mu sync.Mutex
+	// pending holds peers to pull from again once their running pull ends.
+	pending map[peer.ID]bool
+	// running holds peers with a pull in progress.
+	running map[peer.ID]bool
+	// limiters rate-limit inbound streams per peer.
+	limiters map[peer.ID]*rate.Limiter
+}
+
+func newSyncer(n *Node) *syncer {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &syncer{n: n, ctx: ctx, cancel: cancel, pending: map[peer.ID]bool{}, running: map[peer.ID]bool{}, limiters: map[peer.ID]*rate.Limiter{}}
+}
+
+func (s *syncer) close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// go runs f in a goroutine that Close waits for.
+func (s *syncer) goTracked(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// allow reports whether p may open another inbound stream now.
+func (s *syncer) allow(p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.limiters[p]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(inboundRate), inboundBurst)
+		s.limiters[p] = l
+	}
+	return l.Allow()
+}
+
+// Inbound stream rate per peer (both protocols).
+var (
+	inboundRate  = 20.0
+	inboundBurst = 40
+)
+
+// schedule asks for a pull from p; pulls from one peer never overlap, and
+// a request during a pull runs one more pull after it.
+func (s *syncer) schedule(p peer.ID) {
+	s.mu.Lock()
+	if s.running[p] {
+		s.pending[p] = true
+		s.mu.Unlock()
+		return
+	}
+	s.running[p] = true
+	s.mu.Unlock()
+	ok := s.goTracked(func() {
+		for {
+			if err := s.n.pull(s.ctx, p); err != nil && s.ctx.Err() == nil {
+				s.n.log.Debug("sync pull failed", "peer", p, "err", err)
+			}
+			s.mu.Lock()
+			if !s.pending[p] || s.ctx.Err() != nil {
+				delete(s.running, p)
+				s.mu.Unlock()
+				return
+			}
+			delete(s.pending, p)
+			s.mu.Unlock()
+		}
+	})
+	if !ok {
+		s.mu.Lock()
+		delete(s.running, p)
+		s.mu.Unlock()
+	}
+}
+
+// announce tells every online connection that my log grew.
+func (s *syncer) announce() {
+	for _, p := range s.n.onlineConnections() {
+		s.goTracked(func() {
+			ctx, cancel := context.WithTimeout(s.ctx, syncIdleTimeout)
+			defer cancel()
+			if err := s.n.notify(ctx, p); err != nil {
+				s.n.log.Debug("announce failed", "peer", p, "err", err)
+			}
+		})
+	}
+}
+
+// wanted reports whether this node keeps author's log when p sends it: its
+// own log (restored from a friend) and the log of the peer itself.
+func (n *Node) wanted(author, from peer.ID) bool {
+	return author == n.id.PeerID() || author == from
+}
+
+func (n *Node) syncRequest(p peer.ID, want bool) (*spec.SyncRequest, error) {
+	req := &spec.SyncRequest{Want: []spec.LogPos{}, Have: []spec.LogPos{}}
+	for _, a := range []peer.ID{n.id.PeerID(), p} {
+		h, err := n.store.Head(n.sync.ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		pos := spec.LogPos{Author: []byte(a), Seq: h.Seq}
+		if want {
+			req.Want = append(req.Want, pos)
+		}
+		req.Have = append(req.Have, pos)
+	}
+	return req, nil
+}
+
+// notify sends my heads to p without asking for anything; p pulls if it
+// is behind.
+func (n *Node) notify(ctx context.Context, p peer.ID) error {
+	req, err := n.syncRequest(p, false)
+	if err != nil {
+		return err
+	}
+	str, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "kith-sync"), p, spec.ProtoSync)
+	if err != nil {
+		return err
+	}
+	defer str.Close()
+	str.SetDeadline(time.Now().Add(syncIdleTimeout))
+	if err := writeMsg(str, req); err != nil {
+		str.Reset()
+		return err
+	}
+	if f, err := spec.ReadFrame(bufio.NewReader(str), spec.MaxFrameSize); err != nil || len(f) != 0 {
+		str.Reset()
+		return fmt.Errorf("reading end of announce: %v", err)
+	}
+	return nil
+}
+
+func writeMsg(str network.Stream, v any) error {
+	b, err := spec.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return spec.WriteFrame(str, b)
+}
+
+// pull asks p for the entries I lack of the logs I keep from it, verifies
+// each, and stores them in order, in batches.
+func (n *Node) pull(ctx context.Context, p peer.ID) (err error) {
+	if !n.isConnection(ctx, p) {
+		return nil
+	}
+	req, err := n.syncRequest(p, true)
+	if err != nil {
+		return err
+	}
+	str, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "kith-sync"), p, spec.ProtoSync)
+	if err != nil {
+		return fmt.Errorf("opening sync stream to %s: %w", p, err)
+	}
+	defer func() {
+		if err != nil {
+			str.Reset()
+		} else {
+			str.Close()
+		}
+	}()
+	str.SetDeadline(time.Now().Add(syncIdleTimeout))
+	if err := writeMsg(str, req); err != nil {
+		return err
+	}
+	r := bufio.NewReaderSize(str, 64<<10)
+	open := graph.Opener(n.id)
+	var (
+		batch   []*graph.Entry
+		stored  int
+		gotKeys bool
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := n.store.Put(ctx, batch); err != nil {
+			return fmt.Errorf("storing entries from %s: %w", p, err)
+		}
+		for _, e := range batch {
+			if e.Body != nil && e.Body.Kind == graph.KindKeys && e.Author == p {
+				gotKeys = true
+			}
+		}
+		stored += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	for {
+		str.SetReadDeadline(time.Now().Add(syncIdleTimeout))
+		frame, err := spec.ReadFrame(r, spec.MaxFrameSize)
+		if err != nil {
+			return fmt.Errorf("reading from %s: %w", p, err)
+		}
+		if len(frame) == 0 {
+			break
+		}
+		e, err := graph.Verify(frame, open)
+		if err != nil {
+			return fmt.Errorf("entry from %s: %w", p, err)
+		}
+		if !n.wanted(e.Author, p) {
+			return fmt.Errorf("%w: %s sent a %s entry", ErrUnrequested, p, e.Author)
+		}
+		batch = append(batch, e)
+		if len(batch) >= syncBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	n.store.MarkSynced(ctx, p, n.now())
+	if stored > 0 {
+		n.log.Debug("synced", "peer", p, "entries", stored)
+	}
+	if gotKeys {
+		// Their encryption key arrived: the cards of their circles can now
+		// be sealed to them.
+		if err := n.reissueFor(ctx, p); err != nil {
+			n.log.Warn("re-issuing cards", "peer", p, "err", err)
+		}
+	}
+	return nil
+}
+
+// handleSync serves /kith/sync/1.0.0.
+func (n *Node) handleSync(str network.Stream) {
+	remote := str.Conn().RemotePeer()
+	ctx := n.sync.ctx
+	if !n.isConnection(ctx, remote) || !n.sync.allow(remote) {
+		str.Reset()
+		return
+	}
+	str.SetDeadline(time.Now().Add(syncIdleTimeout))
+	frame, err := spec.ReadFrame(bufio.NewReader(str), maxRequestFrame)
+	if err != nil {
+		str.Reset()
+		return
+	}
+	req, err := spec.DecodeSyncRequest(frame)
+	if err != nil {
+		n.log.Debug("bad sync request", "peer", remote, "err", err)
+		str.Reset()
+		return
+	}
+	for _, h := range req.Have {
+		a := peer.ID(h.Author)
+		if !n.wanted(a, remote) {
+			continue
+		}
+		if mine, err := n.store.Head(ctx, a); err == nil && h.Seq > mine.Seq {
+			n.sync.schedule(remote)
+			break
+		}
+	}
+	w := bufio.NewWriterSize(str, 64<<10)
+	for _, want := range req.Want {
+		a := peer.ID(want.Author)
+		if !n.wanted(a, remote) {
+			continue // only my log and theirs are served to them
+		}
+		after := want.Seq
+		for {
+			les, err := n.store.Log(ctx, a, after, serveChunk)
+			if err != nil {
+				str.Reset()
+				return
+			}
+			if len(les) == 0 {
+				break
+			}
+			str.SetWriteDeadline(time.Now().Add(syncIdleTimeout))
+			for _, le := range les {
+				if err := spec.WriteFrame(w, le.Raw); err != nil {
+					str.Reset()
+					return
+				}
+			}
+			after = les[len(les)-1].Seq
+		}
+	}
+	if err := spec.WriteFrame(w, nil); err != nil || w.Flush() != nil {
+		str.Reset()
+		return
+	}
+	str.Close()
+}

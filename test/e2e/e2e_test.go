@@ -1,0 +1,284 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/vcard"
+	"github.com/kith-p2p/kith/graph/vcard/vcardtest"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "kith-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Exit codes from the README.
+const (
+	exitNotRunning = 3
+	exitNotFound   = 4
+	exitInvalid    = 5
+	exitConflict   = 6
+	exitLocked     = 7
+)
+
+func TestTour(t *testing.T) {
+	h := NewHome(t)
+	if r := h.Run("id"); r.Code != exitNotRunning || !strings.Contains(r.Stderr, "kith daemon") {
+		t.Fatalf("id without daemon: exit %d, stderr %q; want %d and a hint to start it", r.Code, r.Stderr, exitNotRunning)
+	}
+	h.Start()
+	fi, err := os.Stat(filepath.Join(h.Dir, "api.sock"))
+	require.NoError(t, err)
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("api.sock mode = %o, want 600", perm)
+	}
+
+	var id api.Identity
+	h.JSON(&id, "id")
+	require.True(t, strings.HasPrefix(id.PeerID, "12D3KooW"), "peer ID %q", id.PeerID)
+	require.NotEmpty(t, id.Addrs)
+
+	h.MustRun("me", "set", "email", "alice@example.org", "--circle", "friends", "--circle", "family")
+	h.MustRun("me", "set", "fn", "Alice Liddell")
+	var me api.Profile
+	h.JSON(&me, "me", "show", "--circle", "friends")
+	require.Len(t, me.Fields, 1)
+	require.Equal(t, "alice@example.org", me.Fields[0].Value)
+	if r := h.Run("me", "set", "shoe-size", "9"); r.Code != exitInvalid {
+		t.Errorf("me set unknown field: exit %d, want %d (%s)", r.Code, exitInvalid, r.Stderr)
+	}
+	if r := h.Run("me", "set", "email", "alice@", "--circle", "friends"); r.Code != exitInvalid || !strings.Contains(r.Stderr, "alice@") {
+		t.Errorf("me set bad email: exit %d stderr %q", r.Code, r.Stderr)
+	}
+
+	h.MustRun("circles", "add", "vendors")
+	if r := h.Run("circles", "add", "vendors"); r.Code != exitConflict {
+		t.Errorf("circles add twice: exit %d, want %d", r.Code, exitConflict)
+	}
+	var circles []api.Circle
+	h.JSON(&circles, "circles", "list")
+	var names []string
+	for _, c := range circles {
+		names = append(names, c.Name)
+	}
+	require.Equal(t, []string{"family", "friends", "vendors", "work"}, names)
+	h.MustRun("circles", "rm", "vendors")
+
+	h.MustRun("contacts", "add", "--name", "Dr. Rao", "--tel", "+1-555-0100", "--email", "rao@clinic.example")
+	h.MustRun("contacts", "add", "--name", "Ann Lee", "--email", "ann@example.org", "--org", "Acme")
+	var list []api.Contact
+	h.JSON(&list, "contacts", "list")
+	require.Len(t, list, 2)
+	var hits []api.Contact
+	h.JSON(&hits, "contacts", "search", "clinic")
+	require.Len(t, hits, 1)
+	require.Equal(t, "Dr. Rao", hits[0].Name)
+	h.MustRun("contacts", "edit", "Dr. Rao", "--tel", "+1-555-0199")
+	var rao api.Contact
+	h.JSON(&rao, "contacts", "show", "Dr. Rao")
+	require.Equal(t, []string{"+1-555-0199"}, rao.Card.Values("tel"))
+	if r := h.Run("contacts", "add", "--name", "X", "--email", "not-an-email"); r.Code != exitInvalid {
+		t.Errorf("contacts add bad email: exit %d, want %d", r.Code, exitInvalid)
+	}
+	h.MustRun("contacts", "rm", rao.ID)
+	if r := h.Run("contacts", "show", rao.ID); r.Code != exitNotFound {
+		t.Errorf("contacts show removed: exit %d, want %d", r.Code, exitNotFound)
+	}
+
+	var log []api.LogEntry
+	h.JSON(&log, "log")
+	require.NotEmpty(t, log)
+	require.Equal(t, uint64(1), log[0].Seq)
+	require.Equal(t, "genesis", log[0].Kind)
+	var st api.Status
+	h.JSON(&st, "status")
+	require.Equal(t, int64(len(log)), st.Entries)
+	require.Equal(t, 1, st.Contacts)
+	h.MustRun("check")
+
+	// A second daemon on the same home is refused.
+	r := h.Run("daemon", "--listen", "/ip4/127.0.0.1/tcp/0")
+	if r.Code != exitLocked || !strings.Contains(r.Stderr, "another kith daemon") {
+		t.Errorf("second daemon: exit %d, stderr %q; want %d", r.Code, r.Stderr, exitLocked)
+	}
+
+	// SIGTERM stops it cleanly within 5 s and removes the socket.
+	code, took := h.Signal(syscall.SIGTERM, 5*time.Second)
+	if code != 0 {
+		t.Errorf("daemon exit code after SIGTERM = %d, want 0\n%s", code, h.DaemonLog())
+	}
+	t.Logf("shutdown took %v", took)
+	if _, err := os.Stat(filepath.Join(h.Dir, "api.sock")); !os.IsNotExist(err) {
+		t.Errorf("socket left behind after shutdown: %v", err)
+	}
+}
+
+func TestImportExportRoundTrip(t *testing.T) {
+	h := NewHome(t)
+	h.Start()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "people.vcf")
+	require.NoError(t, os.WriteFile(in, vcardtest.Generate(300, 7), 0o600))
+	out := h.MustRun("contacts", "import", in)
+	require.Contains(t, out+"", "300")
+	exported := filepath.Join(dir, "out.vcf")
+	h.MustRun("contacts", "export", "-o", exported)
+
+	decode := func(path string) []graph.Card {
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		defer f.Close()
+		res, err := vcard.Decode(f, vcard.Options{})
+		require.NoError(t, err)
+		return res.Cards
+	}
+	want, got := decode(in), decode(exported)
+	require.Len(t, got, len(want))
+	key := func(c graph.Card) string { return c.First("fn") + "|" + c.First("email") }
+	slices.SortFunc(want, func(a, b graph.Card) int { return strings.Compare(key(a), key(b)) })
+	slices.SortFunc(got, func(a, b graph.Card) int { return strings.Compare(key(a), key(b)) })
+	for i := range want {
+		wf, gf := fieldSet(want[i]), fieldSet(got[i])
+		require.Equal(t, wf, gf, "card %d (%s) changed in the round trip", i, want[i].First("fn"))
+	}
+}
+
+// fieldSet is a card's fields as sorted "name=value;types" strings.
+func fieldSet(c graph.Card) []string {
+	var out []string
+	for _, f := range c.Fields {
+		types := slices.Clone(f.Types)
+		slices.Sort(types)
+		out = append(out, f.Name+"="+f.Value+";"+strings.Join(types, ","))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestImportBadInput(t *testing.T) {
+	h := NewHome(t)
+	h.Start()
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, b, 0o600))
+		return p
+	}
+	good := "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Good One\r\nEMAIL:good@example.org\r\nEND:VCARD\r\n"
+	broken := "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Broken\r\nEMAIL:broken@\r\nEND:VCARD\r\n"
+	mixed := write("mixed.vcf", []byte(good+broken+good))
+
+	r := h.Run("contacts", "import", mixed)
+	if r.Code != exitInvalid || !strings.Contains(r.Stderr, "card 2") || !strings.Contains(r.Stderr, "line 6") {
+		t.Errorf("import with a broken card: exit %d, stderr %q; want %d naming card 2, line 6", r.Code, r.Stderr, exitInvalid)
+	}
+	var list []api.Contact
+	h.JSON(&list, "contacts", "list")
+	require.Empty(t, list, "nothing may be imported from a file with a broken card")
+
+	r = h.Run("contacts", "import", "--skip-invalid", mixed)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	require.Contains(t, r.Stdout+r.Stderr, "skipped 1")
+	h.JSON(&list, "contacts", "list")
+	require.Len(t, list, 2)
+
+	for name, content := range map[string][]byte{
+		"empty.vcf":   nil,
+		"garbage.bin": bytes.Repeat([]byte{0x00, 0xff, 0x13, 0x37}, 4096),
+	} {
+		r := h.Run("contacts", "import", write(name, content))
+		if r.Code != exitInvalid || r.Stderr == "" {
+			t.Errorf("import %s: exit %d stderr %q, want %d and a reason", name, r.Code, r.Stderr, exitInvalid)
+		}
+	}
+	// A 200 MB file is refused before it is read.
+	big := filepath.Join(dir, "big.vcf")
+	f, err := os.Create(big)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(200<<20))
+	f.Close()
+	r = h.Run("contacts", "import", big)
+	if r.Code != exitInvalid || !strings.Contains(r.Stderr, "MiB") {
+		t.Errorf("import 200 MB: exit %d stderr %q", r.Code, r.Stderr)
+	}
+	h.JSON(&list, "contacts", "list")
+	require.Len(t, list, 2)
+}
+
+// TestKill9DuringImport kills the daemon in the middle of a 10,000-card
+// import: after a restart the store must be consistent and hold every
+// batch the CLI reported as imported.
+func TestKill9DuringImport(t *testing.T) {
+	h := NewHome(t)
+	h.Start()
+	in := filepath.Join(t.TempDir(), "10k.vcf")
+	require.NoError(t, os.WriteFile(in, vcardtest.Generate(10000, 42), 0o600))
+
+	done := make(chan Result, 1)
+	go func() { done <- h.Run("contacts", "import", in) }()
+	// Kill once the first batches are in.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var st api.Status
+		h.JSON(&st, "status")
+		if st.Contacts >= 1000 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, syscall.Kill(h.PID(), syscall.SIGKILL))
+	res := <-done
+	h.Signal(syscall.SIGKILL, 5*time.Second) // reap
+	reported := importedCount(res)
+	t.Logf("import exit %d, reported %d imported; stderr: %s", res.Code, reported, res.Stderr)
+
+	h.Start()
+	out := h.MustRun("check")
+	t.Logf("check: %s", out)
+	var st api.Status
+	h.JSON(&st, "status")
+	if st.Contacts < reported {
+		t.Errorf("after kill -9: %d contacts stored, but the CLI reported %d imported", st.Contacts, reported)
+	}
+	if res.Code == 0 && st.Contacts != 10000 {
+		t.Errorf("import finished but only %d of 10000 contacts are stored", st.Contacts)
+	}
+	if st.Contacts%1000 != 0 {
+		t.Errorf("%d contacts stored: a batch was half-written", st.Contacts)
+	}
+}
+
+// importedCount finds "imported N" in the CLI's output.
+func importedCount(r Result) int {
+	for _, line := range strings.Split(r.Stdout+"\n"+r.Stderr, "\n") {
+		if i := strings.Index(line, "imported "); i >= 0 {
+			var n int
+			if _, err := fmt.Sscanf(line[i:], "imported %d", &n); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
+}
