@@ -211,7 +211,8 @@ func (n *Node) sendConnect(ctx context.Context, p peer.ID, status, note string, 
 		return "", fmt.Errorf("%w: opening connect stream to %s: %v", api.ErrUnreachable, p, err)
 	}
 	defer str.Close()
-	str.SetDeadline(time.Now().Add(connectTimeout))
+	_, stop := watchdog(ctx, str, connectTimeout)
+	defer stop()
 	if err := n.writeConnect(str, p, status, note, secret); err != nil {
 		str.Reset()
 		return "", err
@@ -249,7 +250,8 @@ func (n *Node) handleConnect(str network.Stream) {
 	}
 	ctx, cancel := context.WithTimeout(n.sync.ctx, connectTimeout)
 	defer cancel()
-	str.SetDeadline(time.Now().Add(connectTimeout))
+	_, stop := watchdog(ctx, str, connectTimeout)
+	defer stop()
 	frame, err := spec.ReadFrame(bufio.NewReader(str), maxConnectFrame)
 	if err != nil {
 		str.Reset()

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	"github.com/libp2p/go-libp2p/core/peer"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/stretchr/testify/require"
 
@@ -20,12 +20,12 @@ import (
 
 // net is a mocknet with Kith nodes on it.
 type testNet struct {
-	t  *testing.T
+	t  testing.TB
 	mn mocknet.Mocknet
 	i  int
 }
 
-func newNet(t *testing.T) *testNet {
+func newNet(t testing.TB) *testNet {
 	mn := mocknet.New()
 	t.Cleanup(func() { mn.Close() })
 	return &testNet{t: t, mn: mn}
@@ -43,7 +43,7 @@ func (tn *testNet) add(label string) *node.Node {
 	return node.NewTest(tn.t, label, node.WithHost(h))
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -56,7 +56,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // connect makes a and b connections via an invite from a; b lands in
 // aCircles on a's side, a in friends on b's side.
-func connect(t *testing.T, a, b *node.Node, aCircles ...string) {
+func connect(t testing.TB, a, b *node.Node, aCircles ...string) {
 	t.Helper()
 	ctx := t.Context()
 	inv, err := a.Invite(ctx, api.InviteRequest{Circles: aCircles})
@@ -69,14 +69,14 @@ func connect(t *testing.T, a, b *node.Node, aCircles ...string) {
 	})
 }
 
-func hasPeer(t *testing.T, n, other *node.Node) bool {
+func hasPeer(t testing.TB, n, other *node.Node) bool {
 	ps, err := n.Peers(t.Context())
 	require.NoError(t, err)
 	return slices.ContainsFunc(ps, func(p api.Peer) bool { return p.PeerID == other.Host().ID().String() })
 }
 
 // seen returns the values of field that n sees in other's shared card.
-func seen(t *testing.T, n, other *node.Node, field string) []string {
+func seen(t testing.TB, n, other *node.Node, field string) []string {
 	ps, err := n.Peers(t.Context())
 	require.NoError(t, err)
 	for _, p := range ps {
@@ -206,7 +206,7 @@ func TestRequestAcceptDecline(t *testing.T) {
 }
 
 // head returns n's head seq of author's log.
-func head(t *testing.T, n, author *node.Node) uint64 {
+func head(t testing.TB, n, author *node.Node) uint64 {
 	h, err := n.Store().Head(context.Background(), author.Host().ID())
 	require.NoError(t, err)
 	return h.Seq

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -174,7 +175,8 @@ func (n *Node) notify(ctx context.Context, p peer.ID) error {
 		return err
 	}
 	defer str.Close()
-	str.SetDeadline(time.Now().Add(syncIdleTimeout))
+	_, stop := watchdog(ctx, str, syncIdleTimeout)
+	defer stop()
 	if err := writeMsg(str, req); err != nil {
 		str.Reset()
 		return err
@@ -215,59 +217,76 @@ func (n *Node) pull(ctx context.Context, p peer.ID) (err error) {
 			str.Close()
 		}
 	}()
-	str.SetDeadline(time.Now().Add(syncIdleTimeout))
+	touch, stop := watchdog(ctx, str, syncIdleTimeout)
+	defer stop()
 	if err := writeMsg(str, req); err != nil {
 		return err
 	}
-	r := bufio.NewReaderSize(str, 64<<10)
-	open := graph.Opener(n.id)
-	var (
-		batch   []*graph.Entry
+	// Three stages overlap: this goroutine reads frames into chunks, a
+	// second verifies each chunk on every core and stores it, in order.
+	chunks := make(chan [][]byte, 2)
+	type result struct {
 		stored  int
 		gotKeys bool
-	)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := n.store.Put(ctx, batch); err != nil {
-			return fmt.Errorf("storing entries from %s: %w", p, err)
-		}
-		for _, e := range batch {
-			if e.Body != nil && e.Body.Kind == graph.KindKeys && e.Author == p {
-				gotKeys = true
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var res result
+		for chunk := range chunks {
+			if res.err != nil {
+				continue // drain
+			}
+			es, err := n.verifyChunk(chunk, p)
+			if err == nil {
+				err = n.store.Put(ctx, es)
+			}
+			if err != nil {
+				res.err = fmt.Errorf("entries from %s: %w", p, err)
+				str.Reset() // stop the reader too
+				continue
+			}
+			res.stored += len(es)
+			for _, e := range es {
+				if e.Body != nil && e.Body.Kind == graph.KindKeys && e.Author == p {
+					res.gotKeys = true
+				}
 			}
 		}
-		stored += len(batch)
-		batch = batch[:0]
+		done <- res
+	}()
+	readErr := func() error {
+		defer close(chunks)
+		r := bufio.NewReaderSize(str, 64<<10)
+		chunk := make([][]byte, 0, syncBatch)
+		for {
+			touch()
+			frame, err := spec.ReadFrame(r, spec.MaxFrameSize)
+			if err != nil {
+				return fmt.Errorf("reading from %s: %w", p, err)
+			}
+			if len(frame) == 0 {
+				break
+			}
+			chunk = append(chunk, frame)
+			if len(chunk) == cap(chunk) {
+				chunks <- chunk
+				chunk = make([][]byte, 0, syncBatch)
+			}
+		}
+		if len(chunk) > 0 {
+			chunks <- chunk
+		}
 		return nil
+	}()
+	res := <-done
+	if res.err != nil {
+		return res.err
 	}
-	for {
-		str.SetReadDeadline(time.Now().Add(syncIdleTimeout))
-		frame, err := spec.ReadFrame(r, spec.MaxFrameSize)
-		if err != nil {
-			return fmt.Errorf("reading from %s: %w", p, err)
-		}
-		if len(frame) == 0 {
-			break
-		}
-		e, err := graph.Verify(frame, open)
-		if err != nil {
-			return fmt.Errorf("entry from %s: %w", p, err)
-		}
-		if !n.wanted(e.Author, p) {
-			return fmt.Errorf("%w: %s sent a %s entry", ErrUnrequested, p, e.Author)
-		}
-		batch = append(batch, e)
-		if len(batch) >= syncBatch {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
+	if readErr != nil {
+		return readErr
 	}
-	if err := flush(); err != nil {
-		return err
-	}
+	stored, gotKeys := res.stored, res.gotKeys
 	n.store.MarkSynced(ctx, p, n.now())
 	if stored > 0 {
 		n.log.Debug("synced", "peer", p, "entries", stored)
@@ -290,7 +309,8 @@ func (n *Node) handleSync(str network.Stream) {
 		str.Reset()
 		return
 	}
-	str.SetDeadline(time.Now().Add(syncIdleTimeout))
+	touch, stop := watchdog(ctx, str, syncIdleTimeout)
+	defer stop()
 	frame, err := spec.ReadFrame(bufio.NewReader(str), maxRequestFrame)
 	if err != nil {
 		str.Reset()
@@ -328,7 +348,7 @@ func (n *Node) handleSync(str network.Stream) {
 			if len(les) == 0 {
 				break
 			}
-			str.SetWriteDeadline(time.Now().Add(syncIdleTimeout))
+			touch()
 			for _, le := range les {
 				if err := spec.WriteFrame(w, le.Raw); err != nil {
 					str.Reset()
@@ -343,4 +363,34 @@ func (n *Node) handleSync(str network.Stream) {
 		return
 	}
 	str.Close()
+}
+
+// verifyChunk verifies received entries on every core and checks that each
+// belongs to a log this node keeps from p. It returns them in order.
+func (n *Node) verifyChunk(frames [][]byte, p peer.ID) ([]*graph.Entry, error) {
+	out := make([]*graph.Entry, len(frames))
+	errs := make([]error, len(frames))
+	open := graph.Opener(n.id)
+	workers := min(runtime.GOMAXPROCS(0), len(frames))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(frames); i += workers {
+				e, err := graph.Verify(frames[i], open)
+				if err == nil && !n.wanted(e.Author, p) {
+					err = fmt.Errorf("%w: a %s entry", ErrUnrequested, e.Author)
+				}
+				out[i], errs[i] = e, err
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("entry %d of the batch: %w", i+1, err)
+		}
+	}
+	return out, nil
 }
