@@ -35,6 +35,9 @@ e2e: ## run the whole-binary tests in test/e2e
 .PHONY: fuzz
 fuzz: ## run each fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeSyncRequest$$' -fuzztime=$(FUZZTIME) ./spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeConnectMsg$$' -fuzztime=$(FUZZTIME) ./spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseInvite$$' -fuzztime=$(FUZZTIME) ./spec/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseKey$$' -fuzztime=$(FUZZTIME) ./identity/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/vcard/
 
@@ -50,9 +53,9 @@ fmt-check: ## fail if gofmt would change a file
 lint: vet fmt-check ## vet + format check
 
 .PHONY: bench
-bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS)
-	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./test/e2e/
-	$(GO) test -run='^$$' -bench=. -benchmem ./graph/ ./graph/vcard/
+bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS, replication, fan-out)
+	$(GO) test -run='^$$' -bench=. -benchmem ./graph/ ./graph/vcard/ ./identity/
+	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./test/e2e/ ./node/
 
 .PHONY: check
 check: lint test-race fuzz ## everything CI runs
