@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 
 	"github.com/kith-p2p/kith/graph"
@@ -410,7 +411,22 @@ func (n *Node) Contacts(ctx context.Context) ([]api.Contact, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := contactsOf(rs)
+	conns, err := n.connections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	notes := map[string]graph.Card{}
+	out := make([]api.Contact, 0, len(rs)+len(conns))
+	for _, r := range rs {
+		if _, err := peer.Decode(r.Key); err == nil {
+			notes[r.Key] = *r.Body.Card // my private notes on a linked contact
+			continue
+		}
+		out = append(out, contactOf(r))
+	}
+	for _, p := range conns {
+		out = append(out, n.linkedContact(ctx, p, notes[p.String()]))
+	}
 	slices.SortStableFunc(out, func(a, b api.Contact) int {
 		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
 			return c
@@ -423,6 +439,14 @@ func (n *Node) Contacts(ctx context.Context) ([]api.Contact, error) {
 // Contact implements api.API: ref is an id, a unique id prefix, or a name
 // (case-insensitive, exact).
 func (n *Node) Contact(ctx context.Context, ref string) (*api.Contact, error) {
+	if p, err := peer.Decode(strings.TrimSpace(ref)); err == nil && n.isConnection(ctx, p) {
+		var notes graph.Card
+		if r, err := n.liveRecord(ctx, graph.KindContact, p.String()); err == nil {
+			notes = *r.Body.Card
+		}
+		c := n.linkedContact(ctx, p, notes)
+		return &c, nil
+	}
 	r, err := n.findContact(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -510,8 +534,40 @@ func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.Conta
 	return out, nil
 }
 
-// EditContact implements api.API.
+// linkedContact is a connection as an address-book entry: the card they
+// share with me, then my private notes on them.
+func (n *Node) linkedContact(ctx context.Context, p peer.ID, notes graph.Card) api.Contact {
+	card := n.peerCard(ctx, p)
+	card.Fields = append(card.Fields, notes.Fields...)
+	name := card.DisplayName()
+	if name == "" {
+		name = p.String()
+	}
+	c := api.Contact{ID: p.String(), Peer: p.String(), Name: name, Card: card}
+	if pi, err := n.store.PeerInfo(ctx, p); err == nil && !pi.LastSync.IsZero() {
+		c.Updated = pi.LastSync.UTC()
+	}
+	return c
+}
+
+// EditContact implements api.API. For a linked contact (a connection's
+// peer ID) the card is my private notes on them, kept beside what they
+// share.
 func (n *Node) EditContact(ctx context.Context, ref string, card graph.Card) (*api.Contact, error) {
+	if p, err := peer.Decode(strings.TrimSpace(ref)); err == nil && n.isConnection(ctx, p) {
+		for i, f := range card.Fields {
+			nf, err := graph.NormalizeField(f)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+			}
+			card.Fields[i] = nf
+		}
+		if _, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: p.String(), Card: &card}, To: graph.Audience{Self: true}}); err != nil {
+			return nil, err
+		}
+		c := n.linkedContact(ctx, p, card)
+		return &c, nil
+	}
 	nc, err := graph.NormalizeCard(card)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)

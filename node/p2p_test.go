@@ -106,6 +106,15 @@ func TestChangeOnceEverywhere(t *testing.T) {
 	if got := seen(t, carol, alice, "adr"); len(got) != 0 {
 		t.Errorf("carol (work only) sees alice's friends-only address %v", got)
 	}
+	// Bob's address book lists alice as a linked contact, with his notes.
+	_, err = bob.EditContact(ctx, alice.Host().ID().String(), graph.Card{Fields: []graph.Field{{Name: "note", Value: "met at the dojo"}}})
+	require.NoError(t, err)
+	book, err := bob.Contacts(ctx)
+	require.NoError(t, err)
+	require.Len(t, book, 1)
+	if c := book[0]; c.Peer != alice.Host().ID().String() || c.Name != "Alice" || c.Card.First("adr") == "" || c.Card.First("note") != "met at the dojo" {
+		t.Errorf("bob's linked contact for alice = %+v", c)
+	}
 
 	// Carol holds alice's whole log, the friends card included, but cannot
 	// read it: access is enforced by encryption.

@@ -258,6 +258,7 @@ type Circle struct {
 // Contact is an address-book entry.
 type Contact struct {
 	ID      string     `json:"id"`
+	Peer    string     `json:"peer,omitempty"` // set for a linked contact: a connection's peer ID (= ID)
 	Name    string     `json:"name"`
 	Card    graph.Card `json:"card"`
 	Updated time.Time  `json:"updated"`
