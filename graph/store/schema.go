@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS forks (
 -- cards_fts indexes live contact and card records; rowid = records.id.
 CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING fts5(
 	name, emails, phones, orgs, notes,
-	tokenize = 'unicode61 remove_diacritics 2'
+	tokenize = 'unicode61 remove_diacritics 2',
+	detail = none  -- no phrase queries: a smaller, faster index
 );
 `
 

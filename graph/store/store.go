@@ -203,7 +203,11 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 }
 
 type prepared struct {
-	entry, head, cidAtSeq, recGet, recPut *sql.Stmt
+	entry, head, cidAtSeq, recPut *sql.Stmt
+
+	// maxID is the largest records.id before this transaction: a record
+	// with a larger id was created by it (and is not in the index yet).
+	maxID int64
 
 	// unindex and index queue search-index changes for flushIndex: rows
 	// to delete (records that existed before), then rows to insert.
@@ -221,10 +225,12 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 		{&p.head, `INSERT INTO heads (author, identity, seq, cid, time) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, cid = excluded.cid, time = excluded.time`},
 		{&p.cidAtSeq, "SELECT cid FROM entries WHERE author = ? AND seq = ?"},
-		{&p.recGet, "SELECT id, time, author, seq FROM records WHERE identity = ? AND kind = ? AND key = ?"},
 		{&p.recPut, `INSERT INTO records (identity, kind, key, time, author, seq, cid, del, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (identity, kind, key) DO UPDATE SET time = excluded.time, author = excluded.author,
 			seq = excluded.seq, cid = excluded.cid, del = excluded.del, body = excluded.body
+			WHERE excluded.time > records.time
+				OR (excluded.time = records.time AND (excluded.author > records.author
+					OR (excluded.author = records.author AND excluded.seq > records.seq)))
 			RETURNING id`},
 	} {
 		st2, err := tx.PrepareContext(ctx, st.q)
@@ -234,11 +240,15 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 		}
 		*st.dst = st2
 	}
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM records").Scan(&p.maxID); err != nil {
+		p.close()
+		return nil, err
+	}
 	return p, nil
 }
 
 func (p *prepared) close() {
-	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recGet, p.recPut} {
+	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recPut} {
 		if st != nil {
 			st.Close()
 		}
@@ -266,31 +276,21 @@ func (p *prepared) insert(ctx context.Context, e *graph.Entry) error {
 		return nil
 	}
 	b := e.Body
-	var (
-		id      int64
-		cur     graph.Version
-		author  []byte
-		existed bool
-	)
-	err := p.recGet.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key).Scan(&id, &cur.Time, &author, &cur.Seq)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return fmt.Errorf("reading record: %w", err)
-	default:
-		existed = true
-		cur.Author = peer.ID(author)
-		if !graph.VersionOf(e).After(cur) {
-			return nil // an older version arriving late: the entry is kept, the record is not changed
-		}
-	}
 	body, err := spec.Marshal(b)
 	if err != nil {
 		return fmt.Errorf("encoding record: %w", err)
 	}
-	if err := p.recPut.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id); err != nil {
+	// One statement folds the entry: insert the record, or replace it only
+	// if this version is newer (time, then author, then seq: graph.Version).
+	var id int64
+	err = p.recPut.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // an older version arriving late: the entry is kept, the record is not changed
+	}
+	if err != nil {
 		return fmt.Errorf("writing record %s/%s: %w", b.Kind, b.Key, err)
 	}
+	existed := id <= p.maxID
 	if !indexed(b.Kind) {
 		return nil
 	}

@@ -1,0 +1,254 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/kith-p2p/kith/identity"
+)
+
+// TestHelpTeaches checks the house rules of the command tree: every command
+// says what it does and shows an example, every flag can come from a KITH_…
+// variable and says what it is for.
+func TestHelpTeaches(t *testing.T) {
+	app := newApp(&env{})
+	for _, f := range app.Flags {
+		checkFlag(t, "kith", f)
+	}
+	var walk func(path string, cmds []*ucli.Command)
+	walk = func(path string, cmds []*ucli.Command) {
+		for _, c := range cmds {
+			p := path + " " + c.Name
+			if c.Usage == "" {
+				t.Errorf("%s: no Usage", p)
+			}
+			if !strings.Contains(c.UsageText, p) || !strings.Contains(c.UsageText, "Example") {
+				t.Errorf("%s: UsageText %q should show the command line and an example", p, c.UsageText)
+			}
+			if c.Action == nil {
+				t.Errorf("%s: no Action", p)
+			}
+			for _, f := range c.Flags {
+				checkFlag(t, p, f)
+			}
+			walk(p, c.Subcommands)
+		}
+	}
+	walk("kith", app.Commands)
+}
+
+func checkFlag(t *testing.T, cmd string, f ucli.Flag) {
+	t.Helper()
+	name := f.Names()[0]
+	if vf, ok := f.(ucli.VisibleFlag); ok && !vf.IsVisible() {
+		if findFlag(globalFlags(false), name) == nil {
+			t.Errorf("%s --%s: hidden, but not a global flag", cmd, name)
+		}
+		return // a copy of a global flag (see globalFlags)
+	}
+	ef, ok := f.(interface{ GetEnvVars() []string })
+	if !ok || len(ef.GetEnvVars()) == 0 {
+		t.Errorf("%s --%s: no EnvVars", cmd, name)
+	} else {
+		for _, v := range ef.GetEnvVars() {
+			if !strings.HasPrefix(v, "KITH_") {
+				t.Errorf("%s --%s: env var %s does not start with KITH_", cmd, name, v)
+			}
+		}
+	}
+	if df, ok := f.(ucli.DocGenerationFlag); !ok || len(df.GetUsage()) < 10 {
+		t.Errorf("%s --%s: no usefully long Usage", cmd, name)
+	}
+}
+
+func TestRootHelp(t *testing.T) {
+	r := kith(t, testHome(t), "--help")
+	if r.code != exitOK {
+		t.Fatalf("kith --help = exit %d, want 0; stderr: %s", r.code, r.stderr)
+	}
+	for _, row := range exitCodes {
+		line := fmt.Sprintf("   %d  %s", row.code, row.what)
+		if !strings.Contains(r.stdout, line) {
+			t.Errorf("kith --help does not list exit code %d as %q", row.code, line)
+		}
+	}
+	for _, w := range []string{"EXIT CODES", "KITH_HOME", "KITH_PASSPHRASE", "contacts", "daemon", "init"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("kith --help does not mention %q:\n%s", w, r.stdout)
+		}
+	}
+	if r.stderr != "" {
+		t.Errorf("kith --help wrote to stderr: %q", r.stderr)
+	}
+}
+
+func TestCommandHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"contacts", "add", "--help"}, []string{"--email", "KITH_CONTACT_EMAIL", "Example"}},
+		{[]string{"contacts", "import", "-h"}, []string{"--skip-invalid", "card"}},
+		{[]string{"contacts", "show", "x", "--help"}, []string{"--vcard"}}, // help after an argument
+		{[]string{"help", "me"}, []string{"set", "unset", "fields"}},
+		{[]string{"me"}, []string{"set", "unset", "fields"}},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := kith(t, testHome(t), tc.args...)
+			if r.code != exitOK {
+				t.Fatalf("kith %s = exit %d, want 0; stderr: %s", strings.Join(tc.args, " "), r.code, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("kith %s: help does not mention %q:\n%s", strings.Join(tc.args, " "), w, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+// TestInitCommand runs `kith init` as a user would.
+func TestInitCommand(t *testing.T) {
+	home := testHome(t)
+	r := kith(t, home, "init", "--no-passphrase")
+	if r.code != exitOK {
+		t.Fatalf("kith init = exit %d, want 0; stderr: %s", r.code, r.stderr)
+	}
+	for _, w := range []string{"12D3KooW", "recovery phrase", "WRITE THIS DOWN", "not stored", "24 words", "kith daemon"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("kith init: stdout does not contain %q:\n%s", w, r.stdout)
+		}
+	}
+	// The phrase, as printed, is one identity.RecoveryKey accepts.
+	_, rest, _ := strings.Cut(r.stdout, "lost or stolen:")
+	phrase, _, _ := strings.Cut(rest, "Next:")
+	if _, err := identity.RecoveryKey(phrase); err != nil {
+		t.Errorf("identity.RecoveryKey(printed phrase %q): %v", phrase, err)
+	}
+	if r2 := kith(t, home, "init", "--no-passphrase"); r2.code != exitConflict {
+		t.Errorf("second kith init = exit %d, want %d; stderr: %s", r2.code, exitConflict, r2.stderr)
+	}
+}
+
+// TestDaemonCommand runs `kith daemon` through Main, uses it, and stops it
+// the way Ctrl-C does: by cancelling the context.
+func TestDaemonCommand(t *testing.T) {
+	home := testHome(t)
+	if r := kith(t, home, "init", "--no-passphrase"); r.code != exitOK {
+		t.Fatalf("kith init = exit %d; stderr: %s", r.code, r.stderr)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"kith", "--home", home, "--log-level", "warn", "daemon", "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"},
+			Stdio{Out: &syncBuffer{}, Err: &stderr})
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "ready") {
+		select {
+		case code := <-done:
+			t.Fatalf("kith daemon exited %d before ready; stderr: %s", code, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("kith daemon not ready after 30s; stderr: %s", stderr.String())
+		}
+	}
+	for _, w := range []string{"peer id", "12D3KooW", "/ip4/127.0.0.1/tcp/", "api.sock"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("kith daemon: ready message does not contain %q:\n%s", w, stderr.String())
+		}
+	}
+	r := kith(t, home, "id")
+	if r.code != exitOK || !strings.HasPrefix(r.stdout, "12D3KooW") {
+		t.Errorf("kith id against the daemon = exit %d, stdout %q; stderr %s", r.code, r.stdout, r.stderr)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("kith daemon after cancel = exit %d, want 0; stderr: %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("kith daemon still running 10s after cancel")
+	}
+	if r := kith(t, home, "id"); r.code != exitNotRunning {
+		t.Errorf("kith id after the daemon stopped = exit %d, want %d", r.code, exitNotRunning)
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"}, {1023, "1023 B"}, {1024, "1 KiB"}, {1536, "1.5 KiB"}, {5<<20 + 1, "5.0 MiB"}, {64 << 20, "64 MiB"}, {3 << 30, "3 GiB"},
+	}
+	for _, tc := range tests {
+		if got := humanBytes(tc.n); got != tc.want {
+			t.Errorf("humanBytes(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	names := []string{"contacts", "circles", "me", "status"}
+	tests := []struct{ in, want string }{
+		{"contcts", "contacts"}, {"circels", "circles"}, {"stats", "status"}, {"zzzzzz", ""},
+	}
+	for _, tc := range tests {
+		if got := suggest(tc.in, names); got != tc.want {
+			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestProgressQuietWhenNotATerminal(t *testing.T) {
+	var buf strings.Builder
+	p := newProgress(&buf, "importing", 10)
+	for range 10 {
+		p.add(1)
+	}
+	p.finish()
+	if buf.Len() != 0 {
+		t.Errorf("progress wrote %q to a non-terminal, want nothing", buf.String())
+	}
+}
+
+func TestProgressDraws(t *testing.T) {
+	var buf strings.Builder
+	p := &progress{w: &buf, label: "importing", total: 4000, on: true}
+	p.add(1000)
+	p.add(3000) // the last step is always drawn
+	p.finish()
+	out := buf.String()
+	for _, w := range []string{"importing [", "1000/4000   25%", "4000/4000  100%", "\r\x1b[K"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("progress output %q does not contain %q", out, w)
+		}
+	}
+}
+
+func TestDisplayValue(t *testing.T) {
+	tests := []struct{ name, value, want string }{
+		{"adr", ";;1 Main St;Springfield;;12345;USA", "1 Main St, Springfield, 12345, USA"},
+		{"adr", "PO Box 7", "PO Box 7"},
+		{"n", "Hopper;Grace;;;", "Hopper;Grace;;;"},
+		{"email", "a@example.org", "a@example.org"},
+	}
+	for _, tc := range tests {
+		if got := displayValue(tc.name, tc.value); got != tc.want {
+			t.Errorf("displayValue(%q, %q) = %q, want %q", tc.name, tc.value, got, tc.want)
+		}
+	}
+}

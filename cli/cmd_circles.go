@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/kith-p2p/kith/node/api"
+)
+
+func circlesCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:     "circles",
+		Category: "your address book",
+		Usage:    "list, add and remove circles: the groups you share parts of your card with",
+		UsageText: `kith circles command [arguments...]
+
+Examples:
+   kith circles list
+   kith circles add climbing
+   kith circles assign 12D3KooW… climbing friends
+   kith circles rm climbing`,
+		Description: `A circle is a named set of connections (friends, family, work, …). Each
+field of your card is shared with the circles you choose (kith me set
+--circle). Every identity starts with friends, family and work.`,
+		Subcommands: []*ucli.Command{
+			{
+				Name:      "list",
+				Aliases:   []string{"ls"},
+				Usage:     "list your circles, their members and how many of your fields they see",
+				UsageText: "kith circles list [--json]\n\nExample:\n   kith circles list --json",
+				Flags:     []ucli.Flag{jsonFlag()},
+				Action: action(func(c *ucli.Context, args []string) error {
+					return runCirclesList(c.Context, e, circlesListOptions{JSON: c.Bool("json")}, args)
+				}),
+			},
+			{
+				Name:      "add",
+				Usage:     "create a circle",
+				UsageText: "kith circles add NAME\n\nExample:\n   kith circles add climbing",
+				Description: `NAME: 1 to 32 lower-case letters, digits, '-' or '_', starting with a letter
+or digit. "self" is reserved for your private fields.`,
+				Action: action(func(c *ucli.Context, args []string) error {
+					return runCirclesAdd(c.Context, e, args)
+				}),
+			},
+			{
+				Name:      "rm",
+				Aliases:   []string{"remove"},
+				Usage:     "delete a circle and the card it saw",
+				UsageText: "kith circles rm NAME\n\nExample:\n   kith circles rm climbing",
+				Action: action(func(c *ucli.Context, args []string) error {
+					return runCirclesRemove(c.Context, e, args)
+				}),
+			},
+			circlesAssignCommand(e),
+		},
+	}
+}
+
+// circlesListOptions are the flags of `kith circles list`.
+type circlesListOptions struct {
+	JSON bool
+}
+
+func runCirclesList(ctx context.Context, e *env, opts circlesListOptions, args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	circles, err := e.api().Circles(ctx)
+	if err != nil {
+		return err
+	}
+	if circles == nil {
+		circles = []api.Circle{}
+	}
+	for i := range circles {
+		if circles[i].Members == nil {
+			circles[i].Members = []string{}
+		}
+	}
+	if opts.JSON {
+		return writeJSON(e.Out, circles)
+	}
+	t := newTable(e.Out, "NAME", "MEMBERS", "FIELDS")
+	for _, c := range circles {
+		t.row(c.Name, strconv.Itoa(len(c.Members)), strconv.Itoa(c.Fields))
+	}
+	return t.flush()
+}
+
+func runCirclesAdd(ctx context.Context, e *env, args []string) error {
+	if err := exactArgs(args, "NAME"); err != nil {
+		return err
+	}
+	c, err := e.api().AddCircle(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Out, "added circle %s\n", c.Name)
+	return nil
+}
+
+func runCirclesRemove(ctx context.Context, e *env, args []string) error {
+	if err := exactArgs(args, "NAME"); err != nil {
+		return err
+	}
+	if err := e.api().RemoveCircle(ctx, args[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Out, "removed circle %s\n", args[0])
+	return nil
+}

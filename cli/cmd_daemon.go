@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	ma "github.com/multiformats/go-multiaddr"
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/kith-p2p/kith/node"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// daemonOptions are the flags of `kith daemon`.
+type daemonOptions struct {
+	Listen    []string // multiaddrs; each may hold several separated by commas or spaces
+	NoMDNS    bool
+	Bootstrap []string // multiaddrs ending in /p2p/<peer id>, split like Listen
+}
+
+func daemonCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:     "daemon",
+		Category: "start here",
+		Usage:    "run your node: serve the API socket and talk to peers until Ctrl-C",
+		UsageText: `kith daemon [--listen MULTIADDR]... [--no-mdns] [--bootstrap MULTIADDR]...
+
+Examples:
+   kith daemon
+   kith daemon --listen /ip4/0.0.0.0/tcp/4747 --listen /ip4/0.0.0.0/udp/4747/quic-v1
+   KITH_PASSPHRASE='correct horse' KITH_LISTEN=/ip4/127.0.0.1/tcp/0 kith daemon`,
+		Description: fmt.Sprintf(`Runs the node of $KITH_HOME in the foreground: it takes the home's lock
+(one daemon per home), opens the identity key (asking for its passphrase on
+the terminal, or reading KITH_PASSPHRASE), opens the database, starts
+libp2p and serves the local API on $KITH_HOME/%s (mode 0600).
+
+When ready it prints its peer ID and addresses to stderr. Ctrl-C (SIGINT) or
+SIGTERM stops it cleanly within a few seconds.
+
+Default listen addresses: %s.`, api.SocketName, strings.Join(node.DefaultListen, ", ")),
+		Flags: []ucli.Flag{
+			&ucli.StringSliceFlag{
+				Name:    "listen",
+				Usage:   "libp2p `MULTIADDR` to listen on; repeat for several (KITH_LISTEN: separate with commas)",
+				EnvVars: []string{"KITH_LISTEN"},
+			},
+			&ucli.BoolFlag{
+				Name:    "no-mdns",
+				Usage:   "do not announce or look for other Kith nodes on the local network (mDNS)",
+				EnvVars: []string{"KITH_NO_MDNS"},
+			},
+			&ucli.StringSliceFlag{
+				Name:    "bootstrap",
+				Usage:   "DHT bootstrap peer, a `MULTIADDR` ending in /p2p/<peer id>; repeat for several (KITH_BOOTSTRAP: separate with commas)",
+				EnvVars: []string{"KITH_BOOTSTRAP"},
+			},
+		},
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runDaemon(c.Context, e, daemonOptions{
+				Listen:    c.StringSlice("listen"),
+				NoMDNS:    c.Bool("no-mdns"),
+				Bootstrap: c.StringSlice("bootstrap"),
+			}, args)
+		}),
+	}
+}
+
+func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	listen, err := parseMultiaddrs("--listen", opts.Listen)
+	if err != nil {
+		return err
+	}
+	bootstrap, err := parseMultiaddrs("--bootstrap", opts.Bootstrap)
+	if err != nil {
+		return err
+	}
+	pass, err := e.keyPassphrase(ctx)
+	if err != nil {
+		return err
+	}
+	defer clear(pass)
+	return node.RunDaemon(ctx, node.DaemonConfig{
+		Home:       e.home,
+		Passphrase: pass,
+		Listen:     listen,
+		NoMDNS:     opts.NoMDNS,
+		Bootstrap:  bootstrap,
+		Logger:     e.log,
+		Ready: func(id api.Identity) {
+			t := newTable(e.Err)
+			t.row("kith daemon ready (Ctrl-C to stop)")
+			t.row("  peer id", id.PeerID)
+			for i, a := range id.Addrs {
+				label := ""
+				if i == 0 {
+					label = "  addrs"
+				}
+				t.row(label, a)
+			}
+			t.row("  api", api.SocketPath(e.home))
+			t.flush()
+		},
+	})
+}
+
+// parseMultiaddrs splits the values of flag at commas and spaces and checks
+// that each is a multiaddr; none gives nil (the daemon's defaults).
+func parseMultiaddrs(flag string, in []string) ([]string, error) {
+	var out []string
+	for _, v := range in {
+		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
+			if _, err := ma.NewMultiaddr(s); err != nil {
+				return nil, tagf(api.ErrInvalid, "%s %q is not a multiaddr (like /ip4/0.0.0.0/tcp/4747): %v", flag, s, err)
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,288 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// circleFlag is the repeatable --circle of the peer commands.
+func peerCircleFlag(usage string) *ucli.StringSliceFlag {
+	return &ucli.StringSliceFlag{Name: "circle", Usage: usage, EnvVars: []string{"KITH_CIRCLE"}}
+}
+
+// inviteOptions are the flags of `kith invite`.
+type inviteOptions struct {
+	Circles []string
+	TTL     time.Duration
+	NoQR    bool
+	JSON    bool
+}
+
+func inviteCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:     "invite",
+		Category: "your connections",
+		Usage:    "print a one-time code that connects its bearer to you without a prompt",
+		UsageText: `kith invite [--circle CIRCLE]... [--ttl 24h] [--no-qr] [--json]
+
+Examples:
+   kith invite                      # they land in friends
+   kith invite --circle family --ttl 1h`,
+		Description: `The code holds your peer ID, your addresses and a one-time secret. Give it
+to one person (it is also drawn as a QR code on a terminal); when their
+node runs ` + "`kith connect CODE`" + ` you are connected at once and they see the
+fields you share with the circles named here. A code works once and
+expires after --ttl.`,
+		Flags: []ucli.Flag{
+			peerCircleFlag("put the invitee in `CIRCLE` (repeatable; default friends)"),
+			&ucli.DurationFlag{Name: "ttl", Usage: "how long the code stays valid", Value: 24 * time.Hour, EnvVars: []string{"KITH_INVITE_TTL"}},
+			&ucli.BoolFlag{Name: "no-qr", Usage: "do not draw the QR code", EnvVars: []string{"KITH_NO_QR"}},
+			jsonFlag(),
+		},
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runInvite(c.Context, e, inviteOptions{Circles: c.StringSlice("circle"), TTL: c.Duration("ttl"), NoQR: c.Bool("no-qr"), JSON: c.Bool("json")}, args)
+		}),
+	}
+}
+
+func runInvite(ctx context.Context, e *env, opts inviteOptions, args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	inv, err := e.api().Invite(ctx, api.InviteRequest{Circles: opts.Circles, TTL: opts.TTL})
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(e.Out, inv)
+	}
+	fmt.Fprintln(e.Out, inv.Code)
+	if _, tty := terminalFd(e.Out); tty && !opts.NoQR {
+		if q, err := qrcode.New(inv.Code, qrcode.Low); err == nil {
+			fmt.Fprint(e.Out, q.ToSmallString(false))
+		}
+	}
+	fmt.Fprintf(e.Err, "one use, valid until %s; they land in %s\n", inv.Expires.Local().Format(time.RFC1123), strings.Join(inv.Circles, ", "))
+	return nil
+}
+
+// connectOptions are the flags of `kith connect`.
+type connectOptions struct {
+	Note    string
+	Circles []string
+}
+
+func connectCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:     "connect",
+		Category: "your connections",
+		Usage:    "ask someone to connect: by invite code, full multiaddr or peer ID",
+		UsageText: `kith connect TARGET [--note TEXT] [--circle CIRCLE]...
+
+Examples:
+   kith connect kith1…                                  # an invite code: accepted at once
+   kith connect 12D3KooW… --note "Ada from the climbing gym"
+   kith connect /ip4/192.0.2.7/tcp/4747/p2p/12D3KooW…`,
+		Description: `With an invite code the connection is made at once. Otherwise the other
+person sees your request (kith requests) and accepts or declines it. A bare
+peer ID is found on the LAN (mDNS) or through the DHT. Once connected, they
+land in --circle on your side (default friends) and see what you share
+there.`,
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "note", Usage: "a short message shown with your request", EnvVars: []string{"KITH_CONNECT_NOTE"}},
+			peerCircleFlag("put them in `CIRCLE` once connected (repeatable; default friends)"),
+		},
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runConnect(c.Context, e, connectOptions{Note: c.String("note"), Circles: c.StringSlice("circle")}, args)
+		}),
+	}
+}
+
+func runConnect(ctx context.Context, e *env, opts connectOptions, args []string) error {
+	if err := exactArgs(args, "TARGET"); err != nil {
+		return err
+	}
+	res, err := e.api().Connect(ctx, api.ConnectRequest{Target: args[0], Note: opts.Note, Circles: opts.Circles})
+	if err != nil {
+		return err
+	}
+	switch res.Status {
+	case "accepted":
+		fmt.Fprintf(e.Out, "connected to %s\n", res.PeerID)
+	case "pending":
+		fmt.Fprintf(e.Out, "asked %s; waiting for them to accept\n", res.PeerID)
+	default:
+		fmt.Fprintf(e.Out, "%s declined\n", res.PeerID)
+	}
+	return nil
+}
+
+func requestsCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:      "requests",
+		Category:  "your connections",
+		Usage:     "list pending connection requests, to you and from you",
+		UsageText: "kith requests [--json]\n\nExample:\n   kith requests",
+		Flags:     []ucli.Flag{jsonFlag()},
+		Action: action(func(c *ucli.Context, args []string) error {
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			rs, err := e.api().Requests(c.Context)
+			if err != nil {
+				return err
+			}
+			if rs == nil {
+				rs = []api.Request{}
+			}
+			if c.Bool("json") {
+				return writeJSON(e.Out, rs)
+			}
+			t := newTable(e.Out, "PEER", "DIRECTION", "WHEN", "NOTE")
+			for _, r := range rs {
+				dir := "to you"
+				if r.Outgoing {
+					dir = "from you"
+				}
+				t.row(r.PeerID, dir, humanTime(r.Time), orDash(r.Note))
+			}
+			return t.flush()
+		}),
+	}
+}
+
+func acceptCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:      "accept",
+		Category:  "your connections",
+		Usage:     "accept a connection request",
+		UsageText: "kith accept PEER [--circle CIRCLE]...\n\nExample:\n   kith accept 12D3KooW… --circle family",
+		Flags:     []ucli.Flag{peerCircleFlag("put them in `CIRCLE` (repeatable; default friends)")},
+		Action: action(func(c *ucli.Context, args []string) error {
+			if err := exactArgs(args, "PEER"); err != nil {
+				return err
+			}
+			if err := e.api().Accept(c.Context, api.AcceptRequest{PeerID: args[0], Circles: c.StringSlice("circle")}); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Out, "connected to %s\n", args[0])
+			return nil
+		}),
+	}
+}
+
+func declineCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:      "decline",
+		Category:  "your connections",
+		Usage:     "decline a connection request",
+		UsageText: "kith decline PEER\n\nExample:\n   kith decline 12D3KooW…",
+		Action: action(func(c *ucli.Context, args []string) error {
+			if err := exactArgs(args, "PEER"); err != nil {
+				return err
+			}
+			if err := e.api().Decline(c.Context, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Out, "declined %s\n", args[0])
+			return nil
+		}),
+	}
+}
+
+func peersCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:      "peers",
+		Category:  "your connections",
+		Usage:     "list your connections: online, circles, last sync, entries held",
+		UsageText: "kith peers [--json]\n\nExamples:\n   kith peers\n   kith peers --json | jq -r '.[] | select(.online) | .name'",
+		Flags:     []ucli.Flag{jsonFlag()},
+		Action: action(func(c *ucli.Context, args []string) error {
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			ps, err := e.api().Peers(c.Context)
+			if err != nil {
+				return err
+			}
+			if ps == nil {
+				ps = []api.Peer{}
+			}
+			if c.Bool("json") {
+				return writeJSON(e.Out, ps)
+			}
+			t := newTable(e.Out, "PEER", "NAME", "ONLINE", "CIRCLES", "LAST SYNC", "ENTRIES")
+			for _, p := range ps {
+				online := "no"
+				if p.Online {
+					online = "yes"
+				}
+				last := "never"
+				if p.LastSync != nil {
+					last = humanTime(*p.LastSync)
+				}
+				t.row(p.PeerID, orDash(p.Name), online, orDash(strings.Join(p.Circles, ",")), last, strconv.FormatInt(p.Entries, 10))
+			}
+			return t.flush()
+		}),
+	}
+}
+
+func disconnectCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:     "disconnect",
+		Category: "your connections",
+		Usage:    "end a connection: they get no further updates",
+		UsageText: `kith disconnect PEER
+
+Example:
+   kith disconnect 12D3KooW…
+
+They keep what they already received (the last card they could read and
+the encrypted copy of your log); they get nothing new.`,
+		Action: action(func(c *ucli.Context, args []string) error {
+			if err := exactArgs(args, "PEER"); err != nil {
+				return err
+			}
+			if err := e.api().Disconnect(c.Context, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Out, "disconnected %s\n", args[0])
+			return nil
+		}),
+	}
+}
+
+// circlesAssignCommand is `kith circles assign`.
+func circlesAssignCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:  "assign",
+		Usage: "set which of your circles a connection is in (what of your card they see)",
+		UsageText: `kith circles assign PEER CIRCLE...
+
+Examples:
+   kith circles assign 12D3KooW… family friends
+   kith circles assign "Ada Lovelace" work`,
+		Description: `The connection's circles become exactly the ones named; the cards of the
+circles they join or leave are re-issued at once. Leaving a circle stops
+its updates; they keep the last version they could read.`,
+		Action: action(func(c *ucli.Context, args []string) error {
+			if len(args) < 2 {
+				return usagef("want PEER and at least one CIRCLE")
+			}
+			if err := e.api().AssignCircles(c.Context, api.AssignRequest{PeerID: args[0], Circles: args[1:]}); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Out, "%s is in %s\n", args[0], strings.Join(args[1:], ", "))
+			return nil
+		}),
+	}
+}

@@ -1,0 +1,240 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/kith-p2p/kith/graph/vcard"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// importBatch is how many cards go to the daemon per AddContacts call (one
+// transaction each).
+const importBatch = 1000
+
+// maxSkippedShown bounds the skipped cards listed one by one.
+const maxSkippedShown = 10
+
+// contactsImportOptions are the flags of `kith contacts import`.
+type contactsImportOptions struct {
+	SkipInvalid bool
+}
+
+func contactsImportCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:  "import",
+		Usage: "add the contacts of a vCard file (3.0 or 4.0)",
+		UsageText: `kith contacts import FILE [--skip-invalid]
+
+Examples:
+   kith contacts import ~/Downloads/contacts.vcf
+   kith contacts import --skip-invalid google-export.vcf
+   curl -s https://example.org/team.vcf | kith contacts import -`,
+		Description: fmt.Sprintf(`Reads FILE ("-" for stdin; at most %s), checks every card, then adds
+them all as new local contacts. By default one invalid card stops the import
+before anything is added, and the error names the card's number and line;
+with --skip-invalid the valid cards are imported and the others listed.
+Properties Kith does not keep (X-… extensions and others it does not know)
+are dropped and counted. Importing a file twice adds its contacts twice.`, humanBytes(vcard.MaxFileSize)),
+		Flags: []ucli.Flag{
+			&ucli.BoolFlag{
+				Name:    "skip-invalid",
+				Usage:   "import the valid cards and report the invalid ones instead of stopping",
+				EnvVars: []string{"KITH_IMPORT_SKIP_INVALID"},
+			},
+		},
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runContactsImport(c.Context, e, contactsImportOptions{SkipInvalid: c.Bool("skip-invalid")}, args)
+		}),
+	}
+}
+
+func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, args []string) error {
+	if err := exactArgs(args, "FILE"); err != nil {
+		return err
+	}
+	name := args[0]
+	var in io.Reader = e.In
+	if name == "-" {
+		name = "stdin"
+	} else {
+		f, err := os.Open(name)
+		if errors.Is(err, os.ErrNotExist) {
+			return tagf(api.ErrNotFound, "no file %s", name)
+		}
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return tagf(api.ErrInvalid, "%s is a directory; give a .vcf file", name)
+		}
+		in = f // Decode checks a file's size before reading it
+	}
+	res, err := vcard.Decode(in, vcard.Options{SkipInvalid: opts.SkipInvalid})
+	if err != nil {
+		hint := ""
+		if errors.Is(err, vcard.ErrInvalidCard) {
+			hint = " (fix that card, or pass --skip-invalid to import the others)"
+		}
+		return fmt.Errorf("%s: %w; nothing was imported%s", name, err, hint)
+	}
+	reportSkipped(e, name, res)
+	if len(res.Cards) == 0 {
+		return tagf(vcard.ErrInvalidCard, "%s: every card is invalid; nothing was imported", name)
+	}
+
+	bar := newProgress(e.Err, "importing", len(res.Cards))
+	imported := 0
+	for chunk := range slices.Chunk(res.Cards, importBatch) {
+		added, err := e.api().AddContacts(ctx, chunk)
+		if err != nil {
+			bar.finish()
+			if imported > 0 {
+				// Each batch is one transaction: these are stored for good.
+				fmt.Fprintf(e.Err, "imported %d of %d contacts before the error; importing %s again would add those twice\n",
+					imported, len(res.Cards), name)
+			}
+			return fmt.Errorf("importing %s: %w", name, err)
+		}
+		imported += len(added)
+		bar.add(len(chunk))
+	}
+	bar.finish()
+	msg := "imported " + plural(imported, "contact", "contacts")
+	if n := len(res.Skipped); n > 0 {
+		msg += fmt.Sprintf(" (skipped %s)", plural(n, "invalid card", "invalid cards"))
+	}
+	fmt.Fprintln(e.Out, msg)
+	return nil
+}
+
+// reportSkipped tells, on stderr, which cards --skip-invalid left out and
+// which properties were dropped.
+func reportSkipped(e *env, name string, res *vcard.Result) {
+	if n := len(res.Skipped); n > 0 {
+		fmt.Fprintf(e.Err, "%s: skipping %s:\n", name, plural(n, "invalid card", "invalid cards"))
+		for i, ce := range res.Skipped {
+			if i == maxSkippedShown {
+				fmt.Fprintf(e.Err, "  … and %d more\n", n-maxSkippedShown)
+				break
+			}
+			fmt.Fprintf(e.Err, "  %v\n", ce)
+		}
+	}
+	if len(res.Dropped) > 0 {
+		props := slices.Sorted(maps.Keys(res.Dropped))
+		parts := make([]string, 0, len(props))
+		for _, p := range props {
+			parts = append(parts, fmt.Sprintf("%s ×%d", p, res.Dropped[p]))
+		}
+		fmt.Fprintf(e.Err, "%s: dropped properties Kith does not keep: %s\n", name, strings.Join(parts, ", "))
+	}
+}
+
+// contactsExportOptions are the flags of `kith contacts export`.
+type contactsExportOptions struct {
+	Output string // "" or "-" = stdout
+}
+
+func contactsExportCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:  "export",
+		Usage: "write every contact as vCard 4.0",
+		UsageText: `kith contacts export [-o FILE]
+
+Examples:
+   kith contacts export > contacts.vcf
+   kith contacts export -o ~/backup/contacts.vcf`,
+		Description: `Each card carries its contact id as UID. With -o the file is written next
+to its destination and renamed into place when complete, so an interrupted
+export never leaves half a file; it is created with mode 0600.`,
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{
+				Name:      "output",
+				Aliases:   []string{"o"},
+				Usage:     "write to `FILE` instead of stdout (replacing it)",
+				EnvVars:   []string{"KITH_EXPORT_OUTPUT"},
+				TakesFile: true,
+			},
+		},
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runContactsExport(c.Context, e, contactsExportOptions{Output: c.String("output")}, args)
+		}),
+	}
+}
+
+func runContactsExport(ctx context.Context, e *env, opts contactsExportOptions, args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	cs, err := e.api().Contacts(ctx)
+	if err != nil {
+		return err
+	}
+	write := func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		for _, c := range cs {
+			if err := vcard.EncodeCard(bw, c.Card, c.ID); err != nil {
+				return fmt.Errorf("encoding contact %s: %w", c.ID, err)
+			}
+		}
+		return bw.Flush()
+	}
+	if opts.Output == "" || opts.Output == "-" {
+		if err := write(e.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Err, "exported %s\n", plural(len(cs), "contact", "contacts"))
+		return nil
+	}
+	if err := writeFileAtomic(opts.Output, write); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Err, "exported %s to %s\n", plural(len(cs), "contact", "contacts"), opts.Output)
+	return nil
+}
+
+// writeFileAtomic writes path through a temporary file in the same
+// directory, synced and then renamed over path: readers see the old file or
+// the complete new one, never a part.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("creating a temporary file next to %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := write(tmp); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("renaming %s to %s: %w", tmp.Name(), path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

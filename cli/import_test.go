@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/vcard"
+	"github.com/kith-p2p/kith/graph/vcard/vcardtest"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+const (
+	goodCard   = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Good One\r\nEMAIL:good@example.org\r\nEND:VCARD\r\n"
+	brokenCard = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Broken\r\nEMAIL:broken@\r\nEND:VCARD\r\n"
+	v3Card     = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Hopper;Grace;;;\r\nFN:Grace Hopper\r\nTEL;TYPE=CELL:+1-555-0100\r\nX-ABLABEL:navy\r\nEND:VCARD\r\n"
+)
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func contactCount(t *testing.T, d *testDaemon) int {
+	t.Helper()
+	var cs []api.Contact
+	decodeJSON(t, d.ok(t, "contacts", "list", "--json"), &cs)
+	return len(cs)
+}
+
+func TestImport(t *testing.T) {
+	d := startDaemon(t)
+	big := filepath.Join(t.TempDir(), "big.vcf")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(vcard.MaxFileSize + 1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+
+	// Each case imports into the same daemon; added is how many contacts
+	// the case adds.
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		want     int
+		added    int
+		inStdout []string
+		inStderr []string
+	}{
+		{
+			name: "broken card refuses the whole file",
+			args: []string{"contacts", "import", writeFile(t, "mixed.vcf", []byte(goodCard+brokenCard+goodCard))},
+			want: exitInvalid, inStderr: []string{"card 2", "line 6", "broken@", "nothing was imported", "--skip-invalid"},
+		},
+		{
+			name: "skip invalid imports the rest",
+			args: []string{"contacts", "import", "--skip-invalid", writeFile(t, "mixed.vcf", []byte(goodCard+brokenCard+goodCard))},
+			want: exitOK, added: 2,
+			inStdout: []string{"imported 2 contacts", "skipped 1 invalid card"},
+			inStderr: []string{"card 2 (line 6", "missing domain"},
+		},
+		{
+			name: "flag after the file",
+			args: []string{"contacts", "import", writeFile(t, "one.vcf", []byte(goodCard)), "--skip-invalid"},
+			want: exitOK, added: 1, inStdout: []string{"imported 1 contact"},
+		},
+		{
+			name: "vCard 3.0 with a dropped property",
+			args: []string{"contacts", "import", writeFile(t, "v3.vcf", []byte(v3Card))},
+			want: exitOK, added: 1, inStdout: []string{"imported 1 contact"}, inStderr: []string{"X-ABLABEL ×1"},
+		},
+		{
+			name:  "stdin",
+			args:  []string{"contacts", "import", "-"},
+			stdin: goodCard + goodCard,
+			want:  exitOK, added: 2, inStdout: []string{"imported 2 contacts"},
+		},
+		{
+			name: "every card invalid",
+			args: []string{"contacts", "import", "--skip-invalid", writeFile(t, "bad.vcf", []byte(brokenCard))},
+			want: exitInvalid, inStderr: []string{"every card is invalid"},
+		},
+		{
+			name: "empty file",
+			args: []string{"contacts", "import", writeFile(t, "empty.vcf", nil)},
+			want: exitInvalid, inStderr: []string{"empty.vcf", "empty"},
+		},
+		{
+			name: "garbage file",
+			args: []string{"contacts", "import", writeFile(t, "garbage.bin", bytes.Repeat([]byte{0x00, 0xff, 0x13, 0x37}, 4096))},
+			want: exitInvalid, inStderr: []string{"garbage.bin", "not a vCard"},
+		},
+		{
+			name: "too large, refused before reading",
+			args: []string{"contacts", "import", big},
+			want: exitInvalid, inStderr: []string{"big.vcf", "64 MiB"},
+		},
+		{
+			name: "directory",
+			args: []string{"contacts", "import", t.TempDir()},
+			want: exitInvalid, inStderr: []string{"directory"},
+		},
+		{
+			name: "no such file",
+			args: []string{"contacts", "import", filepath.Join(t.TempDir(), "nope.vcf")},
+			want: exitNotFound, inStderr: []string{"no file"},
+		},
+		{
+			name: "missing file argument",
+			args: []string{"contacts", "import"},
+			want: exitUsage, inStderr: []string{"missing FILE"},
+		},
+	}
+	count := 0
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := kithIn(t, d.home, strings.NewReader(tc.stdin), tc.args...)
+			if r.code != tc.want {
+				t.Errorf("kith %s = exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(tc.args, " "), r.code, tc.want, r.stdout, r.stderr)
+			}
+			for _, w := range tc.inStdout {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout = %q, want it to contain %q", r.stdout, w)
+				}
+			}
+			for _, w := range tc.inStderr {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr = %q, want it to contain %q", r.stderr, w)
+				}
+			}
+			count += tc.added
+			if got := contactCount(t, d); got != count {
+				t.Errorf("after kith %s: %d contacts, want %d", strings.Join(tc.args, " "), got, count)
+			}
+		})
+	}
+}
+
+// TestImportExportRoundTrip imports generated cards (in batches: more than
+// importBatch of them), exports them and compares the two files field by
+// field.
+func TestImportExportRoundTrip(t *testing.T) {
+	d := startDaemon(t)
+	const n = importBatch + 250
+	in := writeFile(t, "people.vcf", vcardtest.Generate(n, 7))
+	out := d.ok(t, "contacts", "import", in)
+	if !strings.Contains(out, "imported 1250 contacts") {
+		t.Errorf("kith contacts import: stdout = %q, want imported 1250 contacts", out)
+	}
+
+	exported := filepath.Join(t.TempDir(), "out.vcf")
+	d.ok(t, "contacts", "export", "-o", exported)
+	if fi, err := os.Stat(exported); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("exported file: %v, mode %v; want it with mode 0600", err, fi.Mode())
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(exported), ".out.vcf.tmp-*")); len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+	stdout := d.ok(t, "contacts", "export")
+	if file, _ := os.ReadFile(exported); stdout != string(file) {
+		t.Errorf("kith contacts export to stdout differs from -o FILE (%d vs %d bytes)", len(stdout), len(file))
+	}
+
+	want, got := decodeFile(t, in), decodeFile(t, exported)
+	if len(got) != len(want) {
+		t.Fatalf("exported %d cards, imported %d", len(got), len(want))
+	}
+	key := func(c graph.Card) string { return strings.Join(fieldSet(c), "\n") }
+	slices.SortFunc(want, func(a, b graph.Card) int { return strings.Compare(key(a), key(b)) })
+	slices.SortFunc(got, func(a, b graph.Card) int { return strings.Compare(key(a), key(b)) })
+	for i := range want {
+		wf, gf := fieldSet(want[i]), fieldSet(got[i])
+		if !slices.Equal(wf, gf) {
+			t.Errorf("card %q changed in the round trip:\n got %q\nwant %q", want[i].DisplayName(), gf, wf)
+		}
+	}
+
+	// One card, with its id as UID.
+	var cs []api.Contact
+	decodeJSON(t, d.ok(t, "contacts", "list", "--json"), &cs)
+	one := d.ok(t, "contacts", "show", cs[0].ID, "--vcard")
+	if !strings.HasPrefix(one, "BEGIN:VCARD") || !strings.Contains(one, cs[0].ID) || strings.Count(one, "BEGIN:VCARD") != 1 {
+		t.Errorf("kith contacts show --vcard = %q, want one vCard with UID %s", one, cs[0].ID)
+	}
+}
+
+func decodeFile(t *testing.T, path string) []graph.Card {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := vcard.Decode(f, vcard.Options{})
+	if err != nil {
+		t.Fatalf("vcard.Decode(%s): %v", path, err)
+	}
+	return res.Cards
+}
+
+// fieldSet is a card's fields as sorted "name=value;types" strings.
+func fieldSet(c graph.Card) []string {
+	out := make([]string, 0, len(c.Fields))
+	for _, f := range c.Fields {
+		types := slices.Clone(f.Types)
+		slices.Sort(types)
+		out = append(out, f.Name+"="+f.Value+";"+strings.Join(types, ","))
+	}
+	slices.Sort(out)
+	return out
+}
