@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -21,6 +22,9 @@ import (
 // importBatch is how many cards go to the daemon per AddContacts call (one
 // transaction each).
 const importBatch = 1000
+
+// importInFlight is how many batches are sent at once.
+const importInFlight = 2
 
 // maxSkippedShown bounds the skipped cards listed one by one.
 const maxSkippedShown = 10
@@ -95,20 +99,51 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 	}
 
 	bar := newProgress(e.Err, "importing", len(res.Cards))
-	imported := 0
+	// importInFlight batches travel at once: the daemon stores one while it
+	// signs the next. Each batch is one transaction.
+	var (
+		mu       sync.Mutex
+		imported int
+		firstErr error
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, importInFlight)
+		client   = e.api() // opened here: env.api is not safe for concurrent use
+	)
 	for chunk := range slices.Chunk(res.Cards, importBatch) {
-		added, err := e.api().AddContacts(ctx, chunk)
-		if err != nil {
-			bar.finish()
-			if imported > 0 {
-				// Each batch is one transaction: these are stored for good.
-				fmt.Fprintf(e.Err, "imported %d of %d contacts before the error; importing %s again would add those twice\n",
-					imported, len(res.Cards), name)
-			}
-			return fmt.Errorf("importing %s: %w", name, err)
+		slots <- struct{}{}
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			<-slots
+			break
 		}
-		imported += len(added)
-		bar.add(len(chunk))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			added, err := client.AddContacts(ctx, chunk)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			imported += len(added)
+			bar.add(len(chunk))
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		bar.finish()
+		if imported > 0 {
+			// Each batch is one transaction: these are stored for good.
+			fmt.Fprintf(e.Err, "imported %d of %d contacts before the error; importing %s again would add those twice\n",
+				imported, len(res.Cards), name)
+		}
+		return fmt.Errorf("importing %s: %w", name, firstErr)
 	}
 	bar.finish()
 	msg := "imported " + plural(imported, "contact", "contacts")

@@ -1,7 +1,11 @@
 package graph_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,4 +182,58 @@ func TestVersionAfter(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestWriterConcurrentAppends(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	st := store.NewTest(t) // its cleanup re-verifies the whole chain
+	w, err := graph.NewWriter(ctx, me, st, nil)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				_, err := w.Append(ctx, contact(fmt.Sprintf("g%d-%d", g, i), "x"), contact(fmt.Sprintf("g%d-%d-b", g, i), "y"))
+				if err != nil {
+					t.Errorf("Append: %v", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	h, err := st.Head(ctx, me.PeerID())
+	require.NoError(t, err)
+	require.Equal(t, uint64(8*20*2), h.Seq)
+}
+
+// flaky fails the Put calls it is told to.
+type flaky struct {
+	graph.Store
+	fail atomic.Int32
+}
+
+func (f *flaky) Put(ctx context.Context, es []*graph.Entry) error {
+	if f.fail.Add(-1) >= 0 {
+		return errors.New("disk on fire")
+	}
+	return f.Store.Put(ctx, es)
+}
+
+func TestWriterRecoversAfterFailedPut(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	st := &flaky{Store: store.NewTest(t)}
+	w, err := graph.NewWriter(ctx, me, st, nil)
+	require.NoError(t, err)
+	_, err = w.Append(ctx, contact("a", "A"))
+	require.NoError(t, err)
+	st.fail.Store(1)
+	_, err = w.Append(ctx, contact("b", "B"))
+	require.Error(t, err)
+	es, err := w.Append(ctx, contact("c", "C"))
+	require.NoError(t, err, "the writer must recover from a failed store")
+	require.Equal(t, uint64(2), es[0].Seq, "the failed append's seq is reused")
 }

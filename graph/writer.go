@@ -17,16 +17,28 @@ type Draft struct {
 }
 
 // Writer appends to the local identity's log. It is safe for concurrent
-// use; appends are serialised so seq and prev always chain.
+// use. Appends are built (sealed, signed) one at a time so that seq and
+// prev always chain, and stored in the order they were built; building one
+// append overlaps storing the one before, so concurrent callers (a batched
+// import) keep both cores busy.
 type Writer struct {
 	id    *identity.Identity
 	store Store
 	now   func() time.Time
 
-	// mu serialises appends and guards head.
+	// mu serialises building and guards the fields below.
 	mu sync.Mutex
-	// head is the last entry of the local log as stored.
+	// head is the last entry built; it runs ahead of the stored head while
+	// appends are in flight.
 	head Head
+	// last is the most recent append in flight (nil when none).
+	last *pending
+}
+
+// pending is one built append waiting for its turn to be stored.
+type pending struct {
+	done chan struct{} // closed once stored or failed
+	err  error         // set before done is closed
 }
 
 // NewWriter returns a Writer for id's log in store. now may be nil (time.Now).
@@ -41,7 +53,8 @@ func NewWriter(ctx context.Context, id *identity.Identity, store Store, now func
 	return &Writer{id: id, store: store, now: now, head: h}, nil
 }
 
-// Head returns the local log's head.
+// Head returns the head of the local log as built (it includes appends
+// still being stored).
 func (w *Writer) Head() Head {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -49,29 +62,59 @@ func (w *Writer) Head() Head {
 }
 
 // Append seals, signs and stores drafts as consecutive entries of the local
-// log in one transaction: either all are stored or none is.
+// log in one transaction: either all are stored or none is. It returns
+// once they are durably stored.
 func (w *Writer) Append(ctx context.Context, drafts ...Draft) ([]*Entry, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	if w.last != nil {
+		select {
+		case <-w.last.done:
+			if w.last.err != nil {
+				// The append before failed, so the built head is not the
+				// stored one: start again from the store.
+				h, err := w.store.Head(ctx, w.id.PeerID())
+				if err != nil {
+					w.mu.Unlock()
+					return nil, err
+				}
+				w.head = h
+			}
+			w.last = nil
+		default:
+		}
+	}
 	head := w.head
 	out := make([]*Entry, 0, len(drafts))
 	for i := range drafts {
 		e, err := w.buildLocked(&drafts[i], head)
 		if err != nil {
+			w.mu.Unlock()
 			return nil, err
 		}
 		out = append(out, e)
 		head = Head{Seq: e.Seq, CID: e.CID, Time: e.Time}
 	}
-	if err := w.store.Put(ctx, out); err != nil {
-		// Nothing was stored; re-read the head in case another process
-		// wrote (the store lock normally prevents that).
-		if h, herr := w.store.Head(ctx, w.id.PeerID()); herr == nil {
-			w.head = h
+	prev := w.last
+	me := &pending{done: make(chan struct{})}
+	w.head, w.last = head, me
+	w.mu.Unlock()
+
+	// Store in build order: wait for the append built before this one.
+	if prev != nil {
+		<-prev.done
+		if prev.err != nil {
+			me.err = fmt.Errorf("%w: an earlier append failed: %w", ErrConflict, prev.err)
 		}
-		return nil, err
 	}
-	w.head = head
+	if me.err == nil {
+		// The store's own context handling must not abandon a write half
+		// way for a caller that went away: the chain behind depends on it.
+		me.err = w.store.Put(context.WithoutCancel(ctx), out)
+	}
+	close(me.done)
+	if me.err != nil {
+		return nil, me.err
+	}
 	return out, nil
 }
 

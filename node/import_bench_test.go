@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -24,5 +25,30 @@ func BenchmarkAddContacts10k(b *testing.B) {
 			_, err := n.AddContacts(b.Context(), res.Cards[i:i+1000])
 			require.NoError(b, err)
 		}
+	}
+}
+
+// BenchmarkAddContacts10kSocket is BenchmarkAddContacts10k through the
+// unix-socket API, two batches in flight as the CLI sends them.
+func BenchmarkAddContacts10kSocket(b *testing.B) {
+	res, err := vcard.Decode(bytes.NewReader(vcardtest.Generate(10000, 1)), vcard.Options{})
+	require.NoError(b, err)
+	for b.Loop() {
+		b.StopTimer()
+		c := serve(b, node.NewTest(b, "import"))
+		b.StartTimer()
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, 2)
+		for i := 0; i < len(res.Cards); i += 1000 {
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				_, err := c.AddContacts(b.Context(), res.Cards[i:i+1000])
+				require.NoError(b, err)
+			}()
+		}
+		wg.Wait()
 	}
 }

@@ -28,7 +28,7 @@ func TestConformanceOverSocket(t *testing.T) {
 }
 
 // serve exposes impl on a unix socket and returns a client for it.
-func serve(t *testing.T, impl api.API) *api.Client {
+func serve(t testing.TB, impl api.API) *api.Client {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "kith-api")
 	require.NoError(t, err)
