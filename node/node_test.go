@@ -1,6 +1,9 @@
 package node_test
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -46,4 +49,40 @@ func serve(t testing.TB, impl api.API) *api.Client {
 		<-done
 	})
 	return c
+}
+
+// TestAPIRefusesBrowsers: a request carrying Origin or Referer (what a web
+// page's request would carry through any proxy) is refused with 403.
+func TestAPIRefusesBrowsers(t *testing.T) {
+	dir, err := os.MkdirTemp("", "kith-api")
+	require.NoError(t, err)
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "api.sock")
+	ln, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	srv := &http.Server{Handler: api.Handler(node.NewTest(t, "bob"), nil)}
+	go srv.Serve(ln)
+	defer srv.Close()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	defer hc.CloseIdleConnections()
+	for _, h := range []string{"Origin", "Referer"} {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", "http://kith/api/v0/id", nil)
+		require.NoError(t, err)
+		req.Header.Set(h, "https://evil.example")
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		var e api.Error
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || e.Code != "forbidden" || !errors.Is(&e, api.ErrForbidden) {
+			t.Errorf("request with %s: %d %+v, want 403 forbidden", h, resp.StatusCode, e)
+		}
+	}
+	// Without them the same request works.
+	resp, err := hc.Get("http://kith/api/v0/id")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
