@@ -507,7 +507,7 @@ func newContactID() string {
 }
 
 // AddContacts implements api.API.
-func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.Contact, error) {
+func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.ContactRef, error) {
 	if len(cards) == 0 {
 		return nil, invalid("no cards to add")
 	}
@@ -526,10 +526,9 @@ func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.Conta
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.Contact, 0, len(es))
+	out := make([]api.ContactRef, 0, len(es))
 	for _, e := range es {
-		out = append(out, contactOf(&graph.Record{Identity: e.Identity, Kind: e.Body.Kind, Key: e.Body.Key,
-			Version: graph.VersionOf(e), CID: e.CID, Body: e.Body}))
+		out = append(out, api.ContactRef{ID: e.Body.Key, Name: e.Body.Card.DisplayName(), CID: e.CID.String()})
 	}
 	return out, nil
 }

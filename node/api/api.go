@@ -113,8 +113,9 @@ type API interface {
 	// Contact finds one contact by id, id prefix or exact name.
 	Contact(ctx context.Context, ref string) (*Contact, error)
 	// AddContacts validates and adds cards as local contacts, all in one
-	// transaction: either every card is added or none is.
-	AddContacts(ctx context.Context, cards []graph.Card) ([]Contact, error)
+	// transaction: either every card is added or none is. It returns the
+	// new contacts' ids and names, in the order of cards.
+	AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRef, error)
 	// EditContact replaces a contact's card.
 	EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error)
 	// RemoveContact deletes a contact.
@@ -263,6 +264,13 @@ type Contact struct {
 	Card    graph.Card `json:"card"`
 	Updated time.Time  `json:"updated"`
 	CID     string     `json:"cid"`
+}
+
+// ContactRef names a contact without its card.
+type ContactRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	CID  string `json:"cid"`
 }
 
 // LogEntry is one entry of my log.

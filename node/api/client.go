@@ -149,8 +149,8 @@ func (c *Client) Contact(ctx context.Context, ref string) (*Contact, error) {
 }
 
 // AddContacts implements API.
-func (c *Client) AddContacts(ctx context.Context, cards []graph.Card) ([]Contact, error) {
-	var v []Contact
+func (c *Client) AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRef, error) {
+	var v []ContactRef
 	return v, c.do(ctx, "POST", "/contacts", cards, &v)
 }
 
