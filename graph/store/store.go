@@ -395,10 +395,16 @@ func (s *Store) Record(ctx context.Context, identity peer.ID, kind, key string) 
 
 // Records returns identity's live (not deleted) records of kind, by key.
 func (s *Store) Records(ctx context.Context, identity peer.ID, kind string) ([]*graph.Record, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT key, time, author, seq, cid, body FROM records WHERE identity = ? AND kind = ? AND del = 0 ORDER BY key",
+	return s.queryRecords(ctx, identity, kind, "SELECT key, time, author, seq, cid, body FROM records WHERE identity = ? AND kind = ? AND del = 0 ORDER BY key",
 		[]byte(identity), kind)
+}
+
+// queryRecords runs q, which selects key, time, author, seq, cid, body of
+// identity's records of kind, and scans the rows.
+func (s *Store) queryRecords(ctx context.Context, identity peer.ID, kind, q string, args ...any) ([]*graph.Record, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s records: %w", kind, err)
+		return nil, fmt.Errorf("reading %s records: %w", kind, err)
 	}
 	defer rows.Close()
 	var out []*graph.Record
@@ -422,23 +428,10 @@ func (s *Store) Search(ctx context.Context, identity peer.ID, kind, query string
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT r.key, r.time, r.author, r.seq, r.cid, r.body
+	return s.queryRecords(ctx, identity, kind, `SELECT r.key, r.time, r.author, r.seq, r.cid, r.body
 		FROM cards_fts JOIN records r ON r.id = cards_fts.rowid
 		WHERE cards_fts MATCH ? AND r.identity = ? AND r.kind = ? AND r.del = 0
 		ORDER BY cards_fts.rank LIMIT ?`, match, []byte(identity), kind, limit)
-	if err != nil {
-		return nil, fmt.Errorf("searching %q: %w", query, err)
-	}
-	defer rows.Close()
-	var out []*graph.Record
-	for rows.Next() {
-		r, err := scanRecord(rows, identity, kind)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // ftsQuery turns free text into an FTS5 query: every word must match as a
