@@ -208,6 +208,15 @@ func TestRequestAcceptDecline(t *testing.T) {
 	require.NoError(t, err)
 	_ = reqs // dave was already alice's connection: a reused code changes nothing
 
+	// An expired code is not honoured: the request waits for a person.
+	frank := tn.add("frank")
+	old, err := alice.Invite(ctx, api.InviteRequest{TTL: time.Millisecond})
+	require.NoError(t, err)
+	time.Sleep(1100 * time.Millisecond) // expiry has a one-second resolution
+	res, err = frank.Connect(ctx, api.ConnectRequest{Target: old.Code})
+	require.NoError(t, err)
+	require.Equal(t, "pending", res.Status, "an expired invite must not connect")
+
 	require.NoError(t, alice.Disconnect(ctx, eve.Host().ID().String()))
 	if hasPeer(t, alice, eve) {
 		t.Error("eve still listed after disconnect")
