@@ -17,15 +17,16 @@ import (
 
 // Exit codes of the kith command.
 const (
-	exitOK         = 0
-	exitError      = 1
-	exitUsage      = 2
-	exitNotRunning = 3
-	exitNotFound   = 4
-	exitInvalid    = 5
-	exitConflict   = 6
-	exitLocked     = 7
-	exitKey        = 8
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitNotRunning  = 3
+	exitNotFound    = 4
+	exitInvalid     = 5
+	exitConflict    = 6
+	exitLocked      = 7
+	exitKey         = 8
+	exitUnreachable = 9
 )
 
 // exitCodes is the one place that maps errors to exit codes: the first row
@@ -50,6 +51,7 @@ var exitCodes = []struct {
 	{exitKey, "key problem: no identity (run `kith init`), wrong passphrase, corrupt or unsafe key file",
 		[]error{identity.ErrNoKey, identity.ErrPassphraseRequired, identity.ErrWrongPassphrase,
 			identity.ErrCorruptKey, identity.ErrInsecureKeyFile, node.ErrNotInitialized}},
+	{exitUnreachable, "a peer could not be reached (is their daemon running? an invite code carries addresses)", []error{api.ErrUnreachable}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).

@@ -36,6 +36,7 @@ func TestExitCode(t *testing.T) {
 		{"locked", fmt.Errorf("%w (pid 1)", node.ErrLocked), exitLocked},
 		{"wrong passphrase", fmt.Errorf("loading: %w", identity.ErrWrongPassphrase), exitKey},
 		{"no key", tagf(identity.ErrNoKey, "run kith init"), exitKey},
+		{"unreachable", &api.Error{Code: "unreachable", Message: "x"}, exitUnreachable},
 		{"internal", &api.Error{Code: "internal", Message: "x"}, exitError},
 	}
 	for _, tc := range tests {
