@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -39,6 +40,13 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 	}
 	e := &env{Stdio: stdio, log: slog.New(slog.DiscardHandler)}
 	defer e.close()
+	// KITH_CPUPROFILE (for developers) writes a CPU profile of this run.
+	if path := os.Getenv("KITH_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
+	}
 	err := newApp(e).RunContext(ctx, args)
 	return e.report(err)
 }

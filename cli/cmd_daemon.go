@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
-	"runtime/pprof"
 	"strings"
 
 	ma "github.com/multiformats/go-multiaddr"
@@ -85,18 +83,6 @@ func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) e
 		return err
 	}
 	defer clear(pass)
-	// KITH_CPUPROFILE (for developers) writes a CPU profile of the whole run.
-	if path := os.Getenv("KITH_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	return node.RunDaemon(ctx, node.DaemonConfig{
 		Home:       e.home,
 		Passphrase: pass,

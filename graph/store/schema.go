@@ -5,7 +5,7 @@ const schemaVersion = 1
 
 const schema = `
 CREATE TABLE IF NOT EXISTS entries (
-	cid      BLOB PRIMARY KEY,
+	cid      BLOB NOT NULL,           -- the entry's CID; (author, seq) is the key
 	author   BLOB NOT NULL,           -- signer (a device, one day)
 	identity BLOB NOT NULL,           -- whose graph
 	seq      INTEGER NOT NULL,
@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS forks (
 CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING fts5(
 	name, emails, phones, orgs, notes,
 	tokenize = 'unicode61 remove_diacritics 2',
-	detail = none  -- no phrase queries: a smaller, faster index
+	detail = none,            -- no phrase queries: a smaller, faster index
+	content = '',             -- index only; the text lives in records
+	contentless_delete = 1    -- but rows can still be deleted by rowid
 );
 `
 

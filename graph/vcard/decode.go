@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	govcard "github.com/emersion/go-vcard"
@@ -96,7 +99,7 @@ type Result struct {
 // VERSION, PRODID, REV, UID and KIND are ignored; other properties without
 // a graph field are counted in Result.Dropped.
 //
-// Without Options.SkipInvalid the first invalid card stops decoding and is
+// Without Options.SkipInvalid the first invalid card (in input order) is
 // returned as a [*CardError], with no cards. An input that is empty, too
 // large or not vCard at all fails with ErrEmpty, ErrTooLarge or ErrNotVCard
 // whatever the options.
@@ -109,15 +112,75 @@ func Decode(r io.Reader, opts Options) (*Result, error) {
 		opts: opts,
 		lr:   lineReader{br: bufio.NewReaderSize(cr, 64<<10)},
 		res:  &Result{Dropped: map[string]int{}},
+		jobs: make(chan *cardState, 64),
+	}
+	// Splitting the input into cards is sequential; decoding the cards runs
+	// on every core, and the results are put back in input order.
+	workers := runtime.GOMAXPROCS(0)
+	outs := make([][]decoded, workers)
+	drops := make([]map[string]int, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		drops[i] = map[string]int{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i] = d.work(drops[i])
+		}()
 	}
 	err := d.run()
+	close(d.jobs)
+	wg.Wait()
 	if cr.n > MaxFileSize {
 		return nil, tooLarge(-1)
 	}
 	if err != nil {
 		return nil, err
 	}
+	all := slices.Concat(outs...)
+	slices.SortFunc(all, func(a, b decoded) int { return a.index - b.index })
+	for _, r := range all {
+		if r.err != nil {
+			if !opts.SkipInvalid {
+				return nil, r.err
+			}
+			d.res.Skipped = append(d.res.Skipped, r.err)
+			continue
+		}
+		d.res.Cards = append(d.res.Cards, r.card)
+	}
+	for _, m := range drops {
+		for k, n := range m {
+			d.res.Dropped[k] += n
+		}
+	}
 	return d.res, nil
+}
+
+// decoded is the outcome of one card.
+type decoded struct {
+	index int
+	card  graph.Card
+	err   *CardError
+}
+
+// work decodes the cards sent on d.jobs until it is closed, with a parser
+// of its own, counting dropped properties in dropped.
+func (d *decoder) work(dropped map[string]int) []decoded {
+	w := &decoder{opts: d.opts, res: &Result{Dropped: dropped}}
+	var out []decoded
+	for c := range d.jobs {
+		card, err := w.decode(c)
+		r := decoded{index: c.index, card: card}
+		if err != nil {
+			if c.name == "" {
+				c.name = c.findName()
+			}
+			r.err = &CardError{Index: c.index, Line: c.line, Name: c.name, Err: err}
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // knownSize returns how many bytes r holds, if it can say cheaply.
@@ -203,6 +266,8 @@ type decoder struct {
 
 	src  strings.Reader   // the text of the card go-vcard reads
 	vdec *govcard.Decoder // reads src
+
+	jobs chan *cardState // finished cards, for the workers to decode
 }
 
 func (d *decoder) run() error {
@@ -297,23 +362,12 @@ func (d *decoder) begin(no int) {
 	d.card = c
 }
 
-// finish decodes the current card and files it as valid or invalid.
+// finish hands the current card to the workers (see Decode).
 func (d *decoder) finish() error {
 	c := d.card
 	d.card = nil
-	card, err := d.decode(c)
-	if err != nil {
-		if c.name == "" {
-			c.name = c.findName()
-		}
-		ce := &CardError{Index: c.index, Line: c.line, Name: c.name, Err: err}
-		if !d.opts.SkipInvalid {
-			return ce
-		}
-		d.res.Skipped = append(d.res.Skipped, ce)
-		return nil
-	}
-	d.res.Cards = append(d.res.Cards, card)
+	d.jobs <- &cardState{index: c.index, line: c.line, name: c.name, text: slices.Clone(c.text),
+		starts: slices.Clone(c.starts), nos: slices.Clone(c.nos), err: c.err}
 	return nil
 }
 
