@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/spec"
 )
 
@@ -59,8 +60,8 @@ func (b *Body) Check() error {
 			return fmt.Errorf("%w: %s without a card", ErrBadBody, b.Kind)
 		}
 	case KindKeys:
-		if len(b.Enc) != 32 {
-			return fmt.Errorf("%w: keys entry with a %d-byte key", ErrBadBody, len(b.Enc))
+		if err := identity.CheckEncryptionKey(b.Enc); err != nil {
+			return fmt.Errorf("%w: keys entry: %w", ErrBadBody, err)
 		}
 	case KindGenesis:
 		if len(b.Recovery) != 32 {

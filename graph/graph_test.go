@@ -237,3 +237,24 @@ func TestWriterRecoversAfterFailedPut(t *testing.T) {
 	require.NoError(t, err, "the writer must recover from a failed store")
 	require.Equal(t, uint64(2), es[0].Seq, "the failed append's seq is reused")
 }
+
+// A keys entry must carry a key cards can be sealed to: a low-order point
+// would make every card sealed to its author fail for all readers.
+func TestKeysBodyRefusesLowOrderKey(t *testing.T) {
+	good := identity.NewTest(t, "k").EncryptionKey()
+	for name, key := range map[string][]byte{
+		"all zero":  make([]byte, 32),
+		"order 1":   append([]byte{1}, make([]byte, 31)...),
+		"too short": good[:31],
+	} {
+		raw, err := spec.Marshal(graph.Body{Kind: graph.KindKeys, Enc: key})
+		require.NoError(t, err)
+		if _, err := graph.DecodeBody(raw); !errors.Is(err, graph.ErrBadBody) {
+			t.Errorf("%s: DecodeBody = %v, want ErrBadBody", name, err)
+		}
+	}
+	raw, err := spec.Marshal(graph.Body{Kind: graph.KindKeys, Enc: good})
+	require.NoError(t, err)
+	_, err = graph.DecodeBody(raw)
+	require.NoError(t, err)
+}

@@ -170,6 +170,32 @@ func Wrap(recipientEncKey, contentKey, info []byte) ([]byte, error) {
 	return out, nil
 }
 
+// probeKey is a fixed X25519 scalar used only to test public keys: a
+// low-order point gives the all-zero shared secret for every scalar.
+var probeKey = func() *ecdh.PrivateKey {
+	seed := sha256.Sum256([]byte("kith/x25519-probe"))
+	k, err := ecdh.X25519().NewPrivateKey(seed[:])
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// CheckEncryptionKey returns [ErrBadPublicKey] unless key is an X25519
+// public key that [Wrap] can seal to: 32 bytes and not a low-order point.
+// Check a peer's published key with it before storing it, so that one bad
+// key cannot stop a card from being sealed to everyone else.
+func CheckEncryptionKey(key []byte) error {
+	pub, err := ecdh.X25519().NewPublicKey(key)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadPublicKey, err)
+	}
+	if _, err := probeKey.ECDH(pub); err != nil {
+		return fmt.Errorf("%w: low-order point", ErrBadPublicKey)
+	}
+	return nil
+}
+
 // Unwrap opens a [Wrap] output sealed to this identity's encryption key with
 // the same info. It returns [ErrUnwrap] if that fails for any reason.
 func (id *Identity) Unwrap(wrapped, info []byte) ([]byte, error) {

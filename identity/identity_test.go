@@ -306,6 +306,8 @@ func TestWrapBadPublicKey(t *testing.T) {
 		{"Ed25519 key length but 64", make([]byte, 64)},
 		{"all-zero point", make([]byte, 32)},
 		{"low-order point 1", append([]byte{1}, make([]byte, 31)...)},
+		// Order-8 point (RFC 7748 test vectors, libsodium's blocklist).
+		{"low-order point of order 8", mustHex(t, "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -313,7 +315,16 @@ func TestWrapBadPublicKey(t *testing.T) {
 			if !errors.Is(err, ErrBadPublicKey) {
 				t.Errorf("Wrap(%x) error = %v, want %v", tc.key, err, ErrBadPublicKey)
 			}
+			if err := CheckEncryptionKey(tc.key); !errors.Is(err, ErrBadPublicKey) {
+				t.Errorf("CheckEncryptionKey(%x) = %v, want %v", tc.key, err, ErrBadPublicKey)
+			}
 		})
+	}
+}
+
+func TestCheckEncryptionKey(t *testing.T) {
+	if err := CheckEncryptionKey(NewTest(t, "good").EncryptionKey()); err != nil {
+		t.Errorf("CheckEncryptionKey(a real key) = %v", err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
 )
 
@@ -278,8 +279,8 @@ func (n *Node) readers(ctx context.Context, circle string, members []string) []g
 			continue
 		}
 		k, err := n.store.Record(ctx, pid, graph.KindKeys, "")
-		if err != nil || k.Body.Del {
-			n.log.Warn("circle member without a known key", "circle", circle, "peer", m)
+		if err != nil || k.Body.Del || identity.CheckEncryptionKey(k.Body.Enc) != nil {
+			n.log.Warn("circle member without a usable key", "circle", circle, "peer", m)
 			continue
 		}
 		readers = append(readers, graph.Reader{ID: pid, EncKey: k.Body.Enc})

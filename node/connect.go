@@ -155,7 +155,11 @@ func (n *Node) Connect(ctx context.Context, req api.ConnectRequest) (*api.Connec
 	if err != nil {
 		return nil, err
 	}
+	defer n.sync.beginAsking(ai.ID)()
 	if err := n.dial(ctx, ai); err != nil {
+		return nil, err
+	}
+	if err := n.store.ForgetDeclined(ctx, ai.ID); err != nil { // I changed my mind
 		return nil, err
 	}
 	if err := n.store.PutRequest(ctx, store.Request{Peer: ai.ID, Outgoing: true, Note: req.Note, Circles: circles, Time: n.now()}); err != nil {
@@ -313,6 +317,9 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 		// We asked each other: that is mutual consent.
 		return spec.ConnectAccepted, n.establish(ctx, remote, req.Circles)
 	}
+	if declined, err := n.store.Declined(ctx, remote); err == nil && declined {
+		return spec.ConnectDeclined, nil // asked again; the answer stands
+	}
 	if c, err := n.store.CountRequests(ctx); err == nil && c >= maxPendingIn {
 		return spec.ConnectDeclined, nil
 	}
@@ -337,6 +344,7 @@ func (n *Node) establish(ctx context.Context, p peer.ID, circles []string) error
 		return err
 	}
 	n.store.DeleteRequest(ctx, p)
+	n.store.ForgetDeclined(ctx, p)
 	n.log.Info("connected", "peer", p, "circles", circles)
 	return nil
 }
@@ -464,7 +472,7 @@ func (n *Node) Decline(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	if err := n.store.DeleteRequest(ctx, p); err != nil {
+	if err := n.store.Decline(ctx, p, n.now()); err != nil {
 		return err
 	}
 	n.sync.goTracked(func() {

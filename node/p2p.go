@@ -165,6 +165,9 @@ func (n *Node) onPeerConnected(p peer.ID) {
 		n.sync.schedule(p)
 		return
 	}
+	if n.sync.isAsking(p) {
+		return // Connect is sending it right now
+	}
 	req, err := n.store.GetRequest(ctx, p)
 	if err != nil || !req.Outgoing {
 		return

@@ -195,6 +195,13 @@ func TestRequestAcceptDecline(t *testing.T) {
 	if hasPeer(t, dave, eve) || hasPeer(t, eve, dave) {
 		t.Error("declined peers are connected")
 	}
+	// Asking again does not put the request back in front of dave.
+	res, err = eve.Connect(ctx, api.ConnectRequest{Target: dave.Host().ID().String(), Note: "please?"})
+	require.NoError(t, err)
+	require.Equal(t, "declined", res.Status)
+	reqs, err = dave.Requests(ctx)
+	require.NoError(t, err)
+	require.Empty(t, reqs, "a repeated request after a decline")
 
 	// An invite works once.
 	inv, err := alice.Invite(ctx, api.InviteRequest{})

@@ -42,7 +42,7 @@ type syncer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// mu guards pending, running and limiters.
+	// mu guards pending, running, limiters and asking.
 	mu sync.Mutex
 	// pending holds peers to pull from again once their running pull ends.
 	pending map[peer.ID]bool
@@ -50,11 +50,15 @@ type syncer struct {
 	running map[peer.ID]bool
 	// limiters rate-limit inbound streams per peer.
 	limiters map[peer.ID]*rate.Limiter
+	// asking holds peers a Connect call is sending a request to right now:
+	// the repeat on connection must not send a second one, which could
+	// arrive after the person on the other side already declined the first.
+	asking map[peer.ID]int
 }
 
 func newSyncer(n *Node) *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &syncer{n: n, ctx: ctx, cancel: cancel, pending: map[peer.ID]bool{}, running: map[peer.ID]bool{}, limiters: map[peer.ID]*rate.Limiter{}}
+	return &syncer{n: n, ctx: ctx, cancel: cancel, pending: map[peer.ID]bool{}, running: map[peer.ID]bool{}, limiters: map[peer.ID]*rate.Limiter{}, asking: map[peer.ID]int{}}
 }
 
 func (s *syncer) close() {
@@ -87,6 +91,28 @@ func (s *syncer) allow(p peer.ID) bool {
 		s.limiters[p] = l
 	}
 	return l.Allow()
+}
+
+// beginAsking marks p as being sent a request by Connect; the returned
+// func unmarks it.
+func (s *syncer) beginAsking(p peer.ID) func() {
+	s.mu.Lock()
+	s.asking[p]++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		if s.asking[p]--; s.asking[p] <= 0 {
+			delete(s.asking, p)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// isAsking reports whether a Connect call is sending p a request now.
+func (s *syncer) isAsking(p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.asking[p] > 0
 }
 
 // Inbound stream rate per peer (both protocols).

@@ -97,6 +97,38 @@ func (s *Store) DeleteRequest(ctx context.Context, p peer.ID) error {
 	return err
 }
 
+// Decline forgets the pending request from p and remembers the refusal, so
+// that a repeat of the request is answered without asking the person again.
+func (s *Store) Decline(ctx context.Context, p peer.ID, t time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE peer = ?", []byte(p)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO declined (peer, time) VALUES (?, ?)
+		ON CONFLICT (peer) DO UPDATE SET time = excluded.time`, []byte(p), t.UnixMilli()); err != nil {
+		return fmt.Errorf("recording the refusal of %s: %w", p, err)
+	}
+	return tx.Commit()
+}
+
+// Declined reports whether I declined a request from p.
+func (s *Store) Declined(ctx context.Context, p peer.ID) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM declined WHERE peer = ?", []byte(p)).Scan(&n)
+	return n > 0, err
+}
+
+// ForgetDeclined forgets a refusal of p: I asked them, accepted them or
+// they used my invite.
+func (s *Store) ForgetDeclined(ctx context.Context, p peer.ID) error {
+	_, err := s.db.ExecContext(ctx, "DELETE FROM declined WHERE peer = ?", []byte(p))
+	return err
+}
+
 // PutInvite records a new invite secret.
 func (s *Store) PutInvite(ctx context.Context, secret []byte, expires time.Time, circles []string) error {
 	_, err := s.db.ExecContext(ctx, "INSERT INTO invites (secret, expires, circles) VALUES (?, ?, ?)", secret, expires.Unix(), joinList(circles))
