@@ -17,6 +17,7 @@ type daemonOptions struct {
 	Listen    []string // multiaddrs; each may hold several separated by commas or spaces
 	NoMDNS    bool
 	Bootstrap []string // multiaddrs ending in /p2p/<peer id>, split like Listen
+	DHTServer bool
 }
 
 func daemonCommand(e *env) *ucli.Command {
@@ -24,12 +25,14 @@ func daemonCommand(e *env) *ucli.Command {
 		Name:     "daemon",
 		Category: "start here",
 		Usage:    "run your node: serve the API socket and talk to peers until Ctrl-C",
-		UsageText: `kith daemon [--listen MULTIADDR]... [--no-mdns] [--bootstrap MULTIADDR]...
+		UsageText: `kith daemon [--listen MULTIADDR]... [--no-mdns] [--bootstrap MULTIADDR]... [--dht-server]
 
 Examples:
    kith daemon
    kith daemon --listen /ip4/0.0.0.0/tcp/4747 --listen /ip4/0.0.0.0/udp/4747/quic-v1
-   KITH_PASSPHRASE='correct horse' KITH_LISTEN=/ip4/127.0.0.1/tcp/0 kith daemon`,
+   KITH_PASSPHRASE='correct horse' KITH_LISTEN=/ip4/127.0.0.1/tcp/0 kith daemon
+   kith daemon --dht-server      # an always-on node friends name in --bootstrap
+   kith daemon --bootstrap /ip4/203.0.113.7/tcp/4747/p2p/12D3KooW...`,
 		Description: fmt.Sprintf(`Runs the node of $KITH_HOME in the foreground: it takes the home's lock
 (one daemon per home), opens the identity key (asking for its passphrase on
 the terminal, or reading KITH_PASSPHRASE), opens the database, starts
@@ -37,6 +40,12 @@ libp2p and serves the local API on $KITH_HOME/%s (mode 0600).
 
 When ready it prints its peer ID and addresses to stderr. Ctrl-C (SIGINT) or
 SIGTERM stops it cleanly within a few seconds.
+
+Finding peers by bare peer ID: on the LAN, mDNS finds them. Elsewhere the
+Kademlia DHT does, through the --bootstrap peers (none by default, so a bare
+peer ID only works on the LAN or for peers met before; an invite code or a
+full multiaddr always carries addresses). Any node reachable by its friends,
+such as a home server started with --dht-server, can be their bootstrap peer.
 
 Default listen addresses: %s.`, api.SocketName, strings.Join(node.DefaultListen, ", ")),
 		Flags: []ucli.Flag{
@@ -55,12 +64,18 @@ Default listen addresses: %s.`, api.SocketName, strings.Join(node.DefaultListen,
 				Usage:   "DHT bootstrap peer, a `MULTIADDR` ending in /p2p/<peer id>; repeat for several (KITH_BOOTSTRAP: separate with commas)",
 				EnvVars: []string{"KITH_BOOTSTRAP"},
 			},
+			&ucli.BoolFlag{
+				Name:    "dht-server",
+				Usage:   "answer other nodes' DHT lookups from the start (for an always-on, reachable node); otherwise only once AutoNAT finds this node publicly reachable",
+				EnvVars: []string{"KITH_DHT_SERVER"},
+			},
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
 			return runDaemon(c.Context, e, daemonOptions{
 				Listen:    c.StringSlice("listen"),
 				NoMDNS:    c.Bool("no-mdns"),
 				Bootstrap: c.StringSlice("bootstrap"),
+				DHTServer: c.Bool("dht-server"),
 			}, args)
 		}),
 	}
@@ -89,6 +104,7 @@ func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) e
 		Listen:     listen,
 		NoMDNS:     opts.NoMDNS,
 		Bootstrap:  bootstrap,
+		DHTServer:  opts.DHTServer,
 		Logger:     e.log,
 		Ready: func(id api.Identity) {
 			t := newTable(e.Err)

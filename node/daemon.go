@@ -31,6 +31,7 @@ type DaemonConfig struct {
 	Listen     []string // multiaddrs; nil means DefaultListen
 	NoMDNS     bool     // turn off LAN discovery
 	Bootstrap  []string // DHT bootstrap peers (multiaddrs with /p2p/)
+	DHTServer  bool     // answer DHT lookups from the start (see WithDHTServer)
 	Logger     *slog.Logger
 	Ready      func(api.Identity) // called once the API is served
 }
@@ -61,7 +62,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 		listen = DefaultListen
 	}
 	n, err := New(ctx, WithIdentity(id), WithHome(cfg.Home), WithListenAddrs(listen...), WithLogger(log),
-		WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...))
+		WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...), WithDHTServer(cfg.DHTServer))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,10 @@
 package node
 
-import "time"
+import (
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
 
 // Shorten timers for tests.
 func init() {
@@ -17,3 +21,6 @@ func SetInboundRate(r float64, burst int) (restore func()) {
 	inboundRate, inboundBurst = r, burst
 	return func() { inboundRate, inboundBurst = oldR, oldB }
 }
+
+// FoundOnLAN hands n a peer as mDNS would when it hears one on the LAN.
+func (n *Node) FoundOnLAN(ai peer.AddrInfo) { mdnsNotifee{n}.HandlePeerFound(ai) }

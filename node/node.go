@@ -49,6 +49,7 @@ type config struct {
 	listen    []string
 	mdns      bool
 	bootstrap []string
+	dhtServer bool
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -92,6 +93,14 @@ func WithMDNS(on bool) Option {
 // fine: the DHT then only knows peers met otherwise.
 func WithBootstrap(addrs ...string) Option {
 	return func(c *config) error { c.bootstrap = addrs; return nil }
+}
+
+// WithDHTServer makes the node a DHT server from the start, answering other
+// nodes' lookups: for an always-on node with a reachable address (a home
+// server) that friends use as their bootstrap peer. Without it the node
+// serves the DHT only once AutoNAT finds it publicly reachable.
+func WithDHTServer(on bool) Option {
+	return func(c *config) error { c.dhtServer = on; return nil }
 }
 
 // WithLogger sets the logger (default: discard).

@@ -60,6 +60,10 @@ func (n *Node) startHost(c *config) error {
 		bootstrap = append(bootstrap, *ai)
 	}
 	var kad *dht.IpfsDHT
+	mode := dht.ModeAuto
+	if c.dhtServer {
+		mode = dht.ModeServer
+	}
 	opts := []libp2p.Option{
 		libp2p.Identity(n.id.PrivKey()),
 		libp2p.Transport(tcp.NewTCPTransport),
@@ -74,7 +78,7 @@ func (n *Node) startHost(c *config) error {
 		libp2p.EnableAutoNATv2(),
 		libp2p.Routing(func(h host.Host) (routing.PeerRouting, error) {
 			var err error
-			kad, err = dht.New(h, dht.Mode(dht.ModeAuto), dht.BootstrapPeers(bootstrap...))
+			kad, err = dht.New(h, dht.Mode(mode), dht.BootstrapPeers(bootstrap...))
 			return kad, err
 		}),
 	}
