@@ -398,14 +398,6 @@ func contactOf(r *graph.Record) api.Contact {
 		Updated: time.UnixMilli(r.Version.Time).UTC(), CID: r.CID.String()}
 }
 
-func contactsOf(rs []*graph.Record) []api.Contact {
-	out := make([]api.Contact, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, contactOf(r))
-	}
-	return out
-}
-
 // Contacts implements api.API.
 func (n *Node) Contacts(ctx context.Context) ([]api.Contact, error) {
 	rs, err := n.store.Records(ctx, n.id.PeerID(), graph.KindContact)
@@ -603,9 +595,47 @@ func (n *Node) SearchContacts(ctx context.Context, query string) ([]api.Contact,
 	if strings.TrimSpace(query) == "" {
 		return nil, invalid("empty search query")
 	}
-	rs, err := n.store.Search(ctx, n.id.PeerID(), graph.KindContact, query, 200)
+	const limit = 200
+	rs, err := n.store.Search(ctx, n.id.PeerID(), graph.KindContact, query, limit)
 	if err != nil {
 		return nil, err
 	}
-	return contactsOf(rs), nil
+	out := make([]api.Contact, 0, len(rs))
+	linked := map[peer.ID]bool{}
+	for _, r := range rs {
+		if p, err := peer.Decode(r.Key); err == nil {
+			// My notes on a linked contact matched: show the whole contact.
+			if n.isConnection(ctx, p) && !linked[p] {
+				linked[p] = true
+				out = append(out, n.linkedContact(ctx, p, *r.Body.Card))
+			}
+			continue
+		}
+		out = append(out, contactOf(r))
+	}
+	// Linked contacts whose shared cards match (connections are few: one
+	// indexed query each).
+	conns, err := n.connections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range conns {
+		if linked[p] || len(out) >= limit {
+			continue
+		}
+		hits, err := n.store.Search(ctx, p, graph.KindCard, query, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(hits) == 0 {
+			continue
+		}
+		var notes graph.Card
+		if r, err := n.liveRecord(ctx, graph.KindContact, p.String()); err == nil {
+			notes = *r.Body.Card
+		}
+		linked[p] = true
+		out = append(out, n.linkedContact(ctx, p, notes))
+	}
+	return out, nil
 }

@@ -115,6 +115,21 @@ func TestChangeOnceEverywhere(t *testing.T) {
 	if c := book[0]; c.Peer != alice.Host().ID().String() || c.Name != "Alice" || c.Card.First("adr") == "" || c.Card.First("note") != "met at the dojo" {
 		t.Errorf("bob's linked contact for alice = %+v", c)
 	}
+	// Search finds linked contacts by what they share and by my notes on
+	// them; carol cannot find alice by a field she cannot read.
+	for _, q := range []string{"springfield", "dojo", "alice"} {
+		hits, err := bob.SearchContacts(ctx, q)
+		require.NoError(t, err)
+		if len(hits) != 1 || hits[0].Peer != alice.Host().ID().String() || hits[0].Card.First("note") != "met at the dojo" {
+			t.Errorf("bob's search %q = %+v, want alice's linked contact with his note", q, hits)
+		}
+	}
+	hits, err := carol.SearchContacts(ctx, "springfield")
+	require.NoError(t, err)
+	require.Empty(t, hits, "carol found alice by her friends-only address")
+	hits, err = carol.SearchContacts(ctx, "alice")
+	require.NoError(t, err)
+	require.Len(t, hits, 1)
 
 	// Carol holds alice's whole log, the friends card included, but cannot
 	// read it: access is enforced by encryption.
