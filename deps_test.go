@@ -16,6 +16,12 @@ const module = "github.com/kith-p2p/kith"
 // main. A package may import its own layer or lower ones, never higher.
 var layers = map[string]int{"spec": 0, "identity": 1, "graph": 2, "node": 3, "cli": 4, ".": 5, "test": 6}
 
+// nodeImporters are the cli files that may import node itself: init and
+// daemon act on the home directly; the version string and the error
+// sentinels for exit codes come from there too. Every other command is a
+// client of the daemon's API.
+var nodeImporters = map[string]bool{"cmd_init.go": true, "cmd_daemon.go": true, "app.go": true, "exit.go": true}
+
 func layerOf(dir string) (int, bool) {
 	top := strings.Split(filepath.ToSlash(dir), "/")[0]
 	l, ok := layers[top]
@@ -58,6 +64,9 @@ func TestImportDirection(t *testing.T) {
 			if !ok {
 				t.Errorf("%s imports %s, which is in no layer", path, p)
 				continue
+			}
+			if rel == "node" && strings.HasPrefix(filepath.ToSlash(dir), "cli") && !nodeImporters[filepath.Base(path)] {
+				t.Errorf("%s imports node: commands other than init and daemon talk to the daemon through node/api", path)
 			}
 			if to > from {
 				t.Errorf("%s (layer %d) imports %s (layer %d): imports must flow spec ← identity ← graph ← node ← cli ← main", path, from, p, to)
