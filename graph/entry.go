@@ -18,8 +18,10 @@ var (
 	// ErrNotFound: no such record or entry.
 	ErrNotFound = errors.New("graph: not found")
 	// ErrFork: a different entry with the same author and seq is already
-	// stored. It is evidence of a stolen or cloned key, never merged.
-	ErrFork = errors.New("graph: fork: two entries with the same author and seq")
+	// stored, or one extends a different entry at the held head's seq. It
+	// is evidence of a stolen or cloned key (or a restored old store),
+	// never merged.
+	ErrFork = errors.New("graph: fork: the author signed two different entries at one seq")
 	// ErrForked: the author has a fork on record; further entries from it
 	// are held back until the fork is resolved.
 	ErrForked = errors.New("graph: author has a fork on record")

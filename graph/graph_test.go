@@ -258,3 +258,56 @@ func TestKeysBodyRefusesLowOrderKey(t *testing.T) {
 	_, err = graph.DecodeBody(raw)
 	require.NoError(t, err)
 }
+
+// A store that lost the end of its own log gets it back from a friend's
+// copy; the writer continues after it. A diverged copy is refused without
+// recording a fork against oneself.
+func TestWriterAdopt(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	full := store.NewTest(t)
+	w, err := graph.NewWriter(ctx, me, full, nil)
+	require.NoError(t, err)
+	es, err := w.Append(ctx, contact("a", "Ann"), contact("b", "Bob"), contact("c", "Cy"))
+	require.NoError(t, err)
+
+	// This store kept only the first entry; the writer is already running.
+	lossy := store.NewTest(t)
+	require.NoError(t, lossy.Put(ctx, es[:1]))
+	w2, err := graph.NewWriter(ctx, me, lossy, nil)
+	require.NoError(t, err)
+	n, err := w2.Adopt(ctx, es) // the first is held and skipped
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	more, err := w2.Append(ctx, contact("d", "Dee"))
+	require.NoError(t, err)
+	require.EqualValues(t, 4, more[0].Seq, "the writer continues after the adopted entries")
+	n, err = w2.Adopt(ctx, es)
+	require.NoError(t, err)
+	require.Zero(t, n, "adopting held entries again is a no-op")
+
+	// A store that wrote its own seq 2 after the loss: the friend's 2 and 3
+	// are another history. Refused, nothing recorded, writing goes on.
+	diverged := store.NewTest(t)
+	require.NoError(t, diverged.Put(ctx, es[:1]))
+	w3, err := graph.NewWriter(ctx, me, diverged, nil)
+	require.NoError(t, err)
+	_, err = w3.Append(ctx, contact("x", "Xan"))
+	require.NoError(t, err)
+	_, err = w3.Adopt(ctx, es)
+	require.ErrorIs(t, err, spec.ErrBadPrev)
+	_, err = w3.Append(ctx, contact("y", "Yael"))
+	require.NoError(t, err)
+	st, err := diverged.Stats(ctx)
+	require.NoError(t, err)
+	require.Zero(t, st.Forks)
+	require.EqualValues(t, 3, st.Entries)
+
+	// Someone else's entries are never adopted into my log.
+	other, err := graph.NewWriter(ctx, identity.NewTest(t, "other"), store.NewTest(t), nil)
+	require.NoError(t, err)
+	oes, err := other.Append(ctx, contact("o", "Oz"))
+	require.NoError(t, err)
+	_, err = w2.Adopt(ctx, oes)
+	require.Error(t, err)
+}

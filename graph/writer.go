@@ -118,6 +118,52 @@ func (w *Writer) Append(ctx context.Context, drafts ...Draft) ([]*Entry, error) 
 	return out, nil
 }
 
+// Adopt stores entries of the local log that came back from elsewhere:
+// a friend's copy of what this store lost (a restored backup, a power
+// loss). It waits for appends in flight and moves the writer past the
+// adopted entries. Entries already held are skipped. An entry that does
+// not extend the stored head is refused with spec.ErrBadPrev or
+// spec.ErrBadSeq and recorded nowhere: the local history wins, and no fork
+// evidence is ever kept against oneself.
+func (w *Writer) Adopt(ctx context.Context, entries []*Entry) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last != nil {
+		<-w.last.done // its Put needs no lock
+		w.last = nil
+	}
+	h, err := w.store.Head(ctx, w.id.PeerID())
+	if err != nil {
+		return 0, fmt.Errorf("reading log head: %w", err)
+	}
+	w.head = h
+	var fresh []*Entry
+	for _, e := range entries {
+		if e.Author != w.id.PeerID() {
+			return 0, fmt.Errorf("adopting an entry of %s into %s's log", e.Author, w.id.PeerID())
+		}
+		if e.Seq > h.Seq {
+			fresh = append(fresh, e)
+		}
+	}
+	if len(fresh) == 0 {
+		return 0, nil
+	}
+	var prev *spec.Entry
+	if h.Seq > 0 {
+		prev = &spec.Entry{Author: []byte(w.id.PeerID()), Seq: h.Seq}
+	}
+	if err := spec.CheckLink(prev, h.CID, fresh[0].Entry); err != nil {
+		return 0, fmt.Errorf("adopting seq %d of my own log: %w (this node's log has diverged from that copy)", fresh[0].Seq, err)
+	}
+	if err := w.store.Put(ctx, fresh); err != nil {
+		return 0, err
+	}
+	last := fresh[len(fresh)-1]
+	w.head = Head{Seq: last.Seq, CID: last.CID, Time: last.Time}
+	return len(fresh), nil
+}
+
 func (w *Writer) buildLocked(d *Draft, head Head) (*Entry, error) {
 	if err := d.Body.Check(); err != nil {
 		return nil, err

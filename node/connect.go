@@ -247,6 +247,11 @@ func (n *Node) writeConnect(str network.Stream, to peer.ID, status, note string,
 
 // handleConnect serves /kith/connect/1.0.0.
 func (n *Node) handleConnect(str network.Stream) {
+	if !n.sync.enter() {
+		str.Reset()
+		return
+	}
+	defer n.sync.exit()
 	remote := str.Conn().RemotePeer()
 	if !n.sync.allow(remote) {
 		str.Reset()
@@ -321,7 +326,11 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 		return spec.ConnectDeclined, nil // asked again; the answer stands
 	}
 	if c, err := n.store.CountRequests(ctx); err == nil && c >= maxPendingIn {
-		return spec.ConnectDeclined, nil
+		// Full (perhaps of requests from throwaway identities): do not
+		// store this one, but do not say no on the person's behalf either.
+		// Their node asks again when it next connects.
+		n.log.Warn("connection request not kept: too many pending requests (see `kith requests`)", "peer", remote, "limit", maxPendingIn)
+		return spec.ConnectPending, nil
 	}
 	if err := n.store.PutRequest(ctx, store.Request{Peer: remote, Note: m.Note, Time: n.now()}); err != nil {
 		return "", err

@@ -24,3 +24,17 @@ func SetInboundRate(r float64, burst int) (restore func()) {
 
 // FoundOnLAN hands n a peer as mDNS would when it hears one on the LAN.
 func (n *Node) FoundOnLAN(ai peer.AddrInfo) { mdnsNotifee{n}.HandlePeerFound(ai) }
+
+// SetMaxPendingIn lowers the incoming request limit.
+func SetMaxPendingIn(n int) (restore func()) {
+	old := maxPendingIn
+	maxPendingIn = n
+	return func() { maxPendingIn = old }
+}
+
+// Limiters returns how many per-peer rate limiters n holds.
+func (n *Node) Limiters() int {
+	n.sync.mu.Lock()
+	defer n.sync.mu.Unlock()
+	return len(n.sync.limiters)
+}

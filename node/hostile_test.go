@@ -74,6 +74,9 @@ func TestHostilePeer(t *testing.T) {
 	connect(t, alice, bob, "friends")
 	connect(t, alice, mallory, "friends")
 	ctx := t.Context()
+	// Let alice's first pulls land before mallory turns hostile, so that
+	// "nothing stored" below measures the attacks only.
+	eventually(t, "alice holds mallory's log", func() bool { return head(t, alice, mallory) == head(t, mallory, mallory) })
 	// Mallory writes a few more entries that alice has not seen yet (her
 	// sync handler is down, so alice cannot pull them honestly).
 	mallory.Host().SetStreamHandler(spec.ProtoSync, func(s network.Stream) { s.Reset() })

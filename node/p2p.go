@@ -134,10 +134,17 @@ func (n *Node) startP2P(ctx context.Context) {
 	n.sync = newSyncer(n)
 	n.host.SetStreamHandler(spec.ProtoSync, n.handleSync)
 	n.host.SetStreamHandler(spec.ProtoConnect, n.handleConnect)
-	notifiee := &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-		p := c.RemotePeer()
-		n.sync.goTracked(func() { n.onPeerConnected(p) })
-	}}
+	notifiee := &network.NotifyBundle{
+		ConnectedF: func(_ network.Network, c network.Conn) {
+			p := c.RemotePeer()
+			n.sync.goTracked(func() { n.onPeerConnected(p) })
+		},
+		DisconnectedF: func(nw network.Network, c network.Conn) {
+			if p := c.RemotePeer(); nw.Connectedness(p) != network.Connected {
+				n.sync.forget(p)
+			}
+		},
+	}
 	n.host.Network().Notify(notifiee)
 	// Remember where connections were last seen.
 	if cs, err := n.connections(ctx); err == nil {
@@ -184,13 +191,15 @@ func (n *Node) onPeerConnected(p peer.ID) {
 	}
 }
 
-// reconnectLoop redials offline connections with exponential backoff.
+// reconnectLoop redials offline connections with exponential backoff, and
+// every resyncEvery pulls from the online ones.
 func (n *Node) reconnectLoop() {
 	ctx := n.sync.ctx
 	next := map[peer.ID]time.Time{}
 	wait := map[peer.ID]time.Duration{}
 	t := time.NewTicker(reconnectTick)
 	defer t.Stop()
+	lastResync := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -202,10 +211,17 @@ func (n *Node) reconnectLoop() {
 			continue
 		}
 		now := time.Now()
+		resync := now.Sub(lastResync) >= resyncEvery
+		if resync {
+			lastResync = now
+		}
 		for _, p := range cs {
 			if n.host.Network().Connectedness(p) == network.Connected {
 				delete(wait, p)
 				delete(next, p)
+				if resync {
+					n.sync.schedule(p) // in case an announcement was lost
+				}
 				continue
 			}
 			if now.Before(next[p]) || len(n.host.Peerstore().Addrs(p)) == 0 && n.routing == nil {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,13 @@ var (
 	serveChunk = 1000
 	// maxRequestFrame bounds a sync request frame.
 	maxRequestFrame = 16 << 10
+	// maxChunkBytes bounds the entry bytes of one received chunk, so that
+	// a pull holds at most a few such chunks in memory whatever the peer
+	// sends.
+	maxChunkBytes = 4 << 20
+	// resyncEvery is how often online connections are pulled from even
+	// without an announcement: a lost announcement costs at most this.
+	resyncEvery = time.Minute
 )
 
 // ErrUnrequested: a peer sent an entry of a log that was not asked for.
@@ -42,7 +50,7 @@ type syncer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// mu guards pending, running, limiters and asking.
+	// mu guards the maps below and, with ctx, the adding to wg.
 	mu sync.Mutex
 	// pending holds peers to pull from again once their running pull ends.
 	pending map[peer.ID]bool
@@ -50,6 +58,10 @@ type syncer struct {
 	running map[peer.ID]bool
 	// limiters rate-limit inbound streams per peer.
 	limiters map[peer.ID]*rate.Limiter
+	// announcing holds peers an announcement is being sent to; reannounce
+	// those to send one more once it is done (announcements coalesce, so
+	// a burst of writes does not open a stream per write).
+	announcing, reannounce map[peer.ID]bool
 	// asking holds peers a Connect call is sending a request to right now:
 	// the repeat on connection must not send a second one, which could
 	// arrive after the person on the other side already declined the first.
@@ -58,12 +70,36 @@ type syncer struct {
 
 func newSyncer(n *Node) *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &syncer{n: n, ctx: ctx, cancel: cancel, pending: map[peer.ID]bool{}, running: map[peer.ID]bool{}, limiters: map[peer.ID]*rate.Limiter{}, asking: map[peer.ID]int{}}
+	return &syncer{n: n, ctx: ctx, cancel: cancel, pending: map[peer.ID]bool{}, running: map[peer.ID]bool{}, limiters: map[peer.ID]*rate.Limiter{}, asking: map[peer.ID]int{},
+		announcing: map[peer.ID]bool{}, reannounce: map[peer.ID]bool{}}
 }
 
 func (s *syncer) close() {
-	s.cancel()
+	s.mu.Lock()
+	s.cancel() // under mu: no goTracked or enter can add to wg after this
+	s.mu.Unlock()
 	s.wg.Wait()
+}
+
+// enter counts a stream handler in, so that Close waits for it; it
+// reports false once the node is closing. Call exit when done.
+func (s *syncer) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *syncer) exit() { s.wg.Done() }
+
+// forget drops what is kept per peer once it has no connection left.
+func (s *syncer) forget(p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.limiters, p)
 }
 
 // go runs f in a goroutine that Close waits for.
@@ -154,16 +190,40 @@ func (s *syncer) schedule(p peer.ID) {
 	}
 }
 
-// announce tells every online connection that my log grew.
+// announce tells every online connection that my log grew. At most one
+// announcement per peer is in flight; writes during it cause one more.
 func (s *syncer) announce() {
 	for _, p := range s.n.onlineConnections() {
-		s.goTracked(func() {
-			ctx, cancel := context.WithTimeout(s.ctx, syncIdleTimeout)
-			defer cancel()
-			if err := s.n.notify(ctx, p); err != nil {
-				s.n.log.Debug("announce failed", "peer", p, "err", err)
+		s.mu.Lock()
+		if s.announcing[p] {
+			s.reannounce[p] = true
+			s.mu.Unlock()
+			continue
+		}
+		s.announcing[p] = true
+		s.mu.Unlock()
+		ok := s.goTracked(func() {
+			for {
+				ctx, cancel := context.WithTimeout(s.ctx, syncIdleTimeout)
+				if err := s.n.notify(ctx, p); err != nil && s.ctx.Err() == nil {
+					s.n.log.Debug("announce failed", "peer", p, "err", err)
+				}
+				cancel()
+				s.mu.Lock()
+				if !s.reannounce[p] || s.ctx.Err() != nil {
+					delete(s.announcing, p)
+					s.mu.Unlock()
+					return
+				}
+				delete(s.reannounce, p)
+				s.mu.Unlock()
 			}
 		})
+		if !ok {
+			s.mu.Lock()
+			delete(s.announcing, p)
+			s.mu.Unlock()
+		}
 	}
 }
 
@@ -181,6 +241,9 @@ func (n *Node) syncRequest(p peer.ID, want bool) (*spec.SyncRequest, error) {
 			return nil, err
 		}
 		pos := spec.LogPos{Author: []byte(a), Seq: h.Seq}
+		if h.Seq > 0 {
+			pos.CID = h.CID.Bytes()
+		}
 		if want {
 			req.Want = append(req.Want, pos)
 		}
@@ -265,7 +328,7 @@ func (n *Node) pull(ctx context.Context, p peer.ID) (err error) {
 			}
 			es, err := n.verifyChunk(chunk, p)
 			if err == nil {
-				err = n.store.Put(ctx, es)
+				err = n.storeFrom(ctx, es)
 			}
 			if err != nil {
 				res.err = fmt.Errorf("entries from %s: %w", p, err)
@@ -285,6 +348,7 @@ func (n *Node) pull(ctx context.Context, p peer.ID) (err error) {
 		defer close(chunks)
 		r := bufio.NewReaderSize(str, 64<<10)
 		chunk := make([][]byte, 0, syncBatch)
+		size := 0
 		for {
 			touch()
 			frame, err := spec.ReadFrame(r, spec.MaxFrameSize)
@@ -295,9 +359,10 @@ func (n *Node) pull(ctx context.Context, p peer.ID) (err error) {
 				break
 			}
 			chunk = append(chunk, frame)
-			if len(chunk) == cap(chunk) {
+			size += len(frame)
+			if len(chunk) == cap(chunk) || size >= maxChunkBytes {
 				chunks <- chunk
-				chunk = make([][]byte, 0, syncBatch)
+				chunk, size = make([][]byte, 0, syncBatch), 0
 			}
 		}
 		if len(chunk) > 0 {
@@ -329,9 +394,21 @@ func (n *Node) pull(ctx context.Context, p peer.ID) (err error) {
 
 // handleSync serves /kith/sync/1.0.0.
 func (n *Node) handleSync(str network.Stream) {
+	if !n.sync.enter() {
+		str.Reset()
+		return
+	}
+	defer n.sync.exit()
 	remote := str.Conn().RemotePeer()
 	ctx := n.sync.ctx
-	if !n.isConnection(ctx, remote) || !n.sync.allow(remote) {
+	if !n.isConnection(ctx, remote) {
+		str.Reset()
+		return
+	}
+	if !n.sync.allow(remote) {
+		// Too many streams: refuse this one, but do not lose what it may
+		// have announced. Pulls from one peer coalesce.
+		n.sync.schedule(remote)
 		str.Reset()
 		return
 	}
@@ -353,18 +430,33 @@ func (n *Node) handleSync(str network.Stream) {
 		if !n.wanted(a, remote) {
 			continue
 		}
-		if mine, err := n.store.Head(ctx, a); err == nil && h.Seq > mine.Seq {
+		mine, err := n.store.Head(ctx, a)
+		if err != nil {
+			continue
+		}
+		if h.Seq > mine.Seq || h.Seq == mine.Seq && h.Seq > 0 && len(h.CID) > 0 && !bytes.Equal(h.CID, mine.CID.Bytes()) {
+			// They are ahead, or at my seq with another entry (a fork:
+			// the pull brings the evidence).
 			n.sync.schedule(remote)
 			break
 		}
 	}
 	w := bufio.NewWriterSize(str, 64<<10)
+	served := map[peer.ID]bool{}
 	for _, want := range req.Want {
 		a := peer.ID(want.Author)
-		if !n.wanted(a, remote) {
-			continue // only my log and theirs are served to them
+		if !n.wanted(a, remote) || served[a] {
+			continue // only my log and theirs are served to them, once each
 		}
+		served[a] = true
 		after := want.Seq
+		if after > 0 && len(want.CID) > 0 {
+			// Their copy ends in a different entry than mine at that seq:
+			// send mine too, so that they see the fork.
+			if les, err := n.store.Log(ctx, a, after-1, 1); err == nil && len(les) == 1 && !bytes.Equal(les[0].CID.Bytes(), want.CID) {
+				after--
+			}
+		}
 		for {
 			les, err := n.store.Log(ctx, a, after, serveChunk)
 			if err != nil {
@@ -391,6 +483,34 @@ func (n *Node) handleSync(str network.Stream) {
 	str.Close()
 }
 
+// storeFrom stores verified entries from a peer: my own log's through the
+// writer (a friend giving back what this store lost), the rest directly.
+func (n *Node) storeFrom(ctx context.Context, es []*graph.Entry) error {
+	var mine, theirs []*graph.Entry
+	for _, e := range es {
+		if e.Author == n.id.PeerID() {
+			mine = append(mine, e)
+		} else {
+			theirs = append(theirs, e)
+		}
+	}
+	if len(mine) > 0 {
+		k, err := n.writer.Adopt(ctx, mine)
+		switch {
+		case errors.Is(err, spec.ErrBadPrev) || errors.Is(err, spec.ErrBadSeq):
+			// My log went on differently after this store lost its end:
+			// their copy is another history. Mine wins; theirs is dropped.
+			n.log.Warn("a connection holds a different history of my own log; keeping mine", "err", err)
+		case err != nil:
+			return fmt.Errorf("restoring my own log: %w", err)
+		}
+		if k > 0 {
+			n.log.Info("restored entries of my own log from a connection", "entries", k)
+		}
+	}
+	return n.store.Put(ctx, theirs)
+}
+
 // verifyChunk verifies received entries on every core and checks that each
 // belongs to a log this node keeps from p. It returns them in order.
 func (n *Node) verifyChunk(frames [][]byte, p peer.ID) ([]*graph.Entry, error) {
@@ -405,6 +525,12 @@ func (n *Node) verifyChunk(frames [][]byte, p peer.ID) ([]*graph.Entry, error) {
 			defer wg.Done()
 			for i := w; i < len(frames); i += workers {
 				e, err := graph.Verify(frames[i], open)
+				if err != nil && (errors.Is(err, graph.ErrDecrypt) || errors.Is(err, graph.ErrBadBody)) {
+					// Signed and sound, but addressed to me in a form I
+					// cannot read (a newer kith's kind, a broken seal):
+					// keep it unread rather than stall the whole log.
+					e, err = graph.Verify(frames[i], nil)
+				}
 				if err == nil && !n.wanted(e.Author, p) {
 					err = fmt.Errorf("%w: a %s entry", ErrUnrequested, e.Author)
 				}

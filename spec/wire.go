@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -74,10 +75,13 @@ func ReadFrame(r *bufio.Reader, max int) ([]byte, error) {
 	return buf, nil
 }
 
-// LogPos names a position in a log: entries of Author up to Seq.
+// LogPos names a position in a log: entries of Author up to Seq, the last
+// of which has CID (absent when Seq is 0). The CID lets the responder see
+// that two copies of a log of one length differ: a fork.
 type LogPos struct {
 	Author []byte `cbor:"a"`
 	Seq    uint64 `cbor:"s"`
+	CID    []byte `cbor:"c,omitempty"`
 }
 
 // SyncRequest opens a /kith/sync/1.0.0 stream. Want asks for the entries
@@ -101,6 +105,11 @@ func DecodeSyncRequest(b []byte) (*SyncRequest, error) {
 	for _, p := range append(append([]LogPos{}, m.Want...), m.Have...) {
 		if _, err := peer.IDFromBytes(p.Author); err != nil {
 			return nil, fmt.Errorf("%w: sync request: author: %v", ErrBadMessage, err)
+		}
+		if p.CID != nil {
+			if _, err := cid.Cast(p.CID); err != nil { // empty included: leave it out instead
+				return nil, fmt.Errorf("%w: sync request: cid: %v", ErrBadMessage, err)
+			}
 		}
 	}
 	return &m, nil

@@ -34,7 +34,7 @@ var _ graph.Store = (*Store)(nil)
 // Open opens (creating if needed) the store at path.
 func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)", "cache_size(-8192)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -173,6 +173,12 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 			prev = &spec.Entry{Author: []byte(e.Author), Seq: h.Seq}
 		}
 		if err := spec.CheckLink(prev, h.CID, e.Entry); err != nil {
+			if errors.Is(err, spec.ErrBadPrev) && e.Seq == h.Seq+1 {
+				// Signed by the author, one past the head, yet linked to
+				// another entry at the head's seq: the author forked.
+				fork = e
+				break
+			}
 			return fmt.Errorf("linking %s seq %d: %w", e.Author, e.Seq, err)
 		}
 		if err := p.insert(ctx, e); err != nil {

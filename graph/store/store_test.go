@@ -9,6 +9,7 @@ import (
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/spec"
 )
 
 func card(fields ...string) *graph.Card {
@@ -136,4 +137,37 @@ func TestSameRecordTwiceInOneBatch(t *testing.T) {
 			t.Errorf("Search(%q) = %d hits, want %d", q, len(rs), want)
 		}
 	}
+}
+
+// A pull delivers only entries past my head, so a forked branch arrives as
+// "seq head+1 whose prev is not my head": that is fork evidence too.
+func TestForkPastHead(t *testing.T) {
+	ctx := t.Context()
+	id := identity.NewTest(t, "author")
+	d := func(k string) graph.Draft {
+		return graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: k}, To: graph.Audience{Self: true}}
+	}
+	src := store.NewTest(t) // the author's branch: 1 2 3
+	w, err := graph.NewWriter(ctx, id, src, nil)
+	require.NoError(t, err)
+	common, err := w.Append(ctx, d("a"), d("b"))
+	require.NoError(t, err)
+	_, err = w.Append(ctx, d("c"))
+	require.NoError(t, err)
+
+	other := store.NewTest(t) // a second branch: 1 2 3' 4'
+	require.NoError(t, other.Put(ctx, common))
+	w2, err := graph.NewWriter(ctx, id, other, nil)
+	require.NoError(t, err)
+	forked, err := w2.Append(ctx, d("x"), d("y"))
+	require.NoError(t, err)
+
+	require.ErrorIs(t, src.Put(ctx, forked[1:]), graph.ErrFork)
+	st, err := src.Stats(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, st.Forks)
+	require.EqualValues(t, 3, st.Entries, "nothing of the other branch is stored")
+	// A gap (seq head+2) is not evidence: it is refused and not recorded.
+	other2 := store.NewTest(t)
+	require.ErrorIs(t, other2.Put(ctx, forked[1:]), spec.ErrBadSeq)
 }

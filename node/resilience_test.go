@@ -1,0 +1,196 @@
+package node_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/node"
+	"github.com/kith-p2p/kith/node/api"
+	"github.com/kith-p2p/kith/spec"
+)
+
+// A friend holds an entry of my log that my store lost (a restored
+// backup of kith.db). Sync gives it back, and my node goes on writing
+// after it instead of forking its own log.
+func TestOwnLogRestoredFromFriend(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, bob := tn.add("alice"), tn.add("bob")
+	connect(t, alice, bob, "friends")
+	eventually(t, "bob holds alice's log", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
+
+	// Alice's entry N+1, which only bob holds: written by alice's key on
+	// a copy of her log.
+	scratch := store.NewTest(t)
+	les, err := alice.Store().Log(ctx, alice.Host().ID(), 0, 0)
+	require.NoError(t, err)
+	var es []*graph.Entry
+	for _, le := range les {
+		e, err := graph.Verify(le.Raw, nil)
+		require.NoError(t, err)
+		es = append(es, e)
+	}
+	require.NoError(t, scratch.Put(ctx, es))
+	w, err := graph.NewWriter(ctx, identity.NewTest(t, "alice"), scratch, nil)
+	require.NoError(t, err)
+	lost, err := w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "lost"}, To: graph.Audience{Self: true}})
+	require.NoError(t, err)
+	require.NoError(t, bob.Store().Put(ctx, lost))
+
+	// Bob writes anything: his announcement carries alice's head too.
+	want := head(t, alice, alice) + 1
+	_, err = bob.AddCircle(ctx, "poke")
+	require.NoError(t, err)
+	eventually(t, "alice restores her entry from bob", func() bool { return head(t, alice, alice) == want })
+	circles, err := alice.Circles(ctx)
+	require.NoError(t, err)
+	require.Contains(t, circleNames(circles), "lost", "the restored entry is folded")
+
+	for i := range 2 {
+		_, err := alice.AddCircle(ctx, fmt.Sprintf("after%d", i))
+		require.NoError(t, err, "writing after the restore")
+	}
+	st, err := alice.Store().Stats(ctx)
+	require.NoError(t, err)
+	require.Zero(t, st.Forks)
+	eventually(t, "bob follows alice past the restored entry", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
+}
+
+func circleNames(cs []api.Circle) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// A burst of writes, well over the receiver's inbound stream rate, still
+// reaches a connected friend: announcements coalesce, and a refused one
+// leaves a pull scheduled.
+func TestBurstOfWritesReachesFriend(t *testing.T) {
+	restore := node.SetInboundRate(20, 40)
+	defer restore()
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, bob := tn.add("alice"), tn.add("bob")
+	connect(t, alice, bob, "friends")
+	eventually(t, "alice holds bob's log", func() bool { return head(t, alice, bob) == head(t, bob, bob) })
+	for i := range 150 {
+		_, err := bob.AddCircle(ctx, fmt.Sprintf("c%03d", i))
+		require.NoError(t, err)
+	}
+	eventually(t, "alice catches up with bob's burst", func() bool { return head(t, alice, bob) == head(t, bob, bob) })
+}
+
+// A validly signed, linked entry whose body this node cannot parse (a
+// public entry of a kind from a newer kith) is kept unread; it does not
+// stall the rest of the log.
+func TestUnreadableEntryDoesNotStallLog(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, mallory := tn.add("alice"), tn.add("mallory")
+	connect(t, alice, mallory, "friends")
+	eventually(t, "alice holds mallory's log", func() bool { return head(t, alice, mallory) == head(t, mallory, mallory) })
+
+	mid := identity.NewTest(t, "mallory")
+	h, err := mallory.Store().Head(ctx, mallory.Host().ID())
+	require.NoError(t, err)
+	body, err := spec.Marshal(graph.Body{Kind: "device", Key: "phone"})
+	require.NoError(t, err)
+	se := &spec.Entry{V: spec.Version, Author: []byte(mid.PeerID()), Seq: h.Seq + 1, Prev: spec.LinkTo(h.CID),
+		Time: h.Time + 1, Aud: spec.PublicAudience, Body: body}
+	require.NoError(t, se.Sign(mid.Sign))
+	raw, err := se.Encode()
+	require.NoError(t, err)
+	require.NoError(t, mallory.Store().Put(ctx, []*graph.Entry{{Entry: se, Raw: raw, CID: spec.CIDOf(raw), Author: mid.PeerID(), Identity: mid.PeerID()}}))
+	// An ordinary entry after it, by a writer that knows the new head.
+	w, err := graph.NewWriter(ctx, mid, mallory.Store(), nil)
+	require.NoError(t, err)
+	_, err = w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "later"}, To: graph.Audience{Self: true}})
+	require.NoError(t, err)
+	poke(t, mallory, alice)
+
+	eventually(t, "alice gets past the unreadable entry", func() bool { return head(t, alice, mallory) == head(t, mallory, mallory) })
+	rep, err := alice.Check(ctx)
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "%v", rep.Problems)
+}
+
+// Two copies of one log of the same length but different last entries: the
+// CID in the sync request makes the holder send its entry, and the fork is
+// recorded.
+func TestForkOfEqualLengthDetected(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, bob := tn.add("alice"), tn.add("bob")
+	connect(t, alice, bob, "friends")
+	eventually(t, "alice holds bob's log", func() bool { return head(t, alice, bob) == head(t, bob, bob) })
+	// Bob's key writes seq N+1 twice: one copy reaches alice by hand, the
+	// other is bob's own.
+	scratch := store.NewTest(t)
+	les, err := bob.Store().Log(ctx, bob.Host().ID(), 0, 0)
+	require.NoError(t, err)
+	var es []*graph.Entry
+	for _, le := range les {
+		e, err := graph.Verify(le.Raw, nil)
+		require.NoError(t, err)
+		es = append(es, e)
+	}
+	require.NoError(t, scratch.Put(ctx, es))
+	w, err := graph.NewWriter(ctx, identity.NewTest(t, "bob"), scratch, nil)
+	require.NoError(t, err)
+	other, err := w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "clone"}, To: graph.Audience{Self: true}})
+	require.NoError(t, err)
+	require.NoError(t, alice.Store().Put(ctx, other))
+	_, err = bob.AddCircle(ctx, "real") // the same seq, another entry; announced
+	require.NoError(t, err)
+
+	eventually(t, "alice records the fork", func() bool {
+		st, err := alice.Store().Stats(ctx)
+		require.NoError(t, err)
+		return st.Forks == 1
+	})
+	s, err := alice.Status(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, s.Forks, "kith status shows the fork")
+}
+
+// A flood of requests from throwaway identities does not make the node
+// turn real people away.
+func TestRequestQueueFull(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice := tn.add("alice")
+	restore := node.SetMaxPendingIn(3)
+	defer restore()
+	var spam []*node.Node
+	for i := range 3 {
+		s := tn.add(fmt.Sprintf("spam%d", i))
+		res, err := s.Connect(ctx, api.ConnectRequest{Target: alice.Host().ID().String()})
+		require.NoError(t, err)
+		require.Equal(t, "pending", res.Status)
+		spam = append(spam, s)
+	}
+	carol := tn.add("carol")
+	res, err := carol.Connect(ctx, api.ConnectRequest{Target: alice.Host().ID().String()})
+	require.NoError(t, err)
+	require.Equal(t, "pending", res.Status, "a full queue must not answer declined")
+	reqs, err := alice.Requests(ctx)
+	require.NoError(t, err)
+	require.Len(t, reqs, 3)
+	rs, err := carol.Requests(ctx)
+	require.NoError(t, err)
+	require.Len(t, rs, 1, "carol keeps her request and asks again later")
+
+	// What alice keeps per peer goes when they do.
+	require.Equal(t, 4, alice.Limiters())
+	for _, sp := range spam {
+		require.NoError(t, tn.mn.DisconnectPeers(alice.Host().ID(), sp.Host().ID()))
+	}
+	eventually(t, "alice drops the rate limiters of peers that left", func() bool { return alice.Limiters() == 1 })
+}
