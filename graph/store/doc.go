@@ -1,10 +1,12 @@
 // Package store keeps Kith's entries and folded state in SQLite
-// (modernc.org/sqlite: pure Go, no cgo), in WAL mode with synchronous=NORMAL:
-// a committed write survives a crash of the process (kill -9) because it is
-// in the WAL before the commit returns; a power loss or kernel crash may roll
-// back the last few transactions but never leaves the database inconsistent.
-// (synchronous=FULL adds an fsync per commit; on the 2-core CI machine that
-// more than doubled the time of a 10,000-card import.)
+// (modernc.org/sqlite: pure Go, no cgo), in WAL mode with synchronous=FULL:
+// a committed write is on disk before the commit returns, so it survives a
+// crash of the process (kill -9), of the kernel, or a power loss. That
+// matters more here than in most stores: an entry announced to friends and
+// then lost locally would make the node write a different entry at that
+// seq, which its friends must treat as a fork. Writes are batched (an import
+// commits 1,000 entries at a time), so the fsync per commit costs little:
+// a 10,000-card import took the same time with synchronous=NORMAL.
 //
 // [Store.Put] checks each entry's link to its author's log (seq, prev) and
 // writes the entry, the log head, the folded record and the search index in
