@@ -79,8 +79,10 @@ func statusCommand(e *env) *ucli.Command {
 Example:
    kith status`,
 		Description: `Entries counts every log entry held (yours and your connections'), logs the
-authors, forks the authors caught writing two entries with one seq (a sign
-of a stolen key), contacts your address book.`,
+authors, forks the pieces of evidence of an author signing two different
+entries at one seq (a sign of a copied or stolen key, or a node restored
+from an old backup), with the authors listed below it: their further
+updates are held back. Contacts counts your address book.`,
 		Flags: []ucli.Flag{jsonFlag()},
 		Action: action(func(c *ucli.Context, args []string) error {
 			return runStatus(c.Context, e, statusOptions{JSON: c.Bool("json")}, args)
@@ -124,6 +126,9 @@ func runStatus(ctx context.Context, e *env, opts statusOptions, args []string) e
 	t.row("entries", strconv.FormatInt(st.Entries, 10))
 	t.row("logs", strconv.FormatInt(st.Logs, 10))
 	t.row("forks", strconv.FormatInt(st.Forks, 10))
+	for _, p := range st.Forked {
+		t.row("", p+": signed two histories; their updates are held back (see README, Forks)")
+	}
 	t.row("contacts", strconv.Itoa(st.Contacts))
 	t.row("store", humanBytes(st.StoreBytes))
 	return t.flush()

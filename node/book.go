@@ -59,10 +59,19 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &api.Status{
+	forked, err := n.store.Forks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &api.Status{
 		Identity: *id, Home: n.home, Started: n.started.UTC(), Version: Version,
 		Entries: st.Entries, Logs: st.Logs, Forks: st.Forks, StoreBytes: st.Bytes, Contacts: contacts,
-	}, nil
+		Forked: []string{},
+	}
+	for _, p := range forked {
+		s.Forked = append(s.Forked, p.String())
+	}
+	return s, nil
 }
 
 // Check implements api.API.

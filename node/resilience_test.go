@@ -3,6 +3,7 @@ package node_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -158,6 +159,13 @@ func TestForkOfEqualLengthDetected(t *testing.T) {
 	s, err := alice.Status(ctx)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, s.Forks, "kith status shows the fork")
+	require.Equal(t, []string{bob.Host().ID().String()}, s.Forked)
+	// Bob's further updates are held back at alice.
+	held := head(t, alice, bob)
+	_, err = bob.AddCircle(ctx, "more")
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, held, head(t, alice, bob), "entries of a forked author are held back")
 }
 
 // A flood of requests from throwaway identities does not make the node

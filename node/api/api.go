@@ -216,6 +216,7 @@ type Status struct {
 	Entries    int64     `json:"entries"`
 	Logs       int64     `json:"logs"`
 	Forks      int64     `json:"forks"`
+	Forked     []string  `json:"forked"` // peer IDs with fork evidence: their updates are held back
 	Contacts   int       `json:"contacts"`
 	StoreBytes int64     `json:"store_bytes"`
 	Version    string    `json:"version"`
