@@ -25,27 +25,12 @@ func TestOwnLogRestoredFromFriend(t *testing.T) {
 	connect(t, alice, bob, "friends")
 	eventually(t, "bob holds alice's log", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
 
-	// Alice's entry N+1, which only bob holds: written by alice's key on
-	// a copy of her log.
-	scratch := store.NewTest(t)
-	les, err := alice.Store().Log(ctx, alice.Host().ID(), 0, 0)
-	require.NoError(t, err)
-	var es []*graph.Entry
-	for _, le := range les {
-		e, err := graph.Verify(le.Raw, nil)
-		require.NoError(t, err)
-		es = append(es, e)
-	}
-	require.NoError(t, scratch.Put(ctx, es))
-	w, err := graph.NewWriter(ctx, identity.NewTest(t, "alice"), scratch, nil)
-	require.NoError(t, err)
-	lost, err := w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "lost"}, To: graph.Audience{Self: true}})
-	require.NoError(t, err)
-	require.NoError(t, bob.Store().Put(ctx, lost))
+	// Alice's entry N+1, which only bob holds.
+	require.NoError(t, bob.Store().Put(ctx, elsewhere(t, alice, "alice", "lost")))
 
 	// Bob writes anything: his announcement carries alice's head too.
 	want := head(t, alice, alice) + 1
-	_, err = bob.AddCircle(ctx, "poke")
+	_, err := bob.AddCircle(ctx, "poke")
 	require.NoError(t, err)
 	eventually(t, "alice restores her entry from bob", func() bool { return head(t, alice, alice) == want })
 	circles, err := alice.Circles(ctx)
@@ -60,6 +45,29 @@ func TestOwnLogRestoredFromFriend(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, st.Forks)
 	eventually(t, "bob follows alice past the restored entry", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
+}
+
+// elsewhere returns the next entry of n's log (a new circle), written with
+// n's key (label is n's test identity) on a copy of that log: what a node
+// restored from an old backup, or a clone of the key, would write.
+func elsewhere(t *testing.T, n *node.Node, label, circle string) []*graph.Entry {
+	t.Helper()
+	ctx := t.Context()
+	les, err := n.Store().Log(ctx, n.Host().ID(), 0, 0)
+	require.NoError(t, err)
+	var es []*graph.Entry
+	for _, le := range les {
+		e, err := graph.Verify(le.Raw, nil)
+		require.NoError(t, err)
+		es = append(es, e)
+	}
+	scratch := store.NewTest(t)
+	require.NoError(t, scratch.Put(ctx, es))
+	w, err := graph.NewWriter(ctx, identity.NewTest(t, label), scratch, nil)
+	require.NoError(t, err)
+	out, err := w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: circle}, To: graph.Audience{Self: true}})
+	require.NoError(t, err)
+	return out
 }
 
 func circleNames(cs []api.Circle) []string {
@@ -133,22 +141,8 @@ func TestForkOfEqualLengthDetected(t *testing.T) {
 	eventually(t, "alice holds bob's log", func() bool { return head(t, alice, bob) == head(t, bob, bob) })
 	// Bob's key writes seq N+1 twice: one copy reaches alice by hand, the
 	// other is bob's own.
-	scratch := store.NewTest(t)
-	les, err := bob.Store().Log(ctx, bob.Host().ID(), 0, 0)
-	require.NoError(t, err)
-	var es []*graph.Entry
-	for _, le := range les {
-		e, err := graph.Verify(le.Raw, nil)
-		require.NoError(t, err)
-		es = append(es, e)
-	}
-	require.NoError(t, scratch.Put(ctx, es))
-	w, err := graph.NewWriter(ctx, identity.NewTest(t, "bob"), scratch, nil)
-	require.NoError(t, err)
-	other, err := w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "clone"}, To: graph.Audience{Self: true}})
-	require.NoError(t, err)
-	require.NoError(t, alice.Store().Put(ctx, other))
-	_, err = bob.AddCircle(ctx, "real") // the same seq, another entry; announced
+	require.NoError(t, alice.Store().Put(ctx, elsewhere(t, bob, "bob", "clone")))
+	_, err := bob.AddCircle(ctx, "real") // the same seq, another entry; announced
 	require.NoError(t, err)
 
 	eventually(t, "alice records the fork", func() bool {

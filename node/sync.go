@@ -52,16 +52,12 @@ type syncer struct {
 
 	// mu guards the maps below and, with ctx, the adding to wg.
 	mu sync.Mutex
-	// pending holds peers to pull from again once their running pull ends.
-	pending map[peer.ID]bool
-	// running holds peers with a pull in progress.
-	running map[peer.ID]bool
+	// pulls and announces hold the peers with a pull or an announcement
+	// running, mapped to whether one more run was asked for meanwhile
+	// (see coalesce).
+	pulls, announces map[peer.ID]bool
 	// limiters rate-limit inbound streams per peer.
 	limiters map[peer.ID]*rate.Limiter
-	// announcing holds peers an announcement is being sent to; reannounce
-	// those to send one more once it is done (announcements coalesce, so
-	// a burst of writes does not open a stream per write).
-	announcing, reannounce map[peer.ID]bool
 	// asking holds peers a Connect call is sending a request to right now:
 	// the repeat on connection must not send a second one, which could
 	// arrive after the person on the other side already declined the first.
@@ -70,8 +66,8 @@ type syncer struct {
 
 func newSyncer(n *Node) *syncer {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &syncer{n: n, ctx: ctx, cancel: cancel, pending: map[peer.ID]bool{}, running: map[peer.ID]bool{}, limiters: map[peer.ID]*rate.Limiter{}, asking: map[peer.ID]int{},
-		announcing: map[peer.ID]bool{}, reannounce: map[peer.ID]bool{}}
+	return &syncer{n: n, ctx: ctx, cancel: cancel, pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{},
+		limiters: map[peer.ID]*rate.Limiter{}, asking: map[peer.ID]int{}}
 }
 
 func (s *syncer) close() {
@@ -160,70 +156,58 @@ var (
 // schedule asks for a pull from p; pulls from one peer never overlap, and
 // a request during a pull runs one more pull after it.
 func (s *syncer) schedule(p peer.ID) {
-	s.mu.Lock()
-	if s.running[p] {
-		s.pending[p] = true
-		s.mu.Unlock()
-		return
-	}
-	s.running[p] = true
-	s.mu.Unlock()
-	ok := s.goTracked(func() {
-		for {
-			if err := s.n.pull(s.ctx, p); err != nil && s.ctx.Err() == nil {
-				s.n.log.Debug("sync pull failed", "peer", p, "err", err)
-			}
-			s.mu.Lock()
-			if !s.pending[p] || s.ctx.Err() != nil {
-				delete(s.running, p)
-				s.mu.Unlock()
-				return
-			}
-			delete(s.pending, p)
-			s.mu.Unlock()
+	s.coalesce(s.pulls, p, func() {
+		if err := s.n.pull(s.ctx, p); err != nil && s.ctx.Err() == nil {
+			s.n.log.Debug("sync pull failed", "peer", p, "err", err)
 		}
 	})
-	if !ok {
-		s.mu.Lock()
-		delete(s.running, p)
-		s.mu.Unlock()
-	}
 }
 
 // announce tells every online connection that my log grew. At most one
 // announcement per peer is in flight; writes during it cause one more.
 func (s *syncer) announce() {
 	for _, p := range s.n.onlineConnections() {
-		s.mu.Lock()
-		if s.announcing[p] {
-			s.reannounce[p] = true
-			s.mu.Unlock()
-			continue
-		}
-		s.announcing[p] = true
-		s.mu.Unlock()
-		ok := s.goTracked(func() {
-			for {
-				ctx, cancel := context.WithTimeout(s.ctx, syncIdleTimeout)
-				if err := s.n.notify(ctx, p); err != nil && s.ctx.Err() == nil {
-					s.n.log.Debug("announce failed", "peer", p, "err", err)
-				}
-				cancel()
-				s.mu.Lock()
-				if !s.reannounce[p] || s.ctx.Err() != nil {
-					delete(s.announcing, p)
-					s.mu.Unlock()
-					return
-				}
-				delete(s.reannounce, p)
-				s.mu.Unlock()
+		s.coalesce(s.announces, p, func() {
+			ctx, cancel := context.WithTimeout(s.ctx, syncIdleTimeout)
+			defer cancel()
+			if err := s.n.notify(ctx, p); err != nil && s.ctx.Err() == nil {
+				s.n.log.Debug("announce failed", "peer", p, "err", err)
 			}
 		})
-		if !ok {
+	}
+}
+
+// coalesce runs f for p in a tracked goroutine unless one is running for
+// p in q already; then it marks that one to run f once more when done. So
+// any number of calls during a run cost one more run, not one each.
+func (s *syncer) coalesce(q map[peer.ID]bool, p peer.ID, f func()) {
+	s.mu.Lock()
+	if again, running := q[p]; running {
+		if !again {
+			q[p] = true
+		}
+		s.mu.Unlock()
+		return
+	}
+	q[p] = false // running, nothing more asked yet
+	s.mu.Unlock()
+	ok := s.goTracked(func() {
+		for {
+			f()
 			s.mu.Lock()
-			delete(s.announcing, p)
+			if !q[p] || s.ctx.Err() != nil {
+				delete(q, p)
+				s.mu.Unlock()
+				return
+			}
+			q[p] = false
 			s.mu.Unlock()
 		}
+	})
+	if !ok {
+		s.mu.Lock()
+		delete(q, p)
+		s.mu.Unlock()
 	}
 }
 
