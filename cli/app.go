@@ -168,6 +168,7 @@ func newApp(e *env) *ucli.App {
 			declineCommand(e),
 			peersCommand(e),
 			disconnectCommand(e),
+			forksCommand(e),
 		},
 		Action:                    groupAction,
 		OnUsageError:              onUsageError,

@@ -146,6 +146,10 @@ func requestsCommand(e *env) *ucli.Command {
 			if c.Bool("json") {
 				return writeJSON(e.Out, rs)
 			}
+			if len(rs) == 0 {
+				fmt.Fprintln(e.Out, "no pending requests")
+				return nil
+			}
 			t := newTable(e.Out, "PEER", "DIRECTION", "WHEN", "NOTE")
 			for _, r := range rs {
 				dir := "to you"
@@ -219,6 +223,10 @@ func peersCommand(e *env) *ucli.Command {
 			if c.Bool("json") {
 				return writeJSON(e.Out, ps)
 			}
+			if len(ps) == 0 {
+				fmt.Fprintln(e.Out, "no connections yet: `kith invite` makes a code to give a friend")
+				return nil
+			}
 			t := newTable(e.Out, "PEER", "NAME", "ONLINE", "CIRCLES", "LAST SYNC", "ENTRIES")
 			for _, p := range ps {
 				online := "no"
@@ -284,5 +292,69 @@ its updates; they keep the last version they could read.`,
 			fmt.Fprintf(e.Out, "%s is in %s\n", args[0], strings.Join(args[1:], ", "))
 			return nil
 		}),
+	}
+}
+
+// forksCommand is `kith forks`: the peers caught signing two histories.
+func forksCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:     "forks",
+		Category: "your connections",
+		Usage:    "list the peers caught signing two different histories, and settle them",
+		UsageText: `kith forks [--json]
+kith forks resolve PEER
+
+Example:
+   kith forks
+   kith forks resolve 12D3KooW…`,
+		Description: `A fork is two different entries signed by one peer at one place in their
+log: their key was copied or stolen, or their node was restored from an
+old backup. Their further updates are held back until you settle it.`,
+		Flags: []ucli.Flag{jsonFlag()},
+		Action: action(func(c *ucli.Context, args []string) error {
+			if err := noArgs(args); err != nil {
+				return err
+			}
+			st, err := e.api().Status(c.Context)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return writeJSON(e.Out, st.Forked)
+			}
+			if len(st.Forked) == 0 {
+				fmt.Fprintln(e.Out, "no forks on record")
+				return nil
+			}
+			for _, p := range st.Forked {
+				fmt.Fprintln(e.Out, p)
+			}
+			fmt.Fprintln(e.Out, "(their updates are held back; `kith forks resolve PEER` takes their log again from them)")
+			return nil
+		}),
+		Subcommands: []*ucli.Command{{
+			Name:  "resolve",
+			Usage: "drop a forked peer's log and take it again from their node as it is now",
+			UsageText: `kith forks resolve PEER
+
+Example:
+   kith forks resolve 12D3KooW…`,
+			Description: `Do this once you know which device is really theirs (ask them), and that
+device is online: your node forgets the peer's whole log and the cards
+you had from it, and syncs it again from their node. Until that sync,
+their card is empty. If the copied key is still writing, the fork can be
+caught again; then disconnect them.`,
+			Action: action(func(c *ucli.Context, args []string) error {
+				if err := exactArgs(args, "PEER"); err != nil {
+					return err
+				}
+				n, err := e.api().ResolveFork(c.Context, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.Out, "dropped %d entries of %s; syncing their log again\n", n, args[0])
+				return nil
+			}),
+		}},
 	}
 }

@@ -49,6 +49,12 @@ func TestTour(t *testing.T) {
 		{args: []string{"contacts", "rm", "Grace Hopper"}, want: []string{"removed", "Grace Hopper"}},
 		{args: []string{"contacts", "list"}, want: []string{"Acme Plumbing"}, wantNot: []string{"Grace"}},
 
+		// Connections, on a node that has none yet.
+		{args: []string{"peers"}, want: []string{"no connections"}},
+		{args: []string{"requests"}, want: []string{"no pending requests"}},
+		{args: []string{"forks"}, want: []string{"no forks on record"}},
+		{args: []string{"forks", "--json"}, want: []string{"[]"}},
+
 		// The log has it all.
 		{args: []string{"log"}, want: []string{"SEQ", "genesis", "keys", "circle", "card", "contact"}},
 		{args: []string{"check"}, want: []string{"problems", "ok"}},

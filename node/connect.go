@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -529,6 +530,26 @@ func (n *Node) AssignCircles(ctx context.Context, req api.AssignRequest) error {
 	}
 	_, err = n.append(ctx, drafts...)
 	return err
+}
+
+// ResolveFork implements api.API.
+func (n *Node) ResolveFork(ctx context.Context, ref string) (int, error) {
+	p, err := peer.Decode(strings.TrimSpace(ref))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q is not a peer ID", api.ErrInvalid, ref)
+	}
+	dropped, err := n.store.ResolveFork(ctx, p)
+	if errors.Is(err, graph.ErrNotFound) {
+		return 0, fmt.Errorf("%w: no fork on record for %s (see `kith status`)", api.ErrNotFound, p)
+	}
+	if err != nil {
+		return 0, err
+	}
+	n.log.Info("fork resolved: their log is taken again from them", "peer", p, "dropped", dropped)
+	if n.isConnection(ctx, p) {
+		n.sync.schedule(p)
+	}
+	return dropped, nil
 }
 
 // Disconnect implements api.API: p leaves every circle, the cards are

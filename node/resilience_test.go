@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -160,6 +161,25 @@ func TestForkOfEqualLengthDetected(t *testing.T) {
 	require.NoError(t, err)
 	time.Sleep(300 * time.Millisecond)
 	require.Equal(t, held, head(t, alice, bob), "entries of a forked author are held back")
+
+	// Alice settles it: bob's log is taken again from bob's node as it is
+	// now, and his updates flow again.
+	_, err = bob.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Bob"}, Circles: []string{"friends"}})
+	require.NoError(t, err)
+	dropped, err := alice.ResolveFork(ctx, bob.Host().ID().String())
+	require.NoError(t, err)
+	require.Positive(t, dropped)
+	eventually(t, "alice takes bob's log again", func() bool { return head(t, alice, bob) == head(t, bob, bob) })
+	eventually(t, "alice sees bob's card", func() bool { return slices.Equal(seen(t, alice, bob, "fn"), []string{"Bob"}) })
+	s, err = alice.Status(ctx)
+	require.NoError(t, err)
+	require.Zero(t, s.Forks)
+	require.Empty(t, s.Forked)
+	_, err = alice.ResolveFork(ctx, bob.Host().ID().String())
+	require.ErrorIs(t, err, api.ErrNotFound, "nothing left to resolve")
+	rep, err := alice.Check(ctx)
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "%v", rep.Problems)
 }
 
 // A flood of requests from throwaway identities does not make the node

@@ -208,6 +208,46 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 	return nil
 }
 
+// ResolveFork settles the fork on record for author: it drops author's
+// whole log, the evidence and the records folded from it, so that the
+// next sync takes whatever history author's node serves now, from the
+// start. (Only the whole log is sure to hold no entry of the other branch:
+// two branches may part long before the seq where they were caught.) It
+// returns how many entries were dropped, and graph.ErrNotFound if there is
+// no fork on record for author.
+func (s *Store) ResolveFork(ctx context.Context, author peer.ID) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("beginning transaction: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "DELETE FROM forks WHERE author = ?", []byte(author))
+	if err != nil {
+		return 0, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, fmt.Errorf("%w: no fork on record for %s", graph.ErrNotFound, author)
+	}
+	res, err = tx.ExecContext(ctx, "DELETE FROM entries WHERE author = ?", []byte(author))
+	if err != nil {
+		return 0, fmt.Errorf("dropping entries: %w", err)
+	}
+	dropped, _ := res.RowsAffected()
+	for _, q := range []string{
+		"DELETE FROM heads WHERE author = ?",
+		"DELETE FROM cards_fts WHERE rowid IN (SELECT id FROM records WHERE identity = ?)",
+		"DELETE FROM records WHERE identity = ?",
+	} {
+		if _, err := tx.ExecContext(ctx, q, []byte(author)); err != nil {
+			return 0, fmt.Errorf("resolving fork: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("committing fork resolution: %w", err)
+	}
+	return int(dropped), nil
+}
+
 type prepared struct {
 	entry, head, cidAtSeq, recPut *sql.Stmt
 
@@ -278,6 +318,12 @@ func (p *prepared) insert(ctx context.Context, e *graph.Entry) error {
 	if _, err := p.entry.ExecContext(ctx, e.CID.Bytes(), []byte(e.Author), []byte(e.Identity), e.Seq, e.Time, kind, key, e.Raw); err != nil {
 		return fmt.Errorf("inserting entry %s: %w", e.CID, err)
 	}
+	return p.fold(ctx, e)
+}
+
+// fold folds a stored entry's body into records and queues its index
+// change; an entry without a readable body changes nothing.
+func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 	if e.Body == nil {
 		return nil
 	}

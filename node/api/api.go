@@ -142,6 +142,10 @@ type API interface {
 	AssignCircles(ctx context.Context, req AssignRequest) error
 	// Disconnect ends a connection; the peer keeps what it already holds.
 	Disconnect(ctx context.Context, peerID string) error
+	// ResolveFork settles a fork on record for a peer: their log is
+	// dropped and taken again from what their node serves now. It returns
+	// how many entries were dropped.
+	ResolveFork(ctx context.Context, peerID string) (int, error)
 }
 
 // InviteRequest asks for an invite code.

@@ -221,3 +221,12 @@ func (c *Client) AssignCircles(ctx context.Context, req AssignRequest) error {
 func (c *Client) Disconnect(ctx context.Context, peerID string) error {
 	return c.do(ctx, "POST", "/peers/disconnect", map[string]string{"peer_id": peerID}, nil)
 }
+
+// ResolveFork implements API.
+func (c *Client) ResolveFork(ctx context.Context, peerID string) (int, error) {
+	var v struct {
+		Dropped int `json:"dropped"`
+	}
+	err := c.do(ctx, "POST", "/forks/resolve", map[string]string{"peer_id": peerID}, &v)
+	return v.Dropped, err
+}

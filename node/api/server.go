@@ -138,6 +138,19 @@ func Handler(impl API, log *slog.Logger) http.Handler {
 		}
 		return nil, impl.Disconnect(r.Context(), req.PeerID)
 	})
+	route("POST /api/v0/forks/resolve", func(r *http.Request) (any, error) {
+		var req struct {
+			PeerID string `json:"peer_id"`
+		}
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		n, err := impl.ResolveFork(r.Context(), req.PeerID)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]int{"dropped": n}, nil
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no route %s %s", ErrNotFound, r.Method, r.URL.Path))
 	})

@@ -6,7 +6,9 @@ package apitest
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -26,6 +28,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"Contacts", testContacts},
 		{"AddContactsAtomic", testAddContactsAtomic},
 		{"Log", testLog},
+		{"Peers", testPeers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -267,4 +270,41 @@ func testLog(t *testing.T, a api.API) {
 		kinds = append(kinds, e.Kind)
 	}
 	require.True(t, slices.Contains(kinds, graph.KindKeys), "log has a keys entry: %v", kinds)
+}
+
+// testPeers covers the connection calls a single node can answer: the
+// multi-node behaviour is tested in node (mocknet) and test/e2e.
+func testPeers(t *testing.T, a api.API) {
+	ctx := t.Context()
+	id, err := a.ID(ctx)
+	require.NoError(t, err)
+	stranger := "12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf"
+
+	inv, err := a.Invite(ctx, api.InviteRequest{Circles: []string{"family"}, TTL: time.Hour})
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(inv.Code, "kith1"), "invite code %q", inv.Code)
+	require.WithinDuration(t, time.Now().Add(time.Hour), inv.Expires, time.Minute)
+	_, err = a.Invite(ctx, api.InviteRequest{Circles: []string{"no-such-circle"}})
+	wantErr(t, err, api.ErrNotFound, "Invite(unknown circle)")
+
+	reqs, err := a.Requests(ctx)
+	require.NoError(t, err)
+	require.Empty(t, reqs)
+	ps, err := a.Peers(ctx)
+	require.NoError(t, err)
+	require.Empty(t, ps)
+
+	_, err = a.Connect(ctx, api.ConnectRequest{Target: id.PeerID})
+	wantErr(t, err, api.ErrInvalid, "Connect(self)")
+	_, err = a.Connect(ctx, api.ConnectRequest{Target: "not a peer"})
+	wantErr(t, err, api.ErrInvalid, "Connect(garbage)")
+	wantErr(t, a.Accept(ctx, api.AcceptRequest{PeerID: stranger}), api.ErrNotFound, "Accept(no request)")
+	wantErr(t, a.Decline(ctx, stranger), api.ErrNotFound, "Decline(no request)")
+	wantErr(t, a.Decline(ctx, "garbage"), api.ErrInvalid, "Decline(garbage)")
+	wantErr(t, a.AssignCircles(ctx, api.AssignRequest{PeerID: stranger, Circles: []string{"work"}}), api.ErrNotFound, "AssignCircles(not a connection)")
+	wantErr(t, a.Disconnect(ctx, stranger), api.ErrNotFound, "Disconnect(not a connection)")
+	_, err = a.ResolveFork(ctx, stranger)
+	wantErr(t, err, api.ErrNotFound, "ResolveFork(no fork)")
+	_, err = a.ResolveFork(ctx, "garbage")
+	wantErr(t, err, api.ErrInvalid, "ResolveFork(garbage)")
 }
