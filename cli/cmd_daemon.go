@@ -18,6 +18,7 @@ type daemonOptions struct {
 	NoMDNS    bool
 	Bootstrap []string // multiaddrs ending in /p2p/<peer id>, split like Listen
 	DHTServer bool
+	Relays    []string
 }
 
 func daemonCommand(e *env) *ucli.Command {
@@ -25,14 +26,15 @@ func daemonCommand(e *env) *ucli.Command {
 		Name:     "daemon",
 		Category: "start here",
 		Usage:    "run your node: serve the API socket and talk to peers until Ctrl-C",
-		UsageText: `kith daemon [--listen MULTIADDR]... [--no-mdns] [--bootstrap MULTIADDR]... [--dht-server]
+		UsageText: `kith daemon [--listen MULTIADDR]... [--no-mdns] [--bootstrap MULTIADDR]... [--dht-server] [--relay MULTIADDR]...
 
 Examples:
    kith daemon
    kith daemon --listen /ip4/0.0.0.0/tcp/4747 --listen /ip4/0.0.0.0/udp/4747/quic-v1
    KITH_PASSPHRASE='correct horse' KITH_LISTEN=/ip4/127.0.0.1/tcp/0 kith daemon
    kith daemon --dht-server      # an always-on node friends name in --bootstrap
-   kith daemon --bootstrap /ip4/203.0.113.7/tcp/4747/p2p/12D3KooW...`,
+   kith daemon --bootstrap /ip4/203.0.113.7/tcp/4747/p2p/12D3KooW...
+   kith daemon --relay /ip4/203.0.113.7/tcp/4747/p2p/12D3KooW...   # on a phone behind a NAT`,
 		Description: fmt.Sprintf(`Runs the node of $KITH_HOME in the foreground: it takes the home's lock
 (one daemon per home), opens the identity key (asking for its passphrase on
 the terminal, or reading KITH_PASSPHRASE), opens the database, starts
@@ -46,6 +48,12 @@ Kademlia DHT does, through the --bootstrap peers (none by default, so a bare
 peer ID only works on the LAN or for peers met before; an invite code or a
 full multiaddr always carries addresses). Any node reachable by its friends,
 such as a home server started with --dht-server, can be their bootstrap peer.
+
+Behind a NAT (a phone), the node takes a slot on a circuit relay so that
+peers can reach it through that relay; hole punching then upgrades to a
+direct connection where the NATs allow. Relays come from --relay, else
+from online connections that relay: a node relays for others whenever
+AutoNAT finds it publicly reachable.
 
 Default listen addresses: %s.`, api.SocketName, strings.Join(node.DefaultListen, ", ")),
 		Flags: []ucli.Flag{
@@ -64,6 +72,11 @@ Default listen addresses: %s.`, api.SocketName, strings.Join(node.DefaultListen,
 				Usage:   "DHT bootstrap peer, a `MULTIADDR` ending in /p2p/<peer id>; repeat for several (KITH_BOOTSTRAP: separate with commas)",
 				EnvVars: []string{"KITH_BOOTSTRAP"},
 			},
+			&ucli.StringSliceFlag{
+				Name:    "relay",
+				Usage:   "circuit relay, a `MULTIADDR` ending in /p2p/<peer id>, to be reachable through when behind a NAT; repeat for several (KITH_RELAY: separate with commas)",
+				EnvVars: []string{"KITH_RELAY"},
+			},
 			&ucli.BoolFlag{
 				Name:    "dht-server",
 				Usage:   "answer other nodes' DHT lookups from the start (for an always-on, reachable node); otherwise only once AutoNAT finds this node publicly reachable",
@@ -76,6 +89,7 @@ Default listen addresses: %s.`, api.SocketName, strings.Join(node.DefaultListen,
 				NoMDNS:    c.Bool("no-mdns"),
 				Bootstrap: c.StringSlice("bootstrap"),
 				DHTServer: c.Bool("dht-server"),
+				Relays:    c.StringSlice("relay"),
 			}, args)
 		}),
 	}
@@ -93,6 +107,10 @@ func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) e
 	if err != nil {
 		return err
 	}
+	relays, err := parseMultiaddrs("--relay", opts.Relays)
+	if err != nil {
+		return err
+	}
 	pass, err := e.keyPassphrase(ctx)
 	if err != nil {
 		return err
@@ -105,6 +123,7 @@ func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) e
 		NoMDNS:     opts.NoMDNS,
 		Bootstrap:  bootstrap,
 		DHTServer:  opts.DHTServer,
+		Relays:     relays,
 		Logger:     e.log,
 		Ready: func(id api.Identity) {
 			t := newTable(e.Err)

@@ -32,6 +32,7 @@ type DaemonConfig struct {
 	NoMDNS     bool     // turn off LAN discovery
 	Bootstrap  []string // DHT bootstrap peers (multiaddrs with /p2p/)
 	DHTServer  bool     // answer DHT lookups from the start (see WithDHTServer)
+	Relays     []string // circuit relays to reserve a slot on behind a NAT (see WithRelays)
 	Logger     *slog.Logger
 	Ready      func(api.Identity) // called once the API is served
 }
@@ -62,7 +63,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 		listen = DefaultListen
 	}
 	n, err := New(ctx, WithIdentity(id), WithHome(cfg.Home), WithListenAddrs(listen...), WithLogger(log),
-		WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...), WithDHTServer(cfg.DHTServer))
+		WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...), WithDHTServer(cfg.DHTServer), WithRelays(cfg.Relays...))
 	if err != nil {
 		return err
 	}

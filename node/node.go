@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/routing"
 
 	"github.com/kith-p2p/kith/graph"
@@ -50,8 +51,11 @@ type config struct {
 	mdns      bool
 	bootstrap []string
 	dhtServer bool
-	log       *slog.Logger
-	now       func() time.Time
+	relays    []string
+	// reachability forces what AutoNAT would find (tests on loopback).
+	reachability network.Reachability
+	log          *slog.Logger
+	now          func() time.Time
 }
 
 // Option configures New.
@@ -103,6 +107,21 @@ func WithDHTServer(on bool) Option {
 	return func(c *config) error { c.dhtServer = on; return nil }
 }
 
+// WithRelays names circuit-relay v2 relays (full multiaddrs) to reserve a
+// slot on when this node is not reachable directly (behind a NAT, as a
+// phone is): peers then reach it through the relay, and hole punching
+// (DCUtR) upgrades to a direct connection where the NATs allow. Without
+// any, the node tries its online connections that run a relay.
+func WithRelays(addrs ...string) Option {
+	return func(c *config) error { c.relays = addrs; return nil }
+}
+
+// WithReachability overrides AutoNAT's finding (for tests on loopback,
+// where everything looks private).
+func WithReachability(r network.Reachability) Option {
+	return func(c *config) error { c.reachability = r; return nil }
+}
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.log = l; return nil }
@@ -127,6 +146,10 @@ type Node struct {
 	// routing finds peers by ID (the DHT); nil with an injected host.
 	routing routing.PeerRouting
 	sync    *syncer
+
+	// ready is closed once New has started everything: callbacks that
+	// libp2p may run earlier (autorelay's) wait for it.
+	ready chan struct{}
 
 	// closers run in reverse order on Close: what New started or opened.
 	closers []func() error
@@ -158,7 +181,7 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	n := &Node{id: c.id, log: c.log.With("subsystem", "node"), now: c.now, home: c.home, started: c.now()}
+	n := &Node{id: c.id, log: c.log.With("subsystem", "node"), now: c.now, home: c.home, started: c.now(), ready: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -192,6 +215,7 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		}
 	}
 	n.startP2P(ctx)
+	close(n.ready)
 	ok = true
 	n.log.Info("node started", "peer", n.id.PeerID(), "entries", w.Head().Seq)
 	return n, nil

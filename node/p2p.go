@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
@@ -59,6 +60,14 @@ func (n *Node) startHost(c *config) error {
 		}
 		bootstrap = append(bootstrap, *ai)
 	}
+	var relays []peer.AddrInfo
+	for _, s := range c.relays {
+		ai, err := peer.AddrInfoFromString(s)
+		if err != nil {
+			return fmt.Errorf("relay %q: %w (want a multiaddr ending in /p2p/<peer id>)", s, err)
+		}
+		relays = append(relays, *ai)
+	}
 	var kad *dht.IpfsDHT
 	mode := dht.ModeAuto
 	if c.dhtServer {
@@ -74,6 +83,13 @@ func (n *Node) startHost(c *config) error {
 		libp2p.UserAgent("kith/" + Version),
 		libp2p.DisableMetrics(),
 		libp2p.EnableRelay(),
+		// Relay for others only while AutoNAT finds this node public (a
+		// home server, say), with libp2p's small default limits.
+		libp2p.EnableRelayService(),
+		// Behind a NAT, hold a reservation on a relay: the static ones,
+		// then online connections that run a relay service.
+		libp2p.EnableAutoRelayWithPeerSource(n.relayCandidates(relays),
+			autorelay.WithMinCandidates(1), autorelay.WithBootDelay(relayBootDelay), autorelay.WithBackoff(relayBackoff)),
 		libp2p.EnableHolePunching(),
 		libp2p.EnableAutoNATv2(),
 		libp2p.Routing(func(h host.Host) (routing.PeerRouting, error) {
@@ -81,6 +97,12 @@ func (n *Node) startHost(c *config) error {
 			kad, err = dht.New(h, dht.Mode(mode), dht.BootstrapPeers(bootstrap...))
 			return kad, err
 		}),
+	}
+	switch c.reachability {
+	case network.ReachabilityPublic:
+		opts = append(opts, libp2p.ForceReachabilityPublic())
+	case network.ReachabilityPrivate:
+		opts = append(opts, libp2p.ForceReachabilityPrivate())
 	}
 	if len(c.listen) == 0 {
 		opts = append(opts, libp2p.NoListenAddrs)
@@ -107,6 +129,43 @@ func (n *Node) startHost(c *config) error {
 		}
 	}
 	return nil
+}
+
+// Relay tuning: how long autorelay waits for candidates before it makes do
+// with fewer, and how long it leaves a relay that failed.
+var (
+	relayBootDelay = 20 * time.Second
+	relayBackoff   = 5 * time.Minute
+)
+
+// relayCandidates feeds autorelay: the static relays, then my online
+// connections (autorelay keeps those that run a relay service).
+func (n *Node) relayCandidates(static []peer.AddrInfo) autorelay.PeerSource {
+	return func(ctx context.Context, num int) <-chan peer.AddrInfo {
+		out := make(chan peer.AddrInfo, num)
+		go func() {
+			defer close(out)
+			cands := append([]peer.AddrInfo{}, static...)
+			select {
+			case <-n.ready:
+				cs, _ := n.connections(ctx)
+				for _, p := range cs {
+					if n.host.Network().Connectedness(p) == network.Connected {
+						cands = append(cands, peer.AddrInfo{ID: p, Addrs: n.host.Peerstore().Addrs(p)})
+					}
+				}
+			default: // still starting: the static relays only
+			}
+			for _, ai := range cands[:min(num, len(cands))] {
+				select {
+				case out <- ai:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		return out
+	}
 }
 
 type mdnsNotifee struct{ n *Node }
