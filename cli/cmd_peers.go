@@ -233,6 +233,9 @@ func peersCommand(e *env) *ucli.Command {
 				if p.Online {
 					online = "yes"
 				}
+				if p.Forked {
+					online += " (forked: see kith forks)"
+				}
 				last := "never"
 				if p.LastSync != nil {
 					last = humanTime(*p.LastSync)

@@ -607,9 +607,14 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 	if err != nil {
 		return nil, err
 	}
+	forked, err := n.store.Forks(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]api.Peer, 0, len(cs))
 	for _, p := range cs {
-		pe := api.Peer{PeerID: p.String(), Circles: []string{}, Online: n.host.Network().Connectedness(p) == network.Connected}
+		pe := api.Peer{PeerID: p.String(), Circles: []string{}, Online: n.host.Network().Connectedness(p) == network.Connected,
+			Forked: slices.Contains(forked, p)}
 		card := n.peerCard(ctx, p)
 		pe.Name, pe.Card = card.DisplayName(), card
 		for _, c := range circles {

@@ -155,6 +155,9 @@ func TestForkOfEqualLengthDetected(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, s.Forks, "kith status shows the fork")
 	require.Equal(t, []string{bob.Host().ID().String()}, s.Forked)
+	ps, err := alice.Peers(ctx)
+	require.NoError(t, err)
+	require.True(t, ps[0].Forked, "kith peers flags bob")
 	// Bob's further updates are held back at alice.
 	held := head(t, alice, bob)
 	_, err = bob.AddCircle(ctx, "more")

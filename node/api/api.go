@@ -204,6 +204,7 @@ type Peer struct {
 	Circles  []string   `json:"circles"` // my circles they are in
 	LastSync *time.Time `json:"last_sync,omitempty"`
 	Entries  int64      `json:"entries"` // entries of their log I hold
+	Forked   bool       `json:"forked"`  // fork evidence on record: their updates are held back
 }
 
 // Identity is who this node is.
