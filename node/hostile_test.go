@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node"
 	"github.com/kith-p2p/kith/node/api"
 	"github.com/kith-p2p/kith/spec"
@@ -100,6 +101,19 @@ func TestHostilePeer(t *testing.T) {
 	}()
 	bobs, err := bob.Store().Log(ctx, bob.Host().ID(), 0, 0)
 	require.NoError(t, err)
+	// Mallory's next entry, validly signed but over the entry size limit
+	// (still within one frame).
+	oversized := func() []byte {
+		e, err := spec.Decode(next)
+		require.NoError(t, err)
+		e.Body = bytes.Repeat([]byte{0x42}, spec.MaxEntrySize-len(e.Body)+200)
+		require.NoError(t, e.Sign(identity.NewTest(t, "mallory").Sign))
+		b, err := spec.Marshal(e)
+		require.NoError(t, err)
+		require.Greater(t, len(b), spec.MaxEntrySize)
+		require.LessOrEqual(t, len(b), spec.MaxFrameSize)
+		return b
+	}()
 
 	cases := []struct {
 		name    string
@@ -119,6 +133,10 @@ func TestHostilePeer(t *testing.T) {
 		}},
 		{"garbage", func(w *bufio.Writer, _ network.Stream) {
 			w.Write([]byte{0x05, 'h', 'e', 'l', 'l', 'o', 0x00})
+		}},
+		{"entry over the size limit", func(w *bufio.Writer, _ network.Stream) {
+			spec.WriteFrame(w, oversized)
+			spec.WriteFrame(w, nil)
 		}},
 		{"oversized frame", func(w *bufio.Writer, _ network.Stream) {
 			w.Write([]byte{0xff, 0xff, 0x7f}) // a 2 MiB length prefix
