@@ -303,6 +303,26 @@ func TestWriterAdopt(t *testing.T) {
 	require.Zero(t, st.Forks)
 	require.EqualValues(t, 3, st.Entries)
 
+	// A copy that switches branch after a good first link is refused whole:
+	// no fork evidence is ever recorded against myself.
+	branch := store.NewTest(t) // 1 2' 3'
+	require.NoError(t, branch.Put(ctx, es[:1]))
+	wb, err := graph.NewWriter(ctx, me, branch, nil)
+	require.NoError(t, err)
+	other2, err := wb.Append(ctx, contact("p", "Pia"), contact("q", "Quin"))
+	require.NoError(t, err)
+	short := store.NewTest(t) // only seq 1
+	require.NoError(t, short.Put(ctx, es[:1]))
+	w4, err := graph.NewWriter(ctx, me, short, nil)
+	require.NoError(t, err)
+	_, err = w4.Adopt(ctx, []*graph.Entry{es[1], other2[1]}) // 2, then 3'
+	require.ErrorIs(t, err, spec.ErrBadPrev)
+	st, err = short.Stats(ctx)
+	require.NoError(t, err)
+	require.Zero(t, st.Forks)
+	_, err = w4.Append(ctx, contact("z", "Zed"))
+	require.NoError(t, err)
+
 	// Someone else's entries are never adopted into my log.
 	other, err := graph.NewWriter(ctx, identity.NewTest(t, "other"), store.NewTest(t), nil)
 	require.NoError(t, err)

@@ -149,12 +149,18 @@ func (w *Writer) Adopt(ctx context.Context, entries []*Entry) (int, error) {
 	if len(fresh) == 0 {
 		return 0, nil
 	}
+	// Check the whole chain here, not only its first link: the store
+	// would take a later broken link for fork evidence, against myself.
 	var prev *spec.Entry
 	if h.Seq > 0 {
 		prev = &spec.Entry{Author: []byte(w.id.PeerID()), Seq: h.Seq}
 	}
-	if err := spec.CheckLink(prev, h.CID, fresh[0].Entry); err != nil {
-		return 0, fmt.Errorf("adopting seq %d of my own log: %w (this node's log has diverged from that copy)", fresh[0].Seq, err)
+	prevCID := h.CID
+	for _, e := range fresh {
+		if err := spec.CheckLink(prev, prevCID, e.Entry); err != nil {
+			return 0, fmt.Errorf("adopting seq %d of my own log: %w (this node's log has diverged from that copy)", e.Seq, err)
+		}
+		prev, prevCID = e.Entry, e.CID
 	}
 	if err := w.store.Put(ctx, fresh); err != nil {
 		return 0, err

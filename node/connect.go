@@ -538,6 +538,9 @@ func (n *Node) ResolveFork(ctx context.Context, ref string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w: %q is not a peer ID", api.ErrInvalid, ref)
 	}
+	if p == n.id.PeerID() {
+		return 0, fmt.Errorf("%w: that is this node's own log, whose history always wins here", api.ErrInvalid)
+	}
 	dropped, err := n.store.ResolveFork(ctx, p)
 	if errors.Is(err, graph.ErrNotFound) {
 		return 0, fmt.Errorf("%w: no fork on record for %s (see `kith status`)", api.ErrNotFound, p)

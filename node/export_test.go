@@ -13,6 +13,8 @@ func init() {
 	backoffMax = time.Second
 	syncIdleTimeout = 3 * time.Second
 	connectTimeout = 5 * time.Second
+	repeatAfter = 300 * time.Millisecond
+	sweepEvery = 200 * time.Millisecond
 }
 
 // SetInboundRate lets hostile-peer tests lower the flood limit.

@@ -200,3 +200,32 @@ func assertHealthy(t *testing.T, alice, bob *node.Node) {
 		return len(got) == 1 && got[0] == "alive "+v
 	})
 }
+
+// Reconnecting does not buy a flooding peer a fresh burst of streams.
+func TestRateLimitSurvivesReconnect(t *testing.T) {
+	restore := node.SetInboundRate(0.001, 3)
+	defer restore()
+	tn := newNet(t)
+	alice, mallory := tn.add("alice"), tn.add("mallory")
+	connect(t, alice, mallory, "friends")
+	burst := func() (served int) {
+		for range 10 {
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			s, err := mallory.Host().NewStream(ctx, alice.Host().ID(), spec.ProtoSync)
+			if err == nil {
+				b, _ := spec.Marshal(&spec.SyncRequest{Want: []spec.LogPos{}, Have: []spec.LogPos{}})
+				spec.WriteFrame(s, b)
+				if f, err := spec.ReadFrame(bufio.NewReader(s), 16); err == nil && len(f) == 0 {
+					served++
+				}
+				s.Close()
+			}
+			cancel()
+		}
+		return served
+	}
+	burst() // uses up whatever the connection's own syncs left
+	require.NoError(t, tn.mn.DisconnectPeers(alice.Host().ID(), mallory.Host().ID()))
+	time.Sleep(400 * time.Millisecond) // past a limiter sweep
+	require.Zero(t, burst(), "reconnecting reset the rate limit")
+}

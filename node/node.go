@@ -200,6 +200,11 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		n.store = s
 		n.closers = append(n.closers, s.Close)
 	}
+	if k, err := n.store.ForgetForks(ctx, n.id.PeerID()); err != nil {
+		return nil, err
+	} else if k > 0 {
+		n.log.Warn("dropped fork evidence against my own log: my history wins here", "evidence", k)
+	}
 	w, err := graph.NewWriter(ctx, n.id, n.store, n.now)
 	if err != nil {
 		return nil, err

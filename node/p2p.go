@@ -37,6 +37,12 @@ const (
 
 // Reconnect backoff for offline connections.
 var (
+	// repeatAfter: a pending request of mine is sent again on connection
+	// only if it is older than this (Connect itself has just sent a newer).
+	repeatAfter = 10 * time.Second
+	// sweepEvery: how often the rate limiters of gone peers are dropped.
+	sweepEvery = time.Minute
+
 	reconnectTick = 5 * time.Second
 	backoffMin    = 2 * time.Second
 	backoffMax    = 5 * time.Minute
@@ -142,28 +148,25 @@ var (
 // connections (autorelay keeps those that run a relay service).
 func (n *Node) relayCandidates(static []peer.AddrInfo) autorelay.PeerSource {
 	return func(ctx context.Context, num int) <-chan peer.AddrInfo {
-		out := make(chan peer.AddrInfo, num)
-		go func() {
-			defer close(out)
-			cands := append([]peer.AddrInfo{}, static...)
-			select {
-			case <-n.ready:
-				cs, _ := n.connections(ctx)
-				for _, p := range cs {
-					if n.host.Network().Connectedness(p) == network.Connected {
-						cands = append(cands, peer.AddrInfo{ID: p, Addrs: n.host.Peerstore().Addrs(p)})
-					}
-				}
-			default: // still starting: the static relays only
-			}
-			for _, ai := range cands[:min(num, len(cands))] {
-				select {
-				case out <- ai:
-				case <-ctx.Done():
-					return
+		// Filled at once (no goroutine to outlive Close): a buffered
+		// channel of num, then closed.
+		cands := append([]peer.AddrInfo{}, static...)
+		select {
+		case <-n.ready:
+			cs, _ := n.connections(ctx)
+			for _, p := range cs {
+				if n.host.Network().Connectedness(p) == network.Connected {
+					cands = append(cands, peer.AddrInfo{ID: p, Addrs: n.host.Peerstore().Addrs(p)})
 				}
 			}
-		}()
+		default: // still starting: the static relays only
+		}
+		cands = cands[:min(num, len(cands))]
+		out := make(chan peer.AddrInfo, len(cands))
+		for _, ai := range cands {
+			out <- ai
+		}
+		close(out)
 		return out
 	}
 }
@@ -239,8 +242,8 @@ func (n *Node) onPeerConnected(p peer.ID) {
 		return // Connect is sending it right now
 	}
 	req, err := n.store.GetRequest(ctx, p)
-	if err != nil || !req.Outgoing {
-		return
+	if err != nil || !req.Outgoing || n.now().Sub(req.Time) < repeatAfter {
+		return // none, or Connect has just sent it
 	}
 	status, err := n.sendConnect(ctx, p, "", req.Note, nil)
 	if err == nil && status == spec.ConnectAccepted {
@@ -258,7 +261,7 @@ func (n *Node) reconnectLoop() {
 	wait := map[peer.ID]time.Duration{}
 	t := time.NewTicker(reconnectTick)
 	defer t.Stop()
-	lastResync := time.Now()
+	lastResync, lastSweep := time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -273,6 +276,10 @@ func (n *Node) reconnectLoop() {
 		resync := now.Sub(lastResync) >= resyncEvery
 		if resync {
 			lastResync = now
+		}
+		if now.Sub(lastSweep) >= sweepEvery {
+			lastSweep = now
+			n.sync.sweep(func(p peer.ID) bool { return n.host.Network().Connectedness(p) == network.Connected })
 		}
 		for _, p := range cs {
 			if n.host.Network().Connectedness(p) == network.Connected {

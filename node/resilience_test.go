@@ -219,3 +219,26 @@ func TestRequestQueueFull(t *testing.T) {
 	}
 	eventually(t, "alice drops the rate limiters of peers that left", func() bool { return alice.Limiters() == 1 })
 }
+
+// Fork evidence against a node's own log (left by an older version) is
+// dropped when the node starts: its own history wins locally, and it must
+// be able to write.
+func TestNoForkEvidenceAgainstSelf(t *testing.T) {
+	ctx := t.Context()
+	n1 := node.NewTest(t, "solo")
+	st := n1.Store()
+	other := elsewhere(t, n1, "solo", "clone")
+	_, err := n1.AddCircle(ctx, "real")
+	require.NoError(t, err)
+	require.ErrorIs(t, st.Put(ctx, other), graph.ErrFork)
+	require.NoError(t, n1.Close())
+
+	n2, err := node.New(ctx, node.WithIdentity(identity.NewTest(t, "solo")), node.WithStore(st))
+	require.NoError(t, err)
+	defer n2.Close()
+	_, err = n2.AddCircle(ctx, "after")
+	require.NoError(t, err)
+	s, err := n2.Status(ctx)
+	require.NoError(t, err)
+	require.Zero(t, s.Forks)
+}

@@ -91,11 +91,27 @@ func (s *syncer) enter() bool {
 
 func (s *syncer) exit() { s.wg.Done() }
 
-// forget drops what is kept per peer once it has no connection left.
+// forget drops what is kept per peer once it has no connection left. A
+// limiter goes only once full again: reconnecting must not buy a peer a
+// fresh burst.
 func (s *syncer) forget(p peer.ID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.limiters, p)
+	if l, ok := s.limiters[p]; ok && l.Tokens() >= float64(l.Burst()) {
+		delete(s.limiters, p)
+	}
+}
+
+// sweep drops the limiters of peers without a connection that are full
+// again (forget kept them while they were not).
+func (s *syncer) sweep(connected func(peer.ID) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p, l := range s.limiters {
+		if !connected(p) && l.Tokens() >= float64(l.Burst()) {
+			delete(s.limiters, p)
+		}
+	}
 }
 
 // go runs f in a goroutine that Close waits for.
@@ -418,9 +434,10 @@ func (n *Node) handleSync(str network.Stream) {
 		if err != nil {
 			continue
 		}
-		if h.Seq > mine.Seq || h.Seq == mine.Seq && h.Seq > 0 && len(h.CID) > 0 && !bytes.Equal(h.CID, mine.CID.Bytes()) {
-			// They are ahead, or at my seq with another entry (a fork:
-			// the pull brings the evidence).
+		if h.Seq > mine.Seq || a == remote && h.Seq == mine.Seq && h.Seq > 0 && len(h.CID) > 0 && !bytes.Equal(h.CID, mine.CID.Bytes()) {
+			// They are ahead, or their own log is at my seq with another
+			// entry (a fork: the pull brings the evidence). A differing
+			// copy of my own log they hold is never taken: mine wins.
 			n.sync.schedule(remote)
 			break
 		}

@@ -208,6 +208,18 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 	return nil
 }
 
+// ForgetForks drops the fork evidence on record for author, keeping the
+// log: for a node's own identity, whose own history always wins locally
+// (evidence against oneself is only ever left by older versions).
+func (s *Store) ForgetForks(ctx context.Context, author peer.ID) (int, error) {
+	res, err := s.db.ExecContext(ctx, "DELETE FROM forks WHERE author = ?", []byte(author))
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 // ResolveFork settles the fork on record for author: it drops author's
 // whole log, the evidence and the records folded from it, so that the
 // next sync takes whatever history author's node serves now, from the

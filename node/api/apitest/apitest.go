@@ -307,4 +307,6 @@ func testPeers(t *testing.T, a api.API) {
 	wantErr(t, err, api.ErrNotFound, "ResolveFork(no fork)")
 	_, err = a.ResolveFork(ctx, "garbage")
 	wantErr(t, err, api.ErrInvalid, "ResolveFork(garbage)")
+	_, err = a.ResolveFork(ctx, id.PeerID)
+	wantErr(t, err, api.ErrInvalid, "ResolveFork(self)")
 }
