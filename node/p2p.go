@@ -58,21 +58,13 @@ func (n *Node) startHost(c *config) error {
 	if err != nil {
 		return fmt.Errorf("resource manager: %w", err)
 	}
-	var bootstrap []peer.AddrInfo
-	for _, s := range c.bootstrap {
-		ai, err := peer.AddrInfoFromString(s)
-		if err != nil {
-			return fmt.Errorf("bootstrap peer %q: %w (want a multiaddr ending in /p2p/<peer id>)", s, err)
-		}
-		bootstrap = append(bootstrap, *ai)
+	bootstrap, err := addrInfos("bootstrap peer", c.bootstrap)
+	if err != nil {
+		return err
 	}
-	var relays []peer.AddrInfo
-	for _, s := range c.relays {
-		ai, err := peer.AddrInfoFromString(s)
-		if err != nil {
-			return fmt.Errorf("relay %q: %w (want a multiaddr ending in /p2p/<peer id>)", s, err)
-		}
-		relays = append(relays, *ai)
+	relays, err := addrInfos("relay", c.relays)
+	if err != nil {
+		return err
 	}
 	var kad *dht.IpfsDHT
 	mode := dht.ModeAuto
@@ -169,6 +161,19 @@ func (n *Node) relayCandidates(static []peer.AddrInfo) autorelay.PeerSource {
 		close(out)
 		return out
 	}
+}
+
+// addrInfos parses full multiaddrs (ending in /p2p/<peer id>) of what.
+func addrInfos(what string, addrs []string) ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, s := range addrs {
+		ai, err := peer.AddrInfoFromString(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %w (want a multiaddr ending in /p2p/<peer id>)", what, s, err)
+		}
+		out = append(out, *ai)
+	}
+	return out, nil
 }
 
 type mdnsNotifee struct{ n *Node }
