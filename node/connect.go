@@ -55,7 +55,14 @@ func (n *Node) onlineConnections() []peer.ID {
 	if err != nil {
 		return nil
 	}
-	return slices.DeleteFunc(cs, func(p peer.ID) bool { return n.host.Network().Connectedness(p) != network.Connected })
+	return slices.DeleteFunc(cs, func(p peer.ID) bool { return !n.online(p) })
+}
+
+// online reports whether p can be reached now: a direct connection, or a
+// relayed one (limited, but the Kith protocols run over it).
+func (n *Node) online(p peer.ID) bool {
+	c := n.host.Network().Connectedness(p)
+	return c == network.Connected || c == network.Limited
 }
 
 // Invite implements api.API: a one-time code, valid for ttl (0 = a day),
@@ -616,7 +623,7 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 	}
 	out := make([]api.Peer, 0, len(cs))
 	for _, p := range cs {
-		pe := api.Peer{PeerID: p.String(), Circles: []string{}, Online: n.host.Network().Connectedness(p) == network.Connected,
+		pe := api.Peer{PeerID: p.String(), Circles: []string{}, Online: n.online(p),
 			Forked: slices.Contains(forked, p)}
 		card := n.peerCard(ctx, p)
 		pe.Name, pe.Card = card.DisplayName(), card

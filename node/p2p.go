@@ -207,7 +207,7 @@ func (n *Node) startP2P(ctx context.Context) {
 			n.sync.goTracked(func() { n.onPeerConnected(p) })
 		},
 		DisconnectedF: func(nw network.Network, c network.Conn) {
-			if p := c.RemotePeer(); nw.Connectedness(p) != network.Connected {
+			if p := c.RemotePeer(); !n.online(p) {
 				n.sync.forget(p)
 			}
 		},
@@ -284,10 +284,10 @@ func (n *Node) reconnectLoop() {
 		}
 		if now.Sub(lastSweep) >= sweepEvery {
 			lastSweep = now
-			n.sync.sweep(func(p peer.ID) bool { return n.host.Network().Connectedness(p) == network.Connected })
+			n.sync.sweep(n.online)
 		}
 		for _, p := range cs {
-			if n.host.Network().Connectedness(p) == network.Connected {
+			if n.online(p) { // relayed counts: hole punching upgrades it if it can
 				delete(wait, p)
 				delete(next, p)
 				if resync {
