@@ -97,10 +97,14 @@ func (s *syncer) exit() { s.wg.Done() }
 func (s *syncer) forget(p peer.ID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if l, ok := s.limiters[p]; ok && l.Tokens() >= float64(l.Burst()) {
+	if l, ok := s.limiters[p]; ok && refilled(l) {
 		delete(s.limiters, p)
 	}
 }
+
+// refilled reports whether l is back to a full burst: forgetting it then
+// gives its peer nothing it would not have anyway.
+func refilled(l *rate.Limiter) bool { return l.Tokens() >= float64(l.Burst()) }
 
 // sweep drops the limiters of peers without a connection that are full
 // again (forget kept them while they were not).
@@ -108,7 +112,7 @@ func (s *syncer) sweep(connected func(peer.ID) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for p, l := range s.limiters {
-		if !connected(p) && l.Tokens() >= float64(l.Burst()) {
+		if !connected(p) && refilled(l) {
 			delete(s.limiters, p)
 		}
 	}

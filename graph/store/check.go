@@ -38,7 +38,6 @@ type recKey struct {
 type recBest struct {
 	v   graph.Version
 	cid cid.Cid
-	del bool
 }
 
 // Check re-verifies every stored entry (encoding, signature, CID, chain),

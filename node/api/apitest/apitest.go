@@ -150,6 +150,7 @@ func testMe(t *testing.T, a api.API) {
 	// Changing the email in friends re-issues only that circle's card.
 	p, err = a.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"alice@new.example"}, Circles: []string{"friends"}})
 	require.NoError(t, err)
+	require.Contains(t, p.Fields, api.ProfileField{Field: graph.Field{Name: "email", Value: "alice@new.example"}, Circles: []string{"friends"}}, "SetMe returns the profile")
 	friends, err = a.Me(ctx, "friends")
 	require.NoError(t, err)
 	require.Equal(t, "alice@new.example", friends.Fields[0].Value)
