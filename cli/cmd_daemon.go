@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -126,7 +127,10 @@ func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) e
 		Relays:     relays,
 		Logger:     e.log,
 		Ready: func(id api.Identity) {
-			t := newTable(e.Err)
+			// One write, so whoever waits for "ready" sees the whole block:
+			// tabwriter writes a line without cells as soon as it has it.
+			var b bytes.Buffer
+			t := newTable(&b)
 			t.row("kith daemon ready (Ctrl-C to stop)")
 			t.row("  peer id", id.PeerID)
 			for i, a := range id.Addrs {
@@ -138,6 +142,7 @@ func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) e
 			}
 			t.row("  api", api.SocketPath(e.home))
 			t.flush()
+			e.Err.Write(b.Bytes())
 		},
 	})
 }
