@@ -23,6 +23,12 @@ const (
 	KindRotate     = "rotate"
 )
 
+// ReaderVersion numbers what [Open] can read. Bump it whenever Open learns
+// to read a body it refused before (a new kind, a looser rule): each store
+// then reads its unread entries once more (store.Store.Reread), so what a
+// newer friend wrote shows up after an upgrade.
+const ReaderVersion = 1
+
 var knownKinds = map[string]bool{
 	KindGenesis: true, KindKeys: true, KindCard: true, KindCircle: true, KindConnection: true,
 	KindContact: true, KindEvent: true, KindRSVP: true, KindTerms: true, KindRotate: true,

@@ -40,3 +40,10 @@ func (n *Node) Limiters() int {
 	defer n.sync.mu.Unlock()
 	return len(n.sync.limiters)
 }
+
+// SetReaderVersion makes the next New act as a newer reader would.
+func SetReaderVersion(v int) (restore func()) {
+	old := readerVersion
+	readerVersion = v
+	return func() { readerVersion = old }
+}

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -164,6 +165,9 @@ type Node struct {
 
 var _ api.API = (*Node)(nil)
 
+// readerVersion is graph.ReaderVersion; tests raise it to act out an upgrade.
+var readerVersion = graph.ReaderVersion
+
 // New starts a node. The identity's log must exist (see [Init]).
 func New(ctx context.Context, opts ...Option) (*Node, error) {
 	c := &config{}
@@ -204,6 +208,12 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		return nil, err
 	} else if k > 0 {
 		n.log.Warn("dropped fork evidence against my own log: my history wins here", "evidence", k)
+	}
+	// After an upgrade, read what an older version kept unread.
+	if k, err := n.store.Reread(ctx, graph.Opener(n.id), readerVersion); err != nil {
+		return nil, fmt.Errorf("reading entries kept unread: %w", err)
+	} else if k > 0 {
+		n.log.Info("read entries an older version could not", "entries", k)
 	}
 	w, err := graph.NewWriter(ctx, n.id, n.store, n.now)
 	if err != nil {

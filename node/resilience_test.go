@@ -242,3 +242,34 @@ func TestNoForkEvidenceAgainstSelf(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, s.Forks)
 }
+
+// After an upgrade, a node reads what it kept unread before: here a card a
+// friend sealed to it that an older reader refused.
+func TestUnreadEntriesReadAfterUpgrade(t *testing.T) {
+	ctx := t.Context()
+	alice := node.NewTest(t, "alice")
+	aliceID, bob := identity.NewTest(t, "alice"), identity.NewTest(t, "bob")
+	w, err := graph.NewWriter(ctx, bob, store.NewTest(t), nil)
+	require.NoError(t, err)
+	es, err := w.Append(ctx, graph.Draft{
+		Body: graph.Body{Kind: graph.KindCard, Key: "friends", Card: &graph.Card{Fields: []graph.Field{{Name: "fn", Value: "Bob"}}}},
+		To:   graph.Audience{Readers: []graph.Reader{{ID: aliceID.PeerID(), EncKey: aliceID.EncryptionKey()}}},
+	})
+	require.NoError(t, err)
+	kept := *es[0]
+	kept.Body = nil // as the older reader stored it
+	require.NoError(t, alice.Store().Put(ctx, []*graph.Entry{&kept}))
+	require.NoError(t, alice.Close())
+
+	restore := node.SetReaderVersion(graph.ReaderVersion + 1)
+	defer restore()
+	upgraded, err := node.New(ctx, node.WithIdentity(aliceID), node.WithStore(alice.Store()))
+	require.NoError(t, err)
+	defer upgraded.Close()
+	r, err := alice.Store().Record(ctx, bob.PeerID(), graph.KindCard, "friends")
+	require.NoError(t, err, "the upgraded node folds bob's card")
+	require.Equal(t, "Bob", r.Body.Card.DisplayName())
+	rep, err := upgraded.Check(ctx)
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "%v", rep.Problems)
+}

@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS invites (
 	circles  TEXT NOT NULL,
 	used     INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS meta (
+	key      TEXT PRIMARY KEY,        -- reader_version: see Store.Reread
+	value    INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS peers (
 	peer      BLOB PRIMARY KEY,
 	addrs     TEXT NOT NULL,          -- newline-separated multiaddrs
