@@ -85,6 +85,12 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 		}
 		in = f // Decode checks a file's size before reading it
 	}
+	// Ask the daemon first: reading a large file only to learn that
+	// nothing is there to take it wastes the user's time.
+	client := e.api() // not safe for concurrent use: opened here, before the senders
+	if _, err := client.ID(ctx); err != nil {
+		return err
+	}
 	res, err := vcard.Decode(in, vcard.Options{SkipInvalid: opts.SkipInvalid})
 	if err != nil {
 		hint := ""
@@ -107,7 +113,6 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 		firstErr error
 		wg       sync.WaitGroup
 		slots    = make(chan struct{}, importInFlight)
-		client   = e.api() // opened here: env.api is not safe for concurrent use
 	)
 	for chunk := range slices.Chunk(res.Cards, importBatch) {
 		slots <- struct{}{}

@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -58,6 +60,10 @@ func TestExitCodes(t *testing.T) {
 	if _, err := node.Init(t.Context(), initialized, nil); err != nil {
 		t.Fatal(err)
 	}
+	garbage := filepath.Join(t.TempDir(), "garbage.vcf")
+	if err := os.WriteFile(garbage, []byte("\x00\x01 not a vCard"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name     string
@@ -88,6 +94,7 @@ func TestExitCodes(t *testing.T) {
 
 		{"daemon not running", idle, []string{"contacts", "list"}, exitNotRunning, "start it with `kith daemon`"},
 		{"daemon not running, initialized", initialized, []string{"status"}, exitNotRunning, "no socket at"},
+		{"import asks the daemon before reading", initialized, []string{"contacts", "import", garbage}, exitNotRunning, "start it with"},
 
 		{"unknown contact", d.home, []string{"contacts", "show", "nobody-at-all"}, exitNotFound, "no contact"},
 		{"edit unknown contact", d.home, []string{"contacts", "edit", "nobody-at-all", "--note", "x"}, exitNotFound, "no contact"},
