@@ -99,8 +99,9 @@ func TestChangeOnceEverywhere(t *testing.T) {
 	_, err = alice.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}, Circles: []string{"friends", "work"}})
 	require.NoError(t, err)
 
-	eventually(t, "bob sees alice's address", func() bool {
-		return slices.Equal(seen(t, bob, alice, "adr"), []string{";;1 Main St;Springfield;;12345;USA"})
+	eventually(t, "bob sees alice's address and name", func() bool {
+		return slices.Equal(seen(t, bob, alice, "adr"), []string{";;1 Main St;Springfield;;12345;USA"}) &&
+			slices.Equal(seen(t, bob, alice, "fn"), []string{"Alice"})
 	})
 	eventually(t, "carol sees alice's name", func() bool { return slices.Equal(seen(t, carol, alice, "fn"), []string{"Alice"}) })
 	if got := seen(t, carol, alice, "adr"); len(got) != 0 {

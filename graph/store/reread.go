@@ -112,5 +112,6 @@ func (s *Store) fold(ctx context.Context, entries []*graph.Entry) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing %d reread entries: %w", len(entries), err)
 	}
+	s.noteWrite()
 	return nil
 }

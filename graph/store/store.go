@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/ipfs/go-cid"
@@ -27,14 +28,31 @@ var ErrCorrupt = errors.New("store: corrupt")
 type Store struct {
 	db   *sql.DB
 	path string
+
+	wrote     chan struct{} // a commit happened: see checkpointer
+	stop      chan struct{}
+	stopped   chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ graph.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the store at path.
 func Open(ctx context.Context, path string) (*Store, error) {
+	// The store holds decrypted cards: only the owner may read it. SQLite
+	// gives its -wal and -shm files the database file's mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)",
+		fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit)} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -48,6 +66,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
+	s.startCheckpointer()
 	return s, nil
 }
 
@@ -66,8 +85,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	return err
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the checkpointer and closes the database (which checkpoints
+// what is left). It is idempotent.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.stopped
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
@@ -205,6 +232,7 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing %d entries: %w", len(entries), err)
 	}
+	s.noteWrite()
 	return nil
 }
 
