@@ -80,7 +80,13 @@ func TestHostilePeer(t *testing.T) {
 	eventually(t, "alice holds mallory's log", func() bool { return head(t, alice, mallory) == head(t, mallory, mallory) })
 	// Mallory writes a few more entries that alice has not seen yet (her
 	// sync handler is down, so alice cannot pull them honestly).
-	mallory.Host().SetStreamHandler(spec.ProtoSync, func(s network.Stream) { s.Reset() })
+	var refused atomic.Int32
+	mallory.Host().SetStreamHandler(spec.ProtoSync, func(s network.Stream) { refused.Add(1); s.Reset() })
+	// A pull that began before the swap may still be served honestly; one
+	// pull that meets the new handler means none is left (pulls from one
+	// peer never overlap).
+	poke(t, mallory, alice)
+	eventually(t, "a pull meets mallory's closed handler", func() bool { return refused.Load() > 0 })
 	for range 3 {
 		_, err := mallory.AddContacts(ctx, []graph.Card{{Fields: []graph.Field{{Name: "fn", Value: "x"}}}})
 		require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // DB exposes the database to tests that damage it on purpose.
@@ -19,8 +20,20 @@ func CopyStore(tb testing.TB, dir string) *Store {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := src.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		tb.Fatal(err)
+	// A checkpoint of the store still open in dir (its idle checkpointer)
+	// makes this one report busy instead of failing: try until it is done.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var busy, logFrames, done int
+		if err := src.db.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+			tb.Fatal(err)
+		}
+		if busy == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("store still busy after 10s; cannot checkpoint it for a copy")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	src.Close()
 	dst := filepath.Join(tb.TempDir(), "kith.db")

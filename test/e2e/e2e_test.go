@@ -124,8 +124,10 @@ func TestTour(t *testing.T) {
 		t.Errorf("second daemon: exit %d, stderr %q; want %d", r.Code, r.Stderr, exitLocked)
 	}
 
-	// SIGTERM stops it cleanly within 5 s and removes the socket.
-	code, took := h.Signal(syscall.SIGTERM, 5*time.Second)
+	// SIGTERM stops it cleanly and removes the socket. The daemon bounds
+	// its own shutdown (node.ShutdownTimeout, 5 s); the test allows more
+	// only so that a loaded CI machine does not fail it, and logs the time.
+	code, took := h.Signal(syscall.SIGTERM, 15*time.Second)
 	if code != 0 {
 		t.Errorf("daemon exit code after SIGTERM = %d, want 0\n%s", code, h.DaemonLog())
 	}
