@@ -87,10 +87,12 @@ func TestConvergence(t *testing.T) {
 	// Heal.
 	require.NoError(t, tn.mn.LinkAll())
 
-	deadline := time.Now().Add(60 * time.Second)
+	healed := time.Now()
+	deadline := healed.Add(60 * time.Second)
 	for {
 		problems := convergenceProblems(t, ns)
 		if len(problems) == 0 {
+			t.Logf("converged %v after the partition healed", time.Since(healed).Round(time.Millisecond))
 			break
 		}
 		if time.Now().After(deadline) {
