@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -210,8 +209,9 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		n.log.Warn("dropped fork evidence against my own log: my history wins here", "evidence", k)
 	}
 	// After an upgrade, read what an older version kept unread.
+	// A failure leaves the version unrecorded, so the next start tries again.
 	if k, err := n.store.Reread(ctx, graph.Opener(n.id), readerVersion); err != nil {
-		return nil, fmt.Errorf("reading entries kept unread: %w", err)
+		n.log.Warn("could not read entries kept unread; will try at the next start", "err", err)
 	} else if k > 0 {
 		n.log.Info("read entries an older version could not", "entries", k)
 	}

@@ -26,9 +26,10 @@ var checkpointIdle = time.Second
 // pause; Close stops it.
 func (s *Store) startCheckpointer() {
 	s.wrote = make(chan struct{}, 1)
-	s.stop = make(chan struct{})
 	s.stopped = make(chan struct{})
-	go s.checkpointer()
+	var ctx context.Context
+	ctx, s.stop = context.WithCancel(context.Background())
+	go s.checkpointer(ctx)
 }
 
 // noteWrite tells the checkpointer that a transaction committed.
@@ -39,13 +40,13 @@ func (s *Store) noteWrite() {
 	}
 }
 
-func (s *Store) checkpointer() {
+func (s *Store) checkpointer(ctx context.Context) {
 	defer close(s.stopped)
 	idle := time.NewTimer(checkpointIdle)
 	idle.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-ctx.Done():
 			idle.Stop()
 			return
 		case <-s.wrote:
@@ -53,8 +54,9 @@ func (s *Store) checkpointer() {
 		case <-idle.C:
 			// PASSIVE never waits for readers or writers: it copies what it
 			// can, and the next one copies the rest. An error here (a busy
-			// database) is harmless for the same reason.
-			s.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+			// database) is harmless for the same reason, and so is Close
+			// cancelling one half way.
+			s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 		}
 	}
 }

@@ -95,3 +95,21 @@ func TestStoreFileMode(t *testing.T) {
 		}
 	}
 }
+
+// Files an older version left open to others are made private; missing
+// ones are no error.
+func TestPrivatize(t *testing.T) {
+	dir := t.TempDir()
+	wal := filepath.Join(dir, "kith.db-wal")
+	if err := os.WriteFile(wal, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	privatize(wal, filepath.Join(dir, "kith.db-shm"))
+	fi, err := os.Stat(wal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := fi.Mode().Perm(); m != 0o600 {
+		t.Errorf("mode %o after privatize, want 600", m)
+	}
+}

@@ -30,7 +30,12 @@ func (s *Store) Reread(ctx context.Context, open func(*spec.Entry) (*graph.Body,
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("reading the reader version: %w", err)
 	}
-	if done >= version {
+	if done > version {
+		// An older reader runs on this store now: what it keeps unread
+		// from here on must be tried again by the next newer one.
+		return 0, s.setReaderVersion(ctx, version)
+	}
+	if done == version {
 		return 0, nil
 	}
 	readable, err := s.readable(ctx, open)
@@ -45,11 +50,15 @@ func (s *Store) Reread(ctx context.Context, open func(*spec.Entry) (*graph.Body,
 		}
 		readable = readable[n:]
 	}
+	return folded, s.setReaderVersion(ctx, version)
+}
+
+func (s *Store) setReaderVersion(ctx context.Context, version int) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('reader_version', ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, version); err != nil {
-		return 0, fmt.Errorf("recording the reader version: %w", err)
+		return fmt.Errorf("recording the reader version: %w", err)
 	}
-	return folded, nil
+	return nil
 }
 
 // readable returns the unread entries that open reads now.

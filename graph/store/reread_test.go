@@ -78,4 +78,20 @@ func TestReread(t *testing.T) {
 	n, err = st.Reread(ctx, open, 2)
 	require.NoError(t, err)
 	require.Zero(t, n, "a second start reads nothing again")
+
+	// A downgrade: the older reader keeps bob's next card unread. Going
+	// back up reads it.
+	es, err = w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCard, Key: "family", Card: card("fn", "Bob Family")}, To: to(me)})
+	require.NoError(t, err)
+	n, err = st.Reread(ctx, older, 1)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	c := *es[0]
+	c.Body = nil
+	require.NoError(t, st.Put(ctx, []*graph.Entry{&c}))
+	n, err = st.Reread(ctx, open, 2)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "after a downgrade and an upgrade, what the older reader kept unread is read")
+	_, err = st.Record(ctx, bob.PeerID(), graph.KindCard, "family")
+	require.NoError(t, err)
 }

@@ -30,7 +30,7 @@ type Store struct {
 	path string
 
 	wrote     chan struct{} // a commit happened: see checkpointer
-	stop      chan struct{}
+	stop      context.CancelFunc
 	stopped   chan struct{}
 	closeOnce sync.Once
 	closeErr  error
@@ -41,15 +41,13 @@ var _ graph.Store = (*Store)(nil)
 // Open opens (creating if needed) the store at path.
 func Open(ctx context.Context, path string) (*Store, error) {
 	// The store holds decrypted cards: only the owner may read it. SQLite
-	// gives its -wal and -shm files the database file's mode.
+	// gives new -wal and -shm files the database file's mode.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 	f.Close()
-	if err := os.Chmod(path, 0o600); err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", path, err)
-	}
+	privatize(path, path+"-wal", path+"-shm")
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)",
 		fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit)} {
@@ -68,6 +66,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.startCheckpointer()
 	return s, nil
+}
+
+// privatize takes group and other permissions off the files that exist
+// (ones an older version made 0644). A file system without modes (an
+// exFAT card) refuses; the store opens all the same.
+func privatize(paths ...string) {
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			os.Chmod(p, fi.Mode().Perm()&0o700)
+		}
+	}
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -89,7 +98,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // what is left). It is idempotent.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.stop)
+		s.stop()
 		<-s.stopped
 		s.closeErr = s.db.Close()
 	})
@@ -285,6 +294,7 @@ func (s *Store) ResolveFork(ctx context.Context, author peer.ID) (int, error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("committing fork resolution: %w", err)
 	}
+	s.noteWrite()
 	return int(dropped), nil
 }
 
