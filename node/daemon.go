@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kith-p2p/kith/identity"
@@ -103,4 +105,21 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 	}
 	<-served
 	return nil
+}
+
+// writePID records this process in the home's lock file, for the message of
+// a daemon that is refused.
+func writePID(f *os.File) {
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+}
+
+// lockedError says which daemon holds the home's lock, by the pid it wrote.
+func lockedError(home, lockPath string) error {
+	pid, _ := os.ReadFile(lockPath)
+	who := strings.TrimSpace(string(pid))
+	if who == "" {
+		who = "unknown"
+	}
+	return fmt.Errorf("%w (%s, pid %s); stop it first or use another KITH_HOME", ErrLocked, home, who)
 }

@@ -8,8 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 )
 
@@ -41,19 +39,13 @@ func lockHome(home string) (unlock func(), err error) {
 		return nil, fmt.Errorf("opening lock file %s: %w", path, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		pid, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			who := strings.TrimSpace(string(pid))
-			if who == "" {
-				who = "unknown"
-			}
-			return nil, fmt.Errorf("%w (%s, pid %s); stop it first or use another KITH_HOME", ErrLocked, home, who)
+			return nil, lockedError(home, path)
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
-	f.Truncate(0)
-	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	writePID(f)
 	return func() {
 		f.Truncate(0)
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)

@@ -9,8 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/windows"
 )
@@ -44,19 +42,13 @@ func lockHome(home string) (unlock func(), err error) {
 	h := windows.Handle(f.Fd())
 	region := func() *windows.Overlapped { return &windows.Overlapped{Offset: math.MaxUint32 - 1} }
 	if err := windows.LockFileEx(h, windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, region()); err != nil {
-		pid, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, windows.ERROR_LOCK_VIOLATION) || errors.Is(err, windows.ERROR_IO_PENDING) {
-			who := strings.TrimSpace(string(pid))
-			if who == "" {
-				who = "unknown"
-			}
-			return nil, fmt.Errorf("%w (%s, pid %s); stop it first or use another KITH_HOME", ErrLocked, home, who)
+			return nil, lockedError(home, path)
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
-	f.Truncate(0)
-	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	writePID(f)
 	return func() {
 		f.Truncate(0)
 		windows.UnlockFileEx(h, 0, 1, 0, region())

@@ -96,16 +96,11 @@ func (s *Store) readable(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 // fold marks stored entries read and folds their bodies, in one
 // transaction.
 func (s *Store) fold(ctx context.Context, entries []*graph.Entry) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
-	}
-	defer tx.Rollback()
-	p, err := prepare(ctx, tx)
+	tx, p, done, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer p.close()
+	defer done()
 	for _, e := range entries {
 		if _, err := tx.ExecContext(ctx, "UPDATE entries SET kind = ?, key = ? WHERE author = ? AND seq = ?",
 			e.Body.Kind, e.Body.Key, []byte(e.Author), e.Seq); err != nil {

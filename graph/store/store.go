@@ -167,16 +167,11 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
-	}
-	defer tx.Rollback()
-	p, err := prepare(ctx, tx)
+	tx, p, done, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer p.close()
+	defer done()
 	heads := map[peer.ID]graph.Head{}
 	var fork *graph.Entry
 	for _, e := range entries {
@@ -309,6 +304,21 @@ type prepared struct {
 	// to delete (records that existed before), then rows to insert.
 	unindex []int64
 	index   map[int64][5]string
+}
+
+// begin starts a write transaction with the statements that store entries
+// prepared; done rolls back whatever was not committed and frees them.
+func (s *Store) begin(ctx context.Context) (tx *sql.Tx, p *prepared, done func(), err error) {
+	tx, err = s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("beginning transaction: %w", err)
+	}
+	p, err = prepare(ctx, tx)
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, nil, err
+	}
+	return tx, p, func() { p.close(); tx.Rollback() }, nil
 }
 
 func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
