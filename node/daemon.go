@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -122,4 +123,18 @@ func lockedError(home, lockPath string) error {
 		who = "unknown"
 	}
 	return fmt.Errorf("%w (%s, pid %s); stop it first or use another KITH_HOME", ErrLocked, home, who)
+}
+
+// listenUnix listens on the API socket at path, private to this user
+// (listenPrivate). The home holds the lock, so a socket file already there
+// is a leftover from a crash and is replaced.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("removing stale socket %s: %w", path, err)
+	}
+	ln, err := listenPrivate(path)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w (unix socket paths are limited to ~100 bytes; use a shorter KITH_HOME)", path, err)
+	}
+	return ln, nil
 }

@@ -11,17 +11,14 @@ import (
 	"syscall"
 )
 
-// listenUnix listens on path with mode 0600. The home holds the lock, so a
-// socket file already there is a leftover from a crash and is replaced.
-func listenUnix(path string) (net.Listener, error) {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("removing stale socket %s: %w", path, err)
-	}
+// listenPrivate listens on the unix socket path with mode 0600, from the
+// first moment (umask) and after (chmod).
+func listenPrivate(path string) (net.Listener, error) {
 	old := syscall.Umask(0o177)
 	ln, err := net.Listen("unix", path)
 	syscall.Umask(old)
 	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w (unix socket paths are limited to ~100 bytes; use a shorter KITH_HOME)", path, err)
+		return nil, err
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()

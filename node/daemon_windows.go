@@ -13,20 +13,11 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// listenUnix listens on the AF_UNIX socket path (Windows 10 1803 and
-// later). Windows has no file modes: the socket is private through the
-// ACL of the directory it is in, the user's profile by default. The home
-// holds the lock, so a socket file already there is a leftover from a
-// crash and is replaced.
-func listenUnix(path string) (net.Listener, error) {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("removing stale socket %s: %w", path, err)
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w (unix socket paths are limited to ~100 bytes; use a shorter KITH_HOME)", path, err)
-	}
-	return ln, nil
+// listenPrivate listens on the AF_UNIX socket path (Windows 10 1803 and
+// later). Windows has no file modes: the socket is private through the ACL
+// of the directory it is in, the user's profile by default.
+func listenPrivate(path string) (net.Listener, error) {
+	return net.Listen("unix", path)
 }
 
 // lockHome takes an exclusive lock on the home's lock file. Windows drops

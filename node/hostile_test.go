@@ -189,9 +189,7 @@ func TestHostilePeer(t *testing.T) {
 	// Mallory, honest again, is synced normally: nothing was poisoned.
 	mallory.Host().SetStreamHandler(spec.ProtoSync, nil)
 	mallory.Host().RemoveStreamHandler(spec.ProtoSync)
-	rep, err := alice.Check(ctx)
-	require.NoError(t, err)
-	require.True(t, rep.OK(), "alice's store after the attacks: %v", rep.Problems)
+	requireConsistent(t, alice)
 }
 
 // assertHealthy checks that alice still serves her API and syncs with bob.

@@ -126,9 +126,7 @@ func TestUnreadableEntryDoesNotStallLog(t *testing.T) {
 	poke(t, mallory, alice)
 
 	eventually(t, "alice gets past the unreadable entry", func() bool { return head(t, alice, mallory) == head(t, mallory, mallory) })
-	rep, err := alice.Check(ctx)
-	require.NoError(t, err)
-	require.True(t, rep.OK(), "%v", rep.Problems)
+	requireConsistent(t, alice)
 }
 
 // Two copies of one log of the same length but different last entries: the
@@ -180,9 +178,7 @@ func TestForkOfEqualLengthDetected(t *testing.T) {
 	require.Empty(t, s.Forked)
 	_, err = alice.ResolveFork(ctx, bob.Host().ID().String())
 	require.ErrorIs(t, err, api.ErrNotFound, "nothing left to resolve")
-	rep, err := alice.Check(ctx)
-	require.NoError(t, err)
-	require.True(t, rep.OK(), "%v", rep.Problems)
+	requireConsistent(t, alice)
 }
 
 // A flood of requests from throwaway identities does not make the node
@@ -269,7 +265,14 @@ func TestUnreadEntriesReadAfterUpgrade(t *testing.T) {
 	r, err := alice.Store().Record(ctx, bob.PeerID(), graph.KindCard, "friends")
 	require.NoError(t, err, "the upgraded node folds bob's card")
 	require.Equal(t, "Bob", r.Body.Card.DisplayName())
-	rep, err := upgraded.Check(ctx)
+	requireConsistent(t, upgraded)
+}
+
+// requireConsistent fails the test unless n's store passes kith check:
+// every entry verifies, and the views match the logs.
+func requireConsistent(t *testing.T, n *node.Node) {
+	t.Helper()
+	rep, err := n.Check(t.Context())
 	require.NoError(t, err)
-	require.True(t, rep.OK(), "%v", rep.Problems)
+	require.True(t, rep.OK(), "%s's store: %v", n.Host().ID(), rep.Problems)
 }
