@@ -6,10 +6,44 @@ import "strings"
 // lower-case vCard property name ("email", "tel", "adr"); Value is its text
 // value (structured values such as N and ADR keep vCard's ';'-separated
 // components); Types holds TYPE parameters ("home", "work", "cell").
+//
+// A field read from a vCard keeps what the property had beyond that, so
+// that export gives it back: its preference, its group and every other
+// parameter. A property without a registry field (X-ABLABEL, KEY, RELATED,
+// MEMBER, ...), or whose value fails its field's check, is kept Raw: its
+// value as written in vCard text (still escaped), never used as if valid.
 type Field struct {
 	Name  string   `cbor:"n" json:"name"`
 	Value string   `cbor:"v" json:"value"`
 	Types []string `cbor:"t,omitempty" json:"types,omitempty"`
+	// Pref ranks fields of one name, 1 (most preferred) to 100; 0 is none.
+	// vCard 4.0 writes it as PREF=n, 3.0 as TYPE=pref.
+	Pref int `cbor:"p,omitempty" json:"pref,omitempty"`
+	// Group is the vCard property group ("item1") that ties, say, an
+	// X-ABLABEL to the field it labels.
+	Group string `cbor:"g,omitempty" json:"group,omitempty"`
+	// Params are the other vCard parameters (LABEL, SORT-AS, ALTID,
+	// X-SERVICE-TYPE, VALUE, ...) with upper-case names, kept verbatim.
+	Params []Param `cbor:"a,omitempty" json:"params,omitempty"`
+	// Raw marks a value kept as written (see above); [NormalizeField]
+	// checks only its size and characters.
+	Raw bool `cbor:"r,omitempty" json:"raw,omitempty"`
+}
+
+// Param is one vCard parameter: an upper-case name and its values.
+type Param struct {
+	Name   string   `cbor:"n" json:"name"`
+	Values []string `cbor:"v" json:"values"`
+}
+
+// Param returns the values of the parameter called name (upper-case).
+func (f Field) Param(name string) []string {
+	for _, p := range f.Params {
+		if p.Name == name {
+			return p.Values
+		}
+	}
+	return nil
 }
 
 // Card is a set of fields: a contact's card, or the part of my own profile

@@ -79,6 +79,7 @@ func init() {
 		{FieldSpec{Name: "tel", Multi: true, Typed: true, Doc: "phone number: digits, spaces and + ( ) - .; types: cell, home, work, voice, fax, ..."}, checkTel},
 		{FieldSpec{Name: "title", Multi: true, Typed: false, Doc: "job title, e.g. Research Engineer"}, checkText},
 		{FieldSpec{Name: "tz", Multi: false, Typed: false, Doc: "time zone: an IANA name (Europe/Berlin) or a UTC offset (+01:00)"}, checkTZ},
+		{FieldSpec{Name: "uid", Multi: false, Typed: false, Doc: "the contact's unique id, kept across export and import, e.g. urn:uuid:…"}, checkText},
 		{FieldSpec{Name: "url", Multi: true, Typed: true, Doc: "web address (http or https); types: home, work"}, checkURL},
 	} {
 		registry[d.Name] = d
@@ -132,6 +133,9 @@ func quote(v string) string {
 // control characters; a note may hold newlines and tabs. Only fields with
 // FieldSpec.Typed take types.
 func NormalizeField(f Field) (Field, error) {
+	if f.Raw {
+		return normalizeRaw(f)
+	}
 	name := strings.ToLower(f.Name)
 	d, ok := registry[name]
 	if !ok {
@@ -167,7 +171,123 @@ func NormalizeField(f Field) (Field, error) {
 	if err != nil {
 		return Field{}, invalid(name, v, err.Error())
 	}
-	return Field{Name: name, Value: v, Types: types}, nil
+	out := Field{Name: name, Value: v, Types: types}
+	if err := out.normalizeExtras(f); err != nil {
+		return Field{}, invalid(name, v, err.Error())
+	}
+	return out, nil
+}
+
+// Limits on what a field keeps from vCard beyond its value.
+const (
+	maxRawLen     = maxPhotoLen // bytes in a raw value (KEY, LOGO, SOUND may be data)
+	maxParams     = 16          // parameters on one field
+	maxParamLen   = 1 << 10     // bytes in one parameter value
+	maxNameLen    = 64          // bytes in a property, group or parameter name
+	maxParamCount = 16          // values of one parameter
+)
+
+// normalizeRaw checks a field kept as written: a vCard property name, a
+// value of valid UTF-8 without control characters (vCard text escapes its
+// newlines), within maxRawLen.
+func normalizeRaw(f Field) (Field, error) {
+	name := strings.ToLower(f.Name)
+	if !vcardName(name) {
+		return Field{}, &fieldError{ErrInvalidField, fmt.Sprintf("property name %s: want letters, digits and '-'", quote(f.Name))}
+	}
+	v := f.Value
+	switch {
+	case !utf8.ValidString(v):
+		return Field{}, invalid(name, v, "not valid UTF-8")
+	case len(v) > maxRawLen:
+		return Field{}, invalid(name, v, fmt.Sprintf("%d bytes is over the 48 KiB limit", len(v)))
+	}
+	if i := strings.IndexFunc(v, unicode.IsControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(v[i:])
+		return Field{}, invalid(name, v, fmt.Sprintf("control character %U is not allowed", r))
+	}
+	out := Field{Name: name, Value: v, Raw: true}
+	for _, t := range f.Types {
+		if t = strings.ToLower(strings.TrimSpace(t)); t != "" && !slices.Contains(out.Types, t) {
+			out.Types = append(out.Types, t)
+		}
+	}
+	if len(out.Types) > maxTypes {
+		return Field{}, invalid(name, v, fmt.Sprintf("%d types is over the limit of %d", len(out.Types), maxTypes))
+	}
+	if err := checkParamText(out.Types); err != nil {
+		return Field{}, invalid(name, v, err.Error())
+	}
+	if err := out.normalizeExtras(f); err != nil {
+		return Field{}, invalid(name, v, err.Error())
+	}
+	return out, nil
+}
+
+// normalizeExtras copies f's preference, group and parameters into out,
+// checked: a group and parameter names are vCard names, parameter values
+// are bounded text.
+func (out *Field) normalizeExtras(f Field) error {
+	if f.Pref < 0 || f.Pref > 100 {
+		return fmt.Errorf("preference %d: want 1 (most preferred) to 100", f.Pref)
+	}
+	out.Pref = f.Pref
+	if f.Group != "" {
+		if !vcardName(f.Group) {
+			return fmt.Errorf("group %s: want letters, digits and '-'", quote(f.Group))
+		}
+		out.Group = f.Group
+	}
+	if len(f.Params) > maxParams {
+		return fmt.Errorf("%d parameters is over the limit of %d", len(f.Params), maxParams)
+	}
+	for _, p := range f.Params {
+		name := strings.ToUpper(p.Name)
+		switch {
+		case !vcardName(name):
+			return fmt.Errorf("parameter name %s: want letters, digits and '-'", quote(p.Name))
+		case name == "TYPE" || name == "PREF" || name == "ENCODING" || name == "CHARSET":
+			return fmt.Errorf("parameter %s belongs in the field itself", name)
+		case len(p.Values) > maxParamCount:
+			return fmt.Errorf("parameter %s: %d values is over the limit of %d", name, len(p.Values), maxParamCount)
+		}
+		if err := checkParamText(p.Values); err != nil {
+			return fmt.Errorf("parameter %s: %w", name, err)
+		}
+		out.Params = append(out.Params, Param{Name: name, Values: slices.Clone(p.Values)})
+	}
+	return nil
+}
+
+// checkParamText checks parameter values: valid UTF-8 within maxParamLen,
+// without control characters or the double quote vCard cannot escape.
+func checkParamText(vs []string) error {
+	for _, v := range vs {
+		switch {
+		case len(v) > maxParamLen:
+			return fmt.Errorf("a value of %d bytes is over the 1 KiB limit", len(v))
+		case !utf8.ValidString(v):
+			return errors.New("a value is not valid UTF-8")
+		case strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) || r == '"' }) >= 0:
+			return fmt.Errorf("value %s holds a control character or '\"'", quote(v))
+		}
+	}
+	return nil
+}
+
+// vcardName reports whether s is a vCard name: 1 to 64 ASCII letters,
+// digits, '-' and '_' (which some writers use in X- names).
+func vcardName(s string) bool {
+	if s == "" || len(s) > maxNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isASCIILetter(c) || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func normalizeTypes(d fieldDef, types []string) ([]string, error) {
@@ -205,7 +325,11 @@ func NormalizeCard(c Card) (Card, error) {
 		if err != nil {
 			return Card{}, err
 		}
-		if !registry[nf.Name].Multi && slices.ContainsFunc(out.Fields, func(g Field) bool { return g.Name == nf.Name }) {
+		if nf.Raw {
+			out.Fields = append(out.Fields, nf)
+			continue
+		}
+		if !registry[nf.Name].Multi && slices.ContainsFunc(out.Fields, func(g Field) bool { return g.Name == nf.Name && !g.Raw }) {
 			return Card{}, &fieldError{ErrInvalidField, fmt.Sprintf("%s %s: a card has at most one %s", nf.Name, quote(nf.Value), nf.Name)}
 		}
 		switch nf.Name {
