@@ -346,7 +346,7 @@ func runContactsShow(ctx context.Context, e *env, opts contactsShowOptions, args
 		}
 		return writeJSON(e.Out, c)
 	case opts.VCard:
-		return vcard.EncodeCard(e.Out, c.Card, c.ID)
+		return vcard.EncodeCard(e.Out, exportCard(*c), vcard.EncodeOptions{})
 	}
 	t := newTable(e.Out)
 	t.row("id", c.ID)

@@ -6,15 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/vcard"
 	"github.com/kith-p2p/kith/node/api"
 )
@@ -29,6 +28,9 @@ const importInFlight = 2
 // maxSkippedShown bounds the skipped cards listed one by one.
 const maxSkippedShown = 10
 
+// maxWarningsShown bounds the import warnings listed one by one.
+const maxWarningsShown = 20
+
 // contactsImportOptions are the flags of `kith contacts import`.
 type contactsImportOptions struct {
 	SkipInvalid bool
@@ -37,7 +39,7 @@ type contactsImportOptions struct {
 func contactsImportCommand(e *env) *ucli.Command {
 	return &ucli.Command{
 		Name:  "import",
-		Usage: "add the contacts of a vCard file (3.0 or 4.0)",
+		Usage: "add the contacts of a vCard file (2.1, 3.0 or 4.0)",
 		UsageText: `kith contacts import FILE [--skip-invalid]
 
 Examples:
@@ -48,8 +50,11 @@ Examples:
 them all as new local contacts. By default one invalid card stops the import
 before anything is added, and the error names the card's number and line;
 with --skip-invalid the valid cards are imported and the others listed.
-Properties Kith does not keep (X-… extensions and others it does not know)
-are dropped and counted. Importing a file twice adds its contacts twice.`, humanBytes(vcard.MaxFileSize)),
+vCard 2.1, 3.0 and 4.0 are read, in UTF-8, UTF-16 or a legacy charset
+(Windows-1252, Windows-1251, Shift_JIS, …: said on stderr). Every property is
+kept, X-… extensions and labels included; a value that fails its field's
+check is kept as written and listed as a warning, and a photo too big for an
+entry is scaled down (the warning says so). Importing a file twice adds its contacts twice.`, humanBytes(vcard.MaxFileSize)),
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{
 				Name:    "skip-invalid",
@@ -159,8 +164,9 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 	return nil
 }
 
-// reportSkipped tells, on stderr, which cards --skip-invalid left out and
-// which properties were dropped.
+// reportSkipped tells, on stderr, which cards --skip-invalid left out, the
+// charset the file was converted from, and what Decode changed or could
+// not read (values kept as written, photos scaled down, lines left out).
 func reportSkipped(e *env, name string, res *vcard.Result) {
 	if n := len(res.Skipped); n > 0 {
 		fmt.Fprintf(e.Err, "%s: skipping %s:\n", name, plural(n, "invalid card", "invalid cards"))
@@ -172,30 +178,37 @@ func reportSkipped(e *env, name string, res *vcard.Result) {
 			fmt.Fprintf(e.Err, "  %v\n", ce)
 		}
 	}
-	if len(res.Dropped) > 0 {
-		props := slices.Sorted(maps.Keys(res.Dropped))
-		parts := make([]string, 0, len(props))
-		for _, p := range props {
-			parts = append(parts, fmt.Sprintf("%s ×%d", p, res.Dropped[p]))
+	if res.Charset != "" {
+		fmt.Fprintf(e.Err, "%s: read as %s (converted to UTF-8)\n", name, res.Charset)
+	}
+	if n := len(res.Warnings); n > 0 {
+		fmt.Fprintf(e.Err, "%s: %s (nothing was dropped unless it says so):\n", name, plural(n, "warning", "warnings"))
+		for i, w := range res.Warnings {
+			if i == maxWarningsShown {
+				fmt.Fprintf(e.Err, "  … and %d more\n", n-maxWarningsShown)
+				break
+			}
+			fmt.Fprintf(e.Err, "  %s\n", w)
 		}
-		fmt.Fprintf(e.Err, "%s: dropped properties Kith does not keep: %s\n", name, strings.Join(parts, ", "))
 	}
 }
 
 // contactsExportOptions are the flags of `kith contacts export`.
 type contactsExportOptions struct {
 	Output string // "" or "-" = stdout
+	VCard3 bool   // vCard 3.0 instead of 4.0
 }
 
 func contactsExportCommand(e *env) *ucli.Command {
 	return &ucli.Command{
 		Name:  "export",
-		Usage: "write every contact as vCard 4.0",
-		UsageText: `kith contacts export [-o FILE]
+		Usage: "write every contact as vCard 4.0 (or 3.0)",
+		UsageText: `kith contacts export [-o FILE] [--vcard3]
 
 Examples:
    kith contacts export > contacts.vcf
-   kith contacts export -o ~/backup/contacts.vcf`,
+   kith contacts export -o ~/backup/contacts.vcf
+   kith contacts export --vcard3 -o for-old-phone.vcf`,
 		Description: `Each card carries its contact id as UID. With -o the file is written next
 to its destination and renamed into place when complete, so an interrupted
 export never leaves half a file; it is created with mode 0600.`,
@@ -207,9 +220,14 @@ export never leaves half a file; it is created with mode 0600.`,
 				EnvVars:   []string{"KITH_EXPORT_OUTPUT"},
 				TakesFile: true,
 			},
+			&ucli.BoolFlag{
+				Name:    "vcard3",
+				Usage:   "write vCard 3.0, which older clients read, instead of 4.0",
+				EnvVars: []string{"KITH_EXPORT_VCARD3"},
+			},
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runContactsExport(c.Context, e, contactsExportOptions{Output: c.String("output")}, args)
+			return runContactsExport(c.Context, e, contactsExportOptions{Output: c.String("output"), VCard3: c.Bool("vcard3")}, args)
 		}),
 	}
 }
@@ -225,7 +243,7 @@ func runContactsExport(ctx context.Context, e *env, opts contactsExportOptions, 
 	write := func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for _, c := range cs {
-			if err := vcard.EncodeCard(bw, c.Card, c.ID); err != nil {
+			if err := vcard.EncodeCard(bw, exportCard(c), vcard.EncodeOptions{VCard3: opts.VCard3}); err != nil {
 				return fmt.Errorf("encoding contact %s: %w", c.ID, err)
 			}
 		}
@@ -277,4 +295,14 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// exportCard is a contact's card as exported: with its UID, or its contact
+// id as one if it has none.
+func exportCard(c api.Contact) graph.Card {
+	if c.Card.First("uid") != "" {
+		return c.Card
+	}
+	card := graph.Card{Fields: append([]graph.Field{{Name: "uid", Value: c.ID}}, c.Card.Fields...)}
+	return card
 }

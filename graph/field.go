@@ -145,7 +145,8 @@ func NormalizeField(f Field) (Field, error) {
 	if !utf8.ValidString(v) {
 		return Field{}, invalid(name, v, "not valid UTF-8")
 	}
-	if name == "note" {
+	multiline := name == "note" || name == "adr" // a street may take several lines
+	if multiline {
 		v = strings.ReplaceAll(v, "\r\n", "\n")
 	}
 	if v == "" {
@@ -159,7 +160,7 @@ func NormalizeField(f Field) (Field, error) {
 		return Field{}, invalid(name, v, fmt.Sprintf("%d bytes is over the %s limit", len(v), limitText))
 	}
 	for _, r := range v {
-		if unicode.IsControl(r) && !(name == "note" && (r == '\n' || r == '\t')) {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) {
 			return Field{}, invalid(name, v, fmt.Sprintf("control character %U is not allowed", r))
 		}
 	}
@@ -192,6 +193,10 @@ const (
 // newlines), within maxRawLen.
 func normalizeRaw(f Field) (Field, error) {
 	name := strings.ToLower(f.Name)
+	switch name {
+	case "begin", "end", "version":
+		return Field{}, &fieldError{ErrInvalidField, fmt.Sprintf("property name %s: vCard's own, not a field", quote(f.Name))}
+	}
 	if !vcardName(name) {
 		return Field{}, &fieldError{ErrInvalidField, fmt.Sprintf("property name %s: want letters, digits and '-'", quote(f.Name))}
 	}
@@ -246,6 +251,8 @@ func (out *Field) normalizeExtras(f Field) error {
 		switch {
 		case !vcardName(name):
 			return fmt.Errorf("parameter name %s: want letters, digits and '-'", quote(p.Name))
+		case name == "ENCODING" && f.Raw && len(p.Values) == 1 && strings.EqualFold(p.Values[0], "b"):
+			// Inline base64 of a property Kith has no name for, kept as is.
 		case name == "TYPE" || name == "PREF" || name == "ENCODING" || name == "CHARSET":
 			return fmt.Errorf("parameter %s belongs in the field itself", name)
 		case len(p.Values) > maxParamCount:
@@ -254,7 +261,11 @@ func (out *Field) normalizeExtras(f Field) error {
 		if err := checkParamText(p.Values); err != nil {
 			return fmt.Errorf("parameter %s: %w", name, err)
 		}
-		out.Params = append(out.Params, Param{Name: name, Values: slices.Clone(p.Values)})
+		values := slices.Clone(p.Values)
+		if len(values) == 0 {
+			values = []string{""}
+		}
+		out.Params = append(out.Params, Param{Name: name, Values: values})
 	}
 	return nil
 }
@@ -300,10 +311,10 @@ func normalizeTypes(d fieldDef, types []string) ([]string, error) {
 		if !d.Typed {
 			return nil, fmt.Errorf("%s takes no types (got %s)", d.Name, quote(t))
 		}
-		if len(t) > maxTypeLen || strings.IndexFunc(t, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-')
+		if len(t) > maxTypeLen || !utf8.ValidString(t) || strings.IndexFunc(t, func(r rune) bool {
+			return unicode.IsControl(r) || strings.ContainsRune("\",;:", r)
 		}) >= 0 {
-			return nil, fmt.Errorf("type %s: want at most %d letters, digits and '-'", quote(t), maxTypeLen)
+			return nil, fmt.Errorf("type %s: want a label of at most %d bytes without , ; : or \"", quote(t), maxTypeLen)
 		}
 		out = append(out, t)
 	}
@@ -314,12 +325,11 @@ func normalizeTypes(d fieldDef, types []string) ([]string, error) {
 }
 
 // NormalizeCard normalises every field of c ([NormalizeField]), rejects a
-// second value of a single-valued field and requires a way to name or reach
-// the contact: fn, n, email, tel or org. Errors wrap [ErrUnknownField] or
-// [ErrInvalidField].
+// second value of a single-valued field (Raw fields aside) and requires at
+// least one field: a card holding only an address is still something a
+// person wrote down. Errors wrap [ErrUnknownField] or [ErrInvalidField].
 func NormalizeCard(c Card) (Card, error) {
 	out := Card{Fields: make([]Field, 0, len(c.Fields))}
-	named := false
 	for _, f := range c.Fields {
 		nf, err := NormalizeField(f)
 		if err != nil {
@@ -332,14 +342,10 @@ func NormalizeCard(c Card) (Card, error) {
 		if !registry[nf.Name].Multi && slices.ContainsFunc(out.Fields, func(g Field) bool { return g.Name == nf.Name && !g.Raw }) {
 			return Card{}, &fieldError{ErrInvalidField, fmt.Sprintf("%s %s: a card has at most one %s", nf.Name, quote(nf.Value), nf.Name)}
 		}
-		switch nf.Name {
-		case "fn", "n", "email", "tel", "org":
-			named = true
-		}
 		out.Fields = append(out.Fields, nf)
 	}
-	if !named {
-		return Card{}, &fieldError{ErrInvalidField, "a card needs a name (fn or n), an email, a phone or an org"}
+	if len(out.Fields) == 0 {
+		return Card{}, &fieldError{ErrInvalidField, "a card needs at least one field"}
 	}
 	return out, nil
 }
@@ -387,15 +393,25 @@ func checkEmail(v string) (string, error) {
 	return v, nil
 }
 
+// checkTel accepts a phone number as people and phones write it: digits
+// with spaces and + ( ) - . /, an extension (x12, ext. 12), pause and wait
+// marks (p, w, ',', ';'), * and #, letters of a vanity number; or a tel:
+// URI (tel:+1-555-0100;ext=12).
 func checkTel(v string) (string, error) {
+	if hasPrefixFold(v, "tel:") {
+		if len(v) == 4 || strings.ContainsAny(v, " \\\"<>") {
+			return "", errors.New("want a tel: URI such as tel:+1-555-0100")
+		}
+		return "tel:" + v[4:], nil
+	}
 	digits := 0
 	for _, r := range v {
 		switch {
 		case r >= '0' && r <= '9':
 			digits++
-		case strings.ContainsRune(" +()-.", r):
+		case r < utf8.RuneSelf && isASCIILetter(byte(r)), strings.ContainsRune(" +()-./*#,;", r):
 		default:
-			return "", errors.New("a phone number has digits, spaces and + ( ) - . only")
+			return "", errors.New("a phone number has digits, spaces and + ( ) - . / * # , ; and letters only")
 		}
 	}
 	if digits == 0 {
@@ -404,11 +420,24 @@ func checkTel(v string) (string, error) {
 	return v, nil
 }
 
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 const dateWant = "want YYYY-MM-DD, --MM-DD or YYYYMMDD"
 
 // checkDate accepts YYYY-MM-DD, YYYYMMDD, --MM-DD and --MMDD and returns
 // YYYY-MM-DD or --MM-DD.
 func checkDate(v string) (string, error) {
+	if date, clock, ok := strings.Cut(v, "T"); ok {
+		// A date and time (RFC 6350 date-time): the date checked, the time
+		// kept as written if it looks like one.
+		d, err := checkDate(date)
+		if err != nil || clock == "" || strings.Trim(clock, "0123456789:.+-Z") != "" {
+			return "", errors.New(dateWant + ", optionally followed by Thh:mm:ss")
+		}
+		return d + "T" + clock, nil
+	}
 	var year, month, day string
 	switch {
 	case len(v) == 10 && v[4] == '-' && v[7] == '-':

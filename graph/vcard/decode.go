@@ -1,7 +1,6 @@
 package vcard
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -12,9 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
-
-	govcard "github.com/emersion/go-vcard"
 
 	"github.com/kith-p2p/kith/graph"
 )
@@ -22,42 +20,46 @@ import (
 // MaxFileSize is the largest input [Decode] reads.
 const MaxFileSize = 64 << 20
 
-// maxCardSize bounds one card (BEGIN to END), so that a broken file cannot
-// make Decode hold much more than the cards it returns.
-const maxCardSize = 1 << 20
+// maxCardSize bounds one card (BEGIN to END): room for a 10 MB photo in
+// base64, which Decode scales down to fit an entry.
+const maxCardSize = 16 << 20
 
-// Errors from [Decode]. An invalid card is reported as a [*CardError],
-// which matches ErrInvalidCard.
+// Errors from [Decode]. A broken card is reported as a [*CardError], which
+// matches ErrInvalidCard.
 var (
 	// ErrEmpty: the input holds nothing but white space.
 	ErrEmpty = errors.New("vcard: empty input")
 	// ErrTooLarge: the input is over MaxFileSize.
 	ErrTooLarge = errors.New("vcard: input too large")
 	// ErrNotVCard: the input is not vCard text (binary, another format, or
-	// a line outside BEGIN:VCARD ... END:VCARD).
+	// text before the first BEGIN:VCARD).
 	ErrNotVCard = errors.New("vcard: not a vCard file")
-	// ErrInvalidCard: a card is malformed or breaks the field rules of
-	// graph.NormalizeCard.
+	// ErrInvalidCard: a card is broken: cut off before END:VCARD, over
+	// 16 MiB, damaged base64 data, or nothing in it names or reaches a
+	// person.
 	ErrInvalidCard = errors.New("vcard: invalid card")
 )
 
-// CardError says which card of the input is invalid and why.
+// CardError says which card of the input is broken and why.
 type CardError struct {
 	Index int    // card number, from 1
 	Line  int    // line of the card's BEGIN:VCARD, from 1
 	Name  string // the card's FN, if known
-	Err   error  // what is wrong, often wrapping graph.ErrInvalidField
+	Err   error  // what is wrong
 }
 
 func (e *CardError) Error() string {
-	if e.Name == "" {
-		return fmt.Sprintf("card %d (line %d): %v", e.Index, e.Line, e.Err)
+	return cardPlace(e.Index, e.Line, e.Name) + ": " + e.Err.Error()
+}
+
+func cardPlace(index, line int, name string) string {
+	if name == "" {
+		return fmt.Sprintf("card %d (line %d)", index, line)
 	}
-	name := e.Name
 	if utf8.RuneCountInString(name) > 40 {
 		name = string([]rune(name)[:40]) + "…"
 	}
-	return fmt.Sprintf("card %d (line %d, %q): %v", e.Index, e.Line, name, e.Err)
+	return fmt.Sprintf("card %d (line %d, %q)", index, line, name)
 }
 
 // Unwrap returns the cause.
@@ -66,121 +68,115 @@ func (e *CardError) Unwrap() error { return e.Err }
 // Is reports whether target is ErrInvalidCard.
 func (e *CardError) Is(target error) bool { return target == ErrInvalidCard }
 
-// Options tune [Decode]. The zero value is strict.
+// Warning is something Decode did to a card that a person may want to
+// know: a value kept as written because it failed its field's check, a
+// photo scaled down, a line that is no property and was left out.
+type Warning struct {
+	Card int    // card number, from 1
+	Line int    // input line, from 1
+	Name string // the card's FN, if known
+	Msg  string
+}
+
+func (w Warning) String() string {
+	return cardPlace(w.Card, w.Line, w.Name) + ": " + w.Msg
+}
+
+// Options tune [Decode]. The zero value refuses an input with a broken
+// card.
 type Options struct {
-	// SkipInvalid makes Decode return the valid cards and list the invalid
-	// ones in Result.Skipped, instead of failing at the first invalid card.
+	// SkipInvalid makes Decode return the readable cards and list the
+	// broken ones in Result.Skipped, instead of failing at the first.
 	SkipInvalid bool
 }
 
 // Result is what [Decode] read.
 type Result struct {
-	Cards   []graph.Card // valid cards, normalised, in input order
-	Skipped []*CardError // invalid cards (with Options.SkipInvalid only)
-	// Dropped counts the properties of the returned cards that have no
-	// graph field (X-ABLABEL, LABEL, KEY, ...) by upper-case name. Losing
-	// them is not an error.
-	Dropped map[string]int
+	Cards    []graph.Card // readable cards, normalised, in input order
+	Skipped  []*CardError // broken cards (with Options.SkipInvalid only)
+	Warnings []Warning    // in input order
+	// Charset names the encoding the input was converted from
+	// ("UTF-16LE", "Windows-1252"), or is "" for UTF-8 throughout.
+	Charset string
 }
 
-// Decode reads vCard 3.0 or 4.0 text holding any number of cards, at most
-// MaxFileSize bytes, and maps every card to a graph.Card checked by
-// graph.NormalizeCard. It streams: besides the result it holds one card's
-// text, at most 1 MiB (a bigger card is invalid).
+// Decode reads vCard 2.1, 3.0 or 4.0 text holding any number of cards, at
+// most MaxFileSize bytes, and maps every card to a graph.Card that passes
+// graph.NormalizeCard. It reads what real address books write: 2.1's bare
+// parameters and quoted-printable values with soft line breaks, CHARSET
+// parameters and files in UTF-16 or an 8-bit code page, lines folded or
+// not, comment lines.
 //
-// Properties map to the graph field of the same name, with their TYPE
-// parameters in any spelling as types (without vCard 3.0's "pref" and
-// "internet", and only on fields that take types). Along the way Decode
-// unfolds lines, undoes escaping, turns dates into YYYY-MM-DD or --MM-DD
-// (Apple's X-APPLE-OMIT-YEAR included), vCard 3.0 GEO into a geo: URI and
-// inline base64 PHOTO into a data: URI, www.example.com into
-// http://www.example.com, strips tel: URIs to the number
-// (parameters such as ;ext= are lost) and skips empty properties (N:;;;;).
-// VERSION, PRODID, REV, UID and KIND are ignored; other properties without
-// a graph field are counted in Result.Dropped.
+// Nothing a card holds is dropped but VERSION, PRODID and REV (which
+// describe the file, not the person) and empty values. A property maps to
+// the graph field of its name with its TYPE parameters as types, its
+// preference (TYPE=pref, PREF=n), its group and its other parameters; a
+// property without a field (X-ABLABEL, KEY, RELATED, ...), one whose value
+// fails its field's check, and a second value of a single-valued field (an
+// ALTID alternative) are kept Raw, as written. Inline photos become data:
+// URIs, scaled down to fit an entry. Whatever Decode changed or could not
+// read is listed in Result.Warnings.
 //
-// Without Options.SkipInvalid the first invalid card (in input order) is
+// Without Options.SkipInvalid the first broken card (in input order) is
 // returned as a [*CardError], with no cards. An input that is empty, too
-// large or not vCard at all fails with ErrEmpty, ErrTooLarge or ErrNotVCard
-// whatever the options.
+// large or not vCard at all fails with ErrEmpty, ErrTooLarge or
+// ErrNotVCard whatever the options.
 func Decode(r io.Reader, opts Options) (*Result, error) {
 	if n, ok := knownSize(r); ok && n > MaxFileSize {
 		return nil, tooLarge(n)
 	}
-	cr := &countingReader{r: io.LimitReader(r, MaxFileSize+1)}
-	d := &decoder{
-		opts: opts,
-		lr:   lineReader{br: bufio.NewReaderSize(cr, 64<<10)},
-		res:  &Result{Dropped: map[string]int{}},
-		jobs: make(chan *cardState, 64),
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the input: %w", err)
 	}
-	// Splitting the input into cards is sequential; decoding the cards runs
-	// on every core, and the results are put back in input order.
-	workers := runtime.GOMAXPROCS(0)
-	outs := make([][]decoded, workers)
-	drops := make([]map[string]int, workers)
-	var wg sync.WaitGroup
-	for i := range workers {
-		drops[i] = map[string]int{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			outs[i] = d.work(drops[i])
-		}()
-	}
-	err := d.run()
-	close(d.jobs)
-	wg.Wait()
-	if cr.n > MaxFileSize {
+	if len(data) > MaxFileSize {
 		return nil, tooLarge(-1)
 	}
+	t, err := toText(data)
 	if err != nil {
 		return nil, err
 	}
-	all := slices.Concat(outs...)
-	slices.SortFunc(all, func(a, b decoded) int { return a.index - b.index })
-	for _, r := range all {
-		if r.err != nil {
-			if !opts.SkipInvalid {
-				return nil, r.err
+	cards, err := split(t.data)
+	if err != nil {
+		return nil, err
+	}
+	// Splitting is sequential; decoding the cards runs on every core.
+	outs := make([]decoded, len(cards))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(cards)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				outs[i] = decodeCard(&t, cards[i])
 			}
-			d.res.Skipped = append(d.res.Skipped, r.err)
+		}()
+	}
+	for i := range cards {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	res := &Result{Charset: t.charset}
+	fallbackUsed := false
+	for _, o := range outs {
+		if o.err != nil {
+			if !opts.SkipInvalid {
+				return nil, o.err
+			}
+			res.Skipped = append(res.Skipped, o.err)
 			continue
 		}
-		d.res.Cards = append(d.res.Cards, r.card)
+		res.Cards = append(res.Cards, o.card)
+		res.Warnings = append(res.Warnings, o.warnings...)
+		fallbackUsed = fallbackUsed || o.fallback
 	}
-	for _, m := range drops {
-		for k, n := range m {
-			d.res.Dropped[k] += n
-		}
+	if fallbackUsed && res.Charset == "" {
+		res.Charset = t.fallbackName
 	}
-	return d.res, nil
-}
-
-// decoded is the outcome of one card.
-type decoded struct {
-	index int
-	card  graph.Card
-	err   *CardError
-}
-
-// work decodes the cards sent on d.jobs until it is closed, with a parser
-// of its own, counting dropped properties in dropped.
-func (d *decoder) work(dropped map[string]int) []decoded {
-	w := &decoder{opts: d.opts, res: &Result{Dropped: dropped}}
-	var out []decoded
-	for c := range d.jobs {
-		card, err := w.decode(c)
-		r := decoded{index: c.index, card: card}
-		if err != nil {
-			if c.name == "" {
-				c.name = c.findName()
-			}
-			r.err = &CardError{Index: c.index, Line: c.line, Name: c.name, Err: err}
-		}
-		out = append(out, r)
-	}
-	return out
+	return res, nil
 }
 
 // knownSize returns how many bytes r holds, if it can say cheaply.
@@ -203,343 +199,210 @@ func tooLarge(n int64) error {
 	return fmt.Errorf("%w: %d MB is over the 64 MiB import limit; split the file", ErrTooLarge, (n+999_999)/1_000_000)
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
+// rawCard is a card as split from the input: its logical lines, unfolded.
+type rawCard struct {
+	index, line int
+	lines       []string
+	nos         []int // input line of each
+	err         error // why the card is broken, if it is
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// lineReader reads physical lines.
-type lineReader struct {
-	br  *bufio.Reader
-	no  int // number of the last line read, from 1
-	buf []byte
-}
-
-// next returns the next line without its line ending, valid until the next
-// call, and whether it was cut at max bytes. It returns io.EOF after the
-// last line.
-func (lr *lineReader) next(max int) (line []byte, long bool, err error) {
-	lr.buf = lr.buf[:0]
-	read := false
-	for {
-		chunk, err := lr.br.ReadSlice('\n')
-		read = read || len(chunk) > 0
-		if room := max - len(lr.buf); len(chunk) > room {
-			chunk, long = chunk[:room], true
+// split cuts the input into cards of unfolded logical lines. It fails only
+// if the input is empty or holds something other than cards outside them.
+func split(data []byte) ([]*rawCard, error) {
+	var (
+		cards   []*rawCard
+		card    *rawCard
+		pending []byte // the logical line being unfolded
+		pendNo  int    // its first input line, 0 if none
+		pendQP  bool   // it is quoted-printable: a trailing '=' joins the next line
+		size    int    // bytes in card
+		content bool
+	)
+	flush := func() error {
+		if pendNo == 0 {
+			return nil
 		}
-		lr.buf = append(lr.buf, chunk...)
+		line, no := string(pending), pendNo
+		pendNo = 0
+		content = true
+		isBegin := keyword(line, "BEGIN:VCARD")
 		switch {
-		case err == bufio.ErrBufferFull:
-			continue
-		case err == io.EOF && !read:
-			return nil, false, io.EOF
-		case err != nil && err != io.EOF:
-			return nil, false, fmt.Errorf("reading line %d: %w", lr.no+1, err)
-		}
-		lr.no++
-		return bytes.TrimRight(lr.buf, "\r\n"), long, nil
-	}
-}
-
-// decoder splits the input into cards, tracking line numbers, and decodes
-// each card as it ends.
-type decoder struct {
-	opts Options
-	lr   lineReader
-	res  *Result
-
-	// pending is the logical line being unfolded.
-	pending     []byte
-	pendingNo   int // its first line, 0 if there is none
-	pendingLong bool
-
-	content bool       // a logical line was seen
-	cards   int        // cards begun
-	card    *cardState // the card being read (&cardBuf), or nil
-	cardBuf cardState
-
-	src  strings.Reader   // the text of the card go-vcard reads
-	vdec *govcard.Decoder // reads src
-
-	jobs chan *cardState // finished cards, for the workers to decode
-}
-
-func (d *decoder) run() error {
-	head, _ := d.lr.br.Peek(3)
-	switch {
-	case bytes.HasPrefix(head, []byte{0xfe, 0xff}), bytes.HasPrefix(head, []byte{0xff, 0xfe}):
-		return fmt.Errorf("%w: line 1: the text is UTF-16; save it as UTF-8", ErrNotVCard)
-	case bytes.HasPrefix(head, []byte{0xef, 0xbb, 0xbf}):
-		_, _ = d.lr.br.Discard(3)
-	}
-	for {
-		line, long, err := d.lr.next(maxCardSize + 1)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') && d.pendingNo > 0 {
-			if room := maxCardSize + 1 - len(d.pending); len(line)-1 > room {
-				line, d.pendingLong = line[:room+1], true
+		case card == nil && isBegin:
+		case card == nil:
+			got := line
+			if len(got) > 24 {
+				got = got[:24]
 			}
-			d.pending = append(d.pending, line[1:]...)
-			d.pendingLong = d.pendingLong || long
+			return fmt.Errorf("%w: line %d: want BEGIN:VCARD, got %q", ErrNotVCard, no, got)
+		case isBegin:
+			card.fail(fmt.Errorf("no END:VCARD before the BEGIN:VCARD on line %d", no))
+		case keyword(line, "END:VCARD"):
+			card = nil
+			return nil
+		default:
+			if size += len(line); size > maxCardSize {
+				card.fail(errors.New("the card is over 16 MiB"))
+			}
+			if card.err == nil {
+				card.lines = append(card.lines, line)
+				card.nos = append(card.nos, no)
+			}
+			return nil
+		}
+		card = &rawCard{index: len(cards) + 1, line: no}
+		cards = append(cards, card)
+		size = 0
+		return nil
+	}
+	no := 0
+	for len(data) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		no++
+		line = bytes.TrimRight(line, "\r") // some writers end lines in \r\r\n
+		switch {
+		case pendNo > 0 && pendQP && bytes.HasSuffix(pending, []byte("=")):
+			// A quoted-printable soft line break (vCard 2.1): the next line
+			// goes on as written, leading white space included.
+			pending = append(pending[:len(pending)-1], line...)
+			continue
+		case pendNo > 0 && len(line) > 0 && (line[0] == ' ' || line[0] == '\t'):
+			pending = append(pending, line[1:]...)
 			continue
 		}
-		if err := d.flush(); err != nil {
-			return err
+		if err := flush(); err != nil {
+			return nil, err
 		}
 		line = bytes.TrimLeft(line, " \t")
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		d.pending = append(d.pending[:0], line...)
-		d.pendingNo, d.pendingLong = d.lr.no, long
+		pending = append(pending[:0], line...)
+		pendNo = no
+		pendQP = isQP(pending)
 	}
-	if err := d.flush(); err != nil {
-		return err
+	if err := flush(); err != nil {
+		return nil, err
 	}
-	if d.card != nil {
-		d.card.fail(errors.New("no END:VCARD"))
-		if err := d.finish(); err != nil {
-			return err
-		}
+	if card != nil {
+		card.fail(errors.New("the file ends before END:VCARD"))
 	}
-	if !d.content {
-		return ErrEmpty
+	if !content {
+		return nil, ErrEmpty
 	}
-	return nil
+	return cards, nil
 }
 
-// flush handles the pending logical line, if any.
-func (d *decoder) flush() error {
-	if d.pendingNo == 0 {
-		return nil
+// isQP reports whether a line's parameters say it is quoted-printable.
+func isQP(line []byte) bool {
+	i := bytes.IndexByte(line, ':')
+	if i < 0 {
+		i = len(line)
 	}
-	text, no, long := d.pending, d.pendingNo, d.pendingLong
-	d.pendingNo = 0
-	d.content = true
-	isBegin := !long && isKeyword(text, "BEGIN:VCARD")
-	switch {
-	case d.card == nil && isBegin:
-		d.begin(no)
-	case d.card == nil:
-		got := text
-		if len(got) > 24 {
-			got = got[:24]
-		}
-		return fmt.Errorf("%w: line %d: want BEGIN:VCARD, got %q", ErrNotVCard, no, got)
-	case isBegin:
-		d.card.fail(fmt.Errorf("no END:VCARD before the BEGIN:VCARD on line %d", no))
-		if err := d.finish(); err != nil {
-			return err
-		}
-		d.begin(no)
-	case !long && isKeyword(text, "END:VCARD"):
-		return d.finish()
-	default:
-		d.card.add(no, text, long)
-	}
-	return nil
+	return bytes.Contains(bytes.ToUpper(line[:i]), []byte("QUOTED-PRINTABLE"))
 }
 
-func isKeyword(text []byte, kw string) bool {
-	return len(text) >= len(kw) && bytes.EqualFold(bytes.TrimSpace(text), []byte(kw))
+func keyword(line, kw string) bool {
+	return strings.EqualFold(strings.TrimSpace(line), kw)
 }
 
-func (d *decoder) begin(no int) {
-	d.cards++
-	c := &d.cardBuf // reuse the buffers of the previous card
-	*c = cardState{index: d.cards, line: no, text: append(c.text[:0], beginLine...), starts: c.starts[:0], nos: c.nos[:0]}
-	d.card = c
-}
-
-// finish hands the current card to the workers (see Decode).
-func (d *decoder) finish() error {
-	c := d.card
-	d.card = nil
-	d.jobs <- &cardState{index: c.index, line: c.line, name: c.name, text: slices.Clone(c.text),
-		starts: slices.Clone(c.starts), nos: slices.Clone(c.nos), err: c.err}
-	return nil
-}
-
-const (
-	beginLine = "BEGIN:VCARD\r\n"
-	endLine   = "END:VCARD\r\n"
-)
-
-// cardState is a card being read: its text from BEGIN:VCARD, one unfolded
-// content line after another, each ending in CRLF.
-type cardState struct {
-	index, line int
-	name        string // FN, once known
-	text        []byte
-	starts      []int // where each content line starts in text
-	nos         []int // the input line number of each content line
-	err         error // the first problem found while reading
-}
-
-func (c *cardState) fail(err error) {
+func (c *rawCard) fail(err error) {
 	if c.err == nil {
 		c.err = err
 	}
 }
 
-func (c *cardState) add(no int, line []byte, long bool) {
-	if long || len(c.text)+len(line)+2 > maxCardSize {
-		c.fail(errors.New("the card is over 1 MiB"))
-	}
-	if c.err != nil {
-		return
-	}
-	c.starts = append(c.starts, len(c.text))
-	c.nos = append(c.nos, no)
-	c.text = append(c.text, line...)
-	c.text = append(c.text, "\r\n"...)
+// decoded is the outcome of one card.
+type decoded struct {
+	card     graph.Card
+	warnings []Warning
+	fallback bool // a value was read in the fallback charset
+	err      *CardError
 }
 
-// lines returns the content lines of text, a copy of c.text.
-func (c *cardState) lines(text string) []string {
-	lines := make([]string, len(c.starts))
-	for i, start := range c.starts {
-		end := len(text) - len(endLine)
-		if i+1 < len(c.starts) {
-			end = c.starts[i+1]
-		}
-		lines[i] = text[start : end-2]
-	}
-	return lines
+// cardDecoder maps the lines of one card to fields.
+type cardDecoder struct {
+	t        *text
+	c        *rawCard
+	name     string
+	fields   []graph.Field
+	warnings []Warning
+	fallback bool
 }
 
-// findName returns the value of an FN line read so far, for an error
-// message about a card that could not be decoded.
-func (c *cardState) findName() string {
-	for _, line := range c.lines(string(c.text) + endLine) {
-		if key, rest := splitKey(line); key == "FN" && strings.HasPrefix(rest, ":") {
-			return unescapeText(rest[1:])
-		}
-	}
-	return ""
+func (d *cardDecoder) warn(no int, format string, args ...any) {
+	d.warnings = append(d.warnings, Warning{Card: d.c.index, Line: no, Msg: fmt.Sprintf(format, args...)})
 }
 
-// splitKey returns a content line's property name, upper-cased and without
-// its group, as go-vcard finds it, and the rest of the line from the ';' or
-// ':' after the name ("" if there is neither).
-func splitKey(line string) (key, rest string) {
-	s := line
-	if i := strings.IndexAny(s, ".;:"); i >= 0 && s[i] == '.' {
-		s = s[i+1:]
-	}
-	i := strings.IndexAny(s, ";:")
-	if i < 0 {
-		return strings.ToUpper(s), ""
-	}
-	return strings.ToUpper(s[:i]), s[i:]
-}
-
-// decode parses a card with go-vcard and maps it to a normalised
-// graph.Card, counting its dropped properties if it is valid.
-func (d *decoder) decode(c *cardState) (graph.Card, error) {
-	if c.err != nil {
-		return graph.Card{}, c.err
-	}
-	text := string(append(c.text, endLine...))
-	lines := c.lines(text)
-	vc, err := d.parse(text, len(lines))
-	if err != nil {
-		return graph.Card{}, findMalformed(lines, c.nos, err)
-	}
-	fields := make([]graph.Field, 0, len(lines))
-	var drops []string
-	for i, line := range lines {
-		key, _ := splitKey(line)
-		fs := vc[key]
-		if len(fs) == 0 {
-			return graph.Card{}, findMalformed(lines, c.nos, errors.New("go-vcard lost a property"))
-		}
-		vf := fs[0]
-		vc[key] = fs[1:]
-		if !validName(key) {
-			return graph.Card{}, fmt.Errorf("line %d: malformed property %s", c.nos[i], quote(line))
-		}
-		if structural(key) {
-			continue
-		}
-		p, ok := byName[key]
-		if !ok {
-			drops = append(drops, key)
-			continue
-		}
-		raw, ok := rawValue(line, vf.Value)
-		if !ok {
-			// go-vcard took part of the value for a parameter, as it does
-			// with vCard 2.1's TEL;HOME:... (no TYPE=).
-			return graph.Card{}, fmt.Errorf("line %d: malformed property %s", c.nos[i], quote(line))
-		}
-		f, err := mapField(p, raw, vf.Params)
-		if err != nil {
-			return graph.Card{}, fmt.Errorf("line %d: %w", c.nos[i], err)
-		}
-		if f.Name == "fn" && f.Value != "" {
-			c.name = f.Value
-		}
-		if !emptyValue(p, f.Value) {
-			fields = append(fields, f)
-		}
-	}
-	card, err := graph.NormalizeCard(graph.Card{Fields: fields})
-	if err != nil {
-		return graph.Card{}, err
-	}
-	for _, k := range drops {
-		d.res.Dropped[k]++
-	}
-	return card, nil
-}
-
-// parse parses the text of a card with n content lines with go-vcard,
-// failing if go-vcard rejects the card or skips a line (it skips lines it
-// cannot parse). The go-vcard decoder is reused from card to card while it
-// reads every card to its end.
-func (d *decoder) parse(text string, n int) (govcard.Card, error) {
-	d.src.Reset(text)
-	if d.vdec == nil {
-		d.vdec = govcard.NewDecoder(&d.src)
-	}
-	vc, err := d.vdec.Decode()
+func decodeCard(t *text, c *rawCard) decoded {
+	d := &cardDecoder{t: t, c: c}
+	err := c.err
 	if err == nil {
-		got := 0
-		for _, fs := range vc {
-			got += len(fs)
-		}
-		if got != n {
-			err = fmt.Errorf("%d of %d properties parsed", got, n)
-		}
+		err = d.decode()
 	}
 	if err != nil {
-		d.vdec = nil // it may hold text of this card
-		return nil, err
+		return decoded{err: &CardError{Index: c.index, Line: c.line, Name: d.name, Err: err}}
 	}
-	return vc, nil
+	for i := range d.warnings {
+		d.warnings[i].Name = d.name
+	}
+	return decoded{card: graph.Card{Fields: d.fields}, warnings: d.warnings, fallback: d.fallback}
 }
 
-// findMalformed finds the first line that go-vcard cannot parse on its own.
-func findMalformed(lines []string, nos []int, cause error) error {
-	var d decoder
-	for i, l := range lines {
-		if _, err := d.parse(beginLine+l+"\r\n"+endLine, 1); err != nil {
-			return fmt.Errorf("line %d: malformed property %s", nos[i], quote(l))
+// decode maps every line of the card, then checks the card as a whole.
+func (d *cardDecoder) decode() error {
+	for i, s := range d.c.lines {
+		no := d.c.nos[i]
+		l, ok := parseLine(s, no)
+		if !ok {
+			d.warn(no, "left out a line that is not a property: %s", quote(s))
+			continue
+		}
+		if err := d.line(l); err != nil {
+			return fmt.Errorf("line %d: %w", no, err)
 		}
 	}
-	return fmt.Errorf("malformed card: %w", cause)
+	d.singles()
+	card, err := graph.NormalizeCard(graph.Card{Fields: d.fields})
+	if err != nil {
+		return err
+	}
+	d.fields = card.Fields
+	return nil
+}
+
+// singles keeps Raw a second value of a single-valued field (vCard 4.0's
+// ALTID alternatives, or a writer's mistake), so the first one stands.
+func (d *cardDecoder) singles() {
+	seen := map[string]bool{}
+	for i, f := range d.fields {
+		if f.Raw {
+			continue
+		}
+		if spec, _ := graph.LookupField(f.Name); spec.Multi {
+			continue
+		}
+		if seen[f.Name] {
+			_, written := encodeValue(byField[f.Name], f.Value)
+			d.fields[i] = rawField(f, written)
+			if f.Param("ALTID") == nil {
+				d.warn(0, "a second %s kept as written: %s", strings.ToUpper(f.Name), quote(f.Value))
+			}
+			continue
+		}
+		seen[f.Name] = true
+	}
+}
+
+// rawField turns a checked field into a Raw one holding value as written.
+func rawField(f graph.Field, value string) graph.Field {
+	f.Value, f.Raw = value, true
+	return f
 }
 
 func quote(s string) string {
@@ -549,161 +412,203 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-var govcardUnescaper = strings.NewReplacer(`\\`, `\`, `\n`, "\n", `\,`, ",")
-
-// rawValue finds in line the escaped text that go-vcard unescaped to
-// parsed: the text after the ':' that ends the parameters. Only that colon
-// yields a suffix that unescapes to parsed; earlier colons give longer
-// text, later ones shorter. It reports false if there is no such colon,
-// which means go-vcard misread the line.
-func rawValue(line, parsed string) (string, bool) {
-	for i := 0; ; {
-		j := strings.IndexByte(line[i:], ':')
-		if j < 0 {
-			return "", false
-		}
-		i += j + 1
-		cand := line[i:]
-		if len(cand) < len(parsed) {
-			return "", false
-		}
-		if cand == parsed || strings.IndexByte(cand, '\\') >= 0 && govcardUnescaper.Replace(cand) == parsed {
-			return cand, true
-		}
+// structural properties describe the file rather than the person.
+func structural(name string) bool {
+	switch name {
+	case "VERSION", "PRODID", "REV":
+		return true
 	}
+	return false
 }
 
-// mapField turns a vCard property's raw value and parameters into a field.
-func mapField(p property, raw string, params govcard.Params) (graph.Field, error) {
-	f := graph.Field{Name: p.field}
-	switch enc := strings.ToLower(params.Get("ENCODING")); {
-	case enc == "" || enc == "8bit" || enc == "7bit":
-	case (enc == "b" || enc == "base64") && p.field == "photo":
-		f.Value = dataURI(raw, params)
-		return f, nil
-	case enc == "quoted-printable":
-		return f, fmt.Errorf("%s: quoted-printable is not supported; export as vCard 3.0 or 4.0", p.name)
-	default:
-		return f, fmt.Errorf("%s: ENCODING=%s is not supported", p.name, enc)
+// line maps one property to a field.
+func (d *cardDecoder) line(l contentLine) error {
+	if structural(l.name) {
+		return nil
 	}
-	switch p.kind {
-	case kindText, kindList:
-		f.Value = unescapeText(raw)
-	case kindStructured:
-		parts := splitStructured(raw)
-		for i, part := range parts {
-			part = unescapeText(part)
-			part = strings.ReplaceAll(part, ";", ",")
-			parts[i] = strings.ReplaceAll(strings.ReplaceAll(part, "\r\n", "\n"), "\n", ", ")
-		}
-		f.Value = strings.Join(parts, ";")
-	case kindURI:
-		f.Value = unescapeURI(raw)
-		switch {
-		case p.field == "geo" && !hasPrefixFold(f.Value, "geo:") && strings.Count(f.Value, ";") == 1:
-			f.Value = "geo:" + strings.Replace(f.Value, ";", ",", 1) // vCard 3.0: lat;lon
-		case p.field == "url" && strings.HasPrefix(strings.ToLower(f.Value), "www."):
-			f.Value = "http://" + f.Value // as address books show it
-		}
-	case kindTel:
-		f.Value = strings.TrimSpace(unescapeText(raw))
-		if hasPrefixFold(f.Value, "tel:") {
-			// A tel: URI. Its parameters (;ext=, ;phone-context=) have no
-			// place in a graph phone number and are left out.
-			f.Value, _, _ = strings.Cut(f.Value[len("tel:"):], ";")
-		}
-	case kindDate:
-		v := strings.TrimSpace(unescapeText(raw))
-		if i := strings.IndexByte(v, 'T'); i > 0 {
-			v = v[:i] // a date-time; keep the date
-		}
-		if y := params.Get("X-APPLE-OMIT-YEAR"); y != "" && len(v) > 4 && v[:4] == y {
-			v = "--" + strings.TrimPrefix(v[4:], "-")
-		}
-		f.Value = v
-	case kindTZ:
-		f.Value = unescapeText(raw)
+	value, binary, err := d.value(l)
+	if err != nil {
+		return err
 	}
-	if spec, _ := graph.LookupField(p.field); spec.Typed {
-		f.Types = importTypes(params.Types())
+	f := graph.Field{Name: strings.ToLower(l.name), Group: l.group}
+	d.params(&f, l)
+	p, known := byName[l.name]
+	switch {
+	case binary != nil:
+		return d.binary(f, p, known, binary, l)
+	case !known:
+		if p, ok := rawNames[l.name]; ok && p == kindBinaryURI && strings.HasPrefix(value, "data:") {
+			value = d.fitImage(l.no, l.name, value)
+		}
+		f.Value, f.Raw = value, true
+		d.add(f, l.no, value)
+		return nil
 	}
-	return f, nil
+	if emptyValue(p, value) {
+		return nil
+	}
+	d.mapValue(f, p, value, l)
+	return nil
 }
 
-// validName reports whether a property name is a word of letters, digits,
-// '-' and '_' (which some writers use in X- names).
-func validName(name string) bool {
-	if name == "" || len(name) > 64 {
-		return false
+// add appends f once it is valid, or Raw if its value fails its field's
+// check, with a warning.
+func (d *cardDecoder) add(f graph.Field, no int, written string) {
+	if f.Value == "" && written == "" {
+		return // an empty value, or an image left out (fitImage warned)
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
+	nf, err := graph.NormalizeField(f)
+	if err == nil {
+		if nf.Name == "fn" && d.name == "" {
+			d.name = nf.Value
+		}
+		d.fields = append(d.fields, nf)
+		return
+	}
+	if !f.Raw {
+		raw := rawField(f, written)
+		if nr, err2 := graph.NormalizeField(raw); err2 == nil {
+			d.warn(no, "%v; kept as written", err)
+			d.fields = append(d.fields, nr)
+			return
 		}
 	}
-	return true
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-// emptyValue reports whether a value holds nothing; exporters write empty
-// properties (NOTE:, N:;;;;) that Decode skips rather than reject.
-func emptyValue(p property, v string) bool {
-	if p.kind == kindStructured {
-		return strings.Trim(v, "; \t") == ""
+	// A raw value holding control characters (a broken export): keep it
+	// without them, and say so.
+	if clean := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, written); clean != written {
+		raw := rawField(f, clean)
+		if nr, err2 := graph.NormalizeField(raw); err2 == nil {
+			d.warn(no, "%s: removed control characters from %s", strings.ToUpper(f.Name), quote(written))
+			d.fields = append(d.fields, nr)
+			return
+		}
 	}
-	return strings.TrimSpace(v) == ""
+	d.warn(no, "left out %s: %v", strings.ToUpper(f.Name), err)
 }
 
-// importTypes lower-cases TYPE parameters and keeps those that say
-// something: "pref" and "internet" (vCard 3.0) go, as do labels that are
-// not a plain word.
-func importTypes(types []string) []string {
-	var out []string
-	for _, t := range types {
-		for _, t := range strings.Split(t, ",") {
-			t = strings.ToLower(strings.TrimSpace(t))
-			if t == "" || t == "pref" || t == "internet" || len(t) > 32 || strings.IndexFunc(t, func(r rune) bool {
-				return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-')
-			}) >= 0 {
-				continue
+// params copies a property's parameters into f: TYPE into Types (without
+// 3.0's "pref", which is Pref, and "internet", which says nothing), PREF
+// into Pref, the rest verbatim; ENCODING and CHARSET are undone by value.
+func (d *cardDecoder) params(f *graph.Field, l contentLine) {
+	for _, p := range l.params {
+		switch p.name {
+		case "ENCODING", "CHARSET":
+		case "TYPE":
+			for _, v := range p.values {
+				for _, t := range strings.Split(v, ",") {
+					t = strings.ToLower(strings.TrimSpace(t))
+					switch {
+					case t == "pref":
+						f.Pref = 1
+					case t == "" || t == "internet" && f.Name == "email":
+					case slices.Contains(f.Types, t):
+					default:
+						f.Types = append(f.Types, t)
+					}
+				}
 			}
-			out = append(out, t)
+		case "PREF":
+			if n, err := strconv.Atoi(strings.TrimSpace(firstOf(p.values))); err == nil && n >= 1 && n <= 100 {
+				f.Pref = n
+			} else {
+				f.Pref = 1
+			}
+		default:
+			if p.name == "VALUE" && f.Name == "tz" && strings.EqualFold(firstOf(p.values), "utc-offset") {
+				continue // Encode writes it for every offset
+			}
+			f.Params = append(f.Params, graph.Param{Name: p.name, Values: p.values})
 		}
 	}
-	return out
 }
 
-// dataURI turns a vCard 3.0 inline base64 photo into a data: URI.
-func dataURI(raw string, params govcard.Params) string {
-	data := strings.Map(func(r rune) rune {
+func firstOf(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
+}
+
+// value undoes a property's transfer encoding and charset. It returns the
+// decoded bytes of base64 data separately, as binary.
+func (d *cardDecoder) value(l contentLine) (value string, binary []byte, err error) {
+	enc := strings.ToUpper(l.get("ENCODING"))
+	raw := []byte(l.value)
+	switch enc {
+	case "", "8BIT", "7BIT":
+	case "B", "BASE64":
+		b, err := decodeBase64(l.value)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: the base64 data is damaged (%v)", l.name, err)
+		}
+		return "", b, nil
+	case "QUOTED-PRINTABLE":
+		raw = decodeQP(raw)
+	default:
+		d.warn(l.no, "%s: unknown ENCODING=%s; kept as written", l.name, enc)
+	}
+	v, how := d.t.convert(raw, l.get("CHARSET"))
+	if how != "" && v != l.value {
+		if strings.HasPrefix(how, "converted from "+d.t.fallbackName) && d.t.fallback != nil && l.get("CHARSET") == "" {
+			d.fallback = true
+		} else if !strings.HasPrefix(how, "converted") {
+			d.warn(l.no, "%s: %s", l.name, how)
+		}
+	}
+	if enc == "QUOTED-PRINTABLE" {
+		// Quoted-printable text is not escaped, but may hold line breaks.
+		v = strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
+		v = qpToText(v)
+	}
+	return v, nil, nil
+}
+
+// qpToText escapes the line breaks of a decoded quoted-printable value,
+// which vCard 2.1 writes unescaped, so that it reads like any other vCard
+// text value.
+func qpToText(v string) string { return strings.ReplaceAll(v, "\n", `\n`) }
+
+// decodeBase64 reads base64 with any white space in it, padded or not.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.Map(func(r rune) rune {
 		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
 			return -1
 		}
 		return r
-	}, raw)
-	media := ""
-	for _, t := range params.Types() {
-		t = strings.ToLower(strings.TrimSpace(t))
-		switch {
-		case strings.HasPrefix(t, "image/"):
-			media = t
-		case t == "jpeg" || t == "jpg" || t == "png" || t == "gif" || t == "webp":
-			media = "image/" + strings.Replace(t, "jpg", "jpeg", 1)
+	}, s)
+	return decodeStdBase64(s)
+}
+
+// decodeQP decodes quoted-printable bytes leniently: "=XX" is a byte, an
+// "=" not followed by two hex digits stays as it is.
+func decodeQP(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '=' && i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]) {
+			out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
+			i += 2
+			continue
 		}
+		out = append(out, b[i])
 	}
-	if media == "" {
-		switch {
-		case strings.HasPrefix(data, "iVBOR"):
-			media = "image/png"
-		case strings.HasPrefix(data, "R0lGOD"):
-			media = "image/gif"
-		default:
-			media = "image/jpeg"
-		}
+	return out
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
 	}
-	return "data:" + media + ";base64," + data
+	return c - 'A' + 10
 }

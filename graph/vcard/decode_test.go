@@ -2,10 +2,14 @@ package vcard_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
-	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,11 +23,39 @@ import (
 	"github.com/kith-p2p/kith/graph/vcard/vcardtest"
 )
 
-func f(name, value string, types ...string) graph.Field {
-	return graph.Field{Name: name, Value: value, Types: types}
+// show renders a field compactly: name=value, then [types], pref=n,
+// group, parameters and "raw" where set.
+func show(f graph.Field) string {
+	s := f.Name + "=" + f.Value
+	if len(f.Types) > 0 {
+		s += " [" + strings.Join(f.Types, ",") + "]"
+	}
+	if f.Pref > 0 {
+		s += fmt.Sprintf(" pref=%d", f.Pref)
+	}
+	if f.Group != "" {
+		s += " group=" + f.Group
+	}
+	for _, p := range f.Params {
+		s += " " + p.Name + "=" + strings.Join(p.Values, ",")
+	}
+	if f.Raw {
+		s += " raw"
+	}
+	return s
 }
 
-func card(fields ...graph.Field) graph.Card { return graph.Card{Fields: fields} }
+func showCards(cards []graph.Card) [][]string {
+	out := [][]string{}
+	for _, c := range cards {
+		fs := []string{}
+		for _, f := range c.Fields {
+			fs = append(fs, show(f))
+		}
+		out = append(out, fs)
+	}
+	return out
+}
 
 func readTestdata(tb testing.TB, name string) []byte {
 	tb.Helper()
@@ -32,199 +64,229 @@ func readTestdata(tb testing.TB, name string) []byte {
 	return b
 }
 
-// requireCardsEqual compares cards field by field.
-func requireCardsEqual(tb testing.TB, got, want []graph.Card) {
-	tb.Helper()
-	if len(got) != len(want) {
-		tb.Fatalf("got %d cards, want %d:\ngot  %+v\nwant %+v", len(got), len(want), got, want)
-	}
-	for i := range want {
-		g, w := got[i].Fields, want[i].Fields
-		for j := range max(len(g), len(w)) {
-			switch {
-			case j >= len(g):
-				tb.Errorf("card %d field %d: missing, want %+v", i+1, j+1, w[j])
-			case j >= len(w):
-				tb.Errorf("card %d field %d: got extra %+v", i+1, j+1, g[j])
-			case g[j].Name != w[j].Name || g[j].Value != w[j].Value || !slices.Equal(g[j].Types, w[j].Types):
-				tb.Errorf("card %d field %d: got %+v, want %+v", i+1, j+1, g[j], w[j])
-			}
-		}
-	}
-}
-
-const photo = "data:image/jpeg;base64,/9j/4EQggjz95vHCazD5DsfdAeSIdTSiDwsNBMNu2A5x4P13sHZw65QL1TNflz2q2GGbkf/JEfV8ztRYu78s4DdTyb36D/AWnclXVnQGZnbPsLTriQLEQmnaHPa6ZtP4ttSxAKnqDnVaXC6CECQqCOcH"
-
 func TestDecode(t *testing.T) {
 	tests := []struct {
-		name    string
-		in      string
-		want    []graph.Card
-		dropped map[string]int
+		name     string
+		in       string
+		want     [][]string
+		warnings []string
+		charset  string
 	}{
 		{
 			name: "Apple 3.0 export",
 			in:   string(readTestdata(t, "apple.vcf")),
-			want: []graph.Card{
-				card(
-					f("n", "Rao;Asha;;Dr.;"),
-					f("fn", "Dr. Asha Rao"),
-					f("org", "Umbrella Health;Oncology"),
-					f("title", "Head of Research"),
-					f("email", "asha.rao@umbrella.example", "work"),
-					f("email", "asha@example.com", "home"),
-					f("tel", "+1 (555) 010-0199", "cell", "voice"),
-					f("tel", "+1 555 010 0100", "work", "voice"),
-					f("adr", ";;1 Infinite Loop, Building 2;Cupertino;CA;95014;United States", "home"),
-					f("note", "Met at the conference, Boston.\nLikes tea; hates coffee."),
-					f("url", "http://www.umbrella.example/~asha"),
-					f("bday", "--03-15"),
-					f("photo", photo),
-				),
-				card(
-					f("fn", "Acme Corp"),
-					f("org", "Acme Corp;"),
-					f("tel", "030 1234 5678", "work", "voice"),
-				),
-			},
-			dropped: map[string]int{"X-ABADR": 1, "X-ABLABEL": 1, "X-SOCIALPROFILE": 1, "X-ABSHOWAS": 1},
 		},
 		{
 			name: "Google 3.0 export",
 			in:   string(readTestdata(t, "google.vcf")),
-			want: []graph.Card{
-				card(
-					f("fn", "Bob Baker"),
-					f("n", "Baker;Bob;;;"),
-					f("nickname", "Bobby"),
-					f("email", "bob@example.com", "home"),
-					f("email", "bob.baker@work.example"),
-					f("tel", "+44 20 7946 0958", "cell"),
-					f("adr", ";;221B Baker Street;London;;NW1 6XE;United Kingdom", "work"),
-					f("org", "Globex"),
-					f("title", "Engineer"),
-					f("bday", "1985-07-04"),
-					f("url", "https://bob.example"),
-					f("note", "Plays bass, drums and the occasional very long folded note that goes on and on."),
-					f("categories", "myContacts,Friends"),
-				),
-				card(
-					f("fn", "Zoë Wójcik"),
-					f("n", "Wójcik;Zoë;;;"),
-					f("email", "zoe@example.org"),
-					f("geo", "geo:52.2297,21.0122"),
-					f("tz", "+01:00"),
-				),
-			},
-			dropped: map[string]int{"X-ABLABEL": 1},
 		},
 		{
 			name: "RFC 6350 4.0 example, LF line endings",
 			in:   string(readTestdata(t, "rfc6350.vcf")),
-			want: []graph.Card{card(
-				f("fn", "Simon Perreault"),
-				f("n", "Perreault;Simon;;;ing. jr,M.Sc."),
-				f("bday", "--02-03"),
-				f("anniversary", "2009-08-08"),
-				f("gender", "M"),
-				f("lang", "fr"),
-				f("lang", "en"),
-				f("org", "Viagenie", "work"),
-				f("adr", ";Suite D2-630;2875 Laurier;Quebec;QC;G1V 2M2;Canada", "work"),
-				f("tel", "+1-418-656-9254", "work", "voice"),
-				f("tel", "+1-418-262-6501", "work", "cell", "voice", "video", "text"),
-				f("email", "simon.perreault@viagenie.ca", "work"),
-				f("geo", "geo:46.772673,-71.282945"),
-				f("tz", "-05:00"),
-				f("url", "http://nomis80.org", "home"),
-			)},
-			dropped: map[string]int{"KEY": 1},
 		},
 		{
-			name: "type parameter spellings",
+			name: "type parameter spellings and preference",
 			in: "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:T\r\n" +
 				"TEL;TYPE=HOME,WORK:1\r\n" +
 				"TEL;type=home;type=work:2\r\n" +
 				"TEL;TYPE=\"home,work\":3\r\n" +
 				"TEL;TYPE=pref;TYPE=My Label;TYPE=cell:5\r\n" +
+				"EMAIL;PREF=2:a@example.org\r\n" +
 				"END:VCARD\r\n",
-			want: []graph.Card{card(
-				f("fn", "T"),
-				f("tel", "1", "home", "work"),
-				f("tel", "2", "home", "work"),
-				f("tel", "3", "home", "work"),
-				f("tel", "5", "cell"),
-			)},
+			want: [][]string{{"fn=T", "tel=1 [home,work]", "tel=2 [home,work]", "tel=3 [home,work]",
+				"tel=5 [my label,cell] pref=1", "email=a@example.org pref=2"}},
+		},
+		{
+			name: "vCard 2.1: bare parameters, quoted-printable with soft line breaks, charset",
+			in: "BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;J=C3=BCrgen;;;\r\n" +
+				"TEL;WORK;PREF;VOICE:+49 30 1234\r\n" +
+				"NOTE;QUOTED-PRINTABLE:Now's the time =\r\nfor all folk to come=\r\n to the aid.=0D=0ASecond line\r\n" +
+				"ADR;HOME;CHARSET=ISO-8859-1:;;Stra\xdfe 1;K\xf6ln;;;\r\n" +
+				"END:VCARD\r\n",
+			want: [][]string{{"n=Müller;Jürgen;;;", "tel=+49 30 1234 [work,voice] pref=1",
+				"note=Now's the time for all folk to come to the aid.\nSecond line", "adr=;;Straße 1;Köln;;; [home]"}},
 		},
 		{
 			name: "folding, blank lines, lower case, BOM, no final newline",
 			in: "\ufeff\r\nbegin:vcard\r\nversion:4.0\r\nfn:Jo\r\n hn\r\n\tDoe\r\n" +
 				"email;type=work:john.doe@exa\r\n mple.com\r\n\r\n" +
 				"note:multi\\nline\\, escaped\\; text \\\\o/ C:\\Users\r\nend:vcard",
-			want: []graph.Card{card(
-				f("fn", "JohnDoe"),
-				f("email", "john.doe@example.com", "work"),
-				f("note", "multi\nline, escaped; text \\o/ C:\\Users"),
-			)},
+			want: [][]string{{"fn=JohnDoe", "email=john.doe@example.com [work]", "note=multi\nline, escaped; text \\o/ C:\\Users"}},
 		},
 		{
 			name: "dates in every form",
 			in: "BEGIN:VCARD\nFN:D\nBDAY;VALUE=date:1990-01-02\nANNIVERSARY:20100612\nEND:VCARD\n" +
 				"BEGIN:VCARD\nFN:E\nBDAY:--0229\nANNIVERSARY:2010-06-12T10:00:00Z\nEND:VCARD\n" +
-				"BEGIN:VCARD\nFN:F\nBDAY:--12-24\nEND:VCARD\n",
-			want: []graph.Card{
-				card(f("fn", "D"), f("bday", "1990-01-02"), f("anniversary", "2010-06-12")),
-				card(f("fn", "E"), f("bday", "--02-29"), f("anniversary", "2010-06-12")),
-				card(f("fn", "F"), f("bday", "--12-24")),
+				"BEGIN:VCARD\nFN:F\nBDAY;X-APPLE-OMIT-YEAR=1604:1604-12-24\nEND:VCARD\n" +
+				"BEGIN:VCARD\nFN:G\nBDAY;VALUE=text:circa 1800\nEND:VCARD\n",
+			want: [][]string{
+				{"fn=D", "bday=1990-01-02 VALUE=date", "anniversary=2010-06-12"},
+				{"fn=E", "bday=--02-29", "anniversary=2010-06-12T10:00:00Z"},
+				{"fn=F", "bday=--12-24 X-APPLE-OMIT-YEAR=1604"},
+				{"fn=G", "bday=circa 1800 VALUE=text raw"},
 			},
+			warnings: []string{`card 4 (line 17, "G"): bday "circa 1800": want YYYY-MM-DD, --MM-DD or YYYYMMDD; kept as written`},
 		},
 		{
-			name: "empty properties skipped, structural ignored, grouped dropped",
+			name: "structural dropped, empty skipped, the rest kept",
 			in: "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:individual\r\nUID:urn:uuid:1\r\nREV:20240101T000000Z\r\nPRODID:x\r\n" +
 				"FN:Empty\r\nNOTE:\r\nN:;;;;\r\nTITLE: \r\nitem1.X-FOO:bar\r\nX-FOO:baz\r\nLABEL:x\r\nEND:VCARD\r\n",
-			want:    []graph.Card{card(f("fn", "Empty"))},
-			dropped: map[string]int{"X-FOO": 2, "LABEL": 1},
+			want: [][]string{{"kind=individual raw", "uid=urn:uuid:1", "fn=Empty", "x-foo=bar group=item1 raw", "x-foo=baz raw", "label=x raw"}},
 		},
 		{
 			name: "lenient values",
 			in: "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:L\r\nURL:www.example.com/x\r\nTEL;VALUE=uri:tel:+49-30-1234;ext=5\r\n" +
-				"ADR:;;Flat 2\\n1 High St;Leeds;;;UK\r\nBDAY;VALUE=date-time:1990-01-02T03:04:05Z\r\nNOTE;ENCODING=8BIT:ok\r\nEND:VCARD\r\n",
-			want: []graph.Card{card(
-				f("fn", "L"),
-				f("url", "http://www.example.com/x"),
-				f("tel", "+49-30-1234"),
-				f("adr", ";;Flat 2, 1 High St;Leeds;;;UK"),
-				f("bday", "1990-01-02"),
-				f("note", "ok"),
-			)},
+				"ADR:;;Flat 2\\n1 High St;Leeds;;;UK\r\nBDAY;VALUE=date-time:1990-01-02T03:04:05Z\r\nNOTE;ENCODING=8BIT:ok\r\n" +
+				"EMAIL;INTERNET:\"Omega\"\r\n  <omega@example.com>\r\nTEL:p1234p5678w9\r\n# a comment line\r\nEND:VCARD\r\n",
+			want: [][]string{{"fn=L", "url=http://www.example.com/x", "tel=tel:+49-30-1234;ext=5 VALUE=uri",
+				"adr=;;Flat 2\n1 High St;Leeds;;;UK", "bday=1990-01-02T03:04:05Z VALUE=date-time", "note=ok",
+				"email=omega@example.com", "tel=p1234p5678w9"}},
+			warnings: []string{
+				`card 1 (line 9, "L"): EMAIL "\"Omega\" <omega@example.com>": kept the address omega@example.com`,
+				`card 1 (line 12, "L"): left out a line that is not a property: "# a comment line"`,
+			},
 		},
 		{
-			name: "quoted parameter with a colon",
-			in:   "BEGIN:VCARD\r\nVERSION:4.0\r\nFN;ALTID=\"a:b\";LANGUAGE=en:Ann\\, Lee\r\nEND:VCARD\r\n",
-			want: []graph.Card{card(f("fn", "Ann, Lee"))},
+			name: "values that fail a check are kept as written, a second FN too",
+			in:   "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann\r\nFN;ALTID=1;LANGUAGE=ja:アン\r\nFN:Anne\r\nEMAIL:x@\r\nN:a;b;c;d;e;f\r\nEND:VCARD\r\n",
+			want: [][]string{{"fn=Ann", "fn=アン ALTID=1 LANGUAGE=ja raw", "fn=Anne raw", "email=x@ raw", "n=a;b;c;d;e;f raw"}},
+			warnings: []string{
+				`card 1 (line 6, "Ann"): email "x@": missing domain; kept as written`,
+				`card 1 (line 7, "Ann"): n "a;b;c;d;e;f": 6 components is over 5: want family;given;additional;prefix;suffix; kept as written`,
+				`card 1 (line 0, "Ann"): a second FN kept as written: "Anne"`,
+			},
+		},
+		{
+			name: "Apple labels, groups, escaped commas, SORT-AS, IMPP service, ADR label",
+			in: "BEGIN:VCARD\r\nVERSION:3.0\r\nN;SORT-AS=\"Mann,Anna\":Mann;Anna;;;\r\nitem1.EMAIL;type=INTERNET;type=pref:a@example.org\r\n" +
+				"item1.X-ABLabel:_$!<Other>!$_\r\nitem2.X-ABDATE;type=pref:2004-01-01\r\nitem2.X-ABLabel:_$!<Anniversary>!$_\r\n" +
+				"X-ABRELATEDNAMES;type=pref:Jane\r\nCATEGORIES:Smith\\, Jones,Friends\r\nIMPP;X-SERVICE-TYPE=Skype:skype:anna\r\n" +
+				"ADR;TYPE=home;LABEL=\"1 Main St\\nTown\":;;1 Main St;Town;;;\r\nRELATED;TYPE=friend:urn:uuid:x\r\nEND:VCARD\r\n",
+			want: [][]string{{"n=Mann;Anna;;; SORT-AS=Mann,Anna", "email=a@example.org pref=1 group=item1",
+				"x-ablabel=_$!<Other>!$_ group=item1 raw", "x-abdate=2004-01-01 pref=1 group=item2 raw",
+				"x-ablabel=_$!<Anniversary>!$_ group=item2 raw", "x-abrelatednames=Jane pref=1 raw",
+				"categories=Smith\\, Jones,Friends raw", "impp=skype:anna X-SERVICE-TYPE=Skype",
+				"adr=;;1 Main St;Town;;; [home] LABEL=1 Main St\\nTown", "related=urn:uuid:x [friend] raw"}},
+		},
+		{
+			name: "UTF-16 with a byte order mark",
+			in:   string(utf16le("\ufeffBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Zoë\r\nEND:VCARD\r\n")),
+			want: [][]string{{"fn=Zoë"}}, charset: "UTF-16LE",
+		},
+		{
+			name: "Windows-1251 without a CHARSET",
+			in:   "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:\xc2\xb3\xf2\xe0\xeb\xb3\xe9\r\nEND:VCARD\r\n",
+			want: [][]string{{"fn=Віталій"}}, charset: "Windows-1251",
+		},
+		{
+			name: "inline data: KEY, LOGO and an unknown property",
+			in: "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:K\r\nKEY;ENCODING=b;TYPE=PGP:aGk=\r\nLOGO;ENCODING=b;TYPE=GIF:R0lGODlh\r\n" +
+				"X-MS-CARDPICTURE;ENCODING=BASE64;TYPE=X:aGk=\r\nEND:VCARD\r\n",
+			want: [][]string{{"fn=K", "key=data:application/pgp-keys;base64,aGk= raw", "logo=data:image/gif;base64,R0lGODlh raw",
+				"x-ms-cardpicture=aGk= [x] ENCODING=b raw"}},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := vcard.Decode(strings.NewReader(tc.in), vcard.Options{})
 			require.NoError(t, err)
-			requireCardsEqual(t, res.Cards, tc.want)
-			if tc.dropped == nil {
-				tc.dropped = map[string]int{}
-			}
-			if !maps.Equal(res.Dropped, tc.dropped) {
-				t.Errorf("Dropped = %v, want %v", res.Dropped, tc.dropped)
-			}
 			if len(res.Skipped) != 0 {
 				t.Errorf("Skipped = %v, want none", res.Skipped)
+			}
+			got := showCards(res.Cards)
+			if tc.want == nil {
+				// A whole file: golden in testdata.
+				golden := filepath.Join("testdata", strings.Fields(tc.name)[0]+".fields")
+				checkGolden(t, golden, got)
+			} else if !slices.EqualFunc(got, tc.want, slices.Equal) {
+				t.Errorf("Decode cards:\n got %q\nwant %q", got, tc.want)
+			}
+			var warnings []string
+			for _, w := range res.Warnings {
+				warnings = append(warnings, w.String())
+			}
+			if tc.want != nil && !slices.Equal(warnings, tc.warnings) {
+				t.Errorf("Warnings:\n got %q\nwant %q", warnings, tc.warnings)
+			}
+			if res.Charset != tc.charset {
+				t.Errorf("Charset = %q, want %q", res.Charset, tc.charset)
 			}
 		})
 	}
 }
 
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func checkGolden(t *testing.T, path string, got [][]string) {
+	t.Helper()
+	var b strings.Builder
+	for i, c := range got {
+		fmt.Fprintf(&b, "card %d\n", i+1)
+		for _, f := range c {
+			fmt.Fprintf(&b, "  %q\n", f)
+		}
+	}
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	if b.String() != string(want) {
+		t.Errorf("decoded fields differ from %s (go test -update rewrites it):\n got:\n%s\nwant:\n%s", path, b.String(), want)
+	}
+}
+
+func utf16le(s string) []byte {
+	var out []byte
+	for _, r := range s {
+		out = append(out, byte(r), byte(r>>8))
+	}
+	return append([]byte{}, out...)
+}
+
+func TestDecodePhoto(t *testing.T) {
+	// A 800×600 photo of noise, far over what an entry holds.
+	img := image.NewRGBA(image.Rect(0, 0, 800, 600))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range img.Pix {
+		img.Pix[i] = byte(rng.Uint32())
+	}
+	var buf bytes.Buffer
+	require.NoError(t, jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95}))
+	if buf.Len() < 512<<10 {
+		t.Fatalf("test photo is %d bytes, want over 512 KiB", buf.Len())
+	}
+	b64 := base64.StdEncoding.EncodeToString(buf.Bytes())
+	in := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Pic\r\nPHOTO;ENCODING=b;TYPE=JPEG:" + b64 + "\r\nEND:VCARD\r\n"
+	res, err := vcard.Decode(strings.NewReader(in), vcard.Options{})
+	require.NoError(t, err)
+	p := res.Cards[0].First("photo")
+	if !strings.HasPrefix(p, "data:image/jpeg;base64,") || len(p) > 48<<10 {
+		t.Fatalf("photo = %d bytes %.40q…, want a data:image/jpeg URI within 48 KiB", len(p), p)
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(p, "data:image/jpeg;base64,"))
+	require.NoError(t, err)
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+	require.NoError(t, err)
+	if cfg.Width*3 != cfg.Height*4 {
+		t.Errorf("scaled photo is %d×%d, want the 4:3 aspect ratio kept", cfg.Width, cfg.Height)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Msg, "PHOTO scaled down from") {
+		t.Errorf("Warnings = %v, want one saying the photo was scaled down", res.Warnings)
+	}
+
+	// Over 10 MB: left out, said.
+	huge := "BEGIN:VCARD\r\nFN:Huge\r\nPHOTO;ENCODING=b:" + strings.Repeat("AAAA", (vcard.MaxPhotoSize/3)+10) + "\r\nEND:VCARD\r\n"
+	res, err = vcard.Decode(strings.NewReader(huge), vcard.Options{})
+	require.NoError(t, err)
+	if res.Cards[0].First("photo") != "" || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Msg, "over the 10.0 MB limit") {
+		t.Errorf("photo over 10 MB: fields %v, warnings %v; want it left out with a warning", showCards(res.Cards), res.Warnings)
+	}
+}
+
 // threeCards has a broken second card starting on line 5.
 const threeCards = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nEND:VCARD\r\n" +
-	"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Dr. Rao\r\nEMAIL;TYPE=INTERNET:x@\r\nEND:VCARD\r\n" +
+	"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Dr. Rao\r\nPHOTO;ENCODING=b:ab:cd\r\nEND:VCARD\r\n" +
 	"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Cy\r\nEND:VCARD\r\n"
 
 func TestDecodeInvalidCards(t *testing.T) {
@@ -232,107 +294,43 @@ func TestDecodeInvalidCards(t *testing.T) {
 		name    string
 		in      string
 		err     string   // the first CardError's message
-		sentry  error    // a cause it wraps, if any
 		skipped []string // with SkipInvalid: every CardError's message
 		valid   []string // with SkipInvalid: the FN of every valid card
 	}{
 		{
-			name:    "broken card in the middle",
+			name:    "damaged base64 in the middle",
 			in:      threeCards,
-			err:     `card 2 (line 5, "Dr. Rao"): email "x@": missing domain`,
-			sentry:  graph.ErrInvalidField,
-			skipped: []string{`card 2 (line 5, "Dr. Rao"): email "x@": missing domain`},
+			err:     `card 2 (line 5, "Dr. Rao"): line 8: PHOTO: the base64 data is damaged (illegal base64 data at input byte 2)`,
+			skipped: []string{`card 2 (line 5, "Dr. Rao"): line 8: PHOTO: the base64 data is damaged (illegal base64 data at input byte 2)`},
 			valid:   []string{"Ann", "Cy"},
 		},
 		{
 			name:    "missing END at the end",
 			in:      "BEGIN:VCARD\nFN:Ann\nEND:VCARD\n\nBEGIN:VCARD\nFN:Bob\nEMAIL:bob@example.com\n",
-			err:     `card 2 (line 5, "Bob"): no END:VCARD`,
-			skipped: []string{`card 2 (line 5, "Bob"): no END:VCARD`},
+			err:     `card 2 (line 5): the file ends before END:VCARD`,
+			skipped: []string{`card 2 (line 5): the file ends before END:VCARD`},
 			valid:   []string{"Ann"},
 		},
 		{
 			name:    "missing END before the next card",
 			in:      "BEGIN:VCARD\nFN:Ann\nBEGIN:VCARD\nFN:Bob\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Ann"): no END:VCARD before the BEGIN:VCARD on line 3`,
-			skipped: []string{`card 1 (line 1, "Ann"): no END:VCARD before the BEGIN:VCARD on line 3`},
+			err:     `card 1 (line 1): no END:VCARD before the BEGIN:VCARD on line 3`,
+			skipped: []string{`card 1 (line 1): no END:VCARD before the BEGIN:VCARD on line 3`},
 			valid:   []string{"Bob"},
 		},
 		{
-			name:    "malformed line",
-			in:      "BEGIN:VCARD\nFN:Ann\ngarbage here\nEND:VCARD\nBEGIN:VCARD\nFN:Bob\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Ann"): line 3: malformed property "garbage here"`,
-			skipped: []string{`card 1 (line 1, "Ann"): line 3: malformed property "garbage here"`},
+			name:    "nothing in it",
+			in:      "BEGIN:VCARD\nVERSION:4.0\nEND:VCARD\nBEGIN:VCARD\nFN:Bob\nEND:VCARD\n",
+			err:     "card 1 (line 1): a card needs at least one field",
+			skipped: []string{"card 1 (line 1): a card needs at least one field"},
 			valid:   []string{"Bob"},
 		},
 		{
-			name:    "malformed parameter",
-			in:      "BEGIN:VCARD\nFN:Ann\nEMAIL;TYPE=\"work:a@b.c\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Ann"): line 3: malformed property "EMAIL;TYPE=\"work:a@b.c"`,
-			skipped: []string{`card 1 (line 1, "Ann"): line 3: malformed property "EMAIL;TYPE=\"work:a@b.c"`},
-		},
-		{
-			name:    "vCard 2.1 parameter without TYPE=",
-			in:      "BEGIN:VCARD\nFN:Ann\nTEL;HOME;VOICE:123\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Ann"): line 3: malformed property "TEL;HOME;VOICE:123"`,
-			skipped: []string{`card 1 (line 1, "Ann"): line 3: malformed property "TEL;HOME;VOICE:123"`},
-		},
-		{
-			name:    "parameters without a value",
-			in:      "BEGIN:VCARD\nFN:Ann\nTEL;TYPE=cell\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Ann"): line 3: malformed property "TEL;TYPE=cell"`,
-			skipped: []string{`card 1 (line 1, "Ann"): line 3: malformed property "TEL;TYPE=cell"`},
-		},
-		{
-			name:    "END of something else",
-			in:      "BEGIN:VCARD\nFN:Ann\nEND:VCALENDAR\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Ann"): line 3: malformed property "END:VCALENDAR"`,
-			skipped: []string{`card 1 (line 1, "Ann"): line 3: malformed property "END:VCALENDAR"`},
-		},
-		{
-			name:    "line numbers count folded lines",
-			in:      "BEGIN:VCARD\r\nNOTE:a\r\n b\r\n c\r\nFN:Ann\r\nEND:VCARD\r\n\r\nBEGIN:VCARD\r\nFN:\r\n Folded Name\r\nBDAY:2024-13-40\r\nEND:VCARD\r\n",
-			err:     `card 2 (line 8, "Folded Name"): bday "2024-13-40": want YYYY-MM-DD, --MM-DD or YYYYMMDD`,
-			skipped: []string{`card 2 (line 8, "Folded Name"): bday "2024-13-40": want YYYY-MM-DD, --MM-DD or YYYYMMDD`},
-			valid:   []string{"Ann"},
-		},
-		{
-			name:    "no name",
-			in:      "BEGIN:VCARD\nVERSION:4.0\nNOTE:who?\nEND:VCARD\n",
-			err:     "card 1 (line 1): a card needs a name (fn or n), an email, a phone or an org",
-			sentry:  graph.ErrInvalidField,
-			skipped: []string{"card 1 (line 1): a card needs a name (fn or n), an email, a phone or an org"},
-		},
-		{
-			name:    "two FN",
-			in:      "BEGIN:VCARD\nFN:Ann\nFN:Anne\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Anne"): fn "Anne": a card has at most one fn`,
-			skipped: []string{`card 1 (line 1, "Anne"): fn "Anne": a card has at most one fn`},
-		},
-		{
-			name:    "quoted-printable",
-			in:      "BEGIN:VCARD\nVERSION:2.1\nFN:Ann\nNOTE;ENCODING=QUOTED-PRINTABLE:caf=C3=A9\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Ann"): line 4: NOTE: quoted-printable is not supported; export as vCard 3.0 or 4.0`,
-			skipped: []string{`card 1 (line 1, "Ann"): line 4: NOTE: quoted-printable is not supported; export as vCard 3.0 or 4.0`},
-		},
-		{
-			name:    "card over 1 MiB",
-			in:      "BEGIN:VCARD\nFN:Big\n" + strings.Repeat("NOTE:"+strings.Repeat("x", 1000)+"\n", 1100) + "END:VCARD\nBEGIN:VCARD\nFN:Small\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Big"): the card is over 1 MiB`,
-			skipped: []string{`card 1 (line 1, "Big"): the card is over 1 MiB`},
+			name:    "card over 16 MiB",
+			in:      "BEGIN:VCARD\nFN:Big\n" + strings.Repeat("NOTE:"+strings.Repeat("x", 1<<20)+"\n", 17) + "END:VCARD\nBEGIN:VCARD\nFN:Small\nEND:VCARD\n",
+			err:     `card 1 (line 1): the card is over 16 MiB`,
+			skipped: []string{`card 1 (line 1): the card is over 16 MiB`},
 			valid:   []string{"Small"},
-		},
-		{
-			name:    "one line over 1 MiB",
-			in:      "BEGIN:VCARD\nFN:Big\nPHOTO:" + strings.Repeat("x", 2<<20) + "\n " + strings.Repeat("y", 100) + "\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Big"): the card is over 1 MiB`,
-			skipped: []string{`card 1 (line 1, "Big"): the card is over 1 MiB`},
-		},
-		{
-			name:    "photo over 48 KiB",
-			in:      "BEGIN:VCARD\nFN:Pic\nPHOTO;ENCODING=b;TYPE=PNG:" + strings.Repeat("AAAA", 13<<10) + "\nEND:VCARD\n",
-			err:     `card 1 (line 1, "Pic"): photo "data:image/png;base64,AAAAAAAAAA…": 53270 bytes is over the 48 KiB limit`,
-			skipped: []string{`card 1 (line 1, "Pic"): photo "data:image/png;base64,AAAAAAAAAA…": 53270 bytes is over the 48 KiB limit`},
 		},
 	}
 	for _, tc := range tests {
@@ -348,10 +346,6 @@ func TestDecodeInvalidCards(t *testing.T) {
 			if !errors.As(err, &ce) || !errors.Is(err, vcard.ErrInvalidCard) {
 				t.Errorf("Decode() error = %#v, want a *CardError matching ErrInvalidCard", err)
 			}
-			if tc.sentry != nil && !errors.Is(err, tc.sentry) {
-				t.Errorf("Decode() error = %v, want it to wrap %v", err, tc.sentry)
-			}
-
 			res, err = vcard.Decode(strings.NewReader(tc.in), vcard.Options{SkipInvalid: true})
 			require.NoError(t, err)
 			var skipped, valid []string
@@ -392,7 +386,6 @@ func TestDecodeNotVCard(t *testing.T) {
 		{"byte order mark only", "\ufeff", vcard.ErrEmpty, "vcard: empty input"},
 		{"binary", "PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe\x00\x01", vcard.ErrNotVCard, `vcard: not a vCard file: line 1: want BEGIN:VCARD, got "PK\x03\x04\x14\x00\x00\x00\b\x00\xff\xfe\x00\x01"`},
 		{"JPEG", "\xff\xd8\xff\xe0\x00\x10JFIF", vcard.ErrNotVCard, "line 1: want BEGIN:VCARD"},
-		{"UTF-16", "\xff\xfeB\x00E\x00G\x00", vcard.ErrNotVCard, "vcard: not a vCard file: line 1: the text is UTF-16; save it as UTF-8"},
 		{"CSV", "\n\nName,Email\nAnn,ann@example.com\n", vcard.ErrNotVCard, `line 3: want BEGIN:VCARD, got "Name,Email"`},
 		{"line between cards", "BEGIN:VCARD\nFN:A\nEND:VCARD\nFN:B\n", vcard.ErrNotVCard, `line 4: want BEGIN:VCARD, got "FN:B"`},
 		{"continuation first", " BEGIN:VCARD\nFN:A\nEND:VCARD\n", nil, ""},
@@ -482,8 +475,8 @@ func TestDecodeTooLarge(t *testing.T) {
 		r := &endlessReader{head: head, n: vcard.MaxFileSize - int64(len("\r\nEND:VCARD\r\n"))}
 		res, err := vcard.Decode(io.MultiReader(r, strings.NewReader("\r\nEND:VCARD\r\n")), vcard.Options{SkipInvalid: true})
 		require.NoError(t, err)
-		if len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Error(), "over 1 MiB") {
-			t.Errorf("Skipped = %v, want the one card over 1 MiB", res.Skipped)
+		if len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0].Error(), "over 16 MiB") {
+			t.Errorf("Skipped = %v, want the one card over 16 MiB", res.Skipped)
 		}
 	})
 }
@@ -501,10 +494,8 @@ func TestGenerate(t *testing.T) {
 	if len(res.Cards) != 10000 {
 		t.Fatalf("Decode(Generate(10000, 1)) = %d cards, want 10000", len(res.Cards))
 	}
-	for name := range res.Dropped {
-		if name != "X-ABLABEL" {
-			t.Errorf("Dropped %s, want only X-ABLABEL", name)
-		}
+	if len(res.Warnings) != 0 {
+		t.Errorf("Warnings = %v, want none", res.Warnings[:min(3, len(res.Warnings))])
 	}
 	counts := map[string]int{}
 	for _, c := range res.Cards {
@@ -536,20 +527,24 @@ func BenchmarkDecode10k(b *testing.B) {
 }
 
 func ExampleDecode() {
-	in := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Lee\r\nEMAIL;TYPE=INTERNET,HOME:ann@example.com\r\nX-ABLABEL:x\r\nEND:VCARD\r\n" +
+	in := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Lee\r\nitem1.EMAIL;TYPE=INTERNET,HOME,pref:ann@example.com\r\nitem1.X-ABLABEL:private\r\nEND:VCARD\r\n" +
 		"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bob\r\nEMAIL:bob@\r\nEND:VCARD\r\n"
-	res, err := vcard.Decode(strings.NewReader(in), vcard.Options{SkipInvalid: true})
+	res, err := vcard.Decode(strings.NewReader(in), vcard.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, c := range res.Cards {
-		fmt.Println(c.Fields)
+		for _, f := range c.Fields {
+			fmt.Printf("%s %q types=%v pref=%d group=%q raw=%v\n", f.Name, f.Value, f.Types, f.Pref, f.Group, f.Raw)
+		}
 	}
-	fmt.Println(res.Skipped[0])
-	fmt.Println(res.Dropped)
+	fmt.Println(res.Warnings[0])
 	// Output:
-	// [{fn Ann Lee []} {email ann@example.com [home]}]
-	// card 2 (line 7, "Bob"): email "bob@": missing domain
-	// map[X-ABLABEL:1]
+	// fn "Ann Lee" types=[] pref=0 group="" raw=false
+	// email "ann@example.com" types=[home] pref=1 group="item1" raw=false
+	// x-ablabel "private" types=[] pref=0 group="item1" raw=true
+	// fn "Bob" types=[] pref=0 group="" raw=false
+	// email "bob@" types=[] pref=0 group="" raw=true
+	// card 2 (line 10, "Bob"): email "bob@": missing domain; kept as written
 }

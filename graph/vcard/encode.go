@@ -2,11 +2,11 @@ package vcard
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/kith-p2p/kith/graph"
@@ -15,33 +15,42 @@ import (
 // maxLineOctets is where RFC 6350 section 3.2 folds lines.
 const maxLineOctets = 75
 
-// Encode writes cards as vCard 4.0: CRLF line endings, lines folded at 75
-// octets, values escaped. Fields keep their order; a card without fn gets
-// an FN from its other fields, since vCard 4.0 requires one. Every field
-// must pass graph.NormalizeField, and is written in its normalised form.
-func Encode(w io.Writer, cards []graph.Card) error {
+// EncodeOptions tune [Encode]. The zero value writes vCard 4.0.
+type EncodeOptions struct {
+	// VCard3 writes vCard 3.0 (RFC 2426), which older clients read:
+	// preference as TYPE=pref, data: URI images as ENCODING=b, an N on
+	// every card.
+	VCard3 bool
+}
+
+// Encode writes cards as vCard 4.0 (or 3.0): CRLF line endings, lines
+// folded at 75 octets, values escaped. Fields keep their order, group,
+// preference and parameters; Raw fields are written as they were read. A
+// card without fn gets an FN from its other fields, since vCard requires
+// one. Every field must pass graph.NormalizeField, and is written in its
+// normalised form.
+func Encode(w io.Writer, cards []graph.Card, opts EncodeOptions) error {
 	bw := bufio.NewWriter(w)
 	for i, c := range cards {
-		if err := encodeCard(bw, c, ""); err != nil {
+		if err := encodeCard(bw, c, opts); err != nil {
 			return fmt.Errorf("encoding card %d: %w", i+1, err)
 		}
 	}
 	return bw.Flush()
 }
 
-// EncodeCard writes one card as [Encode] does, with a UID property when uid
-// is not empty.
-func EncodeCard(w io.Writer, c graph.Card, uid string) error {
+// EncodeCard writes one card as [Encode] does.
+func EncodeCard(w io.Writer, c graph.Card, opts EncodeOptions) error {
 	bw := bufio.NewWriter(w)
-	if err := encodeCard(bw, c, uid); err != nil {
+	if err := encodeCard(bw, c, opts); err != nil {
 		return fmt.Errorf("encoding card: %w", err)
 	}
 	return bw.Flush()
 }
 
-func encodeCard(w *bufio.Writer, c graph.Card, uid string) error {
+func encodeCard(w *bufio.Writer, c graph.Card, opts EncodeOptions) error {
 	fields := make([]graph.Field, len(c.Fields))
-	hasFN := false
+	hasFN, hasN := false, false
 	for i, f := range c.Fields {
 		nf, err := graph.NormalizeField(f)
 		if err != nil {
@@ -49,40 +58,135 @@ func encodeCard(w *bufio.Writer, c graph.Card, uid string) error {
 		}
 		fields[i] = nf
 		hasFN = hasFN || nf.Name == "fn"
-	}
-	if !utf8.ValidString(uid) || strings.IndexFunc(uid, unicode.IsControl) >= 0 {
-		return errors.New("the UID holds control characters or invalid UTF-8")
+		hasN = hasN || nf.Name == "n"
 	}
 	var line []byte
-	emit := func(name, params, value string) {
-		line = append(line[:0], name...)
+	emit := func(group, name, params, value string) {
+		line = line[:0]
+		if group != "" {
+			line = append(line, group...)
+			line = append(line, '.')
+		}
+		line = append(line, name...)
 		line = append(line, params...)
 		line = append(line, ':')
 		line = append(line, value...)
 		writeFolded(w, line)
 	}
-	_, _ = w.WriteString("BEGIN:VCARD\r\nVERSION:4.0\r\n")
-	if uid != "" {
-		emit("UID", "", escapeText(uid))
+	version := "4.0"
+	if opts.VCard3 {
+		version = "3.0"
 	}
+	_, _ = w.WriteString("BEGIN:VCARD\r\nVERSION:" + version + "\r\n")
 	if !hasFN {
 		if fn := fallbackFN(graph.Card{Fields: fields}); fn != "" {
-			emit("FN", "", escapeText(fn))
+			emit("", "FN", "", escapeText(fn))
 		}
 	}
 	for _, f := range fields {
+		name, params, value := encodeField(f, opts)
+		emit(f.Group, name, params, value)
+	}
+	if opts.VCard3 && !hasN {
+		emit("", "N", "", ";;;;") // 3.0 requires one
+	}
+	_, err := w.WriteString("END:VCARD\r\n")
+	return err
+}
+
+// encodeField returns the property name, the parameters (from ';') and
+// the value of a normalised field.
+func encodeField(f graph.Field, opts EncodeOptions) (name, params, value string) {
+	var b strings.Builder
+	types := f.Types
+	if f.Pref > 0 {
+		if opts.VCard3 {
+			types = append(types[:len(types):len(types)], "pref")
+		} else {
+			b.WriteString(";PREF=" + strconv.Itoa(f.Pref))
+		}
+	}
+	var extra string
+	if f.Raw {
+		name, value = strings.ToUpper(f.Name), f.Value
+		if _, ok := rawNames[name]; ok && opts.VCard3 {
+			extra, value, types = inline(value, types)
+		}
+	} else {
 		p, ok := byField[f.Name]
 		if !ok {
 			panic("bug: no vCard property for field " + f.Name)
 		}
-		params, value := encodeValue(p, f.Value)
-		if len(f.Types) > 0 {
-			params += ";TYPE=" + strings.Join(f.Types, ",")
+		name = p.name
+		extra, value = encodeValue(p, f.Value)
+		switch {
+		case p.field == "photo" && opts.VCard3:
+			extra, value, types = inline(value, types)
+		case p.kind == kindDate && opts.VCard3 && strings.HasPrefix(f.Value, "--"):
+			if y := firstOf(f.Param("X-APPLE-OMIT-YEAR")); len(y) == 4 {
+				value = y + f.Value[1:] // Apple's way to write no year in 3.0
+			}
 		}
-		emit(p.name, params, value)
+		if f.Param("VALUE") != nil {
+			extra = "" // the field says which
+		}
 	}
-	_, err := w.WriteString("END:VCARD\r\n")
-	return err
+	if len(types) > 0 {
+		writeParam(&b, "TYPE", types)
+	}
+	for _, p := range f.Params {
+		writeParam(&b, p.Name, p.Values)
+	}
+	b.WriteString(extra)
+	return name, b.String(), value
+}
+
+// inline turns a data: URI into vCard 3.0's inline base64, returning the
+// parameters, the value and the types (with the image format added).
+func inline(uri string, types []string) (params, value string, _ []string) {
+	header, data, ok := strings.Cut(uri, ",")
+	if !ok || !hasPrefixFold(header, "data:") || !strings.HasSuffix(strings.ToLower(header), ";base64") {
+		return "", uri, types
+	}
+	media := strings.ToLower(strings.TrimSuffix(header[len("data:"):], ";base64"))
+	format, ok := mediaFormats[media]
+	if !ok {
+		format = media
+		if _, sub, ok := strings.Cut(media, "/"); ok {
+			format = strings.ToUpper(sub)
+		}
+	}
+	if slices.ContainsFunc(types, func(t string) bool { return strings.EqualFold(t, format) }) {
+		return ";ENCODING=b", data, types
+	}
+	return ";ENCODING=b", data, append(types[:len(types):len(types)], format)
+}
+
+// mediaFormats are vCard 3.0's TYPE names of media types (the reverse of
+// binaryMedia, which reads several spellings).
+var mediaFormats = map[string]string{
+	"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/bmp": "BMP", "image/tiff": "TIFF",
+	"image/webp": "WEBP", "application/pgp-keys": "PGP", "application/pkix-cert": "X509",
+	"audio/wav": "WAVE", "audio/mpeg": "MP3", "audio/basic": "BASIC", "audio/aiff": "AIFF", "audio/ogg": "OGG",
+}
+
+// writeParam writes ;NAME=v1,v2, quoting a value that holds ':', ';' or
+// ',' and escaping '^' as RFC 6868 says.
+func writeParam(b *strings.Builder, name string, values []string) {
+	b.WriteByte(';')
+	b.WriteString(name)
+	b.WriteByte('=')
+	for i, v := range values {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		v = strings.ReplaceAll(v, "^", "^^")
+		if strings.ContainsAny(v, ":;,") {
+			b.WriteString(`"` + v + `"`)
+		} else {
+			b.WriteString(v)
+		}
+	}
 }
 
 // fallbackFN names a card that has no fn: from n, else its email, org or
@@ -114,6 +218,9 @@ func encodeValue(p property, v string) (params, value string) {
 	case kindURI:
 		return "", v
 	case kindDate:
+		if strings.Contains(v, "T") {
+			return "", v // a date and time, written as read
+		}
 		if strings.HasPrefix(v, "--") {
 			return "", "--" + strings.ReplaceAll(v[2:], "-", "")
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -15,6 +16,14 @@ import (
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/vcard"
 )
+
+func f(name, value string, types ...string) graph.Field {
+	return graph.Field{Name: name, Value: value, Types: types}
+}
+
+func card(fields ...graph.Field) graph.Card { return graph.Card{Fields: fields} }
+
+const photo = "data:image/jpeg;base64,/9j/4EQggjz95vHCazD5DsfdAeSIdTSiDwsNBMNu2A5x4P13sHZw65QL1TNflz2q2GGbkf/JEfV8ztRYu78s4DdTyb36D/AWnclXVnQGZnbPsLTriQLEQmnaHPa6ZtP4ttSxAKnqDnVaXC6CECQqCOcH"
 
 // roundTripCards use every field with the values that are hard to escape.
 var roundTripCards = []graph.Card{
@@ -43,28 +52,100 @@ var roundTripCards = []graph.Card{
 	),
 	card(f("fn", "Bo"), f("tz", "Europe/Berlin"), f("email", "bo@example.com")),
 	card(f("fn", strings.Repeat("日本語", 60))),
+	card(
+		f("uid", "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1"),
+		f("fn", "Extras"),
+		graph.Field{Name: "email", Value: "a@example.org", Pref: 1, Group: "item1"},
+		graph.Field{Name: "x-ablabel", Value: "_$!<Other>!$_", Group: "item1", Raw: true},
+		graph.Field{Name: "n", Value: "Mann;Anna;;;", Params: []graph.Param{{Name: "SORT-AS", Values: []string{"Mann", "Anna"}}}},
+		graph.Field{Name: "adr", Value: ";;1 Main St\nBack;Town;;;", Types: []string{"home"}, Params: []graph.Param{{Name: "LABEL", Values: []string{"1 Main St\\nTown: ^ 'x'"}}}},
+		graph.Field{Name: "categories", Value: `Smith\, Jones,Friends`, Raw: true},
+		graph.Field{Name: "key", Value: "data:application/pgp-keys;base64,aGk=", Raw: true},
+		graph.Field{Name: "member", Value: "urn:uuid:x", Raw: true},
+		graph.Field{Name: "tel", Value: "tel:+1-555-0100;ext=7", Pref: 3, Params: []graph.Param{{Name: "VALUE", Values: []string{"uri"}}}},
+		graph.Field{Name: "bday", Value: "--04-12", Params: []graph.Param{{Name: "X-APPLE-OMIT-YEAR", Values: []string{"1604"}}}},
+		graph.Field{Name: "x-ms-cardpicture", Value: "aGk=", Types: []string{"jpeg"}, Params: []graph.Param{{Name: "ENCODING", Values: []string{"b"}}}, Raw: true},
+	),
+}
+
+func fieldsOf(tb testing.TB, cards []graph.Card) [][]string {
+	tb.Helper()
+	out := [][]string{}
+	for _, c := range cards {
+		nc, err := graph.NormalizeCard(c)
+		require.NoError(tb, err)
+		fs := []string{}
+		for _, f := range nc.Fields {
+			fs = append(fs, show(f))
+		}
+		out = append(out, fs)
+	}
+	return out
 }
 
 func TestRoundTrip(t *testing.T) {
-	want := make([]graph.Card, len(roundTripCards))
-	for i, c := range roundTripCards {
-		var err error
-		want[i], err = graph.NormalizeCard(c)
-		require.NoError(t, err)
+	for _, opts := range []vcard.EncodeOptions{{}, {VCard3: true}} {
+		var buf bytes.Buffer
+		require.NoError(t, vcard.Encode(&buf, roundTripCards, opts))
+		res, err := vcard.Decode(bytes.NewReader(buf.Bytes()), vcard.Options{})
+		require.NoError(t, err, "decoding:\n%s", buf.String())
+		cards := roundTripCards
+		if opts.VCard3 {
+			// vCard 3.0 has no rank: TYPE=pref is PREF=1.
+			cards = slices.Clone(roundTripCards)
+			for i := range cards {
+				cards[i].Fields = slices.Clone(cards[i].Fields)
+				for j := range cards[i].Fields {
+					cards[i].Fields[j].Pref = min(cards[i].Fields[j].Pref, 1)
+				}
+			}
+		}
+		got, want := showCards(res.Cards), fieldsOf(t, cards)
+		if !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("Decode(Encode(%+v)):\n got %q\nwant %q\nencoded:\n%s", opts, got, want, buf.String())
+		}
+		if len(res.Warnings) != 0 {
+			t.Errorf("Warnings = %v, want none", res.Warnings)
+		}
 	}
+}
+
+func TestEncodeVCard3(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, vcard.Encode(&buf, roundTripCards))
-	res, err := vcard.Decode(bytes.NewReader(buf.Bytes()), vcard.Options{})
-	require.NoError(t, err, "decoding:\n%s", buf.String())
-	requireCardsEqual(t, res.Cards, want)
-	if len(res.Dropped) != 0 {
-		t.Errorf("Dropped = %v, want none", res.Dropped)
+	require.NoError(t, vcard.Encode(&buf, roundTripCards[3:], vcard.EncodeOptions{VCard3: true}))
+	out := buf.String()
+	for _, want := range []string{
+		"BEGIN:VCARD\r\nVERSION:3.0\r\n",
+		"\r\nitem1.EMAIL;TYPE=pref:a@example.org\r\n",
+		"\r\nitem1.X-ABLABEL:_$!<Other>!$_\r\n",
+		"\r\nN;SORT-AS=Mann,Anna:Mann;Anna;;;\r\n",
+		"\r\nKEY;TYPE=PGP;ENCODING=b:aGk=\r\n",
+		"\r\nTEL;TYPE=pref;VALUE=uri:tel:+1-555-0100;ext=7\r\n",
+		"\r\nBDAY;X-APPLE-OMIT-YEAR=1604:1604-04-12\r\n",
+		"\r\nX-MS-CARDPICTURE;TYPE=jpeg;ENCODING=b:aGk=\r\n",
+		"\r\nCATEGORIES:Smith\\, Jones,Friends\r\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Encode(vCard 3.0) output lacks %q:\n%s", want, out)
+		}
+	}
+	buf.Reset()
+	require.NoError(t, vcard.Encode(&buf, roundTripCards[3:], vcard.EncodeOptions{}))
+	for _, want := range []string{
+		"\r\nitem1.EMAIL;PREF=1:a@example.org\r\n",
+		"\r\nKEY:data:application/pgp-keys;base64,aGk=\r\n",
+		"\r\nTEL;PREF=3;VALUE=uri:tel:+1-555-0100;ext=7\r\n",
+		"\r\nBDAY;X-APPLE-OMIT-YEAR=1604:--0412\r\n",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("Encode(vCard 4.0) output lacks %q:\n%s", want, buf.String())
+		}
 	}
 }
 
 func TestEncodeFormat(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, vcard.Encode(&buf, roundTripCards))
+	require.NoError(t, vcard.Encode(&buf, roundTripCards, vcard.EncodeOptions{}))
 	out := buf.String()
 	if !strings.HasPrefix(out, "BEGIN:VCARD\r\nVERSION:4.0\r\n") || !strings.HasSuffix(out, "END:VCARD\r\n") {
 		t.Errorf("Encode() = %q..., want BEGIN:VCARD, VERSION:4.0 ... END:VCARD", out[:min(40, len(out))])
@@ -102,14 +183,12 @@ func TestEncodeCard(t *testing.T) {
 	tests := []struct {
 		name string
 		card graph.Card
-		uid  string
 		want string
 		err  string
 	}{
 		{
 			name: "with UID",
-			card: card(f("fn", "Ann")),
-			uid:  "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1",
+			card: card(f("uid", "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1"), f("fn", "Ann")),
 			want: "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1\r\nFN:Ann\r\nEND:VCARD\r\n",
 		},
 		{
@@ -149,12 +228,13 @@ func TestEncodeCard(t *testing.T) {
 		},
 		{name: "invalid field", card: card(f("fn", "Ann"), f("email", "x@")), err: `encoding card: email "x@": missing domain`},
 		{name: "unknown field", card: card(f("x-foo", "bar")), err: `encoding card: unknown field "x-foo"`},
-		{name: "bad UID", card: card(f("fn", "Ann")), uid: "a\rb", err: "encoding card: the UID holds control characters"},
+		{name: "bad UID", card: card(f("fn", "Ann"), f("uid", "a\rb")), err: `encoding card: uid "a\rb": control character U+000D is not allowed`},
+		{name: "raw vCard keyword", card: card(f("fn", "Ann"), graph.Field{Name: "end", Value: "VCARD", Raw: true}), err: `property name "end": vCard's own, not a field`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			err := vcard.EncodeCard(&buf, tc.card, tc.uid)
+			err := vcard.EncodeCard(&buf, tc.card, vcard.EncodeOptions{})
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("EncodeCard() = %v, want error containing %q", err, tc.err)
@@ -170,11 +250,11 @@ func TestEncodeCard(t *testing.T) {
 }
 
 func TestEncodeErrors(t *testing.T) {
-	err := vcard.Encode(&bytes.Buffer{}, []graph.Card{card(f("fn", "A")), card(f("x-foo", "bar"))})
+	err := vcard.Encode(&bytes.Buffer{}, []graph.Card{card(f("fn", "A")), card(f("x-foo", "bar"))}, vcard.EncodeOptions{})
 	if !errors.Is(err, graph.ErrUnknownField) || !strings.HasPrefix(err.Error(), "encoding card 2: ") {
 		t.Errorf("Encode() = %v, want ErrUnknownField for card 2", err)
 	}
-	err = vcard.Encode(failingWriter{}, roundTripCards)
+	err = vcard.Encode(failingWriter{}, roundTripCards, vcard.EncodeOptions{})
 	if !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Encode(failing writer) = %v, want the writer's error", err)
 	}
@@ -187,7 +267,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 // TestEncodeInterop checks that go-vcard's own decoder reads our output.
 func TestEncodeInterop(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, vcard.Encode(&buf, roundTripCards[:1]))
+	require.NoError(t, vcard.Encode(&buf, roundTripCards[:1], vcard.EncodeOptions{}))
 	vc, err := govcard.NewDecoder(&buf).Decode()
 	require.NoError(t, err)
 	for _, tc := range []struct{ got, want string }{
@@ -218,7 +298,7 @@ func ExampleEncode() {
 		{Name: "note", Value: "Met in Lyon, 2019"},
 	}}}
 	var buf bytes.Buffer
-	if err := vcard.Encode(&buf, cards); err != nil {
+	if err := vcard.Encode(&buf, cards, vcard.EncodeOptions{}); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -41,7 +41,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		var buf bytes.Buffer
-		if err := Encode(&buf, res.Cards); err != nil {
+		if err := Encode(&buf, res.Cards, EncodeOptions{}); err != nil {
 			t.Fatalf("Encode(decoded cards) = %v\ncards: %+v", err, res.Cards)
 		}
 		if len(res.Cards) == 0 {

@@ -13,6 +13,7 @@ const (
 	kindTel                    // text, or a tel: URI on input
 	kindDate                   // YYYYMMDD or --MMDD on output
 	kindTZ                     // a zone name, or a UTC offset on output
+	kindBinaryURI              // no graph field: a URI, or inline data on input
 )
 
 // property maps a field of the graph registry to its vCard property.
@@ -43,6 +44,7 @@ var properties = []property{
 	{"tel", "TEL", kindTel},
 	{"title", "TITLE", kindText},
 	{"tz", "TZ", kindTZ},
+	{"uid", "UID", kindText},
 	{"url", "URL", kindURI},
 }
 
@@ -58,14 +60,21 @@ func init() {
 	}
 }
 
-// structural properties are about the vCard rather than the contact; Decode
-// ignores them without counting them as dropped.
-func structural(name string) bool {
-	switch name {
-	case "VERSION", "PRODID", "REV", "UID", "KIND":
-		return true
+// rawNames are vCard properties without a graph field whose value Decode
+// reads rather than keeping it as written: inline data becomes a data: URI.
+var rawNames = map[string]kind{"LOGO": kindBinaryURI, "SOUND": kindBinaryURI, "KEY": kindBinaryURI}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// emptyValue reports whether a value holds nothing; exporters write empty
+// properties (NOTE:, N:;;;;) that Decode skips.
+func emptyValue(p property, v string) bool {
+	if p.kind == kindStructured {
+		return strings.Trim(v, "; \t") == ""
 	}
-	return false
+	return strings.TrimSpace(v) == ""
 }
 
 // unescapeText undoes vCard text escaping: \n and \N are newlines; \\, \,,

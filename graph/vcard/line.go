@@ -1,0 +1,159 @@
+package vcard
+
+import (
+	"strings"
+)
+
+// contentLine is one unfolded property line: group.NAME;params:value.
+type contentLine struct {
+	no     int    // input line it starts on, from 1
+	group  string // as written, "" if none
+	name   string // upper-case
+	params []param
+	value  string // as written, still encoded and escaped
+}
+
+// param is one parameter as written: an upper-case name (for vCard 2.1's
+// bare parameters, the name they stand for) and its comma-separated values
+// without their quotes.
+type param struct {
+	name   string
+	values []string
+}
+
+// get returns the first value of the parameter called name, or "".
+func (l *contentLine) get(name string) string {
+	for _, p := range l.params {
+		if p.name == name && len(p.values) > 0 {
+			return p.values[0]
+		}
+	}
+	return ""
+}
+
+// parseLine splits a content line into its parts. It is liberal: vCard
+// 2.1's bare parameters (TEL;WORK;PREF:) become TYPE, ENCODING or CHARSET
+// parameters, empty parameters (ADR;HOME;:) are skipped, and quoted
+// parameter values may hold ':' and ';'. It reports false for a line that
+// is no property at all: no ':' or a name that is not a vCard name.
+func parseLine(s string, no int) (contentLine, bool) {
+	l := contentLine{no: no}
+	i := strings.IndexAny(s, ";:")
+	if i < 0 {
+		return l, false
+	}
+	name := s[:i]
+	if g, n, ok := strings.Cut(name, "."); ok {
+		l.group, name = g, n
+		if !isName(l.group) {
+			return l, false
+		}
+	}
+	if !isName(name) {
+		return l, false
+	}
+	l.name = strings.ToUpper(name)
+	rest := s[i:]
+	for strings.HasPrefix(rest, ";") {
+		rest = rest[1:]
+		end := paramEnd(rest)
+		if end < 0 {
+			return l, false
+		}
+		if p, ok := parseParam(rest[:end]); ok {
+			l.params = append(l.params, p)
+		}
+		rest = rest[end:]
+	}
+	if !strings.HasPrefix(rest, ":") {
+		return l, false
+	}
+	l.value = rest[1:]
+	return l, true
+}
+
+// paramEnd returns where the parameter at the start of s ends: the next ';'
+// or ':' outside double quotes, or -1 if there is none.
+func paramEnd(s string) int {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case ';', ':':
+			if !quoted {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// encodings are vCard 2.1's values of ENCODING, which 2.1 allows bare.
+var encodings = map[string]bool{"QUOTED-PRINTABLE": true, "BASE64": true, "B": true, "8BIT": true, "7BIT": true}
+
+func parseParam(s string) (param, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return param{}, false
+	}
+	name, value, ok := strings.Cut(s, "=")
+	if !ok {
+		// vCard 2.1: TEL;WORK;PREF, NOTE;QUOTED-PRINTABLE.
+		up := strings.ToUpper(s)
+		if encodings[up] {
+			return param{name: "ENCODING", values: []string{up}}, true
+		}
+		return param{name: "TYPE", values: []string{s}}, true
+	}
+	p := param{name: strings.ToUpper(strings.TrimSpace(name))}
+	for _, v := range splitParamValues(value) {
+		p.values = append(p.values, unescapeParam(v))
+	}
+	return p, true
+}
+
+// splitParamValues splits at the commas outside double quotes and drops the
+// quotes.
+func splitParamValues(s string) []string {
+	var out []string
+	var b strings.Builder
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			out = append(out, b.String())
+			b.Reset()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return append(out, b.String())
+}
+
+// unescapeParam undoes RFC 6868's escaping in a parameter value: ^n is a
+// newline, ^' a double quote, ^^ a caret. The newline is kept as \n, as in
+// a text value, so that the value stays on one line.
+func unescapeParam(s string) string {
+	if !strings.Contains(s, "^") {
+		return s
+	}
+	return strings.NewReplacer("^n", `\n`, "^N", `\n`, "^'", "'", "^^", "^").Replace(s)
+}
+
+// isName reports whether s is a vCard name: ASCII letters, digits, '-' and
+// '_' (which some writers use in X- names), at most 64 bytes.
+func isName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
