@@ -457,6 +457,12 @@ func (d *cardDecoder) add(f graph.Field, no int, written string) {
 	if f.Value == "" && written == "" {
 		return // an empty value, or an image left out (fitImage warned)
 	}
+	if strings.IndexFunc(written, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
+		// A broken export: keep the text without them, and say so.
+		d.warn(no, "%s: removed control characters from %s", strings.ToUpper(f.Name), quote(written))
+		written = stripControl(written, false)
+		f.Value = stripControl(f.Value, !f.Raw)
+	}
 	nf, err := graph.NormalizeField(f)
 	if err == nil {
 		if nf.Name == "fn" && d.name == "" {
@@ -466,29 +472,24 @@ func (d *cardDecoder) add(f graph.Field, no int, written string) {
 		return
 	}
 	if !f.Raw {
-		raw := rawField(f, written)
-		if nr, err2 := graph.NormalizeField(raw); err2 == nil {
+		if nr, err2 := graph.NormalizeField(rawField(f, strings.ReplaceAll(written, "\t", " "))); err2 == nil {
 			d.warn(no, "%v; kept as written", err)
 			d.fields = append(d.fields, nr)
 			return
 		}
 	}
-	// A raw value holding control characters (a broken export): keep it
-	// without them, and say so.
-	if clean := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+	d.warn(no, "left out %s: %v", strings.ToUpper(f.Name), err)
+}
+
+// stripControl removes control characters from s, but for newlines and
+// tabs if keepLines.
+func stripControl(s string, keepLines bool) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !(keepLines && (r == '\n' || r == '\t')) {
 			return -1
 		}
 		return r
-	}, written); clean != written {
-		raw := rawField(f, clean)
-		if nr, err2 := graph.NormalizeField(raw); err2 == nil {
-			d.warn(no, "%s: removed control characters from %s", strings.ToUpper(f.Name), quote(written))
-			d.fields = append(d.fields, nr)
-			return
-		}
-	}
-	d.warn(no, "left out %s: %v", strings.ToUpper(f.Name), err)
+	}, s)
 }
 
 // params copies a property's parameters into f: TYPE into Types (without

@@ -192,15 +192,21 @@ func writeParam(b *strings.Builder, name string, values []string) {
 // fallbackFN names a card that has no fn: from n, else its email, org or
 // phone number. It returns "" for a card with none of them.
 func fallbackFN(c graph.Card) string {
-	if name := strings.TrimSpace(c.DisplayName()); name != "" {
+	checked := graph.Card{}
+	for _, f := range c.Fields {
+		if !f.Raw { // a raw value is not known to be a name
+			checked.Fields = append(checked.Fields, f)
+		}
+	}
+	if name := strings.TrimSpace(checked.DisplayName()); name != "" {
 		return name
 	}
 	for _, structured := range []string{"n", "org"} {
-		if name := strings.Join(strings.Fields(strings.ReplaceAll(c.First(structured), ";", " ")), " "); name != "" {
+		if name := strings.Join(strings.Fields(strings.ReplaceAll(checked.First(structured), ";", " ")), " "); name != "" {
 			return name
 		}
 	}
-	return c.First("tel")
+	return strings.TrimSpace(checked.First("tel"))
 }
 
 // encodeValue returns the parameters (from ';') and the escaped value of a

@@ -31,6 +31,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("BEGIN:VCARD\nFN;X=\"a:b\":c\nEND:VCARD"))
 	f.Add([]byte(""))
 	f.Add([]byte("\xff\xfe"))
+	f.Add([]byte("BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=ISO-8859-1;QUOTED-PRINTABLE:M=FCller;J=\r\n=FCrgen\r\nTEL;WORK;PREF:1\r\nitem1.X-ABLabel:x\r\nEND:VCARD\r\n"))
+	f.Add([]byte("BEGIN:VCARD\nFN:\xc2\xb3\xf2\nADR;LABEL=\"a^nb\";TYPE=home:;;x\\ny;;;;\nKEY;ENCODING=b;TYPE=PGP:aGk=\nEND:VCARD\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Decode(bytes.NewReader(data), Options{SkipInvalid: true})
@@ -60,7 +62,9 @@ func FuzzDecode(f *testing.F) {
 				want = append([]graph.Field{{Name: "fn", Value: fallbackFN(c)}}, want...)
 			}
 			if !slices.EqualFunc(again.Cards[i].Fields, want, func(a, b graph.Field) bool {
-				return a.Name == b.Name && a.Value == b.Value && slices.Equal(a.Types, b.Types)
+				return a.Name == b.Name && a.Value == b.Value && slices.Equal(a.Types, b.Types) &&
+					a.Pref == b.Pref && a.Group == b.Group && a.Raw == b.Raw &&
+					slices.EqualFunc(a.Params, b.Params, func(p, q graph.Param) bool { return p.Name == q.Name && slices.Equal(p.Values, q.Values) })
 			}) {
 				t.Fatalf("card %d after a round trip:\n got %+v\nwant %+v\nencoded:\n%s", i+1, again.Cards[i].Fields, want, buf.Bytes())
 			}
