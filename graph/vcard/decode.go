@@ -125,7 +125,12 @@ func Decode(r io.Reader, opts Options) (*Result, error) {
 	if n, ok := knownSize(r); ok && n > MaxFileSize {
 		return nil, tooLarge(n)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	var buf bytes.Buffer
+	if n, ok := knownSize(r); ok {
+		buf.Grow(int(n) + 1)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r, MaxFileSize+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("reading the input: %w", err)
 	}
@@ -304,7 +309,7 @@ func isQP(line []byte) bool {
 	if i < 0 {
 		i = len(line)
 	}
-	return bytes.Contains(bytes.ToUpper(line[:i]), []byte("QUOTED-PRINTABLE"))
+	return indexFold(line[:i], "QUOTED-PRINTABLE") >= 0
 }
 
 func keyword(line, kw string) bool {
@@ -367,12 +372,13 @@ func (d *cardDecoder) decode() error {
 			return fmt.Errorf("line %d: %w", no, err)
 		}
 	}
+	// Every field passed graph.NormalizeField in add, and singles keeps
+	// one value of a single-valued field: the card passes
+	// graph.NormalizeCard, which need not run again.
 	d.singles()
-	card, err := graph.NormalizeCard(graph.Card{Fields: d.fields})
-	if err != nil {
-		return err
+	if len(d.fields) == 0 {
+		return errors.New("a card needs at least one field")
 	}
-	d.fields = card.Fields
 	return nil
 }
 
@@ -539,6 +545,9 @@ func firstOf(vs []string) string {
 // decoded bytes of base64 data separately, as binary.
 func (d *cardDecoder) value(l contentLine) (value string, binary []byte, err error) {
 	enc := strings.ToUpper(l.get("ENCODING"))
+	if (enc == "" || enc == "8BIT" || enc == "7BIT") && d.t.fallback == nil && l.get("CHARSET") == "" {
+		return l.value, nil, nil // UTF-8 text, as almost every file is
+	}
 	raw := []byte(l.value)
 	switch enc {
 	case "", "8BIT", "7BIT":

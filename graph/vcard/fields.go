@@ -52,7 +52,7 @@ func (d *cardDecoder) mapValue(f graph.Field, p property, written string, l cont
 			f.Value = "--" + strings.TrimPrefix(f.Value[4:], "-")
 		}
 	}
-	if p.field == "email" {
+	if p.field == "email" && strings.ContainsAny(f.Value, "<\" ") {
 		if _, err := graph.NormalizeField(graph.Field{Name: "email", Value: f.Value}); err != nil {
 			// "Omega" <omega@example.com>: keep the address, say so.
 			if a, err := mail.ParseAddress(f.Value); err == nil {
