@@ -5,6 +5,7 @@ package apitest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -85,8 +86,32 @@ func testCircles(t *testing.T, a api.API) {
 		_, err = a.AddCircle(ctx, bad)
 		wantErr(t, err, api.ErrInvalid, "AddCircle("+bad+")")
 	}
-	require.NoError(t, a.RemoveCircle(ctx, "work"))
-	wantErr(t, a.RemoveCircle(ctx, "work"), api.ErrNotFound, "RemoveCircle twice")
+	removed, err := a.RemoveCircle(ctx, "work", false)
+	require.NoError(t, err, "RemoveCircle(empty circle) needs no force")
+	require.Equal(t, "work", removed.Name)
+	_, err = a.RemoveCircle(ctx, "work", false)
+	wantErr(t, err, api.ErrNotFound, "RemoveCircle twice")
+
+	// A circle that sees fields is removed only with force, which says
+	// what went.
+	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"a@example.org", "b@example.org"}, Circles: []string{"family"}})
+	require.NoError(t, err)
+	_, err = a.RemoveCircle(ctx, "family", false)
+	wantErr(t, err, api.ErrNotEmpty, "RemoveCircle(circle with fields)")
+	if err == nil || !strings.Contains(err.Error(), "2 fields") || !strings.Contains(err.Error(), "email") {
+		t.Errorf("RemoveCircle(family) = %v, want it to say 2 fields (email)", err)
+	}
+	require.Contains(t, circleNames(t, a), "family", "a refused RemoveCircle removed the circle")
+	removed, err = a.RemoveCircle(ctx, "family", true)
+	require.NoError(t, err)
+	if removed.Fields != 2 || !slices.Equal(removed.FieldNames, []string{"email"}) || len(removed.Members) != 0 {
+		t.Errorf("RemoveCircle(family, force) = %+v, want 2 fields (email), no members", removed)
+	}
+	me, err := a.Me(ctx, "")
+	require.NoError(t, err)
+	require.Empty(t, me.Fields, "family's fields are gone with it")
+	_, err = a.AddCircle(ctx, "family")
+	require.NoError(t, err)
 	require.Equal(t, []string{"family", "friends", "vendors"}, circleNames(t, a))
 	// A removed circle can be made again.
 	_, err = a.AddCircle(ctx, "work")
@@ -287,6 +312,13 @@ func testPeers(t *testing.T, a api.API) {
 	require.WithinDuration(t, time.Now().Add(time.Hour), inv.Expires, time.Minute)
 	_, err = a.Invite(ctx, api.InviteRequest{Circles: []string{"no-such-circle"}})
 	wantErr(t, err, api.ErrNotFound, "Invite(unknown circle)")
+	for _, ttl := range []time.Duration{-time.Hour, time.Second, api.MaxInviteTTL + time.Hour} {
+		_, err = a.Invite(ctx, api.InviteRequest{TTL: ttl})
+		wantErr(t, err, api.ErrInvalid, fmt.Sprintf("Invite(ttl %v)", ttl))
+	}
+	inv, err = a.Invite(ctx, api.InviteRequest{})
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(24*time.Hour), inv.Expires, time.Minute, "Invite without a ttl lasts a day")
 
 	reqs, err := a.Requests(ctx)
 	require.NoError(t, err)
