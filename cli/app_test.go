@@ -165,7 +165,8 @@ func TestInitCommand(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("kith init = exit %d, want 0; stderr: %s", r.code, r.stderr)
 	}
-	for _, w := range []string{"12D3KooW", "recovery phrase", "WRITE THIS DOWN", "not stored", "24 words", "kith daemon"} {
+	for _, w := range []string{"12D3KooW", "recovery phrase", "WRITE THIS DOWN", "not stored", "24 words", "kith daemon",
+		`kith me set fn "Your Name"`, "shared with every circle", "private unless you name a"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("kith init: stdout does not contain %q:\n%s", w, r.stdout)
 		}

@@ -347,17 +347,41 @@ func (n *Node) SetMe(ctx context.Context, req api.SetMeRequest) (*api.Profile, e
 		}
 		fields = append(fields, f)
 	}
-	circles := req.Circles
-	if len(circles) == 0 {
-		circles = []string{api.PrivateCircle}
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	cards, err := n.cards(ctx)
 	if err != nil {
 		return nil, err
 	}
+	circles := req.Circles
 	var drafts []graph.Draft
+	switch {
+	case len(circles) > 0:
+	case spec.Name == api.SharedField:
+		// Your name is what a connection sees you as: every circle's.
+		rs, err := n.circleRecords(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			circles = append(circles, r.Key)
+		}
+		// A private name set before is replaced, not kept beside.
+		if self, ok := cards[api.PrivateCircle]; ok && len(self.Values(spec.Name)) > 0 {
+			self.Fields = slices.DeleteFunc(slices.Clone(self.Fields), func(f graph.Field) bool { return f.Name == spec.Name })
+			d, err := n.cardDraft(ctx, api.PrivateCircle, self)
+			if err != nil {
+				return nil, err
+			}
+			drafts = append(drafts, d)
+			cards[api.PrivateCircle] = self
+		}
+		if len(circles) == 0 {
+			circles = []string{api.PrivateCircle}
+		}
+	default:
+		circles = []string{api.PrivateCircle}
+	}
 	for _, c := range dedupe(circles) {
 		card := cards[c]
 		card.Fields = slices.DeleteFunc(slices.Clone(card.Fields), func(f graph.Field) bool { return f.Name == spec.Name })
@@ -371,6 +395,11 @@ func (n *Node) SetMe(ctx context.Context, req api.SetMeRequest) (*api.Profile, e
 	}
 	if _, err := n.append(ctx, drafts...); err != nil {
 		return nil, err
+	}
+	for c, card := range cards {
+		if len(card.Fields) == 0 {
+			delete(cards, c)
+		}
 	}
 	return profileOf(cards, ""), nil
 }

@@ -179,6 +179,33 @@ func TestChangeOnceEverywhere(t *testing.T) {
 	}
 }
 
+// TestNameSharedByDefault: a name set without a circle is what every
+// connection sees; another field set without one stays private.
+func TestNameSharedByDefault(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, bob, carol := tn.add("alice"), tn.add("bob"), tn.add("carol")
+	connect(t, alice, bob, "friends")
+	connect(t, alice, carol, "work")
+	_, err := alice.SetMe(ctx, api.SetMeRequest{Field: "bday", Values: []string{"1990-05-04"}})
+	require.NoError(t, err)
+	_, err = alice.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice Liddell"}})
+	require.NoError(t, err)
+	for _, friend := range []*node.Node{bob, carol} {
+		eventually(t, "a connection sees alice's name", func() bool {
+			return slices.Equal(seen(t, friend, alice, "fn"), []string{"Alice Liddell"})
+		})
+		// The private birthday was written before the name: had it been
+		// shared, it would be here by now.
+		if got := seen(t, friend, alice, "bday"); len(got) != 0 {
+			t.Errorf("a connection sees alice's private birthday %v", got)
+		}
+	}
+	ps, err := bob.Peers(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "Alice Liddell", ps[0].Name)
+}
+
 func TestRequestAcceptDecline(t *testing.T) {
 	ctx := t.Context()
 	tn := newNet(t)

@@ -104,8 +104,9 @@ type API interface {
 	// Me returns my profile: every field and the circles that see it, or
 	// only the fields circle sees when circle is not "".
 	Me(ctx context.Context, circle string) (*Profile, error)
-	// SetMe sets a field of my profile in circles ("self" = private when
-	// none), re-issuing each circle's card.
+	// SetMe sets a field of my profile in circles, re-issuing each
+	// circle's card. Without circles, SharedField (fn, my name) goes to
+	// every circle and any other field is private ("self").
 	SetMe(ctx context.Context, req SetMeRequest) (*Profile, error)
 	// UnsetMe removes a field from circles (all when none).
 	UnsetMe(ctx context.Context, req UnsetMeRequest) (*Profile, error)
@@ -261,6 +262,10 @@ type Profile struct {
 
 // PrivateCircle is the pseudo-circle for fields only I see.
 const PrivateCircle = "self"
+
+// SharedField is the field SetMe shares with every circle when given no
+// circle: the name connections see me as.
+const SharedField = "fn"
 
 // SetMeRequest sets Field to Values in each of Circles.
 type SetMeRequest struct {

@@ -62,11 +62,14 @@ func TestTour(t *testing.T) {
 	require.NotEmpty(t, id.Addrs)
 
 	h.MustRun("me", "set", "email", "alice@example.org", "--circle", "friends", "--circle", "family")
-	h.MustRun("me", "set", "fn", "Alice Liddell")
+	// No --circle: the name goes to every circle, as the README says.
+	out := h.MustRun("me", "set", "fn", "Alice Liddell")
+	require.Contains(t, out, "every circle")
 	var me api.Profile
 	h.JSON(&me, "me", "show", "--circle", "friends")
-	require.Len(t, me.Fields, 1)
-	require.Equal(t, "alice@example.org", me.Fields[0].Value)
+	require.Len(t, me.Fields, 2)
+	require.Equal(t, "Alice Liddell", me.Fields[0].Value)
+	require.Equal(t, "alice@example.org", me.Fields[1].Value)
 	if r := h.Run("me", "set", "shoe-size", "9"); r.Code != exitInvalid {
 		t.Errorf("me set unknown field: exit %d, want %d (%s)", r.Code, exitInvalid, r.Stderr)
 	}

@@ -124,7 +124,13 @@ func testMe(t *testing.T, a api.API) {
 	require.NoError(t, err)
 	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "tel", Values: []string{"+1 555 0100"}, Circles: []string{"family"}})
 	require.NoError(t, err)
+	// Without a circle, the name goes to every circle (a private one set
+	// before is replaced); any other field stays private.
+	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Al"}, Circles: []string{"self"}})
+	require.NoError(t, err)
 	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}})
+	require.NoError(t, err)
+	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "bday", Values: []string{"1990-05-04"}})
 	require.NoError(t, err)
 
 	p, err := a.Me(ctx, "")
@@ -134,23 +140,26 @@ func testMe(t *testing.T, a api.API) {
 		got[f.Name+"="+f.Value] = f.Circles
 	}
 	require.Equal(t, map[string][]string{
-		"fn=Alice":                {"self"},
+		"fn=Alice":                {"family", "friends", "work"},
 		"email=alice@example.org": {"family", "friends"},
 		"tel=+1 555 0100":         {"family"},
+		"bday=1990-05-04":         {"self"},
 	}, got)
 
 	friends, err := a.Me(ctx, "friends")
 	require.NoError(t, err)
-	if len(friends.Fields) != 1 || friends.Fields[0].Name != "email" {
-		t.Errorf("Me(friends) = %+v, want only the email", friends.Fields)
+	if len(friends.Fields) != 2 || friends.Fields[0].Name != "fn" || friends.Fields[1].Name != "email" {
+		t.Errorf("Me(friends) = %+v, want the name and the email", friends.Fields)
 	}
 	cs, err := a.Circles(ctx)
 	require.NoError(t, err)
 	for _, c := range cs {
-		if c.Name == "family" && c.Fields != 2 {
-			t.Errorf("family sees %d fields, want 2", c.Fields)
+		if c.Name == "family" && c.Fields != 3 {
+			t.Errorf("family sees %d fields, want 3", c.Fields)
 		}
 	}
+	_, err = a.UnsetMe(ctx, api.UnsetMeRequest{Field: "bday"})
+	require.NoError(t, err)
 
 	tests := []struct {
 		name string
@@ -178,7 +187,7 @@ func testMe(t *testing.T, a api.API) {
 	require.Contains(t, p.Fields, api.ProfileField{Field: graph.Field{Name: "email", Value: "alice@new.example"}, Circles: []string{"friends"}}, "SetMe returns the profile")
 	friends, err = a.Me(ctx, "friends")
 	require.NoError(t, err)
-	require.Equal(t, "alice@new.example", friends.Fields[0].Value)
+	require.Equal(t, "alice@new.example", friends.Fields[1].Value)
 	family, err := a.Me(ctx, "family")
 	require.NoError(t, err)
 	require.Contains(t, family.Fields, api.ProfileField{Field: graph.Field{Name: "email", Value: "alice@example.org"}, Circles: []string{"family"}})
