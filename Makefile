@@ -15,6 +15,15 @@ help: ## list targets
 build: ## build bin/kith
 	$(GO) build -o $(BIN) .
 
+# install puts kith in $(PREFIX)/bin when PREFIX is set, else where `go
+# install` would: $GOBIN, or the first entry of $GOPATH, plus /bin.
+.PHONY: install
+install: ## build and install kith into $(go env GOPATH)/bin, or $(PREFIX)/bin when PREFIX is set
+	@if [ -n "$(PREFIX)" ]; then dir="$(PREFIX)/bin"; \
+	else dir="$$($(GO) env GOBIN)"; [ -n "$$dir" ] || dir="$$($(GO) env GOPATH | cut -d: -f1)/bin"; fi; \
+	mkdir -p "$$dir" && $(GO) build -o "$$dir/kith" . && echo "installed $$dir/kith" && \
+	case ":$$PATH:" in *":$$dir:"*) ;; *) echo "$$dir is not on your PATH; add it, e.g.: export PATH=\"$$dir:\$$PATH\"";; esac
+
 .PHONY: run
 run: build ## build, create an identity in $KITH_HOME if none, start the daemon
 	@test -f "$(KITH_HOME)/identity.key" || KITH_HOME="$(KITH_HOME)" ./$(BIN) init --no-passphrase

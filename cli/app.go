@@ -147,7 +147,9 @@ func newApp(e *env) *ucli.App {
 		Writer:      e.Out,
 		ErrWriter:   e.Err,
 		Metadata:    map[string]any{envKey: e},
-		Flags:       globalFlags(false),
+		// --help is urfave's, added here because it adds it only beside
+		// its own help command, which helpCommand replaces.
+		Flags: append(globalFlags(false), ucli.HelpFlag),
 		Before: func(c *ucli.Context) error {
 			return e.setup(globalOptions{Home: c.String("home"), LogLevel: c.String("log-level")})
 		},
@@ -169,12 +171,18 @@ func newApp(e *env) *ucli.App {
 			peersCommand(e),
 			disconnectCommand(e),
 			forksCommand(e),
+			helpCommand(),
 		},
 		Action:                    groupAction,
 		OnUsageError:              onUsageError,
 		ExitErrHandler:            func(*ucli.Context, error) {}, // Main maps errors to exit codes
 		CustomAppHelpTemplate:     ucli.AppHelpTemplate + exitCodesHelp(),
 		DisableSliceFlagSeparator: true, // "--adr 'a, b'" is one address
+	}
+	for _, c := range app.Commands {
+		// urfave names nested commands only once their parent runs; `kith
+		// help contacts add` shows them before that.
+		nameNested(c.Name, c.Subcommands)
 	}
 	forEachCommand(app.Commands, func(c *ucli.Command) {
 		c.Flags = append(c.Flags, globalFlags(true)...)
@@ -241,6 +249,15 @@ func (e *env) lateGlobals(c *ucli.Context) error {
 	return e.setup(g)
 }
 
+// nameNested sets the HelpName ("kith contacts add") of the commands
+// below the top-level command parent; urfave names the top-level ones.
+func nameNested(parent string, cmds []*ucli.Command) {
+	for _, c := range cmds {
+		c.HelpName = "kith " + parent + " " + c.Name
+		nameNested(parent+" "+c.Name, c.Subcommands)
+	}
+}
+
 func forEachCommand(cmds []*ucli.Command, f func(*ucli.Command)) {
 	for _, c := range cmds {
 		f(c)
@@ -273,6 +290,61 @@ func groupAction(c *ucli.Context) error {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
 	return &usageError{cmd: helpName(c), err: errors.New(msg)}
+}
+
+// helpCommand is `kith help [COMMAND [SUBCOMMAND]...]`. It replaces
+// urfave's, which shows the help of the first command named only.
+func helpCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:    "help",
+		Aliases: []string{"h"},
+		Usage:   "show the help of kith or of a command, at any depth",
+		UsageText: `kith help [COMMAND [SUBCOMMAND]...]
+
+Examples:
+   kith help
+   kith help contacts
+   kith help contacts add        # the same as: kith contacts add --help`,
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runHelp(c, args)
+		}),
+	}
+}
+
+// runHelp shows the help of the command that path names.
+func runHelp(c *ucli.Context, path []string) error {
+	if len(path) == 0 {
+		return ucli.ShowAppHelp(c)
+	}
+	parent := &ucli.Command{Subcommands: c.App.Commands}
+	var target *ucli.Command
+	for i, name := range path {
+		target = nil
+		for _, s := range parent.Subcommands {
+			if s.HasName(name) && s.Name != "help" {
+				target = s
+				break
+			}
+		}
+		if target == nil {
+			where := "kith"
+			if i > 0 {
+				where = "kith " + strings.Join(path[:i], " ")
+			}
+			return &usageError{cmd: "kith help", err: fmt.Errorf("no help topic %q: %s has no such command", name, where)}
+		}
+		if i < len(path)-1 {
+			parent = target
+		}
+	}
+	// ShowCommandHelp looks target up among the context command's
+	// subcommands, or the app's commands when that has none.
+	pc := ucli.NewContext(c.App, nil, nil)
+	pc.Command = parent
+	if parent.Name == "" {
+		pc.Command = &ucli.Command{}
+	}
+	return ucli.ShowCommandHelp(pc, target.Name)
 }
 
 func isRoot(c *ucli.Context) bool {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,9 @@ import (
 func TestHelpTeaches(t *testing.T) {
 	app := newApp(&env{})
 	for _, f := range app.Flags {
+		if f == ucli.HelpFlag {
+			continue // urfave's own
+		}
 		checkFlag(t, "kith", f)
 	}
 	var walk func(path string, cmds []*ucli.Command)
@@ -113,6 +117,47 @@ func TestCommandHelp(t *testing.T) {
 	}
 }
 
+// TestHelpNested: `kith help A B` shows the help of `kith A B`, the same as
+// `kith A B --help`, for every nested command.
+func TestHelpNested(t *testing.T) {
+	app := newApp(&env{})
+	var paths [][]string
+	var walk func(path []string, cmds []*ucli.Command)
+	walk = func(path []string, cmds []*ucli.Command) {
+		for _, c := range cmds {
+			p := append(slices.Clone(path), c.Name)
+			if len(path) > 0 {
+				paths = append(paths, p)
+			}
+			walk(p, c.Subcommands)
+		}
+	}
+	walk(nil, app.Commands)
+	if len(paths) < 5 {
+		t.Fatalf("found %d nested commands, want the whole tree", len(paths))
+	}
+	home := testHome(t)
+	for _, p := range paths {
+		t.Run(strings.Join(p, " "), func(t *testing.T) {
+			viaHelp := kith(t, home, append([]string{"help"}, p...)...)
+			viaFlag := kith(t, home, append(slices.Clone(p), "--help")...)
+			if viaHelp.code != exitOK || viaFlag.code != exitOK {
+				t.Fatalf("kith help %s = exit %d, --help = exit %d; stderr: %s%s", strings.Join(p, " "), viaHelp.code, viaFlag.code, viaHelp.stderr, viaFlag.stderr)
+			}
+			if want := "kith " + strings.Join(p, " ") + " - "; !strings.Contains(viaHelp.stdout, want) {
+				t.Errorf("kith help %s does not name %q:\n%s", strings.Join(p, " "), want, viaHelp.stdout)
+			}
+			if viaHelp.stdout != viaFlag.stdout {
+				t.Errorf("kith help %s differs from kith %s --help:\n%s\n---\n%s", strings.Join(p, " "), strings.Join(p, " "), viaHelp.stdout, viaFlag.stdout)
+			}
+		})
+	}
+	r := kith(t, home, "help", "contacts", "nosuch")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `"nosuch"`) {
+		t.Errorf("kith help contacts nosuch = exit %d, stderr %q; want %d naming it", r.code, r.stderr, exitUsage)
+	}
+}
+
 // TestInitCommand runs `kith init` as a user would.
 func TestInitCommand(t *testing.T) {
 	home := testHome(t)
@@ -120,7 +165,8 @@ func TestInitCommand(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("kith init = exit %d, want 0; stderr: %s", r.code, r.stderr)
 	}
-	for _, w := range []string{"12D3KooW", "recovery phrase", "WRITE THIS DOWN", "not stored", "24 words", "kith daemon"} {
+	for _, w := range []string{"12D3KooW", "recovery phrase", "WRITE THIS DOWN", "not stored", "24 words", "kith daemon",
+		`kith me set fn "Your Name"`, "shared with every circle", "private unless you name a"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("kith init: stdout does not contain %q:\n%s", w, r.stdout)
 		}

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -50,9 +52,21 @@ or digit. "self" is reserved for your private fields.`,
 				Name:      "rm",
 				Aliases:   []string{"remove"},
 				Usage:     "delete a circle and the card it saw",
-				UsageText: "kith circles rm NAME\n\nExample:\n   kith circles rm climbing",
+				UsageText: "kith circles rm NAME [--force]\n\nExamples:\n   kith circles rm climbing\n   kith circles rm family --force   # even with members or fields",
+				Description: `The fields shared with the circle stop being shared with it (a field
+shared with other circles stays there too), and its members leave it; they
+stay connected and keep what they already received. A circle with members
+or fields is removed only with --force, or when you say yes on a terminal.`,
+				Flags: []ucli.Flag{
+					&ucli.BoolFlag{
+						Name:    "force",
+						Aliases: []string{"f"},
+						Usage:   "remove the circle even if it has members or fields, without asking",
+						EnvVars: []string{"KITH_FORCE"},
+					},
+				},
 				Action: action(func(c *ucli.Context, args []string) error {
-					return runCirclesRemove(c.Context, e, args)
+					return runCirclesRemove(c.Context, e, circlesRemoveOptions{Force: c.Bool("force")}, args)
 				}),
 			},
 			circlesAssignCommand(e),
@@ -103,13 +117,40 @@ func runCirclesAdd(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func runCirclesRemove(ctx context.Context, e *env, args []string) error {
+// circlesRemoveOptions are the flags of `kith circles rm`.
+type circlesRemoveOptions struct {
+	Force bool
+}
+
+func runCirclesRemove(ctx context.Context, e *env, opts circlesRemoveOptions, args []string) error {
 	if err := exactArgs(args, "NAME"); err != nil {
 		return err
 	}
-	if err := e.api().RemoveCircle(ctx, args[0]); err != nil {
+	name := args[0]
+	c, err := e.api().RemoveCircle(ctx, name, opts.Force)
+	if errors.Is(err, api.ErrNotEmpty) {
+		yes, aerr := e.confirm(ctx, err.Error()+"; remove it?")
+		if aerr != nil {
+			return aerr
+		}
+		if !yes {
+			return fmt.Errorf("%w; nothing removed: `kith circles rm %s --force` removes it anyway", err, name)
+		}
+		c, err = e.api().RemoveCircle(ctx, name, true)
+	}
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.Out, "removed circle %s\n", args[0])
+	fmt.Fprintf(e.Out, "removed circle %s", c.Name)
+	if len(c.Members) > 0 {
+		fmt.Fprintf(e.Out, "; %s left it (still connected)", plural(len(c.Members), "member", "members"))
+	}
+	if c.Fields > 0 {
+		fmt.Fprintf(e.Out, "; it no longer sees %s", plural(c.Fields, "field", "fields"))
+		if len(c.FieldNames) > 0 {
+			fmt.Fprintf(e.Out, " (%s)", strings.Join(c.FieldNames, ", "))
+		}
+	}
+	fmt.Fprintln(e.Out)
 	return nil
 }

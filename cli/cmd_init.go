@@ -29,7 +29,9 @@ Examples:
    kith --home /tmp/alice init --no-passphrase`,
 		Description: `Creates $KITH_HOME (default ~/.kith) with a new identity key, encrypted
 with a passphrase if you give one, and the first entries of your log: your
-public keys and the circles friends, family and work.
+public keys and the circles friends, family and work. Your name (kith me
+set fn) will be shared with every circle; other fields stay private unless
+you name a circle.
 
 It prints your peer ID and, once, a recovery phrase. The phrase is not
 stored anywhere: write it down. It is the only way to take your identity
@@ -81,7 +83,13 @@ way to recover your identity if this key is lost or stolen:
 
    %s
 
-Next: start your node with `+"`kith daemon`"+`.
+Next: start your node with `+"`kith daemon`"+`, then set your name:
+
+   kith me set fn "Your Name"
+
+Your name is shared with every circle (friends, family, work): it is what
+your connections see you as. Other fields are private unless you name a
+circle: kith me set email you@example.org --circle friends
 `, e.home, encrypted, res.PeerID, len(strings.Fields(res.RecoveryPhrase)), wrapWords(res.RecoveryPhrase, 6, "\n   "))
 	return nil
 }

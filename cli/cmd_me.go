@@ -27,15 +27,16 @@ func meCommand(e *env) *ucli.Command {
 		UsageText: `kith me command [arguments...]
 
 Examples:
-   kith me set fn "Ada Lovelace" --circle friends --circle work
+   kith me set fn "Ada Lovelace"             # your name: every circle sees it
    kith me set email ada@example.org --circle work --type work
    kith me set tel +44-20-7946-0000          # private: only you see it
    kith me show --circle friends
    kith me unset tel
    kith me fields`,
 		Description: `Your card is a set of vCard fields (fn, email, tel, adr, …). Each field is
-shared with the circles you name; a field set without --circle is private
-(circle "self"). Changing a field re-issues the card of every circle that
+shared with the circles you name. Without --circle, fn (your name, what
+your connections see you as) is shared with every circle, and any other
+field is private (circle "self"). Changing a field re-issues the card of every circle that
 sees it, and your connections in those circles receive the signed update.`,
 		Subcommands: []*ucli.Command{
 			{
@@ -61,16 +62,18 @@ sees it, and your connections in those circles receive the signed update.`,
 				UsageText: `kith me set FIELD VALUE... [--circle CIRCLE]... [--type TYPE]...
 
 Examples:
-   kith me set fn "Ada Lovelace" --circle friends --circle family
+   kith me set fn "Ada Lovelace"             # every circle sees your name
+   kith me set fn "Ada" --circle friends     # friends see another one
    kith me set email ada@example.org ada@home.example --circle friends
    kith me set tel +44-20-7946-0000 --type cell
    kith me set adr ";;12 St James's Sq;London;;SW1Y 4JH;UK" --circle family`,
 				Description: `FIELD is a vCard property name (see kith me fields). Several VALUEs set a
-multi-valued field (email, tel, …) to all of them. Without --circle the field
-is private: only you see it. The field is replaced in the circles named and
+multi-valued field (email, tel, …) to all of them. Without --circle, fn goes
+to every circle (it is the name your connections see) and any other field is
+private: only you see it. The field is replaced in the circles named and
 left as it is in the others.`,
 				Flags: []ucli.Flag{
-					circleFlag("share the field with `CIRCLE`; repeat for several (default: private)"),
+					circleFlag("share the field with `CIRCLE`; repeat for several (default: every circle for fn, private for the rest)"),
 					&ucli.StringSliceFlag{
 						Name:    "type",
 						Aliases: []string{"t"},
@@ -160,8 +163,20 @@ func runMeSet(ctx context.Context, e *env, opts meSetOptions, args []string) err
 	if err := checkFieldValues(name, args[1:], opts.Types); err != nil {
 		return err
 	}
-	if _, err := e.api().SetMe(ctx, api.SetMeRequest{Field: name, Values: args[1:], Types: opts.Types, Circles: opts.Circles}); err != nil {
+	p, err := e.api().SetMe(ctx, api.SetMeRequest{Field: name, Values: args[1:], Types: opts.Types, Circles: opts.Circles})
+	if err != nil {
 		return err
+	}
+	if len(opts.Circles) == 0 && name == api.SharedField {
+		var circles []string
+		for _, f := range p.Fields {
+			if f.Name == name {
+				circles = f.Circles
+				break
+			}
+		}
+		fmt.Fprintf(e.Out, "set %s for every circle (%s): it is the name your connections see (--circle limits it)\n", name, strings.Join(circles, ", "))
+		return nil
 	}
 	if len(opts.Circles) == 0 {
 		fmt.Fprintf(e.Out, "set %s, private: only you see it (share it with --circle)\n", name)

@@ -13,6 +13,18 @@ import (
 	"github.com/kith-p2p/kith/node/api"
 )
 
+// shortDuration writes d without zero units: 1m, 720h, 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 // circleFlag is the repeatable --circle of the peer commands.
 func peerCircleFlag(usage string) *ucli.StringSliceFlag {
 	return &ucli.StringSliceFlag{Name: "circle", Usage: usage, EnvVars: []string{"KITH_CIRCLE"}}
@@ -43,7 +55,7 @@ fields you share with the circles named here. A code works once and
 expires after --ttl.`,
 		Flags: []ucli.Flag{
 			peerCircleFlag("put the invitee in `CIRCLE` (repeatable; default friends)"),
-			&ucli.DurationFlag{Name: "ttl", Usage: "how long the code stays valid", Value: 24 * time.Hour, EnvVars: []string{"KITH_INVITE_TTL"}},
+			&ucli.DurationFlag{Name: "ttl", Usage: "how long the code stays valid, from 1m to 720h (30 days)", Value: 24 * time.Hour, EnvVars: []string{"KITH_INVITE_TTL"}},
 			&ucli.BoolFlag{Name: "no-qr", Usage: "do not draw the QR code", EnvVars: []string{"KITH_NO_QR"}},
 			jsonFlag(),
 		},
@@ -56,6 +68,9 @@ expires after --ttl.`,
 func runInvite(ctx context.Context, e *env, opts inviteOptions, args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
+	}
+	if opts.TTL < api.MinInviteTTL || opts.TTL > api.MaxInviteTTL {
+		return tagf(api.ErrInvalid, "--ttl %s: a code must live from %s to %s (30 days), e.g. --ttl 1h", opts.TTL, shortDuration(api.MinInviteTTL), shortDuration(api.MaxInviteTTL))
 	}
 	inv, err := e.api().Invite(ctx, api.InviteRequest{Circles: opts.Circles, TTL: opts.TTL})
 	if err != nil {
@@ -114,13 +129,11 @@ func runConnect(ctx context.Context, e *env, opts connectOptions, args []string)
 	if err != nil {
 		return err
 	}
-	switch res.Status {
-	case "accepted":
+	// A refusal (declined, a used or expired code) is an error.
+	if res.Status == "accepted" {
 		fmt.Fprintf(e.Out, "connected to %s\n", res.PeerID)
-	case "pending":
-		fmt.Fprintf(e.Out, "asked %s; waiting for them to accept\n", res.PeerID)
-	default:
-		fmt.Fprintf(e.Out, "%s declined\n", res.PeerID)
+	} else {
+		fmt.Fprintf(e.Out, "asked %s; waiting for them to accept (`kith requests` lists it)\n", res.PeerID)
 	}
 	return nil
 }

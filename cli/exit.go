@@ -27,6 +27,8 @@ const (
 	exitLocked      = 7
 	exitKey         = 8
 	exitUnreachable = 9
+	exitDeclined    = 10
+	exitInviteUsed  = 11
 )
 
 // exitCodes is the one place that maps errors to exit codes: the first row
@@ -45,13 +47,15 @@ var exitCodes = []struct {
 	{exitInvalid, "invalid input: a value, card or file that does not validate",
 		[]error{api.ErrInvalid, api.ErrTooLarge, graph.ErrUnknownField, graph.ErrInvalidField,
 			vcard.ErrInvalidCard, vcard.ErrEmpty, vcard.ErrNotVCard, vcard.ErrTooLarge}},
-	{exitConflict, "conflict: it exists already, or a reference matches several contacts",
-		[]error{api.ErrExists, api.ErrAmbiguous, node.ErrAlreadyInitialized, identity.ErrKeyExists}},
+	{exitConflict, "conflict: it exists already, a reference matches several contacts, or a circle to remove is not empty (--force)",
+		[]error{api.ErrExists, api.ErrAmbiguous, api.ErrNotEmpty, node.ErrAlreadyInitialized, identity.ErrKeyExists}},
 	{exitLocked, "a daemon is already running on this home (it holds the lock)", []error{node.ErrLocked}},
 	{exitKey, "key problem: no identity (run `kith init`), wrong passphrase, corrupt or unsafe key file",
 		[]error{identity.ErrNoKey, identity.ErrPassphraseRequired, identity.ErrWrongPassphrase,
 			identity.ErrCorruptKey, identity.ErrInsecureKeyFile, node.ErrNotInitialized}},
 	{exitUnreachable, "a peer could not be reached (is their daemon running? an invite code carries addresses)", []error{api.ErrUnreachable}},
+	{exitDeclined, "the peer declined your request to connect", []error{api.ErrDeclined}},
+	{exitInviteUsed, "the invite code was used already or has expired: ask for a new one", []error{api.ErrInviteInvalid}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).

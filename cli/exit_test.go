@@ -39,6 +39,8 @@ func TestExitCode(t *testing.T) {
 		{"wrong passphrase", fmt.Errorf("loading: %w", identity.ErrWrongPassphrase), exitKey},
 		{"no key", tagf(identity.ErrNoKey, "run kith init"), exitKey},
 		{"unreachable", &api.Error{Code: "unreachable", Message: "x"}, exitUnreachable},
+		{"declined", &api.Error{Code: "declined", Message: "x"}, exitDeclined},
+		{"invite used", &api.Error{Code: "invite_invalid", Message: "x"}, exitInviteUsed},
 		{"internal", &api.Error{Code: "internal", Message: "x"}, exitError},
 	}
 	for _, tc := range tests {
@@ -105,6 +107,9 @@ func TestExitCodes(t *testing.T) {
 		{"bad email on me", d.home, []string{"me", "set", "email", "not-an-email"}, exitInvalid, "not-an-email"},
 		{"unknown field", d.home, []string{"me", "set", "shoe-size", "44"}, exitInvalid, "shoe-size"},
 		{"bad circle name", d.home, []string{"circles", "add", "Bad Name!"}, exitInvalid, "circle name"},
+		{"invite ttl 0", d.home, []string{"invite", "--ttl", "0"}, exitInvalid, "from 1m to 720h"},
+		{"invite ttl negative", d.home, []string{"invite", "--ttl", "-1h"}, exitInvalid, "from 1m to 720h"},
+		{"invite ttl too long", d.home, []string{"invite", "--ttl", "9000h"}, exitInvalid, "--ttl 9000h"},
 		{"bad listen address", initialized, []string{"daemon", "--listen", "not-a-multiaddr"}, exitInvalid, "multiaddr"},
 
 		{"circle exists", d.home, []string{"circles", "add", "friends"}, exitConflict, "already exists"},

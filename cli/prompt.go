@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/term"
 
@@ -109,5 +111,27 @@ func (e *env) readSecret(ctx context.Context, prompt string) ([]byte, error) {
 		term.Restore(fd, state)
 		fmt.Fprintln(e.Err)
 		return nil, ctx.Err()
+	}
+}
+
+// confirm asks question on the terminal of e.In and reports whether the
+// answer is yes. Without a terminal the answer is no: scripts say --force.
+func (e *env) confirm(ctx context.Context, question string) (bool, error) {
+	if _, ok := terminalFd(e.In); !ok {
+		return false, nil
+	}
+	fmt.Fprintf(e.Err, "%s [y/N] ", question)
+	done := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(e.In).ReadString('\n')
+		done <- line
+	}()
+	select {
+	case line := <-done:
+		a := strings.ToLower(strings.TrimSpace(line))
+		return a == "y" || a == "yes", nil
+	case <-ctx.Done():
+		fmt.Fprintln(e.Err)
+		return false, ctx.Err()
 	}
 }

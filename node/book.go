@@ -160,18 +160,47 @@ func (n *Node) AddCircle(ctx context.Context, name string) (*api.Circle, error) 
 }
 
 // RemoveCircle implements api.API.
-func (n *Node) RemoveCircle(ctx context.Context, name string) error {
+func (n *Node) RemoveCircle(ctx context.Context, name string, force bool) (*api.Circle, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if _, err := n.liveRecord(ctx, graph.KindCircle, name); err != nil {
-		return notFound(err, "no circle %q (see `kith circles list`)", name)
+	r, err := n.liveRecord(ctx, graph.KindCircle, name)
+	if err != nil {
+		return nil, notFound(err, "no circle %q (see `kith circles list`)", name)
 	}
+	c := &api.Circle{Name: name, Members: append([]string{}, r.Body.Members...)}
 	drafts := []graph.Draft{{Body: graph.Body{Kind: graph.KindCircle, Key: name, Del: true}, To: graph.Audience{Self: true}}}
-	if _, err := n.liveRecord(ctx, graph.KindCard, name); err == nil {
+	if card, err := n.liveRecord(ctx, graph.KindCard, name); err == nil {
+		c.Fields = len(card.Body.Card.Fields)
+		for _, f := range card.Body.Card.Fields {
+			c.FieldNames = append(c.FieldNames, f.Name)
+		}
+		c.FieldNames = dedupe(c.FieldNames)
 		drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindCard, Key: name, Del: true}, To: graph.Audience{Self: true}})
 	}
-	_, err := n.append(ctx, drafts...)
-	return err
+	if !force && (len(c.Members) > 0 || c.Fields > 0) {
+		return nil, fmt.Errorf("%w: circle %q has %s and sees %s of your card%s", api.ErrNotEmpty, name,
+			countOf(len(c.Members), "member", "members"), countOf(c.Fields, "field", "fields"), listed(c.FieldNames))
+	}
+	if _, err := n.append(ctx, drafts...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// countOf writes n with the singular or plural noun: "1 member", "0 fields".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// listed is " (a, b)" for names, or "" for none.
+func listed(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(names, ", ") + ")"
 }
 
 func notFound(err error, format string, args ...any) error {
@@ -318,17 +347,41 @@ func (n *Node) SetMe(ctx context.Context, req api.SetMeRequest) (*api.Profile, e
 		}
 		fields = append(fields, f)
 	}
-	circles := req.Circles
-	if len(circles) == 0 {
-		circles = []string{api.PrivateCircle}
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	cards, err := n.cards(ctx)
 	if err != nil {
 		return nil, err
 	}
+	circles := req.Circles
 	var drafts []graph.Draft
+	switch {
+	case len(circles) > 0:
+	case spec.Name == api.SharedField:
+		// Your name is what a connection sees you as: every circle's.
+		rs, err := n.circleRecords(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			circles = append(circles, r.Key)
+		}
+		// A private name set before is replaced, not kept beside.
+		if self, ok := cards[api.PrivateCircle]; ok && len(self.Values(spec.Name)) > 0 {
+			self.Fields = slices.DeleteFunc(slices.Clone(self.Fields), func(f graph.Field) bool { return f.Name == spec.Name })
+			d, err := n.cardDraft(ctx, api.PrivateCircle, self)
+			if err != nil {
+				return nil, err
+			}
+			drafts = append(drafts, d)
+			cards[api.PrivateCircle] = self
+		}
+		if len(circles) == 0 {
+			circles = []string{api.PrivateCircle}
+		}
+	default:
+		circles = []string{api.PrivateCircle}
+	}
 	for _, c := range dedupe(circles) {
 		card := cards[c]
 		card.Fields = slices.DeleteFunc(slices.Clone(card.Fields), func(f graph.Field) bool { return f.Name == spec.Name })
@@ -342,6 +395,11 @@ func (n *Node) SetMe(ctx context.Context, req api.SetMeRequest) (*api.Profile, e
 	}
 	if _, err := n.append(ctx, drafts...); err != nil {
 		return nil, err
+	}
+	for c, card := range cards {
+		if len(card.Fields) == 0 {
+			delete(cards, c)
+		}
 	}
 	return profileOf(cards, ""), nil
 }

@@ -65,16 +65,20 @@ func (n *Node) online(p peer.ID) bool {
 	return c == network.Connected || c == network.Limited
 }
 
-// Invite implements api.API: a one-time code, valid for ttl (0 = a day),
-// whose bearer is connected without a prompt and put in circles.
+// Invite implements api.API: a one-time code, valid for ttl (0 = a day;
+// else from api.MinInviteTTL to api.MaxInviteTTL), whose bearer is connected
+// without a prompt and put in circles.
 func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (*api.InviteCode, error) {
+	ttl := req.TTL
+	if ttl == 0 {
+		ttl = defaultInviteTTL
+	}
+	if ttl < api.MinInviteTTL || ttl > api.MaxInviteTTL {
+		return nil, fmt.Errorf("%w: an invite's time to live must be from %s to %s (30 days), not %s", api.ErrInvalid, api.MinInviteTTL, api.MaxInviteTTL, req.TTL)
+	}
 	circles, err := n.checkCircles(ctx, req.Circles)
 	if err != nil {
 		return nil, err
-	}
-	ttl := req.TTL
-	if ttl <= 0 {
-		ttl = defaultInviteTTL
 	}
 	secret := make([]byte, 16)
 	rand.Read(secret)
@@ -117,9 +121,9 @@ func (n *Node) checkCircles(ctx context.Context, circles []string) ([]string, er
 	return circles, nil
 }
 
-// parseTarget reads an invite code, a multiaddr ending in /p2p/<id>, or a
-// bare peer ID.
-func parseTarget(target string) (peer.AddrInfo, []byte, error) {
+// parseTarget reads an invite code (returned too), a multiaddr ending in
+// /p2p/<id>, or a bare peer ID.
+func parseTarget(target string) (peer.AddrInfo, *spec.Invite, error) {
 	target = strings.TrimSpace(target)
 	switch {
 	case strings.HasPrefix(target, spec.InvitePrefix):
@@ -127,7 +131,7 @@ func parseTarget(target string) (peer.AddrInfo, []byte, error) {
 		if err != nil {
 			return peer.AddrInfo{}, nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
 		}
-		return peer.AddrInfo{ID: inv.PeerID(), Addrs: inv.Multiaddrs()}, inv.Secret, nil
+		return peer.AddrInfo{ID: inv.PeerID(), Addrs: inv.Multiaddrs()}, inv, nil
 	case strings.HasPrefix(target, "/"):
 		m, err := ma.NewMultiaddr(target)
 		if err != nil {
@@ -149,12 +153,19 @@ func parseTarget(target string) (peer.AddrInfo, []byte, error) {
 
 // Connect implements api.API.
 func (n *Node) Connect(ctx context.Context, req api.ConnectRequest) (*api.ConnectResult, error) {
-	ai, secret, err := parseTarget(req.Target)
+	ai, inv, err := parseTarget(req.Target)
 	if err != nil {
 		return nil, err
 	}
 	if ai.ID == n.id.PeerID() {
 		return nil, fmt.Errorf("%w: that is this node's own peer ID", api.ErrInvalid)
+	}
+	var secret []byte
+	if inv != nil {
+		if exp := time.Unix(inv.Expires, 0); !n.now().Before(exp) {
+			return nil, fmt.Errorf("%w: this code from %s expired on %s; ask them for a new one", api.ErrInviteInvalid, ai.ID, exp.UTC().Format(time.RFC1123))
+		}
+		secret = inv.Secret
 	}
 	if len(req.Note) > spec.MaxNoteLen {
 		return nil, fmt.Errorf("%w: note over %d bytes", api.ErrInvalid, spec.MaxNoteLen)
@@ -177,7 +188,6 @@ func (n *Node) Connect(ctx context.Context, req api.ConnectRequest) (*api.Connec
 	if err != nil {
 		return nil, err
 	}
-	res := &api.ConnectResult{PeerID: ai.ID.String(), Status: status}
 	switch status {
 	case spec.ConnectAccepted:
 		if err := n.establish(ctx, ai.ID, circles); err != nil {
@@ -185,8 +195,12 @@ func (n *Node) Connect(ctx context.Context, req api.ConnectRequest) (*api.Connec
 		}
 	case spec.ConnectDeclined:
 		n.store.DeleteRequest(ctx, ai.ID)
+		return nil, fmt.Errorf("%w: %s declined your request to connect", api.ErrDeclined, ai.ID)
+	case spec.ConnectInviteInvalid:
+		n.store.DeleteRequest(ctx, ai.ID)
+		return nil, fmt.Errorf("%w: %s says this code was used already or has expired; ask them for a new one, or connect by peer ID for them to accept by hand", api.ErrInviteInvalid, ai.ID)
 	}
-	return res, nil
+	return &api.ConnectResult{PeerID: ai.ID.String(), Status: status}, nil
 }
 
 // dial connects to ai, finding addresses in the peerstore (mDNS, earlier
@@ -309,7 +323,7 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 			return "", fmt.Errorf("acceptance from %s without a request", remote)
 		}
 		return spec.ConnectAccepted, n.establish(ctx, remote, req.Circles)
-	case spec.ConnectDeclined:
+	case spec.ConnectDeclined, spec.ConnectInviteInvalid:
 		if req, err := n.store.GetRequest(ctx, remote); err == nil && req.Outgoing {
 			n.store.DeleteRequest(ctx, remote)
 		}
@@ -319,12 +333,14 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 	if n.isConnection(ctx, remote) {
 		return spec.ConnectAccepted, nil
 	}
+	badInvite := false
 	if len(m.Invite) > 0 {
 		circles, err := n.store.UseInvite(ctx, m.Invite, n.now())
 		if err == nil {
 			return spec.ConnectAccepted, n.establish(ctx, remote, circles)
 		}
 		n.log.Info("connect with an unknown, used or expired invite", "peer", remote)
+		badInvite = true
 	}
 	if req, err := n.store.GetRequest(ctx, remote); err == nil && req.Outgoing {
 		// We asked each other: that is mutual consent.
@@ -332,6 +348,11 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 	}
 	if declined, err := n.store.Declined(ctx, remote); err == nil && declined {
 		return spec.ConnectDeclined, nil // asked again; the answer stands
+	}
+	if badInvite {
+		// They meant to use a code, not to ask me: say it did not work
+		// rather than keep a request they do not know they made.
+		return spec.ConnectInviteInvalid, nil
 	}
 	if c, err := n.store.CountRequests(ctx); err == nil && c >= maxPendingIn {
 		// Full (perhaps of requests from throwaway identities): do not

@@ -251,10 +251,14 @@ func (n *Node) onPeerConnected(p peer.ID) {
 		return // none, or Connect has just sent it
 	}
 	status, err := n.sendConnect(ctx, p, "", req.Note, nil)
-	if err == nil && status == spec.ConnectAccepted {
+	switch {
+	case err != nil:
+	case status == spec.ConnectAccepted:
 		if err := n.establish(ctx, p, req.Circles); err == nil {
 			n.sync.schedule(p)
 		}
+	case status == spec.ConnectDeclined:
+		n.store.DeleteRequest(ctx, p)
 	}
 }
 

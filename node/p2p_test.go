@@ -2,8 +2,11 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,7 +35,7 @@ func newNet(t testing.TB) *testNet {
 }
 
 // add starts a node called label, linked to every node already there.
-func (tn *testNet) add(label string) *node.Node {
+func (tn *testNet) add(label string, opts ...node.Option) *node.Node {
 	tn.t.Helper()
 	tn.i++
 	id := identity.NewTest(tn.t, label)
@@ -40,7 +43,7 @@ func (tn *testNet) add(label string) *node.Node {
 	h, err := tn.mn.AddPeer(id.PrivKey(), addr)
 	require.NoError(tn.t, err)
 	require.NoError(tn.t, tn.mn.LinkAll())
-	return node.NewTest(tn.t, label, node.WithHost(h))
+	return node.NewTest(tn.t, label, append([]node.Option{node.WithHost(h)}, opts...)...)
 }
 
 func eventually(t testing.TB, what string, cond func() bool) {
@@ -176,10 +179,39 @@ func TestChangeOnceEverywhere(t *testing.T) {
 	}
 }
 
+// TestNameSharedByDefault: a name set without a circle is what every
+// connection sees; another field set without one stays private.
+func TestNameSharedByDefault(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, bob, carol := tn.add("alice"), tn.add("bob"), tn.add("carol")
+	connect(t, alice, bob, "friends")
+	connect(t, alice, carol, "work")
+	_, err := alice.SetMe(ctx, api.SetMeRequest{Field: "bday", Values: []string{"1990-05-04"}})
+	require.NoError(t, err)
+	_, err = alice.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice Liddell"}})
+	require.NoError(t, err)
+	for _, friend := range []*node.Node{bob, carol} {
+		eventually(t, "a connection sees alice's name", func() bool {
+			return slices.Equal(seen(t, friend, alice, "fn"), []string{"Alice Liddell"})
+		})
+		// The private birthday was written before the name: had it been
+		// shared, it would be here by now.
+		if got := seen(t, friend, alice, "bday"); len(got) != 0 {
+			t.Errorf("a connection sees alice's private birthday %v", got)
+		}
+	}
+	ps, err := bob.Peers(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "Alice Liddell", ps[0].Name)
+}
+
 func TestRequestAcceptDecline(t *testing.T) {
 	ctx := t.Context()
 	tn := newNet(t)
-	alice, dave, eve := tn.add("alice"), tn.add("dave"), tn.add("eve")
+	var skew atomic.Int64 // alice's clock runs ahead by this
+	aliceClock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	alice, dave, eve := tn.add("alice", node.WithClock(aliceClock)), tn.add("dave"), tn.add("eve")
 	target := func(n *node.Node) string {
 		return n.Host().Addrs()[0].String() + "/p2p/" + n.Host().ID().String()
 	}
@@ -211,10 +243,12 @@ func TestRequestAcceptDecline(t *testing.T) {
 	if hasPeer(t, dave, eve) || hasPeer(t, eve, dave) {
 		t.Error("declined peers are connected")
 	}
-	// Asking again does not put the request back in front of dave.
-	res, err = eve.Connect(ctx, api.ConnectRequest{Target: dave.Host().ID().String(), Note: "please?"})
-	require.NoError(t, err)
-	require.Equal(t, "declined", res.Status)
+	// Asking again does not put the request back in front of dave, and
+	// eve is told.
+	_, err = eve.Connect(ctx, api.ConnectRequest{Target: dave.Host().ID().String(), Note: "please?"})
+	if !errors.Is(err, api.ErrDeclined) {
+		t.Errorf("eve asks again after a decline: err = %v, want ErrDeclined", err)
+	}
 	reqs, err = dave.Requests(ctx)
 	require.NoError(t, err)
 	require.Empty(t, reqs, "a repeated request after a decline")
@@ -225,20 +259,38 @@ func TestRequestAcceptDecline(t *testing.T) {
 	_, err = eve.Connect(ctx, api.ConnectRequest{Target: inv.Code})
 	require.NoError(t, err)
 	_, err = dave.Connect(ctx, api.ConnectRequest{Target: inv.Code})
-	require.NoError(t, err)
+	require.NoError(t, err, "dave was already alice's connection: a reused code changes nothing")
 	eventually(t, "eve connected", func() bool { return hasPeer(t, alice, eve) })
+	// A stranger with the used code is told so, and no request is kept.
+	grace := tn.add("grace")
+	_, err = grace.Connect(ctx, api.ConnectRequest{Target: inv.Code})
+	if !errors.Is(err, api.ErrInviteInvalid) || !strings.Contains(err.Error(), "used") {
+		t.Errorf("connect with a used code: err = %v, want ErrInviteInvalid saying so", err)
+	}
 	reqs, err = alice.Requests(ctx)
 	require.NoError(t, err)
-	_ = reqs // dave was already alice's connection: a reused code changes nothing
+	require.Empty(t, reqs, "a used code left a request")
+	reqs, err = grace.Requests(ctx)
+	require.NoError(t, err)
+	require.Empty(t, reqs, "a refused code left an outgoing request")
 
-	// An expired code is not honoured: the request waits for a person.
+	// An expired code is not honoured: by alice, whose clock says so
+	// (frank's does not yet)…
 	frank := tn.add("frank")
-	old, err := alice.Invite(ctx, api.InviteRequest{TTL: time.Millisecond})
+	old, err := alice.Invite(ctx, api.InviteRequest{TTL: time.Minute})
 	require.NoError(t, err)
-	time.Sleep(1100 * time.Millisecond) // expiry has a one-second resolution
-	res, err = frank.Connect(ctx, api.ConnectRequest{Target: old.Code})
-	require.NoError(t, err)
-	require.Equal(t, "pending", res.Status, "an expired invite must not connect")
+	skew.Store(int64(2 * time.Minute))
+	_, err = frank.Connect(ctx, api.ConnectRequest{Target: old.Code})
+	if !errors.Is(err, api.ErrInviteInvalid) {
+		t.Errorf("connect with a code alice sees expired: err = %v, want ErrInviteInvalid", err)
+	}
+	require.False(t, hasPeer(t, alice, frank), "an expired invite connected")
+	// …and by frank himself, without asking alice, once his clock says so.
+	late := tn.add("late", node.WithClock(func() time.Time { return time.Now().Add(time.Hour) }))
+	_, err = late.Connect(ctx, api.ConnectRequest{Target: old.Code})
+	if !errors.Is(err, api.ErrInviteInvalid) || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("connect with an expired code: err = %v, want ErrInviteInvalid saying it expired", err)
+	}
 
 	require.NoError(t, alice.Disconnect(ctx, eve.Host().ID().String()))
 	if hasPeer(t, alice, eve) {

@@ -120,6 +120,9 @@ const (
 	ConnectPending  = "pending"
 	ConnectAccepted = "accepted"
 	ConnectDeclined = "declined"
+	// ConnectInviteInvalid answers a request whose invite secret is
+	// unknown, used or expired; the request is not kept.
+	ConnectInviteInvalid = "invite-invalid"
 )
 
 // ConnectMsg is a /kith/connect/1.0.0 message: a request (Status "") or an
@@ -164,7 +167,7 @@ func DecodeConnectMsg(b []byte) (*ConnectMsg, error) {
 		return nil, fmt.Errorf("%w: connect: %w", ErrBadMessage, err)
 	}
 	switch m.Status {
-	case "", ConnectPending, ConnectAccepted, ConnectDeclined:
+	case "", ConnectPending, ConnectAccepted, ConnectDeclined, ConnectInviteInvalid:
 	default:
 		return nil, fmt.Errorf("%w: connect: status %q", ErrBadMessage, m.Status)
 	}

@@ -26,12 +26,18 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrAmbiguous: a contact reference matches more than one contact.
 	ErrAmbiguous = errors.New("ambiguous reference")
+	// ErrNotEmpty: a circle to remove has members or fields (force it).
+	ErrNotEmpty = errors.New("not empty")
 	// ErrForbidden: the request came through a browser (Origin/Referer).
 	ErrForbidden = errors.New("forbidden")
 	// ErrTooLarge: the request body is over the limit.
 	ErrTooLarge = errors.New("request too large")
 	// ErrUnreachable: a peer could not be reached.
 	ErrUnreachable = errors.New("peer unreachable")
+	// ErrDeclined: the peer declined the connection request.
+	ErrDeclined = errors.New("declined")
+	// ErrInviteInvalid: the invite code was used already or has expired.
+	ErrInviteInvalid = errors.New("invite code used or expired")
 	// ErrDaemonNotRunning: nothing listens on the API socket.
 	ErrDaemonNotRunning = errors.New("the kith daemon is not running")
 	// ErrInternal: anything else; the message says what.
@@ -46,9 +52,12 @@ var codes = []struct {
 	{"invalid", ErrInvalid},
 	{"exists", ErrExists},
 	{"ambiguous", ErrAmbiguous},
+	{"not_empty", ErrNotEmpty},
 	{"forbidden", ErrForbidden},
 	{"too_large", ErrTooLarge},
 	{"unreachable", ErrUnreachable},
+	{"declined", ErrDeclined},
+	{"invite_invalid", ErrInviteInvalid},
 	{"not_running", ErrDaemonNotRunning},
 	{"internal", ErrInternal},
 }
@@ -95,8 +104,9 @@ type API interface {
 	// Me returns my profile: every field and the circles that see it, or
 	// only the fields circle sees when circle is not "".
 	Me(ctx context.Context, circle string) (*Profile, error)
-	// SetMe sets a field of my profile in circles ("self" = private when
-	// none), re-issuing each circle's card.
+	// SetMe sets a field of my profile in circles, re-issuing each
+	// circle's card. Without circles, SharedField (fn, my name) goes to
+	// every circle and any other field is private ("self").
 	SetMe(ctx context.Context, req SetMeRequest) (*Profile, error)
 	// UnsetMe removes a field from circles (all when none).
 	UnsetMe(ctx context.Context, req UnsetMeRequest) (*Profile, error)
@@ -105,8 +115,10 @@ type API interface {
 	Circles(ctx context.Context) ([]Circle, error)
 	// AddCircle creates a circle.
 	AddCircle(ctx context.Context, name string) (*Circle, error)
-	// RemoveCircle deletes a circle and the card it saw.
-	RemoveCircle(ctx context.Context, name string) error
+	// RemoveCircle deletes a circle and the card it saw, and returns what
+	// it held. A circle with members or fields is removed only with force;
+	// without, the error is ErrNotEmpty.
+	RemoveCircle(ctx context.Context, name string, force bool) (*Circle, error)
 
 	// Contacts lists my address book, by name.
 	Contacts(ctx context.Context) ([]Contact, error)
@@ -129,6 +141,8 @@ type API interface {
 	// Invite makes a one-time invite code.
 	Invite(ctx context.Context, req InviteRequest) (*InviteCode, error)
 	// Connect asks a peer (invite code, multiaddr or peer ID) to connect.
+	// A refusal is an error: ErrDeclined, or ErrInviteInvalid for a code
+	// that was used already or has expired.
 	Connect(ctx context.Context, req ConnectRequest) (*ConnectResult, error)
 	// Requests lists pending connection requests, both ways.
 	Requests(ctx context.Context) ([]Request, error)
@@ -151,8 +165,15 @@ type API interface {
 // InviteRequest asks for an invite code.
 type InviteRequest struct {
 	Circles []string      `json:"circles,omitempty"` // where the invitee lands (default friends)
-	TTL     time.Duration `json:"ttl,omitempty"`     // default 24h
+	TTL     time.Duration `json:"ttl,omitempty"`     // 0 = 24h; else from MinInviteTTL to MaxInviteTTL
 }
+
+// The range of an invite code's time to live; Invite refuses others with
+// ErrInvalid.
+const (
+	MinInviteTTL = time.Minute
+	MaxInviteTTL = 30 * 24 * time.Hour
+)
 
 // InviteCode is a one-time code to hand to someone.
 type InviteCode struct {
@@ -169,7 +190,8 @@ type ConnectRequest struct {
 	Circles []string `json:"circles,omitempty"` // where they land once accepted (default friends)
 }
 
-// ConnectResult is the peer's answer: accepted, pending or declined.
+// ConnectResult is the peer's answer: accepted or pending (a refusal is
+// an error).
 type ConnectResult struct {
 	PeerID string `json:"peer_id"`
 	Status string `json:"status"`
@@ -241,6 +263,10 @@ type Profile struct {
 // PrivateCircle is the pseudo-circle for fields only I see.
 const PrivateCircle = "self"
 
+// SharedField is the field SetMe shares with every circle when given no
+// circle: the name connections see me as.
+const SharedField = "fn"
+
 // SetMeRequest sets Field to Values in each of Circles.
 type SetMeRequest struct {
 	Field   string   `json:"field"`
@@ -260,6 +286,8 @@ type Circle struct {
 	Name    string   `json:"name"`
 	Members []string `json:"members"`
 	Fields  int      `json:"fields"` // fields of my profile this circle sees
+	// FieldNames names those fields, once each (set by RemoveCircle).
+	FieldNames []string `json:"field_names,omitempty"`
 }
 
 // Contact is an address-book entry.

@@ -132,8 +132,9 @@ func (c *Client) AddCircle(ctx context.Context, name string) (*Circle, error) {
 }
 
 // RemoveCircle implements API.
-func (c *Client) RemoveCircle(ctx context.Context, name string) error {
-	return c.do(ctx, "DELETE", "/circles/"+url.PathEscape(name), nil, nil)
+func (c *Client) RemoveCircle(ctx context.Context, name string, force bool) (*Circle, error) {
+	var v Circle
+	return &v, c.do(ctx, "DELETE", "/circles/"+url.PathEscape(name)+"?force="+strconv.FormatBool(force), nil, &v)
 }
 
 // Contacts implements API.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,7 +56,11 @@ func Handler(impl API, log *slog.Logger) http.Handler {
 		return impl.AddCircle(r.Context(), req.Name)
 	})
 	route("DELETE /api/v0/circles/{name}", func(r *http.Request) (any, error) {
-		return nil, impl.RemoveCircle(r.Context(), r.PathValue("name"))
+		force, err := strconv.ParseBool(cmp.Or(r.URL.Query().Get("force"), "false"))
+		if err != nil {
+			return nil, fmt.Errorf("%w: force=%q is not a boolean", ErrInvalid, r.URL.Query().Get("force"))
+		}
+		return impl.RemoveCircle(r.Context(), r.PathValue("name"), force)
 	})
 	route("GET /api/v0/contacts", func(r *http.Request) (any, error) {
 		if q := r.URL.Query(); q.Has("q") {
@@ -192,13 +197,16 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, h func(*http.Requ
 }
 
 var statusOf = map[string]int{
-	"not_found":   http.StatusNotFound,
-	"invalid":     http.StatusBadRequest,
-	"exists":      http.StatusConflict,
-	"ambiguous":   http.StatusConflict,
-	"forbidden":   http.StatusForbidden,
-	"too_large":   http.StatusRequestEntityTooLarge,
-	"unreachable": http.StatusBadGateway,
+	"not_found":      http.StatusNotFound,
+	"invalid":        http.StatusBadRequest,
+	"exists":         http.StatusConflict,
+	"ambiguous":      http.StatusConflict,
+	"not_empty":      http.StatusConflict,
+	"forbidden":      http.StatusForbidden,
+	"too_large":      http.StatusRequestEntityTooLarge,
+	"unreachable":    http.StatusBadGateway,
+	"declined":       http.StatusForbidden,
+	"invite_invalid": http.StatusGone,
 }
 
 func writeError(w http.ResponseWriter, err error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,11 +62,14 @@ func TestTour(t *testing.T) {
 	require.NotEmpty(t, id.Addrs)
 
 	h.MustRun("me", "set", "email", "alice@example.org", "--circle", "friends", "--circle", "family")
-	h.MustRun("me", "set", "fn", "Alice Liddell")
+	// No --circle: the name goes to every circle, as the README says.
+	out := h.MustRun("me", "set", "fn", "Alice Liddell")
+	require.Contains(t, out, "every circle")
 	var me api.Profile
 	h.JSON(&me, "me", "show", "--circle", "friends")
-	require.Len(t, me.Fields, 1)
-	require.Equal(t, "alice@example.org", me.Fields[0].Value)
+	require.Len(t, me.Fields, 2)
+	require.Equal(t, "Alice Liddell", me.Fields[0].Value)
+	require.Equal(t, "alice@example.org", me.Fields[1].Value)
 	if r := h.Run("me", "set", "shoe-size", "9"); r.Code != exitInvalid {
 		t.Errorf("me set unknown field: exit %d, want %d (%s)", r.Code, exitInvalid, r.Stderr)
 	}
@@ -291,4 +295,32 @@ func importedCount(r Result) int {
 		}
 	}
 	return 0
+}
+
+// TestMakeInstall: `make install` puts a working kith in $PREFIX/bin, and
+// the README's set-up section, whose tour types `kith`, says so.
+func TestMakeInstall(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make on this machine")
+	}
+	prefix := t.TempDir()
+	cmd := exec.Command("make", "install", "PREFIX="+prefix)
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "make install PREFIX=%s: %s", prefix, out)
+	bin := filepath.Join(prefix, "bin", "kith")
+	require.Contains(t, string(out), "installed "+bin)
+	version, err := exec.Command(bin, "--version").Output()
+	require.NoError(t, err, "running the installed %s", bin)
+	require.Contains(t, string(version), "kith version")
+
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	_, setup, _ := strings.Cut(string(readme), "## Set up")
+	setup, _, _ = strings.Cut(setup, "\n## ")
+	for _, w := range []string{"make install", "PREFIX", "PATH"} {
+		if !strings.Contains(setup, w) {
+			t.Errorf("README's Set up section does not mention %q", w)
+		}
+	}
 }

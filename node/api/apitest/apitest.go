@@ -5,6 +5,7 @@ package apitest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -85,8 +86,32 @@ func testCircles(t *testing.T, a api.API) {
 		_, err = a.AddCircle(ctx, bad)
 		wantErr(t, err, api.ErrInvalid, "AddCircle("+bad+")")
 	}
-	require.NoError(t, a.RemoveCircle(ctx, "work"))
-	wantErr(t, a.RemoveCircle(ctx, "work"), api.ErrNotFound, "RemoveCircle twice")
+	removed, err := a.RemoveCircle(ctx, "work", false)
+	require.NoError(t, err, "RemoveCircle(empty circle) needs no force")
+	require.Equal(t, "work", removed.Name)
+	_, err = a.RemoveCircle(ctx, "work", false)
+	wantErr(t, err, api.ErrNotFound, "RemoveCircle twice")
+
+	// A circle that sees fields is removed only with force, which says
+	// what went.
+	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"a@example.org", "b@example.org"}, Circles: []string{"family"}})
+	require.NoError(t, err)
+	_, err = a.RemoveCircle(ctx, "family", false)
+	wantErr(t, err, api.ErrNotEmpty, "RemoveCircle(circle with fields)")
+	if err == nil || !strings.Contains(err.Error(), "2 fields") || !strings.Contains(err.Error(), "email") {
+		t.Errorf("RemoveCircle(family) = %v, want it to say 2 fields (email)", err)
+	}
+	require.Contains(t, circleNames(t, a), "family", "a refused RemoveCircle removed the circle")
+	removed, err = a.RemoveCircle(ctx, "family", true)
+	require.NoError(t, err)
+	if removed.Fields != 2 || !slices.Equal(removed.FieldNames, []string{"email"}) || len(removed.Members) != 0 {
+		t.Errorf("RemoveCircle(family, force) = %+v, want 2 fields (email), no members", removed)
+	}
+	me, err := a.Me(ctx, "")
+	require.NoError(t, err)
+	require.Empty(t, me.Fields, "family's fields are gone with it")
+	_, err = a.AddCircle(ctx, "family")
+	require.NoError(t, err)
 	require.Equal(t, []string{"family", "friends", "vendors"}, circleNames(t, a))
 	// A removed circle can be made again.
 	_, err = a.AddCircle(ctx, "work")
@@ -99,7 +124,13 @@ func testMe(t *testing.T, a api.API) {
 	require.NoError(t, err)
 	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "tel", Values: []string{"+1 555 0100"}, Circles: []string{"family"}})
 	require.NoError(t, err)
+	// Without a circle, the name goes to every circle (a private one set
+	// before is replaced); any other field stays private.
+	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Al"}, Circles: []string{"self"}})
+	require.NoError(t, err)
 	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}})
+	require.NoError(t, err)
+	_, err = a.SetMe(ctx, api.SetMeRequest{Field: "bday", Values: []string{"1990-05-04"}})
 	require.NoError(t, err)
 
 	p, err := a.Me(ctx, "")
@@ -109,23 +140,26 @@ func testMe(t *testing.T, a api.API) {
 		got[f.Name+"="+f.Value] = f.Circles
 	}
 	require.Equal(t, map[string][]string{
-		"fn=Alice":                {"self"},
+		"fn=Alice":                {"family", "friends", "work"},
 		"email=alice@example.org": {"family", "friends"},
 		"tel=+1 555 0100":         {"family"},
+		"bday=1990-05-04":         {"self"},
 	}, got)
 
 	friends, err := a.Me(ctx, "friends")
 	require.NoError(t, err)
-	if len(friends.Fields) != 1 || friends.Fields[0].Name != "email" {
-		t.Errorf("Me(friends) = %+v, want only the email", friends.Fields)
+	if len(friends.Fields) != 2 || friends.Fields[0].Name != "fn" || friends.Fields[1].Name != "email" {
+		t.Errorf("Me(friends) = %+v, want the name and the email", friends.Fields)
 	}
 	cs, err := a.Circles(ctx)
 	require.NoError(t, err)
 	for _, c := range cs {
-		if c.Name == "family" && c.Fields != 2 {
-			t.Errorf("family sees %d fields, want 2", c.Fields)
+		if c.Name == "family" && c.Fields != 3 {
+			t.Errorf("family sees %d fields, want 3", c.Fields)
 		}
 	}
+	_, err = a.UnsetMe(ctx, api.UnsetMeRequest{Field: "bday"})
+	require.NoError(t, err)
 
 	tests := []struct {
 		name string
@@ -153,7 +187,7 @@ func testMe(t *testing.T, a api.API) {
 	require.Contains(t, p.Fields, api.ProfileField{Field: graph.Field{Name: "email", Value: "alice@new.example"}, Circles: []string{"friends"}}, "SetMe returns the profile")
 	friends, err = a.Me(ctx, "friends")
 	require.NoError(t, err)
-	require.Equal(t, "alice@new.example", friends.Fields[0].Value)
+	require.Equal(t, "alice@new.example", friends.Fields[1].Value)
 	family, err := a.Me(ctx, "family")
 	require.NoError(t, err)
 	require.Contains(t, family.Fields, api.ProfileField{Field: graph.Field{Name: "email", Value: "alice@example.org"}, Circles: []string{"family"}})
@@ -287,6 +321,13 @@ func testPeers(t *testing.T, a api.API) {
 	require.WithinDuration(t, time.Now().Add(time.Hour), inv.Expires, time.Minute)
 	_, err = a.Invite(ctx, api.InviteRequest{Circles: []string{"no-such-circle"}})
 	wantErr(t, err, api.ErrNotFound, "Invite(unknown circle)")
+	for _, ttl := range []time.Duration{-time.Hour, time.Second, api.MaxInviteTTL + time.Hour} {
+		_, err = a.Invite(ctx, api.InviteRequest{TTL: ttl})
+		wantErr(t, err, api.ErrInvalid, fmt.Sprintf("Invite(ttl %v)", ttl))
+	}
+	inv, err = a.Invite(ctx, api.InviteRequest{})
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(24*time.Hour), inv.Expires, time.Minute, "Invite without a ttl lasts a day")
 
 	reqs, err := a.Requests(ctx)
 	require.NoError(t, err)

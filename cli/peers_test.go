@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// TestConnectRefused: a used invite code and a declined request are
+// errors with their own exit codes, not "waiting for them to accept".
+func TestConnectRefused(t *testing.T) {
+	a, b, c := startDaemon(t), startDaemon(t), startDaemon(t)
+	var inv api.InviteCode
+	if err := json.Unmarshal([]byte(a.ok(t, "invite", "--json")), &inv); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.ok(t, "connect", inv.Code); !strings.Contains(out, "connected") {
+		t.Fatalf("kith connect with a fresh code = %q, want connected", out)
+	}
+
+	r := kith(t, c.home, "connect", inv.Code)
+	if r.code != exitInviteUsed || !strings.Contains(r.stderr, "used") || strings.Contains(r.stdout, "waiting") {
+		t.Errorf("kith connect with a used code = exit %d\nstdout: %s\nstderr: %s\nwant exit %d saying it was used", r.code, r.stdout, r.stderr, exitInviteUsed)
+	}
+
+	// By address, c's request waits for a; once declined, asking again
+	// says so.
+	out := c.ok(t, "connect", a.id.Addrs[0], "--note", "it's c")
+	if !strings.Contains(out, "waiting for them to accept") {
+		t.Errorf("kith connect by address = %q, want it to wait", out)
+	}
+	a.ok(t, "decline", c.id.PeerID)
+	r = kith(t, c.home, "connect", a.id.Addrs[0])
+	if r.code != exitDeclined || !strings.Contains(r.stderr, "declined") {
+		t.Errorf("kith connect after a decline = exit %d\nstdout: %s\nstderr: %s\nwant exit %d saying declined", r.code, r.stdout, r.stderr, exitDeclined)
+	}
+}
