@@ -15,6 +15,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/vcard"
 	"github.com/kith-p2p/kith/node/api"
 )
@@ -37,19 +38,26 @@ type contactsImportOptions struct {
 func contactsImportCommand(e *env) *ucli.Command {
 	return &ucli.Command{
 		Name:  "import",
-		Usage: "add the contacts of a vCard file (3.0 or 4.0)",
+		Usage: "add or update the contacts of a vCard file (3.0 or 4.0)",
 		UsageText: `kith contacts import FILE [--skip-invalid]
 
 Examples:
    kith contacts import ~/Downloads/contacts.vcf
    kith contacts import --skip-invalid google-export.vcf
    curl -s https://example.org/team.vcf | kith contacts import -`,
-		Description: fmt.Sprintf(`Reads FILE ("-" for stdin; at most %s), checks every card, then adds
-them all as new local contacts. By default one invalid card stops the import
-before anything is added, and the error names the card's number and line;
-with --skip-invalid the valid cards are imported and the others listed.
-Properties Kith does not keep (X-… extensions and others it does not know)
-are dropped and counted. Importing a file twice adds its contacts twice.`, humanBytes(vcard.MaxFileSize)),
+		Description: fmt.Sprintf(`Reads FILE ("-" for stdin; at most %s), checks every card, then imports
+them. By default one invalid card stops the import before anything is
+added, and the error names the card's number and line; with --skip-invalid
+the valid cards are imported and the others listed. Properties Kith does
+not keep are dropped and counted.
+
+Nothing is imported twice: a card whose UID a contact of yours has updates
+that contact (or changes nothing if it is the same), so importing a file
+again, or your own export, adds nothing. A card without a UID becomes a new
+contact with a new UID. A card exported from a connection (UID
+urn:kith:peer:…) updates only your notes on them, never their card; if
+they are not a connection it is skipped. The summary counts new, updated
+and unchanged contacts.`, humanBytes(vcard.MaxFileSize)),
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{
 				Name:    "skip-invalid",
@@ -57,7 +65,7 @@ are dropped and counted. Importing a file twice adds its contacts twice.`, human
 				EnvVars: []string{"KITH_IMPORT_SKIP_INVALID"},
 			},
 		},
-		Action: action(func(c *ucli.Context, args []string) error {
+		Action: contactsAction(func(c *ucli.Context, args []string) error {
 			return runContactsImport(c.Context, e, contactsImportOptions{SkipInvalid: c.Bool("skip-invalid")}, args)
 		}),
 	}
@@ -109,7 +117,7 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 	// signs the next. Each batch is one transaction.
 	var (
 		mu       sync.Mutex
-		imported int
+		counts   = map[string]int{} // by api.Status…
 		firstErr error
 		wg       sync.WaitGroup
 		slots    = make(chan struct{}, importInFlight)
@@ -136,27 +144,43 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 				}
 				return
 			}
-			imported += len(added)
+			for _, r := range added {
+				counts[r.Status]++
+			}
 			bar.add(len(chunk))
 		}()
 	}
 	wg.Wait()
 	if firstErr != nil {
 		bar.finish()
-		if imported > 0 {
+		if done := counts[api.StatusNew] + counts[api.StatusUpdated] + counts[api.StatusUnchanged] + counts[api.StatusSkipped]; done > 0 {
 			// Each batch is one transaction: these are stored for good.
-			fmt.Fprintf(e.Err, "imported %d of %d contacts before the error; importing %s again would add those twice\n",
-				imported, len(res.Cards), name)
+			fmt.Fprintf(e.Err, "%s before the error (%d of %d cards); importing %s again adds only the rest\n",
+				importSummary(counts), done, len(res.Cards), name)
 		}
 		return fmt.Errorf("importing %s: %w", name, firstErr)
 	}
 	bar.finish()
-	msg := "imported " + plural(imported, "contact", "contacts")
+	msg := importSummary(counts)
 	if n := len(res.Skipped); n > 0 {
 		msg += fmt.Sprintf(" (skipped %s)", plural(n, "invalid card", "invalid cards"))
 	}
 	fmt.Fprintln(e.Out, msg)
+	if n := counts[api.StatusSkipped]; n > 0 {
+		fmt.Fprintf(e.Err, "%s: skipped %s exported from connections you are not connected to; connect to them again to have their cards\n",
+			name, plural(n, "card", "cards"))
+	}
 	return nil
+}
+
+// importSummary says what an import did: "imported 2 new, 1 updated" and
+// how many cards changed nothing.
+func importSummary(counts map[string]int) string {
+	msg := fmt.Sprintf("imported %d new, %d updated", counts[api.StatusNew], counts[api.StatusUpdated])
+	if n := counts[api.StatusUnchanged]; n > 0 {
+		msg += fmt.Sprintf(", %d unchanged", n)
+	}
+	return msg
 }
 
 // reportSkipped tells, on stderr, which cards --skip-invalid left out and
@@ -196,9 +220,13 @@ func contactsExportCommand(e *env) *ucli.Command {
 Examples:
    kith contacts export > contacts.vcf
    kith contacts export -o ~/backup/contacts.vcf`,
-		Description: `Each card carries its contact id as UID. With -o the file is written next
-to its destination and renamed into place when complete, so an interrupted
-export never leaves half a file; it is created with mode 0600.`,
+		Description: `Each card carries its contact's UID, so importing the file again (here or
+on another node of yours) updates those contacts instead of adding them a
+second time. A connection's card is exported with the UID
+urn:kith:peer:<peer ID>: imported again, it changes only your notes on
+them. With -o the file is written next to its destination and renamed into
+place when complete, so an interrupted export never leaves half a file; it
+is created with mode 0600.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{
 				Name:      "output",
@@ -208,7 +236,7 @@ export never leaves half a file; it is created with mode 0600.`,
 				TakesFile: true,
 			},
 		},
-		Action: action(func(c *ucli.Context, args []string) error {
+		Action: contactsAction(func(c *ucli.Context, args []string) error {
 			return runContactsExport(c.Context, e, contactsExportOptions{Output: c.String("output")}, args)
 		}),
 	}
@@ -225,7 +253,7 @@ func runContactsExport(ctx context.Context, e *env, opts contactsExportOptions, 
 	write := func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for _, c := range cs {
-			if err := vcard.EncodeCard(bw, c.Card, c.ID); err != nil {
+			if err := writeVCard(bw, c); err != nil {
 				return fmt.Errorf("encoding contact %s: %w", c.ID, err)
 			}
 		}
@@ -243,6 +271,14 @@ func runContactsExport(ctx context.Context, e *env, opts contactsExportOptions, 
 	}
 	fmt.Fprintf(e.Err, "exported %s to %s\n", plural(len(cs), "contact", "contacts"), opts.Output)
 	return nil
+}
+
+// writeVCard writes a contact as a vCard 4.0 card with its UID.
+func writeVCard(w io.Writer, c api.Contact) error {
+	// The encoder takes the UID apart from the card (for now: it will
+	// write the card's uid field itself).
+	card := graph.Card{Fields: slices.DeleteFunc(slices.Clone(c.Card.Fields), func(f graph.Field) bool { return f.Name == "uid" })}
+	return vcard.EncodeCard(w, card, c.UID)
 }
 
 // writeFileAtomic writes path through a temporary file in the same

@@ -90,7 +90,7 @@ func TestBestName(t *testing.T) {
 		{card("n", "Lee;Ann;;;"), "Ann Lee"},
 		{card("tel", "+1 555 0100", "nickname", "Annie"), "Annie"},
 		{card("tel", "+1 555 0100", "email", "a@x.example"), "a@x.example"},
-		{card("tel", "+1 555 0100", "org", "Acme"), "+1 555 0100"},
+		{card("tel", "+1 555 0100", "org", "Acme"), "Acme"},
 		{card("org", "Acme;Plumbing"), "Acme, Plumbing"},
 		{card("note", "only a note"), ""},
 	}

@@ -101,10 +101,10 @@ func NameKeys(c graph.Card) []string {
 }
 
 // BestName returns what to call a card: its fn, else its n, nickname,
-// email, phone, organisation, messaging address or web address, else "".
+// email, organisation, phone, messaging address or web address, else "".
 // A contact is never named by its id or peer ID.
 func BestName(c graph.Card) string {
-	for _, name := range []string{"fn", "n", "nickname", "email", "tel", "org", "impp", "url"} {
+	for _, name := range []string{"fn", "n", "nickname", "email", "org", "tel", "impp", "url"} {
 		for _, f := range c.Fields {
 			if f.Raw || f.Name != name {
 				continue

@@ -97,6 +97,16 @@ func wantUIDs(ctx context.Context, q interface {
 	return out, rows.Err()
 }
 
+// LocalContacts returns how many live local contacts identity has (notes
+// on connections, also contact records, are not contacts).
+func (s *Store) LocalContacts(ctx context.Context, identity peer.ID) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(DISTINCT record) FROM contact_uids WHERE identity = ?", []byte(identity)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting contacts: %w", err)
+	}
+	return n, nil
+}
+
 // uidChunk bounds the UIDs of one lookup query.
 const uidChunk = 500
 
