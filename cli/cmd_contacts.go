@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,20 +19,32 @@ func contactsCommand(e *env) *ucli.Command {
 		Name:     "contacts",
 		Aliases:  []string{"c"},
 		Category: "your address book",
-		Usage:    "your address book: add, list, show, edit, search, import and export contacts",
+		Usage:    "your address book: add, list, show, edit, search, merge, import and export contacts",
 		UsageText: `kith contacts command [arguments...]
 
 Examples:
    kith contacts add --name "Grace Hopper" --email grace@example.org --tel +1-555-0100
    kith contacts list
-   kith contacts show grace                    # by id, id prefix or exact name
+   kith contacts show grace                    # any unique word of the name, email or phone
    kith contacts edit grace --org "US Navy" --remove tel
    kith contacts search hopper
+   kith contacts duplicates
+   kith contacts merge grace 3kq               # 3kq's values go into grace; 3kq is deleted
    kith contacts import ~/Downloads/contacts.vcf
-   kith contacts export -o backup.vcf`,
-		Description: `Contacts added here are local: private cards only you can read. A contact
-is named by its id (10 characters, shown by list), a unique prefix of it
-(3 characters or more) or its exact name, case-insensitively.`,
+   kith contacts export -o backup.vcf
+   kith contacts show -- -dash-               # -- before an argument that starts with '-'`,
+		Description: `Contacts added here are local: private cards only you can read. Your
+connections are contacts too (linked contacts): their card is what they
+share with you, and what you add to it with edit stays your private notes.
+
+A contact is named (REF) by its id (10 characters, shown by list) or a
+unique prefix of it (3 characters or more), a connection's peer ID, its
+exact name, or words its name, emails or phones start with ("rao" finds
+"Dr. Rao"), case- and accent-insensitively. When a REF matches several
+contacts, the error lists them: use one's id.
+
+Every contact has a vCard UID, kept by export: importing a card with a UID
+you have updates that contact instead of adding a second.`,
 		Subcommands: []*ucli.Command{
 			contactsAddCommand(e),
 			{
@@ -40,23 +53,23 @@ is named by its id (10 characters, shown by list), a unique prefix of it
 				Usage:     "list every contact, by name",
 				UsageText: "kith contacts list [--json]\n\nExamples:\n   kith contacts list\n   kith contacts list --json | jq -r '.[].name'",
 				Flags:     []ucli.Flag{jsonFlag()},
-				Action: action(func(c *ucli.Context, args []string) error {
+				Action: contactsAction(func(c *ucli.Context, args []string) error {
 					return runContactsList(c.Context, e, contactsListOptions{JSON: c.Bool("json")}, args)
 				}),
 			},
 			{
 				Name:      "show",
 				Usage:     "show one contact's card",
-				UsageText: "kith contacts show REF [--json | --vcard]\n\nExamples:\n   kith contacts show 'Grace Hopper'\n   kith contacts show 3kq --vcard > grace.vcf",
+				UsageText: "kith contacts show REF [--json | --vcard]\n\nExamples:\n   kith contacts show 'Grace Hopper'\n   kith contacts show hopper\n   kith contacts show 3kq --vcard > grace.vcf\n   kith contacts show -- -dash-   # a REF that starts with '-'",
 				Flags: []ucli.Flag{
 					jsonFlag(),
 					&ucli.BoolFlag{
 						Name:    "vcard",
-						Usage:   "print the card as vCard 4.0, with the contact id as UID",
+						Usage:   "print the card as vCard 4.0, with its UID",
 						EnvVars: []string{"KITH_CONTACTS_VCARD"},
 					},
 				},
-				Action: action(func(c *ucli.Context, args []string) error {
+				Action: contactsAction(func(c *ucli.Context, args []string) error {
 					return runContactsShow(c.Context, e, contactsShowOptions{JSON: c.Bool("json"), VCard: c.Bool("vcard")}, args)
 				}),
 			},
@@ -64,9 +77,9 @@ is named by its id (10 characters, shown by list), a unique prefix of it
 			{
 				Name:      "rm",
 				Aliases:   []string{"remove"},
-				Usage:     "delete a contact",
-				UsageText: "kith contacts rm REF\n\nExample:\n   kith contacts rm 'Grace Hopper'",
-				Action: action(func(c *ucli.Context, args []string) error {
+				Usage:     "delete a contact, or your notes on a connection",
+				UsageText: "kith contacts rm REF\n\nExamples:\n   kith contacts rm 'Grace Hopper'\n   kith contacts rm 12D3KooW…     # your notes on them; `kith disconnect` ends the connection",
+				Action: contactsAction(func(c *ucli.Context, args []string) error {
 					return runContactsRemove(c.Context, e, args)
 				}),
 			},
@@ -76,14 +89,59 @@ is named by its id (10 characters, shown by list), a unique prefix of it
 				Usage:     "full-text search names, emails, phones, organizations and notes",
 				UsageText: "kith contacts search QUERY... [--json]\n\nExamples:\n   kith contacts search hopper\n   kith contacts search navy admiral   # both words",
 				Flags:     []ucli.Flag{jsonFlag()},
-				Action: action(func(c *ucli.Context, args []string) error {
+				Action: contactsAction(func(c *ucli.Context, args []string) error {
 					return runContactsSearch(c.Context, e, contactsSearchOptions{JSON: c.Bool("json")}, args)
 				}),
 			},
+			contactsDuplicatesCommand(e),
+			contactsMergeCommand(e),
 			contactsImportCommand(e),
 			contactsExportCommand(e),
 		},
 	}
+}
+
+// contactsAction is action for the contacts subcommands, which take
+// arguments that may start with '-' (a name, a search): after "--" every
+// argument is one, even where urfave already took the "--" away (it does
+// when "--" comes before the first argument), which action alone would
+// read as flags again.
+func contactsAction(f func(c *ucli.Context, args []string) error) ucli.ActionFunc {
+	inner := action(f)
+	return func(c *ucli.Context) error {
+		args, ok := afterDashDash(c)
+		if !ok {
+			return inner(c)
+		}
+		// What action does, but for reading args as flags.
+		if e, ok := c.App.Metadata[envKey].(*env); ok {
+			if err := e.lateGlobals(c); err != nil {
+				return err
+			}
+		}
+		err := f(c, args)
+		var u *usageError
+		if errors.As(err, &u) && u.cmd == "" {
+			u.cmd = helpName(c)
+		}
+		return err
+	}
+}
+
+// afterDashDash returns c's arguments when urfave took a "--" away before
+// them: the command line held "--" and c's arguments are exactly what
+// followed it.
+func afterDashDash(c *ucli.Context) ([]string, bool) {
+	lineage := c.Lineage()
+	if len(lineage) < 2 {
+		return nil, false
+	}
+	raw := lineage[1].Args().Tail() // what followed this command's name
+	i := slices.Index(raw, "--")
+	if i < 0 || !slices.Equal(raw[i+1:], c.Args().Slice()) {
+		return nil, false
+	}
+	return c.Args().Slice(), true
 }
 
 // cardFlag maps a flag of `contacts add/edit` to a card field.
@@ -183,7 +241,7 @@ Examples:
    kith contacts add --org "Acme Plumbing" --tel +1-555-0199 --url https://acme.example`,
 		Description: "Give at least one of --name, --email, --tel or --org. Prints the new contact's id.",
 		Flags:       cardFlagList(),
-		Action: action(func(c *ucli.Context, args []string) error {
+		Action: contactsAction(func(c *ucli.Context, args []string) error {
 			return runContactsAdd(c.Context, e, contactsAddOptions{Card: cardOptionsOf(c)}, args)
 		}),
 	}
@@ -236,7 +294,7 @@ name (see kith me fields).`,
 			Usage:   "delete every value of `FIELD` (e.g. tel, note, x-phonetic); repeat for several",
 			EnvVars: []string{"KITH_CONTACT_REMOVE"},
 		}),
-		Action: action(func(c *ucli.Context, args []string) error {
+		Action: contactsAction(func(c *ucli.Context, args []string) error {
 			return runContactsEdit(c.Context, e, contactsEditOptions{Card: cardOptionsOf(c), Remove: c.StringSlice("remove")}, args)
 		}),
 	}
@@ -258,25 +316,39 @@ func runContactsEdit(ctx context.Context, e *env, opts contactsEditOptions, args
 	if err != nil {
 		return err
 	}
+	// A linked contact's card is theirs: an edit changes my notes on it.
 	card := graph.Card{Fields: slices.Clone(c.Card.Fields)}
+	if c.Linked() {
+		card = graph.Card{Fields: slices.Clone(c.Notes.Fields)}
+	}
 	for _, r := range opts.Remove {
 		name := strings.ToLower(r)
 		n := len(card.Fields)
 		card.Fields = slices.DeleteFunc(card.Fields, func(f graph.Field) bool { return f.Name == name })
-		if len(card.Fields) == n {
+		switch {
+		case len(card.Fields) < n:
+		case c.Linked() && len(c.Card.Values(name)) > 0:
+			return tagf(api.ErrInvalid, "the %s of %s (%s) is on their own card, which only they can change; edit changes your notes on them", name, c.ID, c.Name)
+		default:
 			return tagf(api.ErrNotFound, "%s (%s) has no %s to remove", c.ID, c.Name, name)
 		}
 	}
 	opts.Card.apply(&card)
-	if len(card.Fields) == 0 {
-		return tagf(api.ErrInvalid, "that would leave %s with an empty card; use `kith contacts rm %s` to delete it", c.ID, c.ID)
-	}
-	if _, err := graph.NormalizeCard(card); err != nil {
-		return err
+	if !c.Linked() {
+		if len(card.Fields) == 0 {
+			return tagf(api.ErrInvalid, "that would leave %s with an empty card; use `kith contacts rm %s` to delete it", c.ID, c.ID)
+		}
+		if _, err := graph.NormalizeCard(card); err != nil {
+			return err
+		}
 	}
 	updated, err := e.api().EditContact(ctx, c.ID, card)
 	if err != nil {
 		return err
+	}
+	if updated.Linked() {
+		fmt.Fprintf(e.Out, "updated your notes on %s %s\n", updated.ID, updated.Name)
+		return nil
 	}
 	fmt.Fprintf(e.Out, "updated %s %s\n", updated.ID, updated.Name)
 	return nil
@@ -346,16 +418,32 @@ func runContactsShow(ctx context.Context, e *env, opts contactsShowOptions, args
 		}
 		return writeJSON(e.Out, c)
 	case opts.VCard:
-		return vcard.EncodeCard(e.Out, exportCard(*c), vcard.EncodeOptions{})
+		return writeVCard(e.Out, *c, vcard.EncodeOptions{})
 	}
+	return printContact(e, c)
+}
+
+// printContact prints one contact as a table of its fields; on a linked
+// contact, the fields that are my notes say so.
+func printContact(e *env, c *api.Contact) error {
 	t := newTable(e.Out)
 	t.row("id", c.ID)
+	mine := map[string]bool{}
+	if c.Linked() {
+		for _, f := range c.Notes.Fields {
+			mine[f.Name+"\x00"+f.Value] = true
+		}
+	}
 	for _, f := range c.Card.Fields {
 		label := f.Name
 		if len(f.Types) > 0 {
 			label += " (" + strings.Join(f.Types, ",") + ")"
 		}
-		t.row(label, displayValue(f.Name, f.Value))
+		value := displayValue(f.Name, f.Value)
+		if mine[f.Name+"\x00"+f.Value] {
+			value += "   [your note]"
+		}
+		t.row(label, value)
 	}
 	t.row("updated", humanTime(c.Updated))
 	return t.flush()
@@ -369,8 +457,18 @@ func runContactsRemove(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if c.Linked() && len(c.Notes.Fields) == 0 {
+		fmt.Fprintf(e.Out, "%s %s is a connection and you have no notes on them to remove\n", c.ID, c.Name)
+		fmt.Fprintf(e.Err, "to end the connection itself: kith disconnect %s\n", c.ID)
+		return nil
+	}
 	if err := e.api().RemoveContact(ctx, c.ID); err != nil {
 		return err
+	}
+	if c.Linked() {
+		fmt.Fprintf(e.Out, "removed your notes on %s %s\n", c.ID, c.Name)
+		fmt.Fprintf(e.Err, "they are still a connection; to end that: kith disconnect %s\n", c.ID)
+		return nil
 	}
 	fmt.Fprintf(e.Out, "removed %s %s\n", c.ID, c.Name)
 	return nil
@@ -394,4 +492,130 @@ func runContactsSearch(ctx context.Context, e *env, opts contactsSearchOptions, 
 		return nil
 	}
 	return printContacts(e, cs, opts.JSON)
+}
+
+// contactsDuplicatesOptions are the flags of `kith contacts duplicates`.
+type contactsDuplicatesOptions struct {
+	JSON bool
+}
+
+func contactsDuplicatesCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:    "duplicates",
+		Aliases: []string{"dups"},
+		Usage:   "list contacts that are likely one person",
+		UsageText: `kith contacts duplicates [--json]
+
+Examples:
+   kith contacts duplicates
+   kith contacts duplicates --json | jq -r '.[].contacts[0].id'`,
+		Description: `Groups contacts that share an email (ignoring case), a phone number (by
+its digits) or a name (ignoring case, accents, spacing and word order).
+Merge a group's contacts with kith contacts merge.`,
+		Flags: []ucli.Flag{jsonFlag()},
+		Action: contactsAction(func(c *ucli.Context, args []string) error {
+			return runContactsDuplicates(c.Context, e, contactsDuplicatesOptions{JSON: c.Bool("json")}, args)
+		}),
+	}
+}
+
+func runContactsDuplicates(ctx context.Context, e *env, opts contactsDuplicatesOptions, args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	gs, err := e.api().Duplicates(ctx)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if gs == nil {
+			gs = []api.DuplicateGroup{}
+		}
+		for i := range gs {
+			for j := range gs[i].Contacts {
+				if gs[i].Contacts[j].Card.Fields == nil {
+					gs[i].Contacts[j].Card.Fields = []graph.Field{}
+				}
+			}
+		}
+		return writeJSON(e.Out, gs)
+	}
+	if len(gs) == 0 {
+		fmt.Fprintln(e.Err, "no likely duplicates")
+		return nil
+	}
+	for i, g := range gs {
+		if i > 0 {
+			fmt.Fprintln(e.Out)
+		}
+		fmt.Fprintf(e.Out, "same %s:\n", strings.Join(g.Reasons, ", "))
+		t := newTable(e.Out, "ID", "NAME", "EMAIL", "TEL", "ORG")
+		for _, c := range g.Contacts {
+			t.row(c.ID, orDash(c.Name), orDash(c.Card.First("email")), orDash(c.Card.First("tel")), orDash(c.Card.First("org")))
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.Err, "%s; merge one into another with `kith contacts merge KEEP OTHER`\n", plural(len(gs), "group", "groups"))
+	return nil
+}
+
+// contactsMergeOptions are the flags of `kith contacts merge`.
+type contactsMergeOptions struct {
+	JSON bool
+}
+
+func contactsMergeCommand(e *env) *ucli.Command {
+	return &ucli.Command{
+		Name:  "merge",
+		Usage: "merge one contact into another and delete it",
+		UsageText: `kith contacts merge KEEP OTHER [--json]
+
+Examples:
+   kith contacts merge 3kq 8hf
+   kith contacts merge 12D3KooW… 'Bob Smith'   # a local card into a connection's`,
+		Description: `Adds OTHER's values to KEEP, each value once (the same email in any case,
+the same phone however written: only their types are combined), then
+deletes OTHER and prints the result. Where both have a value a card holds
+only one of (a birthday), KEEP's stays and OTHER's is listed as dropped;
+OTHER's name becomes a nickname. KEEP keeps its UID.
+
+KEEP may be a connection: OTHER's values then become your notes on them.
+A connection cannot be OTHER: its card is theirs.`,
+		Flags: []ucli.Flag{jsonFlag()},
+		Action: contactsAction(func(c *ucli.Context, args []string) error {
+			return runContactsMerge(c.Context, e, contactsMergeOptions{JSON: c.Bool("json")}, args)
+		}),
+	}
+}
+
+func runContactsMerge(ctx context.Context, e *env, opts contactsMergeOptions, args []string) error {
+	if err := exactArgs(args, "KEEP", "OTHER"); err != nil {
+		return err
+	}
+	// Resolve both first, so that the message names what was merged.
+	other, err := e.api().Contact(ctx, args[1])
+	if err != nil {
+		return err
+	}
+	keep, err := e.api().Contact(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	res, err := e.api().MergeContacts(ctx, keep.ID, other.ID)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if res.Contact.Card.Fields == nil {
+			res.Contact.Card.Fields = []graph.Field{}
+		}
+		return writeJSON(e.Out, res)
+	}
+	fmt.Fprintf(e.Err, "merged %s %s into %s %s\n", other.ID, other.Name, res.Contact.ID, res.Contact.Name)
+	for _, f := range res.Dropped {
+		fmt.Fprintf(e.Err, "dropped %s %s of %s: %s keeps %s\n", f.Name, displayValue(f.Name, f.Value), other.ID, res.Contact.ID, orDash(res.Contact.Card.First(f.Name)))
+	}
+	return printContact(e, &res.Contact)
 }

@@ -39,22 +39,31 @@ type contactsImportOptions struct {
 func contactsImportCommand(e *env) *ucli.Command {
 	return &ucli.Command{
 		Name:  "import",
-		Usage: "add the contacts of a vCard file (2.1, 3.0 or 4.0)",
+		Usage: "add or update the contacts of a vCard file (2.1, 3.0 or 4.0)",
 		UsageText: `kith contacts import FILE [--skip-invalid]
 
 Examples:
    kith contacts import ~/Downloads/contacts.vcf
    kith contacts import --skip-invalid google-export.vcf
    curl -s https://example.org/team.vcf | kith contacts import -`,
-		Description: fmt.Sprintf(`Reads FILE ("-" for stdin; at most %s), checks every card, then adds
-them all as new local contacts. By default one invalid card stops the import
+		Description: fmt.Sprintf(`Reads FILE ("-" for stdin; at most %s), checks every card, then imports
+them. By default one broken card (cut off, damaged base64) stops the import
 before anything is added, and the error names the card's number and line;
-with --skip-invalid the valid cards are imported and the others listed.
+with --skip-invalid the readable cards are imported and the others listed.
+
 vCard 2.1, 3.0 and 4.0 are read, in UTF-8, UTF-16 or a legacy charset
 (Windows-1252, Windows-1251, Shift_JIS, …: said on stderr). Every property is
 kept, X-… extensions and labels included; a value that fails its field's
 check is kept as written and listed as a warning, and a photo too big for an
-entry is scaled down (the warning says so). Importing a file twice adds its contacts twice.`, humanBytes(vcard.MaxFileSize)),
+entry is scaled down (the warning says so).
+
+Nothing is imported twice: a card whose UID a contact of yours has updates
+that contact (or changes nothing if it is the same), so importing a file
+again, or your own export, adds nothing. A card without a UID becomes a new
+contact with a new UID. A card exported from a connection (UID
+urn:kith:peer:…) updates only your notes on them, never their card; if
+they are not a connection it is skipped. The summary counts new, updated
+and unchanged contacts.`, humanBytes(vcard.MaxFileSize)),
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{
 				Name:    "skip-invalid",
@@ -62,7 +71,7 @@ entry is scaled down (the warning says so). Importing a file twice adds its cont
 				EnvVars: []string{"KITH_IMPORT_SKIP_INVALID"},
 			},
 		},
-		Action: action(func(c *ucli.Context, args []string) error {
+		Action: contactsAction(func(c *ucli.Context, args []string) error {
 			return runContactsImport(c.Context, e, contactsImportOptions{SkipInvalid: c.Bool("skip-invalid")}, args)
 		}),
 	}
@@ -114,7 +123,7 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 	// signs the next. Each batch is one transaction.
 	var (
 		mu       sync.Mutex
-		imported int
+		counts   = map[string]int{} // by api.Status…
 		firstErr error
 		wg       sync.WaitGroup
 		slots    = make(chan struct{}, importInFlight)
@@ -141,27 +150,43 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 				}
 				return
 			}
-			imported += len(added)
+			for _, r := range added {
+				counts[r.Status]++
+			}
 			bar.add(len(chunk))
 		}()
 	}
 	wg.Wait()
 	if firstErr != nil {
 		bar.finish()
-		if imported > 0 {
+		if done := counts[api.StatusNew] + counts[api.StatusUpdated] + counts[api.StatusUnchanged] + counts[api.StatusSkipped]; done > 0 {
 			// Each batch is one transaction: these are stored for good.
-			fmt.Fprintf(e.Err, "imported %d of %d contacts before the error; importing %s again would add those twice\n",
-				imported, len(res.Cards), name)
+			fmt.Fprintf(e.Err, "%s before the error (%d of %d cards); importing %s again adds only the rest\n",
+				importSummary(counts), done, len(res.Cards), name)
 		}
 		return fmt.Errorf("importing %s: %w", name, firstErr)
 	}
 	bar.finish()
-	msg := "imported " + plural(imported, "contact", "contacts")
+	msg := importSummary(counts)
 	if n := len(res.Skipped); n > 0 {
 		msg += fmt.Sprintf(" (skipped %s)", plural(n, "invalid card", "invalid cards"))
 	}
 	fmt.Fprintln(e.Out, msg)
+	if n := counts[api.StatusSkipped]; n > 0 {
+		fmt.Fprintf(e.Err, "%s: skipped %s exported from connections you are not connected to; connect to them again to have their cards\n",
+			name, plural(n, "card", "cards"))
+	}
 	return nil
+}
+
+// importSummary says what an import did: "imported 2 new, 1 updated" and
+// how many cards changed nothing.
+func importSummary(counts map[string]int) string {
+	msg := fmt.Sprintf("imported %d new, %d updated", counts[api.StatusNew], counts[api.StatusUpdated])
+	if n := counts[api.StatusUnchanged]; n > 0 {
+		msg += fmt.Sprintf(", %d unchanged", n)
+	}
+	return msg
 }
 
 // reportSkipped tells, on stderr, which cards --skip-invalid left out, the
@@ -209,9 +234,13 @@ Examples:
    kith contacts export > contacts.vcf
    kith contacts export -o ~/backup/contacts.vcf
    kith contacts export --vcard3 -o for-old-phone.vcf`,
-		Description: `Each card carries its contact id as UID. With -o the file is written next
-to its destination and renamed into place when complete, so an interrupted
-export never leaves half a file; it is created with mode 0600.`,
+		Description: `Writes vCard 4.0, or 3.0 with --vcard3 (for older clients). Each card
+carries its contact's UID, so importing the file again (here or on another
+node of yours) updates those contacts instead of adding them a second time.
+A connection's card is exported with the UID urn:kith:peer:<peer ID>:
+imported again, it changes only your notes on them. With -o the file is
+written next to its destination and renamed into place when complete, so an
+interrupted export never leaves half a file; it is created with mode 0600.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{
 				Name:      "output",
@@ -226,7 +255,7 @@ export never leaves half a file; it is created with mode 0600.`,
 				EnvVars: []string{"KITH_EXPORT_VCARD3"},
 			},
 		},
-		Action: action(func(c *ucli.Context, args []string) error {
+		Action: contactsAction(func(c *ucli.Context, args []string) error {
 			return runContactsExport(c.Context, e, contactsExportOptions{Output: c.String("output"), VCard3: c.Bool("vcard3")}, args)
 		}),
 	}
@@ -243,7 +272,7 @@ func runContactsExport(ctx context.Context, e *env, opts contactsExportOptions, 
 	write := func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for _, c := range cs {
-			if err := vcard.EncodeCard(bw, exportCard(c), vcard.EncodeOptions{VCard3: opts.VCard3}); err != nil {
+			if err := writeVCard(bw, c, vcard.EncodeOptions{VCard3: opts.VCard3}); err != nil {
 				return fmt.Errorf("encoding contact %s: %w", c.ID, err)
 			}
 		}
@@ -261,6 +290,16 @@ func runContactsExport(ctx context.Context, e *env, opts contactsExportOptions, 
 	}
 	fmt.Fprintf(e.Err, "exported %s to %s\n", plural(len(cs), "contact", "contacts"), opts.Output)
 	return nil
+}
+
+// writeVCard writes a contact as a vCard 4.0 card with its UID.
+func writeVCard(w io.Writer, c api.Contact, opts vcard.EncodeOptions) error {
+	// The card's UID is the contact's, first.
+	fields := slices.DeleteFunc(slices.Clone(c.Card.Fields), func(f graph.Field) bool { return f.Name == "uid" })
+	if c.UID != "" {
+		fields = append([]graph.Field{{Name: "uid", Value: c.UID}}, fields...)
+	}
+	return vcard.EncodeCard(w, graph.Card{Fields: fields}, opts)
 }
 
 // writeFileAtomic writes path through a temporary file in the same
@@ -295,14 +334,4 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		d.Close()
 	}
 	return nil
-}
-
-// exportCard is a contact's card as exported: with its UID, or its contact
-// id as one if it has none.
-func exportCard(c api.Contact) graph.Card {
-	if c.Card.First("uid") != "" {
-		return c.Card
-	}
-	card := graph.Card{Fields: append([]graph.Field{{Name: "uid", Value: c.ID}}, c.Card.Fields...)}
-	return card
 }

@@ -83,7 +83,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", d.home, []string{"contacts", "add", "--nmae", "x"}, exitUsage, "flag provided but not defined"},
 		{"unknown flag after args", d.home, []string{"contacts", "show", "x", "--bogus"}, exitUsage, "--bogus"},
 		{"global flag after the command", idle, []string{"contacts", "list", "--home", d.home}, exitOK, ""},
-		{"global flag after the arguments", idle, []string{"contacts", "show", "sam1", "--home", d.home}, exitNotFound, "no contact"},
+		{"global flag after the arguments", idle, []string{"contacts", "show", "nobody", "--home", d.home}, exitNotFound, "no contact"},
 		{"global flag on a group", idle, []string{"circles", "--log-level", "warn", "--home", d.home, "list"}, exitOK, ""},
 		{"bad global flag after the command", d.home, []string{"id", "--log-level", "loud"}, exitUsage, "--log-level"},
 		{"missing argument", d.home, []string{"contacts", "show"}, exitUsage, "missing REF"},

@@ -18,6 +18,7 @@ var normalizers = []struct {
 	{regexp.MustCompile(`\bbafy[a-z2-7]{50,}`), "<cid>"},
 	{regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`), "<time>"},
 	{regexp.MustCompile(`"id": "[0-9a-z]{10}"`), `"id": "<contact-id>"`},
+	{regexp.MustCompile(`urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`), "<uuid-urn>"},
 }
 
 func normalize(s string) string {
@@ -76,8 +77,8 @@ func TestGoldenJSON(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
-	in := `{"peer_id": "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp", "cid": "bafyreigdmqpykrgxyaxtlafqpqhzrb7qy2rh75nldvfd4tucqmqqme5yje", "time": "2026-11-22T10:00:00.123Z", "id": "3kq0abcd9z"}`
-	want := `{"peer_id": "<peer-id>", "cid": "<cid>", "time": "<time>", "id": "<contact-id>"}`
+	in := `{"peer_id": "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp", "cid": "bafyreigdmqpykrgxyaxtlafqpqhzrb7qy2rh75nldvfd4tucqmqqme5yje", "time": "2026-11-22T10:00:00.123Z", "id": "3kq0abcd9z", "uid": "urn:uuid:46d9dd1b-93c3-48b8-9972-8382514ceb80"}`
+	want := `{"peer_id": "<peer-id>", "cid": "<cid>", "time": "<time>", "id": "<contact-id>", "uid": "<uuid-urn>"}`
 	if got := normalize(in); got != want {
 		t.Errorf("normalize(%s) = %s, want %s", in, got, want)
 	}

@@ -68,35 +68,35 @@ func TestImport(t *testing.T) {
 			name: "skip invalid imports the rest",
 			args: []string{"contacts", "import", "--skip-invalid", writeFile(t, "mixed.vcf", []byte(goodCard+brokenCard+goodCard))},
 			want: exitOK, added: 2,
-			inStdout: []string{"imported 2 contacts", "skipped 1 invalid card"},
+			inStdout: []string{"imported 2 new, 0 updated", "skipped 1 invalid card"},
 			inStderr: []string{"card 2 (line 6", "base64 data is damaged"},
 		},
 		{
 			name: "flag after the file",
 			args: []string{"contacts", "import", writeFile(t, "one.vcf", []byte(goodCard)), "--skip-invalid"},
-			want: exitOK, added: 1, inStdout: []string{"imported 1 contact"},
+			want: exitOK, added: 1, inStdout: []string{"imported 1 new, 0 updated"},
 		},
 		{
 			name: "vCard 3.0 with an extension property",
 			args: []string{"contacts", "import", writeFile(t, "v3.vcf", []byte(v3Card))},
-			want: exitOK, added: 1, inStdout: []string{"imported 1 contact"},
+			want: exitOK, added: 1, inStdout: []string{"imported 1 new, 0 updated"},
 		},
 		{
 			name: "a value that fails its check is kept, with a warning",
 			args: []string{"contacts", "import", writeFile(t, "warn.vcf", []byte("BEGIN:VCARD\r\nFN:Half\r\nEMAIL:half@\r\nEND:VCARD\r\n"))},
-			want: exitOK, added: 1, inStdout: []string{"imported 1 contact"},
+			want: exitOK, added: 1, inStdout: []string{"imported 1 new, 0 updated"},
 			inStderr: []string{"1 warning", `card 1 (line 3, "Half"): email "half@": missing domain; kept as written`},
 		},
 		{
 			name: "a legacy charset is converted and said",
 			args: []string{"contacts", "import", writeFile(t, "ansi.vcf", []byte("BEGIN:VCARD\r\nVERSION:2.1\r\nFN:J\xfcrgen M\xfcller\r\nEND:VCARD\r\n"))},
-			want: exitOK, added: 1, inStdout: []string{"imported 1 contact"}, inStderr: []string{"read as Windows-1252"},
+			want: exitOK, added: 1, inStdout: []string{"imported 1 new, 0 updated"}, inStderr: []string{"read as Windows-1252"},
 		},
 		{
 			name:  "stdin",
 			args:  []string{"contacts", "import", "-"},
 			stdin: goodCard + goodCard,
-			want:  exitOK, added: 2, inStdout: []string{"imported 2 contacts"},
+			want:  exitOK, added: 2, inStdout: []string{"imported 2 new, 0 updated"},
 		},
 		{
 			name: "every card invalid",
@@ -167,8 +167,8 @@ func TestImportExportRoundTrip(t *testing.T) {
 	const n = importBatch + 250
 	in := writeFile(t, "people.vcf", vcardtest.Generate(n, 7))
 	out := d.ok(t, "contacts", "import", in)
-	if !strings.Contains(out, "imported 1250 contacts") {
-		t.Errorf("kith contacts import: stdout = %q, want imported 1250 contacts", out)
+	if !strings.Contains(out, "imported 1250 new, 0 updated") {
+		t.Errorf("kith contacts import: stdout = %q, want imported 1250 new, 0 updated", out)
 	}
 
 	exported := filepath.Join(t.TempDir(), "out.vcf")
@@ -198,12 +198,21 @@ func TestImportExportRoundTrip(t *testing.T) {
 		}
 	}
 
-	// One card, with its id as UID.
+	// One card, with its UID.
 	var cs []api.Contact
 	decodeJSON(t, d.ok(t, "contacts", "list", "--json"), &cs)
 	one := d.ok(t, "contacts", "show", cs[0].ID, "--vcard")
-	if !strings.HasPrefix(one, "BEGIN:VCARD") || !strings.Contains(one, "\r\nUID:") || strings.Count(one, "BEGIN:VCARD") != 1 {
-		t.Errorf("kith contacts show --vcard = %q, want one vCard with its UID", one)
+	if !strings.HasPrefix(one, "BEGIN:VCARD") || !strings.Contains(one, "\r\nUID:"+cs[0].UID+"\r\n") || strings.Count(one, "BEGIN:VCARD") != 1 {
+		t.Errorf("kith contacts show --vcard = %q, want one vCard with UID %s", one, cs[0].UID)
+	}
+
+	// Importing the export again changes nothing.
+	out = d.ok(t, "contacts", "import", exported)
+	if want := "imported 0 new, 0 updated, 1250 unchanged"; !strings.Contains(out, want) {
+		t.Errorf("importing the export: stdout = %q, want %q", out, want)
+	}
+	if got := contactCount(t, d); got != n {
+		t.Errorf("after importing the export: %d contacts, want %d", got, n)
 	}
 }
 

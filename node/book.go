@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"regexp"
@@ -11,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 
 	"github.com/kith-p2p/kith/graph"
@@ -22,9 +19,6 @@ import (
 
 // DefaultCircles are created by Init.
 var DefaultCircles = []string{"friends", "family", "work"}
-
-// MaxAddBatch bounds the cards of one AddContacts call.
-const MaxAddBatch = 5000
 
 var circleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
@@ -55,7 +49,7 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	contacts, err := n.store.Count(ctx, n.id.PeerID(), graph.KindContact)
+	contacts, err := n.store.LocalContacts(ctx, n.id.PeerID())
 	if err != nil {
 		return nil, err
 	}
@@ -456,253 +450,4 @@ func dedupe(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// ---- contacts ----
-
-func contactOf(r *graph.Record) api.Contact {
-	return api.Contact{ID: r.Key, Name: r.Body.Card.DisplayName(), Card: *r.Body.Card,
-		Updated: time.UnixMilli(r.Version.Time).UTC(), CID: r.CID.String()}
-}
-
-// Contacts implements api.API.
-func (n *Node) Contacts(ctx context.Context) ([]api.Contact, error) {
-	rs, err := n.store.Records(ctx, n.id.PeerID(), graph.KindContact)
-	if err != nil {
-		return nil, err
-	}
-	conns, err := n.connections(ctx)
-	if err != nil {
-		return nil, err
-	}
-	notes := map[string]graph.Card{}
-	out := make([]api.Contact, 0, len(rs)+len(conns))
-	for _, r := range rs {
-		if _, err := peer.Decode(r.Key); err == nil {
-			notes[r.Key] = *r.Body.Card // my private notes on a linked contact
-			continue
-		}
-		out = append(out, contactOf(r))
-	}
-	for _, p := range conns {
-		out = append(out, n.linkedContact(ctx, p, notes[p.String()]))
-	}
-	slices.SortStableFunc(out, func(a, b api.Contact) int {
-		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out, nil
-}
-
-// Contact implements api.API: ref is an id, a unique id prefix, or a name
-// (case-insensitive, exact).
-func (n *Node) Contact(ctx context.Context, ref string) (*api.Contact, error) {
-	if p, err := peer.Decode(strings.TrimSpace(ref)); err == nil && n.isConnection(ctx, p) {
-		var notes graph.Card
-		if r, err := n.liveRecord(ctx, graph.KindContact, p.String()); err == nil {
-			notes = *r.Body.Card
-		}
-		c := n.linkedContact(ctx, p, notes)
-		return &c, nil
-	}
-	r, err := n.findContact(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	c := contactOf(r)
-	return &c, nil
-}
-
-func (n *Node) findContact(ctx context.Context, ref string) (*graph.Record, error) {
-	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return nil, invalid("empty contact reference")
-	}
-	if r, err := n.liveRecord(ctx, graph.KindContact, strings.ToLower(ref)); err == nil {
-		return r, nil
-	} else if !errors.Is(err, graph.ErrNotFound) {
-		return nil, err
-	}
-	rs, err := n.store.Records(ctx, n.id.PeerID(), graph.KindContact)
-	if err != nil {
-		return nil, err
-	}
-	var byPrefix, byName []*graph.Record
-	for _, r := range rs {
-		if len(ref) >= 3 && strings.HasPrefix(r.Key, strings.ToLower(ref)) {
-			byPrefix = append(byPrefix, r)
-		}
-		if strings.EqualFold(r.Body.Card.DisplayName(), ref) {
-			byName = append(byName, r)
-		}
-	}
-	for _, m := range [][]*graph.Record{byPrefix, byName} {
-		switch len(m) {
-		case 0:
-			continue
-		case 1:
-			return m[0], nil
-		default:
-			ids := make([]string, 0, len(m))
-			for _, r := range m {
-				ids = append(ids, r.Key+" ("+r.Body.Card.DisplayName()+")")
-			}
-			return nil, fmt.Errorf("%w: %q matches %d contacts: %s; use the id", api.ErrAmbiguous, ref, len(m), strings.Join(ids, ", "))
-		}
-	}
-	return nil, fmt.Errorf("%w: no contact %q (try `kith contacts search %s`)", api.ErrNotFound, ref, ref)
-}
-
-var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
-
-// newContactID returns a random 10-character id (50 bits).
-func newContactID() string {
-	var b [7]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("bug: crypto/rand: " + err.Error())
-	}
-	return idEncoding.EncodeToString(b[:])[:10]
-}
-
-// AddContacts implements api.API.
-func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.ContactRef, error) {
-	if len(cards) == 0 {
-		return nil, invalid("no cards to add")
-	}
-	if len(cards) > MaxAddBatch {
-		return nil, fmt.Errorf("%w: %d cards in one request, limit %d", api.ErrTooLarge, len(cards), MaxAddBatch)
-	}
-	drafts := make([]graph.Draft, 0, len(cards))
-	for i, c := range cards {
-		nc, err := graph.NormalizeCard(c)
-		if err != nil {
-			return nil, fmt.Errorf("%w: card %d: %w", api.ErrInvalid, i+1, err)
-		}
-		drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: newContactID(), Card: &nc}, To: graph.Audience{Self: true}})
-	}
-	es, err := n.append(ctx, drafts...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]api.ContactRef, 0, len(es))
-	for _, e := range es {
-		out = append(out, api.ContactRef{ID: e.Body.Key, Name: e.Body.Card.DisplayName(), CID: e.CID.String()})
-	}
-	return out, nil
-}
-
-// linkedContact is a connection as an address-book entry: the card they
-// share with me, then my private notes on them.
-func (n *Node) linkedContact(ctx context.Context, p peer.ID, notes graph.Card) api.Contact {
-	card := n.peerCard(ctx, p)
-	card.Fields = append(card.Fields, notes.Fields...)
-	name := card.DisplayName()
-	if name == "" {
-		name = p.String()
-	}
-	c := api.Contact{ID: p.String(), Peer: p.String(), Name: name, Card: card}
-	if pi, err := n.store.PeerInfo(ctx, p); err == nil && !pi.LastSync.IsZero() {
-		c.Updated = pi.LastSync.UTC()
-	}
-	return c
-}
-
-// EditContact implements api.API. For a linked contact (a connection's
-// peer ID) the card is my private notes on them, kept beside what they
-// share.
-func (n *Node) EditContact(ctx context.Context, ref string, card graph.Card) (*api.Contact, error) {
-	if p, err := peer.Decode(strings.TrimSpace(ref)); err == nil && n.isConnection(ctx, p) {
-		for i, f := range card.Fields {
-			nf, err := graph.NormalizeField(f)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
-			}
-			card.Fields[i] = nf
-		}
-		if _, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: p.String(), Card: &card}, To: graph.Audience{Self: true}}); err != nil {
-			return nil, err
-		}
-		c := n.linkedContact(ctx, p, card)
-		return &c, nil
-	}
-	nc, err := graph.NormalizeCard(card)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	r, err := n.findContact(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	es, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: r.Key, Card: &nc}, To: graph.Audience{Self: true}})
-	if err != nil {
-		return nil, err
-	}
-	c := contactOf(&graph.Record{Identity: es[0].Identity, Kind: graph.KindContact, Key: r.Key, Version: graph.VersionOf(es[0]), CID: es[0].CID, Body: es[0].Body})
-	return &c, nil
-}
-
-// RemoveContact implements api.API.
-func (n *Node) RemoveContact(ctx context.Context, ref string) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	r, err := n.findContact(ctx, ref)
-	if err != nil {
-		return err
-	}
-	_, err = n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: r.Key, Del: true}, To: graph.Audience{Self: true}})
-	return err
-}
-
-// SearchContacts implements api.API.
-func (n *Node) SearchContacts(ctx context.Context, query string) ([]api.Contact, error) {
-	if strings.TrimSpace(query) == "" {
-		return nil, invalid("empty search query")
-	}
-	const limit = 200
-	rs, err := n.store.Search(ctx, n.id.PeerID(), graph.KindContact, query, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]api.Contact, 0, len(rs))
-	linked := map[peer.ID]bool{}
-	for _, r := range rs {
-		if p, err := peer.Decode(r.Key); err == nil {
-			// My notes on a linked contact matched: show the whole contact.
-			if n.isConnection(ctx, p) && !linked[p] {
-				linked[p] = true
-				out = append(out, n.linkedContact(ctx, p, *r.Body.Card))
-			}
-			continue
-		}
-		out = append(out, contactOf(r))
-	}
-	// Linked contacts whose shared cards match (connections are few: one
-	// indexed query each).
-	conns, err := n.connections(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range conns {
-		if linked[p] || len(out) >= limit {
-			continue
-		}
-		hits, err := n.store.Search(ctx, p, graph.KindCard, query, 1)
-		if err != nil {
-			return nil, err
-		}
-		if len(hits) == 0 {
-			continue
-		}
-		var notes graph.Card
-		if r, err := n.liveRecord(ctx, graph.KindContact, p.String()); err == nil {
-			notes = *r.Body.Card
-		}
-		linked[p] = true
-		out = append(out, n.linkedContact(ctx, p, notes))
-	}
-	return out, nil
 }

@@ -158,6 +158,10 @@ type Node struct {
 	// so two edits of one card do not lose each other.
 	mu sync.Mutex
 
+	// imports holds the UIDs of AddContacts batches between their
+	// lookup and their store (see contacts.go).
+	imports uidClaims
+
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -185,5 +185,8 @@ func (s *Store) Check(ctx context.Context, open func(*spec.Entry) (*graph.Body, 
 	if rep.Indexed != wantIndexed {
 		rep.addf("search index holds %d cards, want %d", rep.Indexed, wantIndexed)
 	}
+	if err := s.checkUIDs(ctx, rep); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }

@@ -1,7 +1,8 @@
 package store
 
 // schemaVersion is stored in user_version; bump it with a migration.
-const schemaVersion = 1
+// Version 2 added contact_uids (see Store.migrate).
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS entries (
@@ -36,6 +37,16 @@ CREATE TABLE IF NOT EXISTS records (
 	body     BLOB NOT NULL,           -- DAG-CBOR graph.Body
 	UNIQUE (identity, kind, key)
 );
+-- contact_uids finds a live local contact by its vCard UID
+-- (graph/book.ContactUIDs), so that an import updates the contact a card
+-- names instead of adding a second. Written with the record it indexes.
+CREATE TABLE IF NOT EXISTS contact_uids (
+	identity BLOB NOT NULL,
+	uid      TEXT NOT NULL,
+	record   INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+	PRIMARY KEY (identity, uid, record)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS contact_uids_record ON contact_uids (record);
 -- forks keeps evidence: a second entry with an author and seq already held.
 CREATE TABLE IF NOT EXISTS forks (
 	author   BLOB NOT NULL,

@@ -90,8 +90,23 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, schema+localSchema); err != nil {
 		return fmt.Errorf("creating schema: %w", err)
 	}
-	_, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion))
-	return err
+	if v == schemaVersion {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning migration: %w", err)
+	}
+	defer tx.Rollback()
+	if v < 2 {
+		if err := indexAllUIDs(ctx, tx); err != nil {
+			return fmt.Errorf("migrating to schema 2: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Close stops the checkpointer and closes the database (which checkpoints
@@ -279,6 +294,7 @@ func (s *Store) ResolveFork(ctx context.Context, author peer.ID) (int, error) {
 	dropped, _ := res.RowsAffected()
 	for _, q := range []string{
 		"DELETE FROM heads WHERE author = ?",
+		"DELETE FROM contact_uids WHERE identity = ?",
 		"DELETE FROM cards_fts WHERE rowid IN (SELECT id FROM records WHERE identity = ?)",
 		"DELETE FROM records WHERE identity = ?",
 	} {
@@ -294,7 +310,7 @@ func (s *Store) ResolveFork(ctx context.Context, author peer.ID) (int, error) {
 }
 
 type prepared struct {
-	entry, head, cidAtSeq, recPut *sql.Stmt
+	entry, head, cidAtSeq, recPut, uidDel, uidPut *sql.Stmt
 
 	// maxID is the largest records.id before this transaction: a record
 	// with a larger id was created by it (and is not in the index yet).
@@ -304,6 +320,11 @@ type prepared struct {
 	// to delete (records that existed before), then rows to insert.
 	unindex []int64
 	index   map[int64][5]string
+
+	// uidsOf holds the records created by this transaction that have
+	// contact_uids rows already (a second version in one batch must
+	// replace them).
+	uidsOf map[int64]bool
 }
 
 // begin starts a write transaction with the statements that store entries
@@ -338,6 +359,8 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 				OR (excluded.time = records.time AND (excluded.author > records.author
 					OR (excluded.author = records.author AND excluded.seq > records.seq)))
 			RETURNING id`},
+		{&p.uidDel, "DELETE FROM contact_uids WHERE record = ?"},
+		{&p.uidPut, "INSERT OR IGNORE INTO contact_uids (identity, uid, record) VALUES (?, ?, ?)"},
 	} {
 		st2, err := tx.PrepareContext(ctx, st.q)
 		if err != nil {
@@ -354,7 +377,7 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 }
 
 func (p *prepared) close() {
-	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recPut} {
+	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recPut, p.uidDel, p.uidPut} {
 		if st != nil {
 			st.Close()
 		}
@@ -403,6 +426,11 @@ func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 		return fmt.Errorf("writing record %s/%s: %w", b.Kind, b.Key, err)
 	}
 	existed := id <= p.maxID
+	if b.Kind == graph.KindContact {
+		if err := p.indexUIDs(ctx, e.Identity, id, existed, b); err != nil {
+			return err
+		}
+	}
 	if !indexed(b.Kind) {
 		return nil
 	}

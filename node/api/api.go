@@ -122,18 +122,39 @@ type API interface {
 
 	// Contacts lists my address book, by name.
 	Contacts(ctx context.Context) ([]Contact, error)
-	// Contact finds one contact by id, id prefix or exact name.
+	// Contact finds one contact by a reference: its id or a unique id
+	// prefix (3 characters or more), a connection's peer ID, its exact
+	// name, or a unique set of word prefixes of its name, emails and
+	// phones ("rao" finds "Dr. Rao"). A reference that matches several
+	// contacts fails with ErrAmbiguous, naming them.
 	Contact(ctx context.Context, ref string) (*Contact, error)
-	// AddContacts validates and adds cards as local contacts, all in one
-	// transaction: either every card is added or none is. It returns the
-	// new contacts' ids and names, in the order of cards.
+	// AddContacts validates and imports cards, all in one transaction:
+	// either every card is stored or none is. A card without a UID gets
+	// a new one and becomes a new local contact; a card whose UID a local
+	// contact has replaces that contact's card, or changes nothing when
+	// it is the same; a card whose UID names a connection (urn:kith:peer:)
+	// sets my notes on them. It returns, in the order of cards, each
+	// card's contact and Status.
 	AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRef, error)
-	// EditContact replaces a contact's card.
+	// EditContact replaces a contact's card. For a linked contact it
+	// sets my notes: the fields of card that their own card lacks.
 	EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error)
-	// RemoveContact deletes a contact.
+	// RemoveContact deletes a local contact, or my notes on a linked one
+	// (the connection stays: see Disconnect).
 	RemoveContact(ctx context.Context, ref string) error
 	// SearchContacts full-text searches names, emails, phones, orgs, notes.
 	SearchContacts(ctx context.Context, query string) ([]Contact, error)
+	// Duplicates lists groups of contacts that are likely one person:
+	// the same email (ignoring case), phone (by its digits) or name
+	// (ignoring case, diacritics, spacing and word order).
+	Duplicates(ctx context.Context) ([]DuplicateGroup, error)
+	// MergeContacts merges contact from into contact into (both
+	// references) and deletes from. Every value is kept once; where both
+	// have a single-valued field into's stays and from's is returned as
+	// dropped (from's name becomes a nickname). A local contact merged
+	// into a linked one becomes my notes on it; a linked contact cannot
+	// be merged into another (ErrInvalid).
+	MergeContacts(ctx context.Context, into, from string) (*MergeResult, error)
 
 	// Log lists my log's entries with seq > after (limit 0 = all).
 	Log(ctx context.Context, after uint64, limit int) ([]LogEntry, error)
@@ -292,19 +313,61 @@ type Circle struct {
 
 // Contact is an address-book entry.
 type Contact struct {
-	ID      string     `json:"id"`
-	Peer    string     `json:"peer,omitempty"` // set for a linked contact: a connection's peer ID (= ID)
-	Name    string     `json:"name"`
-	Card    graph.Card `json:"card"`
-	Updated time.Time  `json:"updated"`
-	CID     string     `json:"cid"`
+	ID   string `json:"id"`
+	Peer string `json:"peer,omitempty"` // set for a linked contact: a connection's peer ID (= ID)
+	// UID is the vCard UID the contact is exported with and found by on
+	// import: urn:kith:peer:<peer ID> for a linked contact. Card holds it
+	// too, as its uid field.
+	UID  string `json:"uid"`
+	Name string `json:"name"` // the card's name, or its best other field; never an id
+	// Card is the whole card; for a linked contact, what they share
+	// combined with my notes.
+	Card graph.Card `json:"card"`
+	// Notes, for a linked contact only, are the fields of Card I wrote.
+	Notes   *graph.Card `json:"notes,omitempty"`
+	Updated time.Time   `json:"updated"`
+	CID     string      `json:"cid"`
 }
+
+// Linked reports whether c is a connection's card rather than a local one.
+func (c *Contact) Linked() bool { return c.Peer != "" }
+
+// What AddContacts did with a card (ContactRef.Status).
+const (
+	StatusNew       = "new"       // a new local contact
+	StatusUpdated   = "updated"   // an existing contact (or my notes on a connection) changed
+	StatusUnchanged = "unchanged" // the contact already had this card: nothing was written
+	StatusSkipped   = "skipped"   // a linked contact's card whose peer is not a connection
+)
 
 // ContactRef names a contact without its card.
 type ContactRef struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	CID  string `json:"cid"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	CID    string `json:"cid,omitempty"`
+	Status string `json:"status,omitempty"` // AddContacts: StatusNew, ...
+}
+
+// MergeRequest is MergeContacts' arguments on the wire.
+type MergeRequest struct {
+	Into string `json:"into"`
+	From string `json:"from"`
+}
+
+// DuplicateGroup is contacts that are likely one person, and why.
+type DuplicateGroup struct {
+	// Reasons are what they share: "email ann@example.org", "phone
+	// 15550100", "name ann lee" (as compared).
+	Reasons  []string  `json:"reasons"`
+	Contacts []Contact `json:"contacts"`
+}
+
+// MergeResult is the contact a merge kept.
+type MergeResult struct {
+	Contact Contact `json:"contact"`
+	// Dropped are the merged contact's single-valued fields (a birthday)
+	// that the kept contact has a different value for.
+	Dropped []graph.Field `json:"dropped,omitempty"`
 }
 
 // LogEntry is one entry of my log.

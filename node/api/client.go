@@ -172,6 +172,18 @@ func (c *Client) SearchContacts(ctx context.Context, query string) ([]Contact, e
 	return v, c.do(ctx, "GET", "/contacts?q="+url.QueryEscape(query), nil, &v)
 }
 
+// Duplicates implements API.
+func (c *Client) Duplicates(ctx context.Context) ([]DuplicateGroup, error) {
+	var v []DuplicateGroup
+	return v, c.do(ctx, "GET", "/duplicates", nil, &v)
+}
+
+// MergeContacts implements API.
+func (c *Client) MergeContacts(ctx context.Context, into, from string) (*MergeResult, error) {
+	var v MergeResult
+	return &v, c.do(ctx, "POST", "/merge", MergeRequest{Into: into, From: from}, &v)
+}
+
 // Log implements API.
 func (c *Client) Log(ctx context.Context, after uint64, limit int) ([]LogEntry, error) {
 	var v []LogEntry

@@ -86,6 +86,14 @@ func Handler(impl API, log *slog.Logger) http.Handler {
 	route("DELETE /api/v0/contacts/{ref}", func(r *http.Request) (any, error) {
 		return nil, impl.RemoveContact(r.Context(), r.PathValue("ref"))
 	})
+	route("GET /api/v0/duplicates", func(r *http.Request) (any, error) { return impl.Duplicates(r.Context()) })
+	route("POST /api/v0/merge", func(r *http.Request) (any, error) {
+		var req MergeRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.MergeContacts(r.Context(), req.Into, req.From)
+	})
 	route("GET /api/v0/log", func(r *http.Request) (any, error) {
 		q := r.URL.Query()
 		after, err1 := uintParam(q.Get("after"))

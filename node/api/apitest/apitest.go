@@ -28,6 +28,12 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"Me", testMe},
 		{"Contacts", testContacts},
 		{"AddContactsAtomic", testAddContactsAtomic},
+		{"ImportByUID", testImportByUID},
+		{"ReimportExport", testReimportExport},
+		{"References", testReferences},
+		{"Names", testNames},
+		{"Duplicates", testDuplicates},
+		{"Merge", testMerge},
 		{"Log", testLog},
 		{"Peers", testPeers},
 	}
@@ -351,4 +357,296 @@ func testPeers(t *testing.T, a api.API) {
 	wantErr(t, err, api.ErrInvalid, "ResolveFork(garbage)")
 	_, err = a.ResolveFork(ctx, id.PeerID)
 	wantErr(t, err, api.ErrInvalid, "ResolveFork(self)")
+}
+
+func withUID(uid string, c graph.Card) graph.Card {
+	c.Fields = append([]graph.Field{{Name: "uid", Value: uid}}, c.Fields...)
+	return c
+}
+
+func statuses(refs []api.ContactRef) []string {
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, r.Status)
+	}
+	return out
+}
+
+// logLen returns how many entries my log holds.
+func logLen(t *testing.T, a api.API) int {
+	t.Helper()
+	es, err := a.Log(t.Context(), 0, 0)
+	require.NoError(t, err)
+	return len(es)
+}
+
+func testImportByUID(t *testing.T, a api.API) {
+	ctx := t.Context()
+	ann := withUID("urn:uuid:0b9a3c4e-8f1d-4d6a-9c2b-7e5f1a2b3c4d", card("fn", "Ann Lee", "email", "ann@example.org"))
+	refs, err := a.AddContacts(ctx, []graph.Card{ann, card("fn", "Bob")})
+	require.NoError(t, err)
+	require.Equal(t, []string{api.StatusNew, api.StatusNew}, statuses(refs))
+	bob, err := a.Contact(ctx, refs[1].ID)
+	require.NoError(t, err)
+	if !strings.HasPrefix(bob.UID, "urn:uuid:") || len(bob.UID) != len("urn:uuid:")+36 || bob.UID[9+14] != '4' || bob.Card.First("uid") != bob.UID {
+		t.Errorf("a card without a UID got UID %q (card %q), want a random urn:uuid in both", bob.UID, bob.Card.First("uid"))
+	}
+	annC, err := a.Contact(ctx, refs[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, ann.Fields[0].Value, annC.UID)
+
+	// The same card again: nothing is written.
+	before := logLen(t, a)
+	again, err := a.AddContacts(ctx, []graph.Card{ann})
+	require.NoError(t, err)
+	require.Equal(t, []string{api.StatusUnchanged}, statuses(again))
+	require.Equal(t, refs[0].ID, again[0].ID)
+	if n := logLen(t, a); n != before {
+		t.Errorf("re-adding an identical card appended %d entries, want none", n-before)
+	}
+
+	// A changed card with that UID updates the contact.
+	changed := withUID(ann.Fields[0].Value, card("fn", "Ann Lee", "email", "ann@new.example", "tel", "+1 555 0111"))
+	upd, err := a.AddContacts(ctx, []graph.Card{changed})
+	require.NoError(t, err)
+	require.Equal(t, []string{api.StatusUpdated}, statuses(upd))
+	require.Equal(t, refs[0].ID, upd[0].ID)
+	require.NotEmpty(t, upd[0].CID)
+	c, err := a.Contact(ctx, refs[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"ann@new.example"}, c.Card.Values("email"))
+	require.Equal(t, ann.Fields[0].Value, c.UID, "an update keeps the UID")
+	if n := logLen(t, a); n != before+1 {
+		t.Errorf("an update appended %d entries, want 1", n-before)
+	}
+
+	// One UID twice in a batch: one contact, the later card wins.
+	twice, err := a.AddContacts(ctx, []graph.Card{
+		withUID("urn:uuid:twice", card("fn", "Cy", "tel", "+1 555 0122")),
+		withUID("urn:uuid:twice", card("fn", "Cy", "tel", "+1 555 0133")),
+		withUID("urn:uuid:twice", card("fn", "Cy", "tel", "+1 555 0133")),
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{api.StatusNew, api.StatusUpdated, api.StatusUnchanged}, statuses(twice))
+	require.Equal(t, twice[0].ID, twice[1].ID)
+	c, err = a.Contact(ctx, twice[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"+1 555 0133"}, c.Card.Values("tel"))
+
+	// A linked contact's card for a peer that is not a connection never
+	// becomes a local contact.
+	stranger := "12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf"
+	sk, err := a.AddContacts(ctx, []graph.Card{withUID("urn:kith:peer:"+stranger, card("fn", "Stranger"))})
+	require.NoError(t, err)
+	require.Equal(t, []string{api.StatusSkipped}, statuses(sk))
+
+	list, err := a.Contacts(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 3, "Ann, Bob and Cy, once each")
+	st, err := a.Status(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 3, st.Contacts)
+
+	// An edit keeps the UID; taking another contact's UID is refused.
+	e, err := a.EditContact(ctx, refs[0].ID, card("fn", "Ann Lee", "email", "ann@example.org"))
+	require.NoError(t, err)
+	require.Equal(t, ann.Fields[0].Value, e.UID)
+	_, err = a.EditContact(ctx, refs[0].ID, withUID(bob.UID, card("fn", "Ann Lee")))
+	wantErr(t, err, api.ErrExists, "EditContact(another contact's UID)")
+}
+
+// testReimportExport: adding every contact's card as listed (what an
+// export holds) adds nothing and writes nothing.
+func testReimportExport(t *testing.T, a api.API) {
+	ctx := t.Context()
+	_, err := a.AddContacts(ctx, []graph.Card{
+		card("fn", "Dr. Rao", "tel", "+1-555-0100", "email", "rao@clinic.example"),
+		{Fields: []graph.Field{{Name: "email", Value: "no.name@example.org", Types: []string{"work", "home"}, Pref: 1}, {Name: "tel", Value: "+1 555 0199"}}},
+		card("org", "Acme Plumbing", "note", "fixed the sink"),
+	})
+	require.NoError(t, err)
+	list, err := a.Contacts(ctx)
+	require.NoError(t, err)
+	var export []graph.Card
+	for _, c := range list {
+		exported := c.Card
+		// vCard 4.0 requires FN: an export makes one up for a card
+		// without a name.
+		if exported.First("fn") == "" {
+			exported.Fields = append(exported.Fields, graph.Field{Name: "fn", Value: c.Name})
+		}
+		export = append(export, exported)
+	}
+	before := logLen(t, a)
+	refs, err := a.AddContacts(ctx, export)
+	require.NoError(t, err)
+	require.Equal(t, []string{api.StatusUnchanged, api.StatusUnchanged, api.StatusUnchanged}, statuses(refs))
+	if n := logLen(t, a); n != before {
+		t.Errorf("re-importing the export appended %d entries, want none", n-before)
+	}
+	again, err := a.Contacts(ctx)
+	require.NoError(t, err)
+	require.Equal(t, list, again)
+}
+
+func testReferences(t *testing.T, a api.API) {
+	ctx := t.Context()
+	added, err := a.AddContacts(ctx, []graph.Card{
+		card("fn", "Dr. Rao", "tel", "+1-555-0100", "email", "priya@clinic.example"),
+		card("fn", "Ann Lee", "email", "ann@example.org"),
+		card("fn", "Ann Müller", "tel", "+49 30 1234567"),
+		card("fn", "Émile Zola", "email", "ez@example.fr"),
+	})
+	require.NoError(t, err)
+	rao, lee, muller, zola := added[0].ID, added[1].ID, added[2].ID, added[3].ID
+	tests := []struct {
+		ref  string
+		want string
+	}{
+		{rao, rao},
+		{strings.ToUpper(rao), rao},
+		{rao[:4], rao},
+		{"Dr. Rao", rao},
+		{"rao", rao},    // a word of the name
+		{"RA", rao},     // a word prefix, any case
+		{"priya", rao},  // a word of the email
+		{"clinic", rao}, // another
+		{"0100", rao},   // a group of the phone
+		{"1555", rao},   // the phone's digits
+		{"lee", lee},
+		{"ann l", lee}, // every word a prefix
+		{"ann mu", muller},
+		{"muller", muller}, // without the umlaut
+		{"emile", zola},    // without the accent
+		{"  ZOLA ", zola},
+		{"1234567", muller},
+	}
+	for _, tc := range tests {
+		c, err := a.Contact(ctx, tc.ref)
+		if err != nil {
+			t.Errorf("Contact(%q): %v", tc.ref, err)
+			continue
+		}
+		if c.ID != tc.want {
+			t.Errorf("Contact(%q) = %s (%s), want %s", tc.ref, c.ID, c.Name, tc.want)
+		}
+	}
+	_, err = a.Contact(ctx, "ann")
+	wantErr(t, err, api.ErrAmbiguous, "Contact(ann)")
+	if err != nil {
+		for _, w := range []string{lee, "Ann Lee", muller, "Ann Müller", "by its id"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("Contact(ann) error %q does not name %q", err, w)
+			}
+		}
+	}
+	for _, ref := range []string{"nobody", "rao zola", "x"} {
+		_, err = a.Contact(ctx, ref)
+		wantErr(t, err, api.ErrNotFound, "Contact("+ref+")")
+	}
+	_, err = a.Contact(ctx, " ")
+	wantErr(t, err, api.ErrInvalid, "Contact(blank)")
+	// Edit and remove take the same references.
+	_, err = a.EditContact(ctx, "zola", card("fn", "Émile Zola", "note", "writer"))
+	require.NoError(t, err)
+	require.NoError(t, a.RemoveContact(ctx, "rao"))
+	_, err = a.Contact(ctx, rao)
+	wantErr(t, err, api.ErrNotFound, "Contact(removed)")
+}
+
+// testNames: a contact without a name is shown by its best field, never
+// by its id.
+func testNames(t *testing.T, a api.API) {
+	ctx := t.Context()
+	added, err := a.AddContacts(ctx, []graph.Card{
+		card("tel", "+1 555 0100"),
+		card("org", "Acme;Plumbing", "tel", "+1 555 0199"),
+		card("nickname", "Zee", "email", "z@example.org"),
+	})
+	require.NoError(t, err)
+	want := []string{"+1 555 0100", "Acme, Plumbing", "Zee"}
+	for i, r := range added {
+		if r.Name != want[i] {
+			t.Errorf("AddContacts name %d = %q, want %q", i, r.Name, want[i])
+		}
+		c, err := a.Contact(ctx, r.ID)
+		require.NoError(t, err)
+		if c.Name != want[i] {
+			t.Errorf("Contact(%s).Name = %q, want %q", r.ID, c.Name, want[i])
+		}
+	}
+}
+
+func testDuplicates(t *testing.T, a api.API) {
+	ctx := t.Context()
+	gs, err := a.Duplicates(ctx)
+	require.NoError(t, err)
+	require.Empty(t, gs)
+	added, err := a.AddContacts(ctx, []graph.Card{
+		card("fn", "Ann Lee", "email", "ann@example.org"),
+		card("fn", "Lee,  ÁNN"), // the same name
+		card("fn", "Bob", "email", "BOB@example.org"),
+		card("fn", "Robert", "email", "bob@example.org", "tel", "+1 (555) 010-0123"),
+		card("fn", "Bobby T.", "tel", "001 555 0100 123"), // the same number
+		card("fn", "Zed", "email", "zed@example.org", "tel", "112"),
+		card("fn", "Zoe", "tel", "112"), // too short to tell
+	})
+	require.NoError(t, err)
+	gs, err = a.Duplicates(ctx)
+	require.NoError(t, err)
+	got := map[string][]string{}
+	for _, g := range gs {
+		var names []string
+		for _, c := range g.Contacts {
+			names = append(names, c.Name)
+		}
+		got[strings.Join(names, "|")] = g.Reasons
+	}
+	require.Equal(t, map[string][]string{
+		"Ann Lee|Lee,  ÁNN":   {"name ann lee"},
+		"Bob|Bobby T.|Robert": {"email bob@example.org", "phone 15550100123"},
+	}, got)
+	_ = added
+}
+
+func testMerge(t *testing.T, a api.API) {
+	ctx := t.Context()
+	added, err := a.AddContacts(ctx, []graph.Card{
+		{Fields: []graph.Field{{Name: "fn", Value: "Priya Rao"}, {Name: "email", Value: "priya@example.org", Types: []string{"home"}}, {Name: "bday", Value: "1980-01-02"}}},
+		{Fields: []graph.Field{{Name: "fn", Value: "Dr. Rao"}, {Name: "email", Value: "PRIYA@example.org", Types: []string{"work"}}, {Name: "tel", Value: "+1 555 0100"}, {Name: "bday", Value: "1980-02-01"}}},
+		card("fn", "Other"),
+	})
+	require.NoError(t, err)
+	keep, other := added[0], added[1]
+	keepC, err := a.Contact(ctx, keep.ID)
+	require.NoError(t, err)
+	res, err := a.MergeContacts(ctx, keep.ID, "dr. rao")
+	require.NoError(t, err)
+	c := res.Contact
+	require.Equal(t, keep.ID, c.ID)
+	require.Equal(t, keepC.UID, c.UID, "the kept contact keeps its UID")
+	require.Equal(t, "Priya Rao", c.Name)
+	require.Equal(t, []string{"priya@example.org"}, c.Card.Values("email"), "one email, whatever its case")
+	for _, f := range c.Card.Fields {
+		if f.Name == "email" && !slices.Equal(f.Types, []string{"home", "work"}) {
+			t.Errorf("merged email types = %v, want home, work", f.Types)
+		}
+	}
+	require.Equal(t, []string{"+1 555 0100"}, c.Card.Values("tel"))
+	require.Equal(t, []string{"Dr. Rao"}, c.Card.Values("nickname"))
+	require.Equal(t, []string{"1980-01-02"}, c.Card.Values("bday"))
+	require.Equal(t, []graph.Field{{Name: "bday", Value: "1980-02-01"}}, res.Dropped)
+	_, err = a.Contact(ctx, other.ID)
+	wantErr(t, err, api.ErrNotFound, "Contact(merged away)")
+	got, err := a.Contact(ctx, keep.ID)
+	require.NoError(t, err)
+	require.Equal(t, c.Card, got.Card)
+
+	_, err = a.MergeContacts(ctx, keep.ID, keep.ID)
+	wantErr(t, err, api.ErrInvalid, "MergeContacts(itself)")
+	_, err = a.MergeContacts(ctx, keep.ID, "nobody")
+	wantErr(t, err, api.ErrNotFound, "MergeContacts(nobody)")
+	list, err := a.Contacts(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
 }

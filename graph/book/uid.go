@@ -1,0 +1,130 @@
+package book
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"fmt"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/kith-p2p/kith/graph"
+)
+
+// UIDField is the name of the field that holds a card's vCard UID.
+const UIDField = "uid"
+
+// PeerUIDPrefix starts the UID of a linked contact (a connection) when its
+// card is exported: urn:kith:peer:<peer ID>. Importing a card with such a
+// UID updates my notes on that connection; it never makes a local contact.
+const PeerUIDPrefix = "urn:kith:peer:"
+
+// NewUID returns a fresh random UID, urn:uuid:<version 4 UUID>.
+func NewUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("bug: crypto/rand: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	return "urn:uuid:" + formatUUID(b)
+}
+
+// legacyNamespace is the UUID namespace of [LegacyUID],
+// 6b8e3a52-1f0d-4c77-9a61-2ec405d3b819 (a random v4 UUID,
+// fixed for good: changing it would change every derived UID).
+var legacyNamespace = [16]byte{0x6b, 0x8e, 0x3a, 0x52, 0x1f, 0x0d, 0x4c, 0x77, 0x9a, 0x61, 0x2e, 0xc4, 0x05, 0xd3, 0xb8, 0x19}
+
+// LegacyUID returns the UID of a local contact made before contacts had
+// UIDs: urn:uuid:<version 5 UUID of the contact id>. It is the same on
+// every node and at every export, so re-importing the export finds the
+// contact again.
+func LegacyUID(id string) string {
+	h := sha1.New()
+	h.Write(legacyNamespace[:])
+	h.Write([]byte(id))
+	var b [16]byte
+	copy(b[:], h.Sum(nil))
+	b[6] = b[6]&0x0f | 0x50 // version 5
+	b[8] = b[8]&0x3f | 0x80
+	return "urn:uuid:" + formatUUID(b)
+}
+
+func formatUUID(b [16]byte) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// PeerUID returns the UID a linked contact is exported with.
+func PeerUID(p peer.ID) string { return PeerUIDPrefix + p.String() }
+
+// ParsePeerUID returns the peer of a UID made by [PeerUID].
+func ParsePeerUID(uid string) (peer.ID, bool) {
+	rest, ok := strings.CutPrefix(uid, PeerUIDPrefix)
+	if !ok {
+		return "", false
+	}
+	p, err := peer.Decode(rest)
+	return p, err == nil
+}
+
+// UID returns the card's UID, or "".
+func UID(c graph.Card) string {
+	for _, f := range c.Fields {
+		if f.Name == UIDField && !f.Raw {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// WithUID returns c with its UID set to uid (replacing any), first.
+func WithUID(c graph.Card, uid string) graph.Card {
+	out := graph.Card{Fields: make([]graph.Field, 0, len(c.Fields)+1)}
+	out.Fields = append(out.Fields, graph.Field{Name: UIDField, Value: uid})
+	for _, f := range c.Fields {
+		if f.Name != UIDField {
+			out.Fields = append(out.Fields, f)
+		}
+	}
+	return out
+}
+
+// WithoutUID returns c without UID fields.
+func WithoutUID(c graph.Card) graph.Card {
+	out := graph.Card{Fields: make([]graph.Field, 0, len(c.Fields))}
+	for _, f := range c.Fields {
+		if f.Name != UIDField {
+			out.Fields = append(out.Fields, f)
+		}
+	}
+	return out
+}
+
+// IsNotesKey reports whether a contact record's key is a peer ID: then the
+// record holds my private notes on that connection, not a local contact.
+func IsNotesKey(key string) bool {
+	_, err := peer.Decode(key)
+	return err == nil
+}
+
+// ContactUIDs returns the UIDs a contact record with this key and card is
+// found by: its UID, or [LegacyUID] of the key when it has none. Notes on
+// a connection ([IsNotesKey]) have none: a linked contact is found by its
+// peer ID.
+func ContactUIDs(key string, c graph.Card) []string {
+	if IsNotesKey(key) {
+		return nil
+	}
+	if uid := UID(c); uid != "" {
+		return []string{uid}
+	}
+	return []string{LegacyUID(key)}
+}
+
+// ContactUID returns the first of [ContactUIDs], or "".
+func ContactUID(key string, c graph.Card) string {
+	if uids := ContactUIDs(key, c); len(uids) > 0 {
+		return uids[0]
+	}
+	return ""
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
+)
+
+// indexUIDs replaces the contact_uids rows of record id with those of its
+// new version b: none for a tombstone or for notes on a connection.
+func (p *prepared) indexUIDs(ctx context.Context, identity peer.ID, id int64, existed bool, b *graph.Body) error {
+	if existed || p.uidsOf[id] {
+		if _, err := p.uidDel.ExecContext(ctx, id); err != nil {
+			return fmt.Errorf("unindexing the UIDs of %s: %w", b.Key, err)
+		}
+	}
+	if b.Del || b.Card == nil {
+		return nil
+	}
+	for _, uid := range book.ContactUIDs(b.Key, *b.Card) {
+		if _, err := p.uidPut.ExecContext(ctx, []byte(identity), uid, id); err != nil {
+			return fmt.Errorf("indexing the UID of %s: %w", b.Key, err)
+		}
+		if !existed {
+			if p.uidsOf == nil {
+				p.uidsOf = map[int64]bool{}
+			}
+			p.uidsOf[id] = true
+		}
+	}
+	return nil
+}
+
+// indexAllUIDs fills contact_uids from the records (the migration to
+// schema 2; on an empty store it does nothing).
+func indexAllUIDs(ctx context.Context, tx *sql.Tx) error {
+	want, err := wantUIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM contact_uids"); err != nil {
+		return err
+	}
+	st, err := tx.PrepareContext(ctx, "INSERT OR IGNORE INTO contact_uids (identity, uid, record) VALUES (?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for r := range want {
+		if _, err := st.ExecContext(ctx, []byte(r.identity), r.uid, r.record); err != nil {
+			return fmt.Errorf("indexing UIDs: %w", err)
+		}
+	}
+	return nil
+}
+
+// uidRow is one row of contact_uids.
+type uidRow struct {
+	identity peer.ID
+	uid      string
+	record   int64
+}
+
+// wantUIDs computes contact_uids from the live contact records.
+func wantUIDs(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) (map[uidRow]bool, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, identity, key, body FROM records WHERE kind = ? AND del = 0", graph.KindContact)
+	if err != nil {
+		return nil, fmt.Errorf("reading contacts: %w", err)
+	}
+	defer rows.Close()
+	out := map[uidRow]bool{}
+	for rows.Next() {
+		var (
+			id     int64
+			ib, bb []byte
+			key    string
+		)
+		if err := rows.Scan(&id, &ib, &key, &bb); err != nil {
+			return nil, err
+		}
+		b, err := graph.DecodeBody(bb)
+		if err != nil || b.Card == nil {
+			continue // Check reports an unreadable record
+		}
+		for _, uid := range book.ContactUIDs(key, *b.Card) {
+			out[uidRow{peer.ID(ib), uid, id}] = true
+		}
+	}
+	return out, rows.Err()
+}
+
+// LocalContacts returns how many live local contacts identity has (notes
+// on connections, also contact records, are not contacts).
+func (s *Store) LocalContacts(ctx context.Context, identity peer.ID) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(DISTINCT record) FROM contact_uids WHERE identity = ?", []byte(identity)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting contacts: %w", err)
+	}
+	return n, nil
+}
+
+// uidChunk bounds the UIDs of one lookup query.
+const uidChunk = 500
+
+// ContactsByUID returns identity's live contact records that uids name
+// (see graph/book.ContactUIDs), by UID; a UID that two records claim
+// (written on two devices) names the one with the smaller key.
+func (s *Store) ContactsByUID(ctx context.Context, identity peer.ID, uids []string) (map[string]*graph.Record, error) {
+	out := make(map[string]*graph.Record, len(uids))
+	for len(uids) > 0 {
+		n := min(len(uids), uidChunk)
+		args := make([]any, 0, n+2)
+		args = append(args, []byte(identity), graph.KindContact)
+		for _, u := range uids[:n] {
+			args = append(args, u)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT u.uid, r.key, r.time, r.author, r.seq, r.cid, r.body
+			FROM contact_uids u JOIN records r ON r.id = u.record
+			WHERE u.identity = ? AND r.kind = ? AND r.del = 0 AND u.uid IN (?`+strings.Repeat(",?", n-1)+`)
+			ORDER BY r.key DESC`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("looking up UIDs: %w", err)
+		}
+		for rows.Next() {
+			var uid string
+			r, err := scanRecord(uidScanner{rows, &uid}, identity, graph.KindContact)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[uid] = r // by key descending: the smallest key is written last
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		uids = uids[n:]
+	}
+	return out, nil
+}
+
+// uidScanner scans a leading uid column, then what scanRecord reads.
+type uidScanner struct {
+	rows *sql.Rows
+	uid  *string
+}
+
+func (u uidScanner) Scan(dest ...any) error { return u.rows.Scan(append([]any{u.uid}, dest...)...) }
+
+// checkUIDs compares contact_uids with what the records say it holds.
+func (s *Store) checkUIDs(ctx context.Context, rep *CheckReport) error {
+	want, err := wantUIDs(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT identity, uid, record FROM contact_uids")
+	if err != nil {
+		return fmt.Errorf("reading contact_uids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			ib []byte
+			r  uidRow
+		)
+		if err := rows.Scan(&ib, &r.uid, &r.record); err != nil {
+			return err
+		}
+		r.identity = peer.ID(ib)
+		if !want[r] {
+			rep.addf("contact_uids: UID %q of record %d is not the record's", r.uid, r.record)
+			continue
+		}
+		delete(want, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for r := range want {
+		rep.addf("contact_uids: UID %q of record %d is missing", r.uid, r.record)
+	}
+	return nil
+}

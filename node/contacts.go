@@ -1,0 +1,762 @@
+package node
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// MaxAddBatch bounds the cards of one AddContacts call.
+const MaxAddBatch = 5000
+
+// maxAmbiguousShown bounds the contacts an ambiguous reference lists.
+const maxAmbiguousShown = 10
+
+// contactOf is a local contact's record as an address-book entry. A
+// contact made before contacts had UIDs shows the UID it is found by.
+func contactOf(r *graph.Record) api.Contact {
+	card := *r.Body.Card
+	uid := book.ContactUID(r.Key, card)
+	if book.UID(card) == "" {
+		card = book.WithUID(card, uid)
+	}
+	return api.Contact{ID: r.Key, UID: uid, Name: book.BestName(card), Card: card,
+		Updated: time.UnixMilli(r.Version.Time).UTC(), CID: r.CID.String()}
+}
+
+// linkedContact is a connection as an address-book entry: the card they
+// share with me combined with my private notes on them.
+func (n *Node) linkedContact(ctx context.Context, p peer.ID, notes graph.Card) api.Contact {
+	uid := book.PeerUID(p)
+	card := book.WithUID(book.Combine(book.WithoutUID(n.peerCard(ctx, p)), notes), uid)
+	mine := graph.Card{Fields: slices.Clone(notes.Fields)}
+	if mine.Fields == nil {
+		mine.Fields = []graph.Field{}
+	}
+	c := api.Contact{ID: p.String(), Peer: p.String(), UID: uid, Name: book.BestName(card), Card: card, Notes: &mine}
+	if pi, err := n.store.PeerInfo(ctx, p); err == nil && !pi.LastSync.IsZero() {
+		c.Updated = pi.LastSync.UTC()
+	}
+	return c
+}
+
+// notesOn returns my live notes on p and whether there are any.
+func (n *Node) notesOn(ctx context.Context, p peer.ID) (graph.Card, bool, error) {
+	r, err := n.liveRecord(ctx, graph.KindContact, p.String())
+	if errors.Is(err, graph.ErrNotFound) {
+		return graph.Card{}, false, nil
+	}
+	if err != nil {
+		return graph.Card{}, false, err
+	}
+	return *r.Body.Card, true, nil
+}
+
+// Contacts implements api.API.
+func (n *Node) Contacts(ctx context.Context) ([]api.Contact, error) {
+	all, err := n.allContacts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Contact, 0, len(all))
+	for _, t := range all {
+		out = append(out, t.contact)
+	}
+	return out, nil
+}
+
+// target is a contact a reference resolved to: a local contact's record,
+// or a connection.
+type target struct {
+	contact api.Contact
+	rec     *graph.Record // local contacts only
+	peer    peer.ID       // linked contacts only
+	notes   graph.Card    // linked contacts: my notes
+	hasNote bool          // linked contacts: a live notes record exists
+}
+
+func (t *target) linked() bool { return t.peer != "" }
+
+// allContacts returns every local and linked contact, by name.
+func (n *Node) allContacts(ctx context.Context) ([]*target, error) {
+	rs, err := n.store.Records(ctx, n.id.PeerID(), graph.KindContact)
+	if err != nil {
+		return nil, err
+	}
+	conns, err := n.connections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	notes := map[string]graph.Card{}
+	out := make([]*target, 0, len(rs)+len(conns))
+	for _, r := range rs {
+		if book.IsNotesKey(r.Key) {
+			notes[r.Key] = *r.Body.Card
+			continue
+		}
+		out = append(out, &target{contact: contactOf(r), rec: r})
+	}
+	for _, p := range conns {
+		nc, ok := notes[p.String()]
+		out = append(out, &target{contact: n.linkedContact(ctx, p, nc), peer: p, notes: nc, hasNote: ok})
+	}
+	slices.SortStableFunc(out, func(a, b *target) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.contact.Name), strings.ToLower(b.contact.Name)), strings.Compare(a.contact.ID, b.contact.ID))
+	})
+	return out, nil
+}
+
+// Contact implements api.API.
+func (n *Node) Contact(ctx context.Context, ref string) (*api.Contact, error) {
+	t, err := n.resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return &t.contact, nil
+}
+
+// refWords are the words a reference's words are prefixes of: those of
+// the contact's names, emails and phones, and each phone's digits.
+func refWords(c graph.Card) []string {
+	var out []string
+	for _, f := range c.Fields {
+		if f.Raw {
+			continue
+		}
+		switch f.Name {
+		case "fn", "n", "nickname", "email":
+			out = append(out, book.Words(f.Value)...)
+		case "tel":
+			out = append(out, book.Words(f.Value)...)
+			out = append(out, book.Digits(f.Value))
+		}
+	}
+	return out
+}
+
+// matchesWords reports whether every word of ref is a prefix of a word of
+// the contact.
+func matchesWords(ref []string, words []string) bool {
+	for _, r := range ref {
+		if !slices.ContainsFunc(words, func(w string) bool { return strings.HasPrefix(w, r) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve finds the one contact ref names (see api.API.Contact). The
+// first rule that matches anything decides: exact id or peer ID, then id
+// or peer ID prefix, then exact name, then word prefixes.
+func (n *Node) resolve(ctx context.Context, ref string) (*target, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil, invalid("empty contact reference")
+	}
+	if p, err := peer.Decode(ref); err == nil && n.isConnection(ctx, p) {
+		notes, ok, err := n.notesOn(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return &target{contact: n.linkedContact(ctx, p, notes), peer: p, notes: notes, hasNote: ok}, nil
+	}
+	if !book.IsNotesKey(ref) {
+		if r, err := n.liveRecord(ctx, graph.KindContact, strings.ToLower(ref)); err == nil {
+			return &target{contact: contactOf(r), rec: r}, nil
+		} else if !errors.Is(err, graph.ErrNotFound) {
+			return nil, err
+		}
+	}
+	all, err := n.allContacts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lower, folded, words := strings.ToLower(ref), strings.Join(strings.Fields(book.Fold(ref)), " "), book.Words(ref)
+	rules := []func(t *target) bool{
+		func(t *target) bool {
+			if len(ref) < 3 {
+				return false
+			}
+			if t.linked() {
+				return strings.HasPrefix(t.contact.ID, ref)
+			}
+			return strings.HasPrefix(t.contact.ID, lower)
+		},
+		func(t *target) bool {
+			return t.contact.Name != "" && strings.Join(strings.Fields(book.Fold(t.contact.Name)), " ") == folded
+		},
+		func(t *target) bool { return len(words) > 0 && matchesWords(words, refWords(t.contact.Card)) },
+	}
+	for _, rule := range rules {
+		var found []*target
+		for _, t := range all {
+			if rule(t) {
+				found = append(found, t)
+			}
+		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			return found[0], nil
+		}
+		return nil, ambiguous(ref, found)
+	}
+	return nil, fmt.Errorf("%w: no contact %q (try `kith contacts search %s`)", api.ErrNotFound, ref, ref)
+}
+
+func ambiguous(ref string, found []*target) error {
+	names := make([]string, 0, min(len(found), maxAmbiguousShown))
+	for i, t := range found {
+		if i == maxAmbiguousShown {
+			names = append(names, fmt.Sprintf("and %d more", len(found)-maxAmbiguousShown))
+			break
+		}
+		names = append(names, fmt.Sprintf("%s (%s)", t.contact.ID, cmp.Or(t.contact.Name, "no name")))
+	}
+	return fmt.Errorf("%w: %q matches %d contacts: %s; name one by its id (e.g. %s) or by more of its name",
+		api.ErrAmbiguous, ref, len(found), strings.Join(names, ", "), found[0].contact.ID)
+}
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// newContactID returns a random 10-character id (50 bits).
+func newContactID() string {
+	var b [7]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("bug: crypto/rand: " + err.Error())
+	}
+	return idEncoding.EncodeToString(b[:])[:10]
+}
+
+// normalizeNotes normalises my notes on a connection: each field as any
+// field, at most one of a single-valued field; unlike a local card they
+// need no name.
+func normalizeNotes(c graph.Card) (graph.Card, error) {
+	out := graph.Card{Fields: make([]graph.Field, 0, len(c.Fields))}
+	for _, f := range c.Fields {
+		nf, err := graph.NormalizeField(f)
+		if err != nil {
+			return graph.Card{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+		}
+		if nf.Name == book.UIDField {
+			continue
+		}
+		if spec, ok := graph.LookupField(nf.Name); ok && !nf.Raw && !spec.Multi && len(out.Values(nf.Name)) > 0 {
+			return graph.Card{}, invalid("%s %q: a card has at most one %s", nf.Name, nf.Value, nf.Name)
+		}
+		out.Fields = append(out.Fields, nf)
+	}
+	return out, nil
+}
+
+// uidClaims keeps two AddContacts batches that name one UID apart: the
+// second looks its UIDs up only once the first is stored, so that both
+// cannot add a contact for it. Batches with different UIDs (an import's
+// batches) still overlap: one is signed while the one before is stored.
+type uidClaims struct {
+	mu   sync.Mutex
+	held map[string]chan struct{} // closed when the batch holding the UID is done
+}
+
+// claim waits until no other batch holds any of uids, then holds them
+// until release is called.
+func (u *uidClaims) claim(ctx context.Context, uids []string) (release func(), err error) {
+	for {
+		u.mu.Lock()
+		var busy chan struct{}
+		for _, uid := range uids {
+			if ch, ok := u.held[uid]; ok {
+				busy = ch
+				break
+			}
+		}
+		if busy == nil {
+			done := make(chan struct{})
+			if u.held == nil {
+				u.held = map[string]chan struct{}{}
+			}
+			for _, uid := range uids {
+				u.held[uid] = done
+			}
+			u.mu.Unlock()
+			return func() {
+				u.mu.Lock()
+				for _, uid := range uids {
+					delete(u.held, uid)
+				}
+				u.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		u.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// importCard is one card of an AddContacts batch, normalised.
+type importCard struct {
+	card  graph.Card
+	uid   string
+	fresh bool    // the UID was made here: no contact can have it yet
+	peer  peer.ID // set when the UID names a connection (urn:kith:peer:)
+}
+
+// AddContacts implements api.API.
+func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.ContactRef, error) {
+	if len(cards) == 0 {
+		return nil, invalid("no cards to add")
+	}
+	if len(cards) > MaxAddBatch {
+		return nil, fmt.Errorf("%w: %d cards in one request, limit %d", api.ErrTooLarge, len(cards), MaxAddBatch)
+	}
+	items := make([]importCard, len(cards))
+	var claimed, lookup []string
+	for i, c := range cards {
+		uid := strings.TrimSpace(book.UID(c))
+		if p, ok := book.ParsePeerUID(uid); ok {
+			notes, err := normalizeNotes(c)
+			if err != nil {
+				return nil, fmt.Errorf("card %d: %w", i+1, err)
+			}
+			items[i] = importCard{card: notes, uid: uid, peer: p}
+			claimed = append(claimed, uid)
+			continue
+		}
+		nc, err := graph.NormalizeCard(c)
+		if err != nil {
+			return nil, fmt.Errorf("%w: card %d: %w", api.ErrInvalid, i+1, err)
+		}
+		it := importCard{card: nc, uid: book.UID(nc)}
+		if it.uid == "" {
+			it.uid, it.fresh = book.NewUID(), true
+			it.card = book.WithUID(nc, it.uid)
+		} else {
+			claimed = append(claimed, it.uid)
+			lookup = append(lookup, it.uid)
+		}
+		items[i] = it
+	}
+	release, err := n.imports.claim(ctx, claimed)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	found, err := n.store.ContactsByUID(ctx, n.id.PeerID(), lookup)
+	if err != nil {
+		return nil, err
+	}
+
+	b := &importBatch{n: n, found: found, byKey: map[string]int{}, current: map[string]graph.Card{}, keyOf: map[string]string{}}
+	out := make([]api.ContactRef, len(items))
+	for i, it := range items {
+		if it.peer != "" {
+			out[i], err = b.linked(ctx, it)
+		} else {
+			out[i] = b.local(it)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(b.drafts) == 0 {
+		return out, nil
+	}
+	es, err := n.append(ctx, b.drafts...)
+	if err != nil {
+		return nil, err
+	}
+	cids := make(map[string]string, len(es))
+	for _, e := range es {
+		cids[e.Body.Key] = e.CID.String()
+	}
+	for i := range out {
+		if c, ok := cids[out[i].ID]; ok {
+			out[i].CID = c
+		}
+	}
+	return out, nil
+}
+
+// importBatch builds the entries of one AddContacts call.
+type importBatch struct {
+	n     *Node
+	found map[string]*graph.Record // by UID, as stored before the batch
+
+	drafts  []graph.Draft
+	byKey   map[string]int        // record key → its draft
+	current map[string]graph.Card // record key → its card as the batch leaves it
+	keyOf   map[string]string     // UID → key of a contact the batch adds
+	conns   map[peer.ID]bool      // my connections, read once
+}
+
+// put sets key's card (nil: a tombstone), replacing an earlier draft of
+// the batch for key.
+func (b *importBatch) put(key string, card *graph.Card) {
+	d := graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: key, Card: card, Del: card == nil}, To: graph.Audience{Self: true}}
+	if i, ok := b.byKey[key]; ok {
+		b.drafts[i] = d
+	} else {
+		b.byKey[key] = len(b.drafts)
+		b.drafts = append(b.drafts, d)
+	}
+	if card == nil {
+		b.current[key] = graph.Card{}
+	} else {
+		b.current[key] = *card
+	}
+}
+
+// local imports a card as a local contact: new, or updating the contact
+// that has its UID.
+func (b *importBatch) local(it importCard) api.ContactRef {
+	key, old, cid := "", graph.Card{}, ""
+	if k, ok := b.keyOf[it.uid]; ok {
+		key, old = k, b.current[k]
+	} else if r, ok := b.found[it.uid]; ok {
+		key, old, cid = r.Key, *r.Body.Card, r.CID.String()
+		if c, ok := b.current[key]; ok {
+			old = c
+		}
+	}
+	if key == "" {
+		key = newContactID()
+		b.keyOf[it.uid] = key
+		card := it.card
+		b.put(key, &card)
+		return api.ContactRef{ID: key, Name: book.BestName(card), Status: api.StatusNew}
+	}
+	card := book.DropExportedFN(it.card, old)
+	if book.Same(card, old) {
+		return api.ContactRef{ID: key, Name: book.BestName(old), CID: cid, Status: api.StatusUnchanged}
+	}
+	b.put(key, &card)
+	return api.ContactRef{ID: key, Name: book.BestName(card), Status: api.StatusUpdated}
+}
+
+// linked imports a linked contact's card: the fields their own card lacks
+// become my notes on them. A card for a peer that is not a connection is
+// skipped: it never becomes a local copy.
+func (b *importBatch) linked(ctx context.Context, it importCard) (api.ContactRef, error) {
+	ref := api.ContactRef{ID: it.peer.String(), Name: book.BestName(it.card), Status: api.StatusSkipped}
+	if b.conns == nil {
+		conns, err := b.n.connections(ctx)
+		if err != nil {
+			return ref, err
+		}
+		b.conns = map[peer.ID]bool{}
+		for _, p := range conns {
+			b.conns[p] = true
+		}
+	}
+	if !b.conns[it.peer] {
+		return ref, nil
+	}
+	key := it.peer.String()
+	old, exists := b.current[key]
+	if !exists {
+		var err error
+		if old, exists, err = b.n.notesOn(ctx, it.peer); err != nil {
+			return ref, err
+		}
+	}
+	shared := book.WithoutUID(b.n.peerCard(ctx, it.peer))
+	notes := book.Subtract(book.DropExportedFN(it.card, book.Combine(shared, old)), shared)
+	ref.Name = book.BestName(book.Combine(shared, notes))
+	if book.Same(notes, old) {
+		ref.Status = api.StatusUnchanged
+		return ref, nil
+	}
+	ref.Status = api.StatusUpdated
+	if len(notes.Fields) == 0 {
+		b.put(key, nil)
+	} else {
+		b.put(key, &notes)
+	}
+	return ref, nil
+}
+
+// EditContact implements api.API.
+func (n *Node) EditContact(ctx context.Context, ref string, card graph.Card) (*api.Contact, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t, err := n.resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if t.linked() {
+		shared := book.WithoutUID(n.peerCard(ctx, t.peer))
+		notes, err := normalizeNotes(book.Subtract(book.WithoutUID(card), shared))
+		if err != nil {
+			return nil, err
+		}
+		if err := n.setNotes(ctx, t, notes); err != nil {
+			return nil, err
+		}
+		c := n.linkedContact(ctx, t.peer, notes)
+		return &c, nil
+	}
+	nc, err := graph.NormalizeCard(card)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	switch uid := book.UID(nc); {
+	case uid == "":
+		if old := book.UID(*t.rec.Body.Card); old != "" {
+			nc = book.WithUID(nc, old) // an edit keeps the UID
+		}
+	case uid != t.contact.UID:
+		held, err := n.store.ContactsByUID(ctx, n.id.PeerID(), []string{uid})
+		if err != nil {
+			return nil, err
+		}
+		if r, ok := held[uid]; ok && r.Key != t.rec.Key {
+			return nil, fmt.Errorf("%w: contact %s has the UID %s", api.ErrExists, r.Key, uid)
+		}
+	}
+	es, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.rec.Key, Card: &nc}, To: graph.Audience{Self: true}})
+	if err != nil {
+		return nil, err
+	}
+	c := contactOf(&graph.Record{Identity: es[0].Identity, Kind: graph.KindContact, Key: t.rec.Key, Version: graph.VersionOf(es[0]), CID: es[0].CID, Body: es[0].Body})
+	return &c, nil
+}
+
+// setNotes writes my notes on a linked contact: a tombstone when there
+// are none left, nothing when they are unchanged.
+func (n *Node) setNotes(ctx context.Context, t *target, notes graph.Card) error {
+	switch {
+	case book.Same(notes, t.notes):
+		return nil
+	case len(notes.Fields) == 0:
+		if !t.hasNote {
+			return nil
+		}
+		_, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.peer.String(), Del: true}, To: graph.Audience{Self: true}})
+		return err
+	}
+	_, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.peer.String(), Card: &notes}, To: graph.Audience{Self: true}})
+	return err
+}
+
+// RemoveContact implements api.API.
+func (n *Node) RemoveContact(ctx context.Context, ref string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t, err := n.resolve(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if t.linked() {
+		return n.setNotes(ctx, t, graph.Card{})
+	}
+	_, err = n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.rec.Key, Del: true}, To: graph.Audience{Self: true}})
+	return err
+}
+
+// SearchContacts implements api.API.
+func (n *Node) SearchContacts(ctx context.Context, query string) ([]api.Contact, error) {
+	if strings.TrimSpace(query) == "" {
+		return nil, invalid("empty search query")
+	}
+	const limit = 200
+	rs, err := n.store.Search(ctx, n.id.PeerID(), graph.KindContact, query, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Contact, 0, len(rs))
+	linked := map[peer.ID]bool{}
+	for _, r := range rs {
+		if p, err := peer.Decode(r.Key); err == nil {
+			// My notes on a linked contact matched: show the whole contact.
+			if n.isConnection(ctx, p) && !linked[p] {
+				linked[p] = true
+				out = append(out, n.linkedContact(ctx, p, *r.Body.Card))
+			}
+			continue
+		}
+		out = append(out, contactOf(r))
+	}
+	// Linked contacts whose shared cards match (connections are few: one
+	// indexed query each).
+	conns, err := n.connections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range conns {
+		if linked[p] || len(out) >= limit {
+			continue
+		}
+		hits, err := n.store.Search(ctx, p, graph.KindCard, query, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(hits) == 0 {
+			continue
+		}
+		notes, _, err := n.notesOn(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		linked[p] = true
+		out = append(out, n.linkedContact(ctx, p, notes))
+	}
+	return out, nil
+}
+
+// Duplicates implements api.API.
+func (n *Node) Duplicates(ctx context.Context) ([]api.DuplicateGroup, error) {
+	all, err := n.allContacts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Union-find over the contacts, joined by every key they share.
+	parent := make([]int, len(all))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	holders := map[string][]int{} // key → contacts with it
+	for i, t := range all {
+		for _, k := range duplicateKeys(t.contact.Card) {
+			if hs := holders[k]; len(hs) == 0 || hs[len(hs)-1] != i {
+				holders[k] = append(hs, i)
+			}
+		}
+	}
+	keys := make([]string, 0, len(holders))
+	for k, hs := range holders {
+		if len(hs) < 2 {
+			continue
+		}
+		keys = append(keys, k)
+		for _, h := range hs[1:] {
+			parent[find(h)] = find(hs[0])
+		}
+	}
+	slices.Sort(keys)
+	member := make([]bool, len(all))
+	for _, k := range keys {
+		for _, h := range holders[k] {
+			member[h] = true
+		}
+	}
+	groups := map[int]*api.DuplicateGroup{}
+	var order []int
+	for i, t := range all { // by name: groups and their members come out sorted
+		if !member[i] {
+			continue
+		}
+		root := find(i)
+		g, ok := groups[root]
+		if !ok {
+			g = &api.DuplicateGroup{Reasons: []string{}}
+			groups[root] = g
+			order = append(order, root)
+		}
+		g.Contacts = append(g.Contacts, t.contact)
+	}
+	for _, k := range keys {
+		g := groups[find(holders[k][0])]
+		g.Reasons = append(g.Reasons, k)
+	}
+	out := make([]api.DuplicateGroup, 0, len(order))
+	for _, root := range order {
+		out = append(out, *groups[root])
+	}
+	return out, nil
+}
+
+// duplicateKeys returns what makes two cards likely one person: "email
+// <address>", "phone <digits>", "name <words>" (see graph/book).
+func duplicateKeys(c graph.Card) []string {
+	var out []string
+	for _, f := range c.Fields {
+		if f.Raw {
+			continue
+		}
+		switch f.Name {
+		case "email":
+			out = append(out, "email "+book.EmailKey(f.Value))
+		case "tel":
+			if k := book.TelKey(f.Value); k != "" {
+				out = append(out, "phone "+k)
+			}
+		}
+	}
+	for _, k := range book.NameKeys(c) {
+		out = append(out, "name "+k)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// MergeContacts implements api.API.
+func (n *Node) MergeContacts(ctx context.Context, into, from string) (*api.MergeResult, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	a, err := n.resolve(ctx, into)
+	if err != nil {
+		return nil, err
+	}
+	b, err := n.resolve(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case a.contact.ID == b.contact.ID:
+		return nil, invalid("%q and %q are the same contact, %s", into, from, a.contact.ID)
+	case b.linked():
+		return nil, invalid("%s (%s) is a connection: their card is theirs, so it cannot be merged into another contact; merge the other way round, with it first", b.contact.ID, b.contact.Name)
+	}
+	del := graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: b.rec.Key, Del: true}, To: graph.Audience{Self: true}}
+	if a.linked() {
+		// What the local contact adds to the connection's card becomes
+		// my notes on them.
+		shared := book.WithoutUID(n.peerCard(ctx, a.peer))
+		merged, dropped := book.Merge(book.Combine(shared, a.notes), b.contact.Card)
+		notes, err := normalizeNotes(book.Subtract(merged, shared))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: a.peer.String(), Card: &notes}, To: graph.Audience{Self: true}}, del); err != nil {
+			return nil, err
+		}
+		return &api.MergeResult{Contact: n.linkedContact(ctx, a.peer, notes), Dropped: dropped}, nil
+	}
+	merged, dropped := book.Merge(a.contact.Card, b.contact.Card)
+	nc, err := graph.NormalizeCard(merged)
+	if err != nil {
+		return nil, fmt.Errorf("%w: merging %s into %s: %w", api.ErrInvalid, b.contact.ID, a.contact.ID, err)
+	}
+	es, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: a.rec.Key, Card: &nc}, To: graph.Audience{Self: true}}, del)
+	if err != nil {
+		return nil, err
+	}
+	c := contactOf(&graph.Record{Identity: es[0].Identity, Kind: graph.KindContact, Key: a.rec.Key, Version: graph.VersionOf(es[0]), CID: es[0].CID, Body: es[0].Body})
+	return &api.MergeResult{Contact: c, Dropped: dropped}, nil
+}
