@@ -179,13 +179,17 @@ func TestImportExportRoundTrip(t *testing.T) {
 	}
 }
 
-// fieldSet is a card's fields as sorted "name=value;types" strings.
+// fieldSet is a card's fields as sorted "name=value;types;pref;group;
+// params;raw" strings, without the UID a card without one is given.
 func fieldSet(c graph.Card) []string {
 	var out []string
 	for _, f := range c.Fields {
+		if f.Name == "uid" {
+			continue
+		}
 		types := slices.Clone(f.Types)
 		slices.Sort(types)
-		out = append(out, f.Name+"="+f.Value+";"+strings.Join(types, ","))
+		out = append(out, fmt.Sprintf("%s=%s;%s;%d;%s;%v;%v", f.Name, f.Value, strings.Join(types, ","), f.Pref, f.Group, f.Params, f.Raw))
 	}
 	slices.Sort(out)
 	return out
@@ -201,7 +205,7 @@ func TestImportBadInput(t *testing.T) {
 		return p
 	}
 	good := "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Good One\r\nEMAIL:good@example.org\r\nEND:VCARD\r\n"
-	broken := "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Broken\r\nEMAIL:broken@\r\nEND:VCARD\r\n"
+	broken := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Broken\r\nPHOTO;ENCODING=b:qgEP:ASDF==\r\nEND:VCARD\r\n"
 	mixed := write("mixed.vcf", []byte(good+broken+good))
 
 	r := h.Run("contacts", "import", mixed)
