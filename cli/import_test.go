@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -230,16 +231,16 @@ func decodeFile(t *testing.T, path string) []graph.Card {
 	return res.Cards
 }
 
-// fieldSet is a card's fields as sorted "name=value;types" strings.
+// fieldSet is a card's fields as sorted strings of every part of a field.
 func fieldSet(c graph.Card) []string {
 	out := make([]string, 0, len(c.Fields))
 	for _, f := range c.Fields {
 		if f.Name == "uid" {
-			continue // export adds the contact id as UID
+			continue // a card without one is given one
 		}
 		types := slices.Clone(f.Types)
 		slices.Sort(types)
-		out = append(out, f.Name+"="+f.Value+";"+strings.Join(types, ","))
+		out = append(out, fmt.Sprintf("%s=%s;%s;pref=%d;group=%s;%v;raw=%v", f.Name, f.Value, strings.Join(types, ","), f.Pref, f.Group, f.Params, f.Raw))
 	}
 	slices.Sort(out)
 	return out

@@ -11,34 +11,15 @@ import (
 	"unicode"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/vcard/vcardtest"
 )
-
-// corpusDir finds the real-world vCard files beside the checkout
-// (../shared/corpus/vcard), or where KITH_CORPUS points. Where they are
-// absent (a user's clone) the corpus tests skip, but not where
-// KITH_REQUIRE_CORPUS is set (CI).
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("KITH_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "corpus")
-	}
-	dir = filepath.Join(dir, "vcard")
-	if _, err := os.Stat(filepath.Join(dir, "valid")); err != nil {
-		if os.Getenv("KITH_REQUIRE_CORPUS") != "" {
-			tb.Fatalf("the vCard corpus is not at %s (KITH_REQUIRE_CORPUS is set): %v", dir, err)
-		}
-		tb.Skipf("the vCard corpus is not at %s; set KITH_CORPUS to the corpus directory to run this test", dir)
-	}
-	return dir
-}
 
 // TestCorpus reads every real-world file in corpus/vcard/valid: each must
 // be accepted whole, and export (4.0 and 3.0) then import must give back
 // every property the file had, with its group, parameters, types,
 // preference and text.
 func TestCorpus(t *testing.T) {
-	dir := corpusDir(t)
+	dir := vcardtest.CorpusDir(t)
 	files, err := filepath.Glob(filepath.Join(dir, "valid", "*.vcf"))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +60,7 @@ func TestCorpus(t *testing.T) {
 // TestCorpusInvalid: each broken file is refused with an error that says
 // what is wrong, and no card.
 func TestCorpusInvalid(t *testing.T) {
-	dir := corpusDir(t)
+	dir := vcardtest.CorpusDir(t)
 	files, err := filepath.Glob(filepath.Join(dir, "invalid", "*.vcf"))
 	if err != nil {
 		t.Fatal(err)
