@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -244,4 +245,32 @@ func fieldSet(c graph.Card) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestImportLargestCard: a card just within what Decode lets through (its
+// budget for an entry) is stored by the node: the budget holds.
+func TestImportLargestCard(t *testing.T) {
+	d := startDaemon(t)
+	var b strings.Builder
+	b.WriteString("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Big\r\n")
+	b.WriteString("PHOTO:data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xa5, 0x5a, 0x3c}, 9900)) + "\r\n")
+	for range 5 {
+		b.WriteString("NOTE:" + strings.Repeat("n", 4000) + "\r\n")
+	}
+	b.WriteString("X-BULK:" + strings.Repeat("x", 40) + "\r\nEND:VCARD\r\n")
+	res, err := vcard.Decode(strings.NewReader(b.String()), vcard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := 0
+	for _, f := range res.Cards[0].Fields {
+		size += len(f.Value)
+	}
+	if size < 58<<10 {
+		t.Fatalf("test card holds %d bytes, want close to the 60 KiB budget", size)
+	}
+	d.ok(t, "contacts", "import", writeFile(t, "big.vcf", []byte(b.String())))
+	if n := contactCount(t, d); n != 1 {
+		t.Errorf("%d contacts, want the big one", n)
+	}
 }

@@ -2,6 +2,7 @@ package vcard
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -379,7 +380,68 @@ func (d *cardDecoder) decode() error {
 	if len(d.fields) == 0 {
 		return errors.New("a card needs at least one field")
 	}
-	return nil
+	return d.fit()
+}
+
+// cardBudget is how many bytes of fields a card may hold: an entry
+// (spec.MaxEntrySize, 64 KiB) also holds its header, signature and the
+// sealing of its body.
+const cardBudget = 60 << 10
+
+// cardSize estimates a card's size in an entry body.
+func cardSize(fields []graph.Field) int {
+	n := 0
+	for _, f := range fields {
+		n += 16 + len(f.Name) + len(f.Value) + len(f.Group)
+		for _, t := range f.Types {
+			n += 2 + len(t)
+		}
+		for _, p := range f.Params {
+			n += 4 + len(p.Name)
+			for _, v := range p.Values {
+				n += 2 + len(v)
+			}
+		}
+	}
+	return n
+}
+
+// fit scales the card's images (photo, logo) down further while the card
+// is over cardBudget, largest first, and fails if it still does not fit.
+func (d *cardDecoder) fit() error {
+	over := cardSize(d.fields) - cardBudget
+	if over <= 0 {
+		return nil
+	}
+	var images []int
+	for i, f := range d.fields {
+		if hasPrefixFold(f.Value, "data:image/") {
+			images = append(images, i)
+		}
+	}
+	slices.SortFunc(images, func(a, b int) int { return len(d.fields[b].Value) - len(d.fields[a].Value) })
+	for _, i := range images {
+		f := &d.fields[i]
+		_, b64, _ := strings.Cut(f.Value, ",")
+		data, err := decodeBase64(b64)
+		if err != nil {
+			continue
+		}
+		limit := max(len(f.Value)-over-1<<10, 4<<10)
+		out, w, h, err := shrink(data, limit)
+		if err != nil {
+			continue
+		}
+		uri := "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(out)
+		d.warn(0, "%s scaled down to %s (%d×%d JPEG) so that the card fits an entry", strings.ToUpper(f.Name), size(len(out)), w, h)
+		over -= len(f.Value) - len(uri)
+		f.Value = uri
+		if over <= 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("the card holds %s, over the %s one entry holds; split it or remove large fields (KEY, LOGO, SOUND)",
+		size(cardSize(d.fields)), size(cardBudget))
 }
 
 // singles keeps Raw a second value of a single-valued field (vCard 4.0's

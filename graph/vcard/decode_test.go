@@ -548,3 +548,47 @@ func ExampleDecode() {
 	// email "bob@" types=[] pref=0 group="" raw=true
 	// card 2 (line 10, "Bob"): email "bob@": missing domain; kept as written
 }
+
+// noiseJPEG returns a JPEG of random pixels, which compresses badly.
+func noiseJPEG(tb testing.TB, w, h, quality int) []byte {
+	tb.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(uint64(w), uint64(h)))
+	for i := range img.Pix {
+		img.Pix[i] = byte(rng.Uint32())
+	}
+	var buf bytes.Buffer
+	require.NoError(tb, jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}))
+	return buf.Bytes()
+}
+
+// TestDecodeFitsEntry: a photo and a logo that each fit, but not together,
+// are scaled down until the card fits an entry.
+func TestDecodeFitsEntry(t *testing.T) {
+	pic := noiseJPEG(t, 160, 120, 95)
+	b64 := base64.StdEncoding.EncodeToString(pic)
+	if n := len(b64); n < 30<<10 || n > 39<<10 {
+		t.Fatalf("test image is %d bytes in base64, want 30 to 39 KiB", n)
+	}
+	in := "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Two\r\nPHOTO;ENCODING=b;TYPE=JPEG:" + b64 + "\r\nLOGO;ENCODING=b;TYPE=JPEG:" + b64 + "\r\nEND:VCARD\r\n"
+	res, err := vcard.Decode(strings.NewReader(in), vcard.Options{})
+	require.NoError(t, err)
+	total := 0
+	for _, f := range res.Cards[0].Fields {
+		total += len(f.Value)
+	}
+	if total > 60<<10 {
+		t.Errorf("card holds %d bytes of values, want at most 60 KiB", total)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0].Msg, "so that the card fits an entry") {
+		t.Errorf("Warnings = %v, want one saying an image was scaled down to fit", res.Warnings)
+	}
+
+	// Data that is no image cannot be scaled: the card is refused, saying why.
+	key := strings.Repeat("QUFB", 9<<10)
+	in = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Keys\r\nKEY;ENCODING=b:" + key + "\r\nKEY;ENCODING=b:" + key + "\r\nEND:VCARD\r\n"
+	_, err = vcard.Decode(strings.NewReader(in), vcard.Options{})
+	if !errors.Is(err, vcard.ErrInvalidCard) || !strings.Contains(err.Error(), "over the 60 KB one entry holds") {
+		t.Errorf("Decode(two 36 KiB keys) = %v, want ErrInvalidCard saying the card is over what an entry holds", err)
+	}
+}
