@@ -434,16 +434,12 @@ func printContact(e *env, c *api.Contact) error {
 			mine[f.Name+"\x00"+f.Value] = true
 		}
 	}
-	for _, f := range c.Card.Fields {
-		label := f.Name
-		if len(f.Types) > 0 {
-			label += " (" + strings.Join(f.Types, ",") + ")"
-		}
-		value := displayValue(f.Name, f.Value)
-		if mine[f.Name+"\x00"+f.Value] {
+	for _, r := range fieldRows(c.Card) {
+		value := r.value
+		if mine[r.field.Name+"\x00"+r.field.Value] {
 			value += "   [your note]"
 		}
-		t.row(label, value)
+		t.row(r.label, value)
 	}
 	t.row("updated", humanTime(c.Updated))
 	return t.flush()

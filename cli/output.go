@@ -96,18 +96,3 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
-
-// displayValue is a field's value for a table: a structured address as its
-// non-empty parts joined by commas, anything else as it is.
-func displayValue(name, value string) string {
-	if name != "adr" {
-		return value
-	}
-	var parts []string
-	for _, p := range strings.Split(value, ";") {
-		if p = strings.TrimSpace(p); p != "" {
-			parts = append(parts, p)
-		}
-	}
-	return strings.Join(parts, ", ")
-}
