@@ -50,12 +50,58 @@ func (n *Node) connections(ctx context.Context) ([]peer.ID, error) {
 	return out, nil
 }
 
+// droppedBy reports whether my connection p disconnected me (told me so
+// with a signed message): I stop syncing with and redialing it.
+func (n *Node) droppedBy(ctx context.Context, p peer.ID) bool {
+	t, err := n.store.Dropped(ctx, p)
+	return err == nil && !t.IsZero()
+}
+
+// syncsWith reports whether p is a connection that has not disconnected
+// me: one to sync with, announce to and redial.
+func (n *Node) syncsWith(ctx context.Context, p peer.ID) bool {
+	return n.isConnection(ctx, p) && !n.droppedBy(ctx, p)
+}
+
+// activeConnections returns my connections that have not disconnected me.
+func (n *Node) activeConnections(ctx context.Context) ([]peer.ID, error) {
+	cs, err := n.connections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(cs, func(p peer.ID) bool { return n.droppedBy(ctx, p) }), nil
+}
+
 func (n *Node) onlineConnections() []peer.ID {
-	cs, err := n.connections(n.sync.ctx)
+	cs, err := n.activeConnections(n.sync.ctx)
 	if err != nil {
 		return nil
 	}
 	return slices.DeleteFunc(cs, func(p peer.ID) bool { return !n.online(p) })
+}
+
+// disconnectedMe reports whether I ended the connection with p: my log
+// holds a tombstone for it.
+func (n *Node) disconnectedMe(ctx context.Context, p peer.ID) bool {
+	r, err := n.store.Record(ctx, n.id.PeerID(), graph.KindConnection, p.String())
+	return err == nil && r.Body.Del
+}
+
+// tellDisconnected tells p, if it can be reached now, that I ended our
+// connection, then closes the connections to it. It runs in the background.
+func (n *Node) tellDisconnected(p peer.ID) {
+	n.sync.goTracked(func() {
+		ctx, cancel := context.WithTimeout(n.sync.ctx, connectTimeout)
+		defer cancel()
+		if n.online(p) && n.disconnectedMe(ctx, p) {
+			if _, err := n.sendConnect(ctx, p, spec.ConnectDisconnected, "", nil); err != nil {
+				n.log.Debug("telling a peer I disconnected it", "peer", p, "err", err)
+			}
+		}
+		if !n.isConnection(ctx, p) {
+			n.host.Network().ClosePeer(p)
+		}
+	})
 }
 
 // online reports whether p can be reached now: a direct connection, or a
@@ -305,8 +351,13 @@ func (n *Node) handleConnect(str network.Stream) {
 		return
 	}
 	str.Close()
-	if answer == spec.ConnectAccepted {
+	switch answer {
+	case spec.ConnectAccepted:
 		n.sync.schedule(remote)
+	case spec.ConnectDisconnected:
+		if n.droppedBy(ctx, remote) {
+			n.host.Network().ClosePeer(remote)
+		}
 	}
 }
 
@@ -328,9 +379,25 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 			n.store.DeleteRequest(ctx, remote)
 		}
 		return spec.ConnectDeclined, nil
+	case spec.ConnectDisconnected:
+		// Signed by remote (checked by the caller). A notice racing my own
+		// Connect to them (a new invite) is stale: that call decides.
+		if n.isConnection(ctx, remote) && !n.sync.isAsking(remote) {
+			if err := n.store.DroppedBy(ctx, remote, n.now()); err != nil {
+				return "", err
+			}
+			n.log.Info("a connection disconnected me; no more syncing with it", "peer", remote)
+		}
+		return spec.ConnectDisconnected, nil
 	}
 	// A request.
 	if n.isConnection(ctx, remote) {
+		// They ended it and ask again: I never did, so that stands.
+		if n.droppedBy(ctx, remote) {
+			if err := n.store.ForgetDropped(ctx, remote); err != nil {
+				return "", err
+			}
+		}
 		return spec.ConnectAccepted, nil
 	}
 	badInvite := false
@@ -383,6 +450,7 @@ func (n *Node) establish(ctx context.Context, p peer.ID, circles []string) error
 	}
 	n.store.DeleteRequest(ctx, p)
 	n.store.ForgetDeclined(ctx, p)
+	n.store.ForgetDropped(ctx, p)
 	n.log.Info("connected", "peer", p, "circles", circles)
 	return nil
 }
@@ -600,7 +668,10 @@ func (n *Node) Disconnect(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	n.host.Network().ClosePeer(p)
+	n.store.ForgetDropped(ctx, p)
+	// Tell them, so that they stop syncing with and redialing me; if they
+	// are offline now, they are told when they next ask to sync.
+	n.tellDisconnected(p)
 	return nil
 }
 
@@ -646,6 +717,10 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 	for _, p := range cs {
 		pe := api.Peer{PeerID: p.String(), Circles: []string{}, Online: n.online(p),
 			Forked: slices.Contains(forked, p)}
+		if t, err := n.store.Dropped(ctx, p); err == nil && !t.IsZero() {
+			t = t.UTC()
+			pe.DisconnectedByThem, pe.DisconnectedAt = true, &t
+		}
 		card := n.peerCard(ctx, p)
 		pe.Name, pe.Card = card.DisplayName(), card
 		for _, c := range circles {

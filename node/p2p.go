@@ -145,7 +145,7 @@ func (n *Node) relayCandidates(static []peer.AddrInfo) autorelay.PeerSource {
 		cands := append([]peer.AddrInfo{}, static...)
 		select {
 		case <-n.ready:
-			cs, _ := n.connections(ctx)
+			cs, _ := n.activeConnections(ctx)
 			for _, p := range cs {
 				if n.host.Network().Connectedness(p) == network.Connected {
 					cands = append(cands, peer.AddrInfo{ID: p, Addrs: n.host.Peerstore().Addrs(p)})
@@ -186,7 +186,7 @@ func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 		return
 	}
 	n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.AddressTTL)
-	if n.isConnection(n.sync.ctx, ai.ID) && n.host.Network().Connectedness(ai.ID) != network.Connected {
+	if n.syncsWith(n.sync.ctx, ai.ID) && n.host.Network().Connectedness(ai.ID) != network.Connected {
 		n.sync.goTracked(func() {
 			ctx, cancel := context.WithTimeout(n.sync.ctx, connectTimeout)
 			defer cancel()
@@ -240,7 +240,9 @@ func (n *Node) startP2P(ctx context.Context) {
 func (n *Node) onPeerConnected(p peer.ID) {
 	ctx := n.sync.ctx
 	if n.isConnection(ctx, p) {
-		n.sync.schedule(p)
+		if !n.droppedBy(ctx, p) {
+			n.sync.schedule(p)
+		}
 		return
 	}
 	if n.sync.isAsking(p) {
@@ -277,7 +279,7 @@ func (n *Node) reconnectLoop() {
 			return
 		case <-t.C:
 		}
-		cs, err := n.connections(ctx)
+		cs, err := n.activeConnections(ctx) // not those that disconnected me
 		if err != nil {
 			continue
 		}

@@ -292,7 +292,7 @@ func writeMsg(str network.Stream, v any) error {
 // pull asks p for the entries I lack of the logs I keep from it, verifies
 // each, and stores them in order, in batches.
 func (n *Node) pull(ctx context.Context, p peer.ID) (err error) {
-	if !n.isConnection(ctx, p) {
+	if !n.syncsWith(ctx, p) {
 		return nil
 	}
 	req, err := n.syncRequest(p, true)
@@ -405,8 +405,12 @@ func (n *Node) handleSync(str network.Stream) {
 	defer n.sync.exit()
 	remote := str.Conn().RemotePeer()
 	ctx := n.sync.ctx
-	if !n.isConnection(ctx, remote) {
+	if !n.syncsWith(ctx, remote) {
 		str.Reset()
+		// Someone I disconnected who missed my word: tell them again.
+		if n.disconnectedMe(ctx, remote) && n.sync.allow(remote) {
+			n.tellDisconnected(remote)
+		}
 		return
 	}
 	if !n.sync.allow(remote) {

@@ -227,6 +227,10 @@ type Peer struct {
 	LastSync *time.Time `json:"last_sync,omitempty"`
 	Entries  int64      `json:"entries"` // entries of their log I hold
 	Forked   bool       `json:"forked"`  // fork evidence on record: their updates are held back
+	// DisconnectedByThem: they ended the connection (kith disconnect on
+	// their side), at DisconnectedAt; I no longer sync with them.
+	DisconnectedByThem bool       `json:"disconnected_by_them"`
+	DisconnectedAt     *time.Time `json:"disconnected_at,omitempty"`
 }
 
 // Identity is who this node is.
