@@ -115,6 +115,9 @@ func (n *Node) online(p peer.ID) bool {
 // else from api.MinInviteTTL to api.MaxInviteTTL), whose bearer is connected
 // without a prompt and put in circles.
 func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (*api.InviteCode, error) {
+	if n.restoring() {
+		return nil, errNoLog
+	}
 	ttl := req.TTL
 	if ttl == 0 {
 		ttl = defaultInviteTTL
@@ -216,6 +219,9 @@ func (n *Node) Connect(ctx context.Context, req api.ConnectRequest) (*api.Connec
 	if len(req.Note) > spec.MaxNoteLen {
 		return nil, fmt.Errorf("%w: note over %d bytes", api.ErrInvalid, spec.MaxNoteLen)
 	}
+	if n.restoring() {
+		return n.restoreFrom(ctx, ai)
+	}
 	circles, err := n.checkCircles(ctx, req.Circles)
 	if err != nil {
 		return nil, err
@@ -247,6 +253,24 @@ func (n *Node) Connect(ctx context.Context, req api.ConnectRequest) (*api.Connec
 		return nil, fmt.Errorf("%w: %s says this code was used already or has expired; ask them for a new one, or connect by peer ID for them to accept by hand", api.ErrInviteInvalid, ai.ID)
 	}
 	return &api.ConnectResult{PeerID: ai.ID.String(), Status: status}, nil
+}
+
+// restoreFrom is Connect on a home holding the key alone: it takes my log
+// back from ai (a connection of mine serves it) and asks nothing else.
+func (n *Node) restoreFrom(ctx context.Context, ai peer.AddrInfo) (*api.ConnectResult, error) {
+	if err := n.dial(ctx, ai); err != nil {
+		return nil, err
+	}
+	if err := n.pull(ctx, ai.ID); err != nil {
+		return nil, fmt.Errorf("restoring my log from %s: %w", ai.ID, err)
+	}
+	if n.restoring() {
+		return nil, fmt.Errorf("%w (%s does not hold it)", errNoLog, ai.ID)
+	}
+	if !n.isConnection(ctx, ai.ID) {
+		return nil, fmt.Errorf("%w: my log is back from %s, which is not a connection of mine; connect again to ask them", api.ErrInvalid, ai.ID)
+	}
+	return &api.ConnectResult{PeerID: ai.ID.String(), Status: spec.ConnectAccepted}, nil
 }
 
 // dial connects to ai, finding addresses in the peerstore (mDNS, earlier
@@ -549,6 +573,9 @@ func (n *Node) incoming(ctx context.Context, ref string) (peer.ID, error) {
 
 // Accept implements api.API.
 func (n *Node) Accept(ctx context.Context, req api.AcceptRequest) error {
+	if n.restoring() {
+		return errNoLog
+	}
 	p, err := n.incoming(ctx, req.PeerID)
 	if err != nil {
 		return err
@@ -609,6 +636,9 @@ func must[T any](v T, _ error) T { return v }
 
 // AssignCircles implements api.API: p's circles become exactly circles.
 func (n *Node) AssignCircles(ctx context.Context, req api.AssignRequest) error {
+	if n.restoring() {
+		return errNoLog
+	}
 	p, err := n.connection(ctx, req.PeerID)
 	if err != nil {
 		return err
@@ -654,6 +684,9 @@ func (n *Node) ResolveFork(ctx context.Context, ref string) (int, error) {
 // Disconnect implements api.API: p leaves every circle, the cards are
 // re-issued without p, and the connection is ended. p keeps what it held.
 func (n *Node) Disconnect(ctx context.Context, ref string) error {
+	if n.restoring() {
+		return errNoLog
+	}
 	p, err := n.connection(ctx, ref)
 	if err != nil {
 		return err

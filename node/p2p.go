@@ -179,14 +179,15 @@ func addrInfos(what string, addrs []string) ([]peer.AddrInfo, error) {
 type mdnsNotifee struct{ n *Node }
 
 // HandlePeerFound remembers a LAN peer's addresses; a connection found
-// this way is dialled (and synced) at once.
+// this way is dialled (and synced) at once, and so is any Kith node while
+// my log is to be restored (only a connection of mine serves it).
 func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	n := m.n
 	if ai.ID == n.id.PeerID() {
 		return
 	}
 	n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.AddressTTL)
-	if n.syncsWith(n.sync.ctx, ai.ID) && n.host.Network().Connectedness(ai.ID) != network.Connected {
+	if (n.syncsWith(n.sync.ctx, ai.ID) || n.restoring()) && n.host.Network().Connectedness(ai.ID) != network.Connected {
 		n.sync.goTracked(func() {
 			ctx, cancel := context.WithTimeout(n.sync.ctx, connectTimeout)
 			defer cancel()
@@ -239,7 +240,7 @@ func (n *Node) startP2P(ctx context.Context) {
 // to a peer I asked (its answer may have been lost while I was offline).
 func (n *Node) onPeerConnected(p peer.ID) {
 	ctx := n.sync.ctx
-	if n.isConnection(ctx, p) {
+	if n.restoring() || n.isConnection(ctx, p) {
 		if !n.droppedBy(ctx, p) {
 			n.sync.schedule(p)
 		}

@@ -38,6 +38,9 @@ var (
 	ErrDeclined = errors.New("declined")
 	// ErrInviteInvalid: the invite code was used already or has expired.
 	ErrInviteInvalid = errors.New("invite code used or expired")
+	// ErrNoLog: the home holds the identity key but not yet its log (it is
+	// restored from a connection); nothing can be written until then.
+	ErrNoLog = errors.New("no log yet")
 	// ErrDaemonNotRunning: nothing listens on the API socket.
 	ErrDaemonNotRunning = errors.New("the kith daemon is not running")
 	// ErrInternal: anything else; the message says what.
@@ -58,6 +61,7 @@ var codes = []struct {
 	{"unreachable", ErrUnreachable},
 	{"declined", ErrDeclined},
 	{"invite_invalid", ErrInviteInvalid},
+	{"no_log", ErrNoLog},
 	{"not_running", ErrDaemonNotRunning},
 	{"internal", ErrInternal},
 }
