@@ -14,6 +14,7 @@ import (
 // initOptions are the flags of `kith init`.
 type initOptions struct {
 	NoPassphrase bool
+	NewLog       bool
 }
 
 func initCommand(e *env) *ucli.Command {
@@ -35,16 +36,27 @@ you name a circle.
 
 It prints your peer ID and, once, a recovery phrase. The phrase is not
 stored anywhere: write it down. It is the only way to take your identity
-back if the key is lost or stolen.`,
+back if the key is lost or stolen.
+
+A home holding only identity.key (copied from a backup) needs no init:
+kith daemon rebuilds the store and gets your log back from the first
+friend that reaches it (or that you kith connect to). Only if no friend
+holds it, kith init --new-log starts a new log, with a new recovery phrase;
+friends that do hold the old one would see the new one as a fork.`,
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{
 				Name:    "no-passphrase",
 				Usage:   "store the key unencrypted, without asking (for tests and throw-away nodes)",
 				EnvVars: []string{"KITH_NO_PASSPHRASE"},
 			},
+			&ucli.BoolFlag{
+				Name:    "new-log",
+				Usage:   "for a home holding only identity.key: start a new log instead of getting yours back from a friend",
+				EnvVars: []string{"KITH_NEW_LOG"},
+			},
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runInit(c.Context, e, initOptions{NoPassphrase: c.Bool("no-passphrase")}, args)
+			return runInit(c.Context, e, initOptions{NoPassphrase: c.Bool("no-passphrase"), NewLog: c.Bool("new-log")}, args)
 		}),
 	}
 }
@@ -55,8 +67,10 @@ func runInit(ctx context.Context, e *env, opts initOptions, args []string) error
 	}
 	ks := identity.Keystore{Dir: e.home}
 	if ks.Exists() {
-		return fmt.Errorf("%w: %s already holds an identity key (%s); use another --home for a second identity",
-			node.ErrAlreadyInitialized, e.home, ks.Path())
+		return runNewLog(ctx, e, opts)
+	}
+	if opts.NewLog {
+		return usagef("--new-log is for a home that holds an identity key but no log; %s has no key", e.home)
 	}
 	pass, err := e.newPassphrase(ctx, opts.NoPassphrase)
 	if err != nil {
@@ -91,6 +105,49 @@ Your name is shared with every circle (friends, family, work): it is what
 your connections see you as. Other fields are private unless you name a
 circle: kith me set email you@example.org --circle friends
 `, e.home, encrypted, res.PeerID, len(strings.Fields(res.RecoveryPhrase)), wrapWords(res.RecoveryPhrase, 6, "\n   "))
+	return nil
+}
+
+// runNewLog is `kith init` on a home that holds a key already: refused
+// if it has a log; else it explains the choice, and with --new-log starts
+// a new log.
+func runNewLog(ctx context.Context, e *env, opts initOptions) error {
+	ks := identity.Keystore{Dir: e.home}
+	has, err := node.HasLog(ctx, e.home)
+	if err != nil {
+		return err
+	}
+	if has {
+		return fmt.Errorf("%w: %s already holds an identity key (%s) and its log; use another --home for a second identity",
+			node.ErrAlreadyInitialized, e.home, ks.Path())
+	}
+	if !opts.NewLog {
+		return fmt.Errorf("%w: %s holds an identity key (%s) but no log. To get your log back from a friend, "+
+			"run `kith daemon`: it does so when a friend reaches it, or at once with `kith connect` and their address or invite code. "+
+			"If no friend holds it, `kith init --new-log` starts a new one", node.ErrAlreadyInitialized, e.home, ks.Path())
+	}
+	pass, err := e.keyPassphrase(ctx)
+	if err != nil {
+		return err
+	}
+	defer clear(pass)
+	res, err := node.NewLog(ctx, e.home, pass)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Out, `Started a new log in %s for your identity key:
+
+   %s
+
+Friends that still hold your old log will see this one as a fork.
+
+Your new recovery phrase (%d words; the old one does not fit this log).
+WRITE THIS DOWN NOW; it is not stored anywhere and will not be shown again:
+
+   %s
+
+Next: start your node with `+"`kith daemon`"+`.
+`, e.home, res.PeerID, len(strings.Fields(res.RecoveryPhrase)), wrapWords(res.RecoveryPhrase, 6, "\n   "))
 	return nil
 }
 

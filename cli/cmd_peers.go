@@ -221,7 +221,11 @@ func peersCommand(e *env) *ucli.Command {
 		Category:  "your connections",
 		Usage:     "list your connections: online, circles, last sync, entries held",
 		UsageText: "kith peers [--json]\n\nExamples:\n   kith peers\n   kith peers --json | jq -r '.[] | select(.online) | .name'",
-		Flags:     []ucli.Flag{jsonFlag()},
+		Description: `A connection that ran kith disconnect on their side shows "disconnected by
+them" (JSON: disconnected_by_them): your node no longer syncs with it or
+redials it. kith disconnect removes it on your side too; a new invite or
+request between you connects you again.`,
+		Flags: []ucli.Flag{jsonFlag()},
 		Action: action(func(c *ucli.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -245,6 +249,9 @@ func peersCommand(e *env) *ucli.Command {
 				online := "no"
 				if p.Online {
 					online = "yes"
+				}
+				if p.DisconnectedByThem {
+					online = "disconnected by them"
 				}
 				if p.Forked {
 					online += " (forked: see kith forks)"
@@ -271,7 +278,9 @@ Example:
    kith disconnect 12D3KooW…
 
 They keep what they already received (the last card they could read and
-the encrypted copy of your log); they get nothing new.`,
+the encrypted copy of your log); they get nothing new. Their node is told
+(now if online, else when it next asks to sync) and lists you as
+"disconnected by them" in kith peers; it stops syncing with you.`,
 		Action: action(func(c *ucli.Context, args []string) error {
 			if err := exactArgs(args, "PEER"); err != nil {
 				return err

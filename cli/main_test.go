@@ -51,6 +51,7 @@ func testHome(tb testing.TB) string {
 type testDaemon struct {
 	home string
 	id   api.Identity
+	stop func() // stops it (idempotent; the test's cleanup calls it too)
 }
 
 // startDaemon initialises a home without a passphrase and runs a daemon on
@@ -61,6 +62,13 @@ func startDaemon(tb testing.TB) *testDaemon {
 	if _, err := node.Init(tb.Context(), home, nil); err != nil {
 		tb.Fatalf("node.Init(%s): %v", home, err)
 	}
+	return startDaemonOn(tb, home)
+}
+
+// startDaemonOn runs a daemon on home, listening on loopback only, until stop
+// or the end of the test.
+func startDaemonOn(tb testing.TB, home string) *testDaemon {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan api.Identity, 1)
 	done := make(chan error, 1)
@@ -82,7 +90,7 @@ func startDaemon(tb testing.TB) *testDaemon {
 		cancel()
 		tb.Fatal("daemon not ready after 30s")
 	}
-	tb.Cleanup(func() {
+	d.stop = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -93,6 +101,7 @@ func startDaemon(tb testing.TB) *testDaemon {
 			tb.Errorf("daemon still running 10s after cancel")
 		}
 	})
+	tb.Cleanup(d.stop)
 	return d
 }
 

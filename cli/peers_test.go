@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kith-p2p/kith/node/api"
 )
@@ -35,5 +36,37 @@ func TestConnectRefused(t *testing.T) {
 	r = kith(t, c.home, "connect", a.id.Addrs[0])
 	if r.code != exitDeclined || !strings.Contains(r.stderr, "declined") {
 		t.Errorf("kith connect after a decline = exit %d\nstdout: %s\nstderr: %s\nwant exit %d saying declined", r.code, r.stdout, r.stderr, exitDeclined)
+	}
+}
+
+// TestPeersDisconnectedByThem: after `kith disconnect` on one side, the
+// other side's `kith peers` (and --json) says so.
+func TestPeersDisconnectedByThem(t *testing.T) {
+	a, b := startDaemon(t), startDaemon(t)
+	var inv api.InviteCode
+	if err := json.Unmarshal([]byte(a.ok(t, "invite", "--json")), &inv); err != nil {
+		t.Fatal(err)
+	}
+	b.ok(t, "connect", inv.Code)
+	a.ok(t, "disconnect", b.id.PeerID)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var ps []api.Peer
+		if err := json.Unmarshal([]byte(b.ok(t, "peers", "--json")), &ps); err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) == 1 && ps[0].DisconnectedByThem {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("b's peers after a disconnected it = %+v, want disconnected_by_them", ps)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := b.ok(t, "peers", "--json"); !strings.Contains(out, `"disconnected_by_them": true`) {
+		t.Errorf("kith peers --json =\n%s\nwant \"disconnected_by_them\": true", out)
+	}
+	if out := b.ok(t, "peers"); !strings.Contains(out, "disconnected by them") {
+		t.Errorf("kith peers =\n%s\nwant it to say disconnected by them", out)
 	}
 }

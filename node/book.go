@@ -137,6 +137,9 @@ func checkCircleName(name string) error {
 
 // AddCircle implements api.API.
 func (n *Node) AddCircle(ctx context.Context, name string) (*api.Circle, error) {
+	if n.restoring() {
+		return nil, errNoLog
+	}
 	if err := checkCircleName(name); err != nil {
 		return nil, err
 	}
@@ -155,6 +158,9 @@ func (n *Node) AddCircle(ctx context.Context, name string) (*api.Circle, error) 
 
 // RemoveCircle implements api.API.
 func (n *Node) RemoveCircle(ctx context.Context, name string, force bool) (*api.Circle, error) {
+	if n.restoring() {
+		return nil, errNoLog
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	r, err := n.liveRecord(ctx, graph.KindCircle, name)
@@ -322,6 +328,9 @@ func (n *Node) readers(ctx context.Context, circle string, members []string) []g
 
 // SetMe implements api.API.
 func (n *Node) SetMe(ctx context.Context, req api.SetMeRequest) (*api.Profile, error) {
+	if n.restoring() {
+		return nil, errNoLog
+	}
 	spec, ok := graph.LookupField(strings.ToLower(req.Field))
 	if !ok {
 		_, err := graph.NormalizeField(graph.Field{Name: req.Field})
@@ -400,6 +409,9 @@ func (n *Node) SetMe(ctx context.Context, req api.SetMeRequest) (*api.Profile, e
 
 // UnsetMe implements api.API.
 func (n *Node) UnsetMe(ctx context.Context, req api.UnsetMeRequest) (*api.Profile, error) {
+	if n.restoring() {
+		return nil, errNoLog
+	}
 	name := strings.ToLower(req.Field)
 	if _, ok := graph.LookupField(name); !ok {
 		_, err := graph.NormalizeField(graph.Field{Name: req.Field})

@@ -50,12 +50,58 @@ func (n *Node) connections(ctx context.Context) ([]peer.ID, error) {
 	return out, nil
 }
 
+// droppedBy reports whether my connection p disconnected me (told me so
+// with a signed message): I stop syncing with and redialing it.
+func (n *Node) droppedBy(ctx context.Context, p peer.ID) bool {
+	t, err := n.store.Dropped(ctx, p)
+	return err == nil && !t.IsZero()
+}
+
+// syncsWith reports whether p is a connection that has not disconnected
+// me: one to sync with, announce to and redial.
+func (n *Node) syncsWith(ctx context.Context, p peer.ID) bool {
+	return n.isConnection(ctx, p) && !n.droppedBy(ctx, p)
+}
+
+// activeConnections returns my connections that have not disconnected me.
+func (n *Node) activeConnections(ctx context.Context) ([]peer.ID, error) {
+	cs, err := n.connections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(cs, func(p peer.ID) bool { return n.droppedBy(ctx, p) }), nil
+}
+
 func (n *Node) onlineConnections() []peer.ID {
-	cs, err := n.connections(n.sync.ctx)
+	cs, err := n.activeConnections(n.sync.ctx)
 	if err != nil {
 		return nil
 	}
 	return slices.DeleteFunc(cs, func(p peer.ID) bool { return !n.online(p) })
+}
+
+// disconnectedMe reports whether I ended the connection with p: my log
+// holds a tombstone for it.
+func (n *Node) disconnectedMe(ctx context.Context, p peer.ID) bool {
+	r, err := n.store.Record(ctx, n.id.PeerID(), graph.KindConnection, p.String())
+	return err == nil && r.Body.Del
+}
+
+// tellDisconnected tells p, if it can be reached now, that I ended our
+// connection, then closes the connections to it. It runs in the background.
+func (n *Node) tellDisconnected(p peer.ID) {
+	n.sync.goTracked(func() {
+		ctx, cancel := context.WithTimeout(n.sync.ctx, connectTimeout)
+		defer cancel()
+		if n.online(p) && n.disconnectedMe(ctx, p) {
+			if _, err := n.sendConnect(ctx, p, spec.ConnectDisconnected, "", nil); err != nil {
+				n.log.Debug("telling a peer I disconnected it", "peer", p, "err", err)
+			}
+		}
+		if !n.isConnection(ctx, p) {
+			n.host.Network().ClosePeer(p)
+		}
+	})
 }
 
 // online reports whether p can be reached now: a direct connection, or a
@@ -69,6 +115,9 @@ func (n *Node) online(p peer.ID) bool {
 // else from api.MinInviteTTL to api.MaxInviteTTL), whose bearer is connected
 // without a prompt and put in circles.
 func (n *Node) Invite(ctx context.Context, req api.InviteRequest) (*api.InviteCode, error) {
+	if n.restoring() {
+		return nil, errNoLog
+	}
 	ttl := req.TTL
 	if ttl == 0 {
 		ttl = defaultInviteTTL
@@ -170,6 +219,9 @@ func (n *Node) Connect(ctx context.Context, req api.ConnectRequest) (*api.Connec
 	if len(req.Note) > spec.MaxNoteLen {
 		return nil, fmt.Errorf("%w: note over %d bytes", api.ErrInvalid, spec.MaxNoteLen)
 	}
+	if n.restoring() {
+		return n.restoreFrom(ctx, ai)
+	}
 	circles, err := n.checkCircles(ctx, req.Circles)
 	if err != nil {
 		return nil, err
@@ -201,6 +253,24 @@ func (n *Node) Connect(ctx context.Context, req api.ConnectRequest) (*api.Connec
 		return nil, fmt.Errorf("%w: %s says this code was used already or has expired; ask them for a new one, or connect by peer ID for them to accept by hand", api.ErrInviteInvalid, ai.ID)
 	}
 	return &api.ConnectResult{PeerID: ai.ID.String(), Status: status}, nil
+}
+
+// restoreFrom is Connect on a home holding the key alone: it takes my log
+// back from ai (a connection of mine serves it) and asks nothing else.
+func (n *Node) restoreFrom(ctx context.Context, ai peer.AddrInfo) (*api.ConnectResult, error) {
+	if err := n.dial(ctx, ai); err != nil {
+		return nil, err
+	}
+	if err := n.pull(ctx, ai.ID); err != nil {
+		return nil, fmt.Errorf("restoring my log from %s: %w", ai.ID, err)
+	}
+	if n.restoring() {
+		return nil, fmt.Errorf("%w (%s does not hold it)", errNoLog, ai.ID)
+	}
+	if !n.isConnection(ctx, ai.ID) {
+		return nil, fmt.Errorf("%w: my log is back from %s, which is not a connection of mine; connect again to ask them", api.ErrInvalid, ai.ID)
+	}
+	return &api.ConnectResult{PeerID: ai.ID.String(), Status: spec.ConnectAccepted}, nil
 }
 
 // dial connects to ai, finding addresses in the peerstore (mDNS, earlier
@@ -305,8 +375,13 @@ func (n *Node) handleConnect(str network.Stream) {
 		return
 	}
 	str.Close()
-	if answer == spec.ConnectAccepted {
+	switch answer {
+	case spec.ConnectAccepted:
 		n.sync.schedule(remote)
+	case spec.ConnectDisconnected:
+		if n.droppedBy(ctx, remote) {
+			n.host.Network().ClosePeer(remote)
+		}
 	}
 }
 
@@ -328,9 +403,25 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 			n.store.DeleteRequest(ctx, remote)
 		}
 		return spec.ConnectDeclined, nil
+	case spec.ConnectDisconnected:
+		// Signed by remote (checked by the caller). A notice racing my own
+		// Connect to them (a new invite) is stale: that call decides.
+		if n.isConnection(ctx, remote) && !n.sync.isAsking(remote) {
+			if err := n.store.DroppedBy(ctx, remote, n.now()); err != nil {
+				return "", err
+			}
+			n.log.Info("a connection disconnected me; no more syncing with it", "peer", remote)
+		}
+		return spec.ConnectDisconnected, nil
 	}
 	// A request.
 	if n.isConnection(ctx, remote) {
+		// They ended it and ask again: I never did, so that stands.
+		if n.droppedBy(ctx, remote) {
+			if err := n.store.ForgetDropped(ctx, remote); err != nil {
+				return "", err
+			}
+		}
 		return spec.ConnectAccepted, nil
 	}
 	badInvite := false
@@ -383,6 +474,7 @@ func (n *Node) establish(ctx context.Context, p peer.ID, circles []string) error
 	}
 	n.store.DeleteRequest(ctx, p)
 	n.store.ForgetDeclined(ctx, p)
+	n.store.ForgetDropped(ctx, p)
 	n.log.Info("connected", "peer", p, "circles", circles)
 	return nil
 }
@@ -481,6 +573,9 @@ func (n *Node) incoming(ctx context.Context, ref string) (peer.ID, error) {
 
 // Accept implements api.API.
 func (n *Node) Accept(ctx context.Context, req api.AcceptRequest) error {
+	if n.restoring() {
+		return errNoLog
+	}
 	p, err := n.incoming(ctx, req.PeerID)
 	if err != nil {
 		return err
@@ -541,6 +636,9 @@ func must[T any](v T, _ error) T { return v }
 
 // AssignCircles implements api.API: p's circles become exactly circles.
 func (n *Node) AssignCircles(ctx context.Context, req api.AssignRequest) error {
+	if n.restoring() {
+		return errNoLog
+	}
 	p, err := n.connection(ctx, req.PeerID)
 	if err != nil {
 		return err
@@ -586,6 +684,9 @@ func (n *Node) ResolveFork(ctx context.Context, ref string) (int, error) {
 // Disconnect implements api.API: p leaves every circle, the cards are
 // re-issued without p, and the connection is ended. p keeps what it held.
 func (n *Node) Disconnect(ctx context.Context, ref string) error {
+	if n.restoring() {
+		return errNoLog
+	}
 	p, err := n.connection(ctx, ref)
 	if err != nil {
 		return err
@@ -600,7 +701,10 @@ func (n *Node) Disconnect(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	n.host.Network().ClosePeer(p)
+	n.store.ForgetDropped(ctx, p)
+	// Tell them, so that they stop syncing with and redialing me; if they
+	// are offline now, they are told when they next ask to sync.
+	n.tellDisconnected(p)
 	return nil
 }
 
@@ -646,6 +750,10 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 	for _, p := range cs {
 		pe := api.Peer{PeerID: p.String(), Circles: []string{}, Online: n.online(p),
 			Forked: slices.Contains(forked, p)}
+		if t, err := n.store.Dropped(ctx, p); err == nil && !t.IsZero() {
+			t = t.UTC()
+			pe.DisconnectedByThem, pe.DisconnectedAt = true, &t
+		}
 		card := n.peerCard(ctx, p)
 		pe.Name, pe.Card = card.DisplayName(), card
 		for _, c := range circles {

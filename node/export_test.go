@@ -47,3 +47,6 @@ func SetReaderVersion(v int) (restore func()) {
 	readerVersion = v
 	return func() { readerVersion = old }
 }
+
+// SyncsWith reports whether n still syncs with (and redials) p.
+func (n *Node) SyncsWith(p peer.ID) bool { return n.syncsWith(n.sync.ctx, p) }

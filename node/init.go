@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,6 +52,55 @@ func Init(ctx context.Context, home string, passphrase []byte) (*InitResult, err
 	// The key is saved last: a crash before this leaves a log without a key,
 	// which a second `kith init` simply ignores.
 	if err := ks.Save(id, passphrase); err != nil {
+		return nil, err
+	}
+	return &InitResult{PeerID: id.PeerID().String(), RecoveryPhrase: rec.Phrase}, nil
+}
+
+// HasLog reports whether home's store holds any log (its own log is the
+// first thing written to it). A home without (restored from a copy of the
+// key alone) gets its log back from a connection (see [Node.Connect]), or
+// a new one from [NewLog].
+func HasLog(ctx context.Context, home string) (bool, error) {
+	path := filepath.Join(home, DBName)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	defer st.Close()
+	stats, err := st.Stats(ctx)
+	return stats.Entries > 0, err
+}
+
+// NewLog starts a new log for the identity key in home, which has none:
+// the first entries as [Init] writes them, committing to a new recovery
+// phrase (returned; the old one cannot be checked against a key alone).
+// Friends holding the old log see the new one as a fork: getting the old
+// one back from them is better when there are any. It takes the home's
+// lock, so no daemon runs on it meanwhile.
+func NewLog(ctx context.Context, home string, passphrase []byte) (*InitResult, error) {
+	id, err := identity.Keystore{Dir: home}.Load(passphrase)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := lockHome(home)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	rec, err := identity.NewRecovery(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, filepath.Join(home, DBName))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	if err := bootstrap(ctx, id, st, identity.Commitment(rec.Public)); err != nil {
 		return nil, err
 	}
 	return &InitResult{PeerID: id.PeerID().String(), RecoveryPhrase: rec.Phrase}, nil

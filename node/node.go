@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -23,7 +24,7 @@ var Version = "0.1.0-dev"
 
 // Errors from New, Init and RunDaemon.
 var (
-	// ErrNotInitialized: the home has no identity or no log; run `kith init`.
+	// ErrNotInitialized: the home has no identity; run `kith init`.
 	ErrNotInitialized = errors.New("node: not initialized; run `kith init` first")
 	// ErrAlreadyInitialized: the home already has an identity key.
 	ErrAlreadyInitialized = errors.New("node: already initialized")
@@ -224,7 +225,10 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		return nil, err
 	}
 	if w.Head().Seq == 0 {
-		return nil, ErrNotInitialized
+		// A home restored from a copy of the key alone. Writing a new log
+		// here would fork the one friends hold: get that back first.
+		n.log.Warn("this home holds the identity key but not its log: it is restored from the first connection that reaches this node (or `kith connect` to one); until then nothing can be written",
+			"peer", n.id.PeerID())
 	}
 	n.writer = w
 	n.host = c.host
@@ -254,6 +258,9 @@ func (n *Node) Close() error {
 
 // append writes drafts to my log and tells online connections.
 func (n *Node) append(ctx context.Context, drafts ...graph.Draft) ([]*graph.Entry, error) {
+	if n.restoring() {
+		return nil, errNoLog
+	}
 	es, err := n.writer.Append(ctx, drafts...)
 	if err != nil {
 		return nil, err
@@ -261,6 +268,15 @@ func (n *Node) append(ctx context.Context, drafts ...graph.Draft) ([]*graph.Entr
 	n.sync.announce()
 	return es, nil
 }
+
+// errNoLog is the answer to a write while my log is being restored.
+var errNoLog = fmt.Errorf("%w: this home holds your identity key but not your log; it comes back from a connection: "+
+	"keep the daemon running for one to reach it, or `kith connect` a friend's address or invite code "+
+	"(`kith init --new-log` starts a new log instead, which friends holding the old one see as a fork)", api.ErrNoLog)
+
+// restoring reports whether my log is still to be restored: the home
+// held the key alone.
+func (n *Node) restoring() bool { return n.writer.Head().Seq == 0 }
 
 // Host returns the libp2p host.
 func (n *Node) Host() host.Host { return n.host }

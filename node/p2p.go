@@ -145,7 +145,7 @@ func (n *Node) relayCandidates(static []peer.AddrInfo) autorelay.PeerSource {
 		cands := append([]peer.AddrInfo{}, static...)
 		select {
 		case <-n.ready:
-			cs, _ := n.connections(ctx)
+			cs, _ := n.activeConnections(ctx)
 			for _, p := range cs {
 				if n.host.Network().Connectedness(p) == network.Connected {
 					cands = append(cands, peer.AddrInfo{ID: p, Addrs: n.host.Peerstore().Addrs(p)})
@@ -179,14 +179,15 @@ func addrInfos(what string, addrs []string) ([]peer.AddrInfo, error) {
 type mdnsNotifee struct{ n *Node }
 
 // HandlePeerFound remembers a LAN peer's addresses; a connection found
-// this way is dialled (and synced) at once.
+// this way is dialled (and synced) at once, and so is any Kith node while
+// my log is to be restored (only a connection of mine serves it).
 func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	n := m.n
 	if ai.ID == n.id.PeerID() {
 		return
 	}
 	n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.AddressTTL)
-	if n.isConnection(n.sync.ctx, ai.ID) && n.host.Network().Connectedness(ai.ID) != network.Connected {
+	if (n.syncsWith(n.sync.ctx, ai.ID) || n.restoring()) && n.host.Network().Connectedness(ai.ID) != network.Connected {
 		n.sync.goTracked(func() {
 			ctx, cancel := context.WithTimeout(n.sync.ctx, connectTimeout)
 			defer cancel()
@@ -239,8 +240,10 @@ func (n *Node) startP2P(ctx context.Context) {
 // to a peer I asked (its answer may have been lost while I was offline).
 func (n *Node) onPeerConnected(p peer.ID) {
 	ctx := n.sync.ctx
-	if n.isConnection(ctx, p) {
-		n.sync.schedule(p)
+	if n.restoring() || n.isConnection(ctx, p) {
+		if !n.droppedBy(ctx, p) {
+			n.sync.schedule(p)
+		}
 		return
 	}
 	if n.sync.isAsking(p) {
@@ -277,7 +280,7 @@ func (n *Node) reconnectLoop() {
 			return
 		case <-t.C:
 		}
-		cs, err := n.connections(ctx)
+		cs, err := n.activeConnections(ctx) // not those that disconnected me
 		if err != nil {
 			continue
 		}

@@ -298,6 +298,55 @@ func TestRequestAcceptDecline(t *testing.T) {
 	}
 }
 
+// TestDisconnectIsTold: the disconnected side hears of it, online at once
+// or when it comes back, lists the peer as disconnected by them, and stops
+// syncing with and redialing it; a new invite connects them again.
+func TestDisconnectIsTold(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, bob, carol := tn.add("alice"), tn.add("bob"), tn.add("carol")
+	connect(t, alice, bob, "friends")
+	connect(t, alice, carol, "friends")
+	droppedBy := func(n, other *node.Node) bool {
+		ps, err := n.Peers(ctx)
+		require.NoError(t, err)
+		for _, p := range ps {
+			if p.PeerID == other.Host().ID().String() {
+				return p.DisconnectedByThem && p.DisconnectedAt != nil
+			}
+		}
+		return false
+	}
+
+	// Online: told at once.
+	require.NoError(t, alice.Disconnect(ctx, bob.Host().ID().String()))
+	eventually(t, "bob hears alice disconnected him", func() bool { return droppedBy(bob, alice) })
+	require.False(t, bob.SyncsWith(alice.Host().ID()), "bob still syncs with alice")
+	eventually(t, "bob's node lets go of alice", func() bool {
+		return len(bob.Host().Network().ConnsToPeer(alice.Host().ID())) == 0
+	})
+	require.False(t, droppedBy(alice, bob), "the side that disconnected is not 'disconnected by them'")
+
+	// Offline: carol is away when alice disconnects her, and is told when
+	// her node comes back and asks to sync.
+	a, c := alice.Host().ID(), carol.Host().ID()
+	require.NoError(t, tn.mn.UnlinkPeers(a, c))
+	require.NoError(t, tn.mn.DisconnectPeers(a, c))
+	require.NoError(t, alice.Disconnect(ctx, c.String()))
+	require.False(t, droppedBy(carol, alice))
+	_, err := tn.mn.LinkPeers(a, c)
+	require.NoError(t, err)
+	eventually(t, "carol hears it once back", func() bool { return droppedBy(carol, alice) })
+
+	// A new invite connects alice and bob again.
+	connect(t, alice, bob, "family")
+	require.False(t, droppedBy(bob, alice), "still 'disconnected by them' after reconnecting")
+	require.True(t, bob.SyncsWith(alice.Host().ID()))
+	_, err = alice.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}})
+	require.NoError(t, err)
+	eventually(t, "bob gets alice's updates again", func() bool { return slices.Equal(seen(t, bob, alice, "fn"), []string{"Alice"}) })
+}
+
 // head returns n's head seq of author's log.
 func head(t testing.TB, n, author *node.Node) uint64 {
 	h, err := n.Store().Head(context.Background(), author.Host().ID())

@@ -239,7 +239,11 @@ func (n *Node) wanted(author, from peer.ID) bool {
 
 func (n *Node) syncRequest(p peer.ID, want bool) (*spec.SyncRequest, error) {
 	req := &spec.SyncRequest{Want: []spec.LogPos{}, Have: []spec.LogPos{}}
-	for _, a := range []peer.ID{n.id.PeerID(), p} {
+	authors := []peer.ID{n.id.PeerID(), p}
+	if n.restoring() {
+		authors = authors[:1] // my own log first: p may be no one of mine
+	}
+	for _, a := range authors {
 		h, err := n.store.Head(n.sync.ctx, a)
 		if err != nil {
 			return nil, err
@@ -291,9 +295,22 @@ func writeMsg(str network.Stream, v any) error {
 
 // pull asks p for the entries I lack of the logs I keep from it, verifies
 // each, and stores them in order, in batches.
+//
+// While my log is to be restored (the home held only the key), it asks
+// any peer for my own log alone: a connection of mine serves it.
 func (n *Node) pull(ctx context.Context, p peer.ID) (err error) {
-	if !n.isConnection(ctx, p) {
+	restoring := n.restoring()
+	if !restoring && !n.syncsWith(ctx, p) {
 		return nil
+	}
+	if restoring {
+		defer func() {
+			if err == nil && !n.restoring() {
+				n.log.Info("restored my log from a connection", "peer", p, "entries", n.writer.Head().Seq)
+				// Now I know my connections: a full pull from p.
+				n.sync.schedule(p)
+			}
+		}()
 	}
 	req, err := n.syncRequest(p, true)
 	if err != nil {
@@ -405,8 +422,12 @@ func (n *Node) handleSync(str network.Stream) {
 	defer n.sync.exit()
 	remote := str.Conn().RemotePeer()
 	ctx := n.sync.ctx
-	if !n.isConnection(ctx, remote) {
+	if !n.syncsWith(ctx, remote) {
 		str.Reset()
+		// Someone I disconnected who missed my word: tell them again.
+		if n.disconnectedMe(ctx, remote) && n.sync.allow(remote) {
+			n.tellDisconnected(remote)
+		}
 		return
 	}
 	if !n.sync.allow(remote) {

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite spec/testdata/entries.json")
+var update = flag.Bool("update", false, "rewrite spec/testdata/entries.json and connect.json")
 
 // vector is one case in testdata/entries.json.
 type vector struct {

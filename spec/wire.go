@@ -123,6 +123,9 @@ const (
 	// ConnectInviteInvalid answers a request whose invite secret is
 	// unknown, used or expired; the request is not kept.
 	ConnectInviteInvalid = "invite-invalid"
+	// ConnectDisconnected tells a connection that From ended the
+	// connection (and acknowledges such a message).
+	ConnectDisconnected = "disconnected"
 )
 
 // ConnectMsg is a /kith/connect/1.0.0 message: a request (Status "") or an
@@ -167,7 +170,7 @@ func DecodeConnectMsg(b []byte) (*ConnectMsg, error) {
 		return nil, fmt.Errorf("%w: connect: %w", ErrBadMessage, err)
 	}
 	switch m.Status {
-	case "", ConnectPending, ConnectAccepted, ConnectDeclined, ConnectInviteInvalid:
+	case "", ConnectPending, ConnectAccepted, ConnectDeclined, ConnectInviteInvalid, ConnectDisconnected:
 	default:
 		return nil, fmt.Errorf("%w: connect: status %q", ErrBadMessage, m.Status)
 	}

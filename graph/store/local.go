@@ -129,6 +129,32 @@ func (s *Store) ForgetDeclined(ctx context.Context, p peer.ID) error {
 	return err
 }
 
+// DroppedBy records that my connection p ended the connection on its side.
+func (s *Store) DroppedBy(ctx context.Context, p peer.ID, t time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO dropped_by (peer, time) VALUES (?, ?)
+		ON CONFLICT (peer) DO NOTHING`, []byte(p), t.UnixMilli())
+	return err
+}
+
+// Dropped returns when p disconnected me, or the zero time if it did not.
+func (s *Store) Dropped(ctx context.Context, p peer.ID) (time.Time, error) {
+	var ms int64
+	err := s.db.QueryRowContext(ctx, "SELECT time FROM dropped_by WHERE peer = ?", []byte(p)).Scan(&ms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(ms), nil
+}
+
+// ForgetDropped forgets that p disconnected me: we are connected again.
+func (s *Store) ForgetDropped(ctx context.Context, p peer.ID) error {
+	_, err := s.db.ExecContext(ctx, "DELETE FROM dropped_by WHERE peer = ?", []byte(p))
+	return err
+}
+
 // PutInvite records a new invite secret.
 func (s *Store) PutInvite(ctx context.Context, secret []byte, expires time.Time, circles []string) error {
 	_, err := s.db.ExecContext(ctx, "INSERT INTO invites (secret, expires, circles) VALUES (?, ?, ?)", secret, expires.Unix(), joinList(circles))

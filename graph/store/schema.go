@@ -75,6 +75,10 @@ CREATE TABLE IF NOT EXISTS requests (
 	circles  TEXT NOT NULL,           -- comma-separated, for outgoing requests
 	time     INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dropped_by (
+	peer     BLOB PRIMARY KEY,        -- a connection that disconnected me: not synced with
+	time     INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS declined (
 	peer     BLOB PRIMARY KEY,        -- a request from them is answered "declined"
 	time     INTEGER NOT NULL

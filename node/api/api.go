@@ -38,6 +38,9 @@ var (
 	ErrDeclined = errors.New("declined")
 	// ErrInviteInvalid: the invite code was used already or has expired.
 	ErrInviteInvalid = errors.New("invite code used or expired")
+	// ErrNoLog: the home holds the identity key but not yet its log (it is
+	// restored from a connection); nothing can be written until then.
+	ErrNoLog = errors.New("no log yet")
 	// ErrDaemonNotRunning: nothing listens on the API socket.
 	ErrDaemonNotRunning = errors.New("the kith daemon is not running")
 	// ErrInternal: anything else; the message says what.
@@ -58,6 +61,7 @@ var codes = []struct {
 	{"unreachable", ErrUnreachable},
 	{"declined", ErrDeclined},
 	{"invite_invalid", ErrInviteInvalid},
+	{"no_log", ErrNoLog},
 	{"not_running", ErrDaemonNotRunning},
 	{"internal", ErrInternal},
 }
@@ -248,6 +252,10 @@ type Peer struct {
 	LastSync *time.Time `json:"last_sync,omitempty"`
 	Entries  int64      `json:"entries"` // entries of their log I hold
 	Forked   bool       `json:"forked"`  // fork evidence on record: their updates are held back
+	// DisconnectedByThem: they ended the connection (kith disconnect on
+	// their side), at DisconnectedAt; I no longer sync with them.
+	DisconnectedByThem bool       `json:"disconnected_by_them"`
+	DisconnectedAt     *time.Time `json:"disconnected_at,omitempty"`
 }
 
 // Identity is who this node is.

@@ -215,6 +215,7 @@ var statusOf = map[string]int{
 	"unreachable":    http.StatusBadGateway,
 	"declined":       http.StatusForbidden,
 	"invite_invalid": http.StatusGone,
+	"no_log":         http.StatusServiceUnavailable,
 }
 
 func writeError(w http.ResponseWriter, err error) {
