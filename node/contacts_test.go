@@ -1,12 +1,15 @@
 package node_test
 
 import (
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/node"
 	"github.com/kith-p2p/kith/node/api"
 )
@@ -144,4 +147,55 @@ func TestLinkedContactName(t *testing.T) {
 		names[c.ID] = c.Name
 	}
 	require.Equal(t, map[string]string{carol.Host().ID().String(): "carol@example.org", dan.Host().ID().String(): ""}, names)
+}
+
+// TestContactMadeBeforeUIDs: a contact stored without a UID is shown and
+// exported with one derived from its id, the same every time, so that
+// re-importing the export finds it.
+func TestContactMadeBeforeUIDs(t *testing.T) {
+	ctx := t.Context()
+	n := node.NewTest(t, "alice")
+	require.NoError(t, n.AppendContact(ctx, "3kq9x2m7ab", fields("fn", "Old Friend", "email", "old@example.org")))
+	c, err := n.Contact(ctx, "3kq9x2m7ab")
+	require.NoError(t, err)
+	require.Equal(t, book.LegacyUID("3kq9x2m7ab"), c.UID)
+	require.Equal(t, c.UID, c.Card.First("uid"))
+	again, err := n.Contact(ctx, "old friend")
+	require.NoError(t, err)
+	require.Equal(t, c.UID, again.UID)
+
+	refs, err := n.AddContacts(ctx, []graph.Card{c.Card})
+	require.NoError(t, err)
+	require.Equal(t, []api.ContactRef{{ID: "3kq9x2m7ab", Name: "Old Friend", CID: c.CID, Status: api.StatusUnchanged}}, refs)
+	changed := c.Card
+	changed.Fields = append(slices.Clone(changed.Fields), graph.Field{Name: "tel", Value: "+1 555 0100"})
+	refs, err = n.AddContacts(ctx, []graph.Card{changed})
+	require.NoError(t, err)
+	require.Equal(t, api.StatusUpdated, refs[0].Status)
+	require.Equal(t, "3kq9x2m7ab", refs[0].ID)
+	c, err = n.Contact(ctx, "3kq9x2m7ab")
+	require.NoError(t, err)
+	require.Equal(t, book.LegacyUID("3kq9x2m7ab"), c.UID, "the derived UID is now the contact's own")
+	require.Equal(t, 1, localCount(t, n))
+}
+
+// TestConcurrentImportsOfOneUID: two batches that name the same UIDs at
+// once add each contact once.
+func TestConcurrentImportsOfOneUID(t *testing.T) {
+	ctx := t.Context()
+	n := node.NewTest(t, "alice")
+	var cards []graph.Card
+	for i := range 300 {
+		cards = append(cards, fields("uid", fmt.Sprintf("urn:uuid:same-%d", i), "fn", fmt.Sprintf("Person %d", i)))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = n.AddContacts(ctx, cards) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, len(cards), localCount(t, n))
 }

@@ -2,14 +2,18 @@ package node_test
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/vcard"
 	"github.com/kith-p2p/kith/graph/vcard/vcardtest"
 	"github.com/kith-p2p/kith/node"
+	"github.com/kith-p2p/kith/node/api"
 )
 
 // BenchmarkAddContacts10k: the daemon's side of importing 10,000 cards in
@@ -50,5 +54,75 @@ func BenchmarkAddContacts10kSocket(b *testing.B) {
 			}()
 		}
 		wg.Wait()
+	}
+}
+
+// cardsWithUIDs returns 10,000 generated cards, each with a UID (as the
+// vCard decoder gives them when the file has UIDs).
+func cardsWithUIDs(b *testing.B) []graph.Card {
+	res, err := vcard.Decode(bytes.NewReader(vcardtest.Generate(10000, 1)), vcard.Options{})
+	require.NoError(b, err)
+	for i, c := range res.Cards {
+		if book.UID(c) == "" {
+			res.Cards[i] = book.WithUID(c, fmt.Sprintf("urn:uuid:%08x-3a0f-4d5e-9b1c-000000000000", i))
+		}
+	}
+	return res.Cards
+}
+
+// addSocket adds cards through c in batches of 1,000, two in flight, as
+// the CLI sends them, and returns how many had each status.
+func addSocket(b *testing.B, c *api.Client, cards []graph.Card) map[string]int {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		counts = map[string]int{}
+		slots  = make(chan struct{}, 2)
+	)
+	for i := 0; i < len(cards); i += 1000 {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			refs, err := c.AddContacts(b.Context(), cards[i:min(i+1000, len(cards))])
+			require.NoError(b, err)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range refs {
+				counts[r.Status]++
+			}
+		}()
+	}
+	wg.Wait()
+	return counts
+}
+
+// BenchmarkAddContacts10kUIDsSocket is BenchmarkAddContacts10kSocket with
+// a UID on every card: each batch looks its UIDs up first.
+func BenchmarkAddContacts10kUIDsSocket(b *testing.B) {
+	cards := cardsWithUIDs(b)
+	for b.Loop() {
+		b.StopTimer()
+		c := serve(b, node.NewTest(b, "import"))
+		b.StartTimer()
+		if got := addSocket(b, c, cards); got[api.StatusNew] != len(cards) {
+			b.Fatalf("statuses %v, want %d new", got, len(cards))
+		}
+	}
+}
+
+// BenchmarkReimport10kSocket times importing 10,000 cards a second time:
+// every one is found by its UID and unchanged, so nothing is written.
+func BenchmarkReimport10kSocket(b *testing.B) {
+	cards := cardsWithUIDs(b)
+	for b.Loop() {
+		b.StopTimer()
+		c := serve(b, node.NewTest(b, "import"))
+		addSocket(b, c, cards)
+		b.StartTimer()
+		if got := addSocket(b, c, cards); got[api.StatusUnchanged] != len(cards) {
+			b.Fatalf("statuses %v, want %d unchanged", got, len(cards))
+		}
 	}
 }
