@@ -125,24 +125,25 @@ func lookupCharset(name string) (encoding.Encoding, bool) {
 }
 
 // convert decodes b, a value in the named charset ("" for none named), to
-// UTF-8 and says what it did, or "" if b was UTF-8 already.
-func (t *text) convert(b []byte, charset string) (string, string) {
+// UTF-8. It returns the charset it read b in ("" if b was UTF-8 already),
+// and false if it had to replace bytes it could not read.
+func (t *text) convert(b []byte, charset string) (string, string, bool) {
 	if charset != "" {
 		if enc, ok := lookupCharset(charset); ok && enc != encoding.Nop {
 			if out, err := enc.NewDecoder().Bytes(b); err == nil && utf8.Valid(out) {
-				return string(out), "converted from " + charset
+				return string(out), charset, true
 			}
 		}
 	}
 	if utf8.Valid(b) {
-		return string(b), ""
+		return string(b), "", true
 	}
 	if t.fallback != nil {
 		if out, err := t.fallback.NewDecoder().Bytes(b); err == nil && utf8.Valid(out) {
-			return string(out), "converted from " + t.fallbackName
+			return string(out), t.fallbackName, true
 		}
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD"), "bytes that are not UTF-8 replaced with \uFFFD"
+	return strings.ToValidUTF8(string(b), "\uFFFD"), "", false
 }
 
 // indexFold is bytes.Index for an upper-case ASCII needle, ignoring case

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -96,8 +97,9 @@ type Result struct {
 	Cards    []graph.Card // readable cards, normalised, in input order
 	Skipped  []*CardError // broken cards (with Options.SkipInvalid only)
 	Warnings []Warning    // in input order
-	// Charset names the encoding the input was converted from
-	// ("UTF-16LE", "Windows-1252"), or is "" for UTF-8 throughout.
+	// Charset names the encodings the input was converted from
+	// ("UTF-16LE", "Windows-1252", "SHIFT_JIS"), or is "" for UTF-8
+	// throughout.
 	Charset string
 }
 
@@ -166,7 +168,7 @@ func Decode(r io.Reader, opts Options) (*Result, error) {
 	wg.Wait()
 
 	res := &Result{Charset: t.charset}
-	fallbackUsed := false
+	charsets := map[string]string{}
 	for _, o := range outs {
 		if o.err != nil {
 			if !opts.SkipInvalid {
@@ -177,10 +179,14 @@ func Decode(r io.Reader, opts Options) (*Result, error) {
 		}
 		res.Cards = append(res.Cards, o.card)
 		res.Warnings = append(res.Warnings, o.warnings...)
-		fallbackUsed = fallbackUsed || o.fallback
+		for k, c := range o.charsets {
+			if _, ok := charsets[k]; !ok {
+				charsets[k] = c
+			}
+		}
 	}
-	if fallbackUsed && res.Charset == "" {
-		res.Charset = t.fallbackName
+	if len(charsets) > 0 {
+		res.Charset = strings.Join(append(slices.DeleteFunc([]string{res.Charset}, func(s string) bool { return s == "" }), slices.Sorted(maps.Values(charsets))...), ", ")
 	}
 	return res, nil
 }
@@ -327,7 +333,7 @@ func (c *rawCard) fail(err error) {
 type decoded struct {
 	card     graph.Card
 	warnings []Warning
-	fallback bool // a value was read in the fallback charset
+	charsets map[string]string // the legacy charsets values were read in, by lower-case name
 	err      *CardError
 }
 
@@ -338,7 +344,7 @@ type cardDecoder struct {
 	name     string
 	fields   []graph.Field
 	warnings []Warning
-	fallback bool
+	charsets map[string]string
 }
 
 func (d *cardDecoder) warn(no int, format string, args ...any) {
@@ -357,7 +363,7 @@ func decodeCard(t *text, c *rawCard) decoded {
 	for i := range d.warnings {
 		d.warnings[i].Name = d.name
 	}
-	return decoded{card: graph.Card{Fields: d.fields}, warnings: d.warnings, fallback: d.fallback}
+	return decoded{card: graph.Card{Fields: d.fields}, warnings: d.warnings, charsets: d.charsets}
 }
 
 // decode maps every line of the card, then checks the card as a whole.
@@ -624,12 +630,16 @@ func (d *cardDecoder) value(l contentLine) (value string, binary []byte, err err
 	default:
 		d.warn(l.no, "%s: unknown ENCODING=%s; kept as written", l.name, enc)
 	}
-	v, how := d.t.convert(raw, l.get("CHARSET"))
-	if how != "" && v != l.value {
-		if strings.HasPrefix(how, "converted from "+d.t.fallbackName) && d.t.fallback != nil && l.get("CHARSET") == "" {
-			d.fallback = true
-		} else if !strings.HasPrefix(how, "converted") {
-			d.warn(l.no, "%s: %s", l.name, how)
+	v, charset, ok := d.t.convert(raw, l.get("CHARSET"))
+	switch {
+	case !ok:
+		d.warn(l.no, "%s: bytes that are not text in any charset replaced with \uFFFD", l.name)
+	case charset != "" && v != string(raw):
+		if d.charsets == nil {
+			d.charsets = map[string]string{}
+		}
+		if _, ok := d.charsets[strings.ToLower(charset)]; !ok {
+			d.charsets[strings.ToLower(charset)] = charset
 		}
 	}
 	if enc == "QUOTED-PRINTABLE" {

@@ -105,6 +105,7 @@ func TestDecode(t *testing.T) {
 				"END:VCARD\r\n",
 			want: [][]string{{"n=Müller;Jürgen;;;", "tel=+49 30 1234 [work,voice] pref=1",
 				"note=Now's the time for all folk to come to the aid.\nSecond line", "adr=;;Straße 1;Köln;;; [home]"}},
+			charset: "ISO-8859-1",
 		},
 		{
 			name: "folding, blank lines, lower case, BOM, no final newline",

@@ -37,8 +37,9 @@ func (d *cardDecoder) mapValue(f graph.Field, p property, written string, l cont
 	case kindURI:
 		f.Value = strings.TrimSpace(unescapeURI(written))
 		switch {
-		case p.field == "geo" && !hasPrefixFold(f.Value, "geo:") && strings.Count(f.Value, ";") == 1:
-			f.Value = "geo:" + strings.Replace(f.Value, ";", ",", 1) // vCard 3.0: lat;lon
+		case p.field == "geo" && !hasPrefixFold(f.Value, "geo:") && strings.Count(f.Value, ";")+strings.Count(f.Value, ",") == 1:
+			// vCard 3.0's lat;lon, or 2.1's lat,lon.
+			f.Value = "geo:" + strings.Replace(f.Value, ";", ",", 1)
 		case p.field == "url" && hasPrefixFold(f.Value, "www."):
 			f.Value = "http://" + f.Value // as address books show it
 		case p.field == "photo" && hasPrefixFold(f.Value, "data:"):
