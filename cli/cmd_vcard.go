@@ -195,26 +195,25 @@ func importSummary(counts map[string]int) string {
 func reportSkipped(e *env, name string, res *vcard.Result) {
 	if n := len(res.Skipped); n > 0 {
 		fmt.Fprintf(e.Err, "%s: skipping %s:\n", name, plural(n, "invalid card", "invalid cards"))
-		for i, ce := range res.Skipped {
-			if i == maxSkippedShown {
-				fmt.Fprintf(e.Err, "  … and %d more\n", n-maxSkippedShown)
-				break
-			}
-			fmt.Fprintf(e.Err, "  %v\n", ce)
-		}
+		listSome(e.Err, res.Skipped, maxSkippedShown)
 	}
 	if res.Charset != "" {
 		fmt.Fprintf(e.Err, "%s: read as %s (converted to UTF-8)\n", name, res.Charset)
 	}
 	if n := len(res.Warnings); n > 0 {
 		fmt.Fprintf(e.Err, "%s: %s (nothing was dropped unless it says so):\n", name, plural(n, "warning", "warnings"))
-		for i, w := range res.Warnings {
-			if i == maxWarningsShown {
-				fmt.Fprintf(e.Err, "  … and %d more\n", n-maxWarningsShown)
-				break
-			}
-			fmt.Fprintf(e.Err, "  %s\n", w)
+		listSome(e.Err, res.Warnings, maxWarningsShown)
+	}
+}
+
+// listSome prints the first max items, one a line, then how many more.
+func listSome[T any](w io.Writer, items []T, max int) {
+	for i, it := range items {
+		if i == max {
+			fmt.Fprintf(w, "  … and %d more\n", len(items)-max)
+			return
 		}
+		fmt.Fprintf(w, "  %v\n", it)
 	}
 }
 
