@@ -52,21 +52,23 @@ type Card struct {
 	Fields []Field `cbor:"f" json:"fields"`
 }
 
-// Values returns the values of every field called name, in order.
+// Values returns the values of every field called name, in order, but for
+// Raw ones: a value kept as written is not known to be valid.
 func (c Card) Values(name string) []string {
 	var out []string
 	for _, f := range c.Fields {
-		if f.Name == name {
+		if f.Name == name && !f.Raw {
 			out = append(out, f.Value)
 		}
 	}
 	return out
 }
 
-// First returns the first value of the field called name, or "".
+// First returns the first value of the field called name, or "", but for
+// Raw ones.
 func (c Card) First(name string) string {
 	for _, f := range c.Fields {
-		if f.Name == name {
+		if f.Name == name && !f.Raw {
 			return f.Value
 		}
 	}

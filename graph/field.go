@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,22 +64,22 @@ func init() {
 		{FieldSpec{Name: "adr", Multi: true, Typed: true, Doc: "postal address: po box;extended;street;city;region;postal code;country; types: home, work"}, checkStructured(7, "po box;extended;street;city;region;postal code;country")},
 		{FieldSpec{Name: "anniversary", Multi: false, Typed: false, Doc: "anniversary: YYYY-MM-DD, or --MM-DD without the year"}, checkDate},
 		{FieldSpec{Name: "bday", Multi: false, Typed: false, Doc: "birthday: YYYY-MM-DD, or --MM-DD without the year"}, checkDate},
-		{FieldSpec{Name: "categories", Multi: true, Typed: false, Doc: "comma-separated tags, e.g. friends,climbing"}, checkCategories},
+		{FieldSpec{Name: "categories", Multi: true, Typed: true, Doc: "comma-separated tags, e.g. friends,climbing"}, checkCategories},
 		{FieldSpec{Name: "email", Multi: true, Typed: true, Doc: "email address, e.g. alice@example.com; types: home, work"}, checkEmail},
-		{FieldSpec{Name: "fn", Multi: false, Typed: false, Doc: "full name as displayed, e.g. Dr. Asha Rao"}, checkText},
+		{FieldSpec{Name: "fn", Multi: false, Typed: true, Doc: "full name as displayed, e.g. Dr. Asha Rao"}, checkText},
 		{FieldSpec{Name: "gender", Multi: false, Typed: false, Doc: "M, F, O, N or U, then optionally ;identity, e.g. O;non-binary"}, checkGender},
-		{FieldSpec{Name: "geo", Multi: false, Typed: false, Doc: "location as geo:latitude,longitude, e.g. geo:52.52,13.40"}, checkGeo},
+		{FieldSpec{Name: "geo", Multi: false, Typed: true, Doc: "location as geo:latitude,longitude, e.g. geo:52.52,13.40"}, checkGeo},
 		{FieldSpec{Name: "impp", Multi: true, Typed: true, Doc: "instant-messaging URI, e.g. xmpp:alice@example.com; types: home, work"}, checkIMPP},
 		{FieldSpec{Name: "lang", Multi: true, Typed: true, Doc: "language tag, e.g. en or pt-BR"}, checkLang},
 		{FieldSpec{Name: "n", Multi: false, Typed: false, Doc: "structured name: family;given;additional;prefix;suffix"}, checkStructured(5, "family;given;additional;prefix;suffix")},
-		{FieldSpec{Name: "nickname", Multi: true, Typed: false, Doc: "nickname"}, checkText},
-		{FieldSpec{Name: "note", Multi: true, Typed: false, Doc: "free text; newlines allowed"}, checkText},
+		{FieldSpec{Name: "nickname", Multi: true, Typed: true, Doc: "nickname"}, checkText},
+		{FieldSpec{Name: "note", Multi: true, Typed: true, Doc: "free text; newlines allowed"}, checkText},
 		{FieldSpec{Name: "org", Multi: true, Typed: true, Doc: "organisation, optionally followed by ;unit;..."}, checkStructured(0, "organisation;unit;...")},
-		{FieldSpec{Name: "photo", Multi: false, Typed: false, Doc: "photo as an http(s) URL or a data:image/... URI of at most 48 KiB"}, checkPhoto},
-		{FieldSpec{Name: "role", Multi: true, Typed: false, Doc: "role or occupation, e.g. treasurer"}, checkText},
+		{FieldSpec{Name: "photo", Multi: false, Typed: true, Doc: "photo as an http(s) URL or a data:image/... URI of at most 48 KiB"}, checkPhoto},
+		{FieldSpec{Name: "role", Multi: true, Typed: true, Doc: "role or occupation, e.g. treasurer"}, checkText},
 		{FieldSpec{Name: "tel", Multi: true, Typed: true, Doc: "phone number: digits, spaces and + ( ) - .; types: cell, home, work, voice, fax, ..."}, checkTel},
-		{FieldSpec{Name: "title", Multi: true, Typed: false, Doc: "job title, e.g. Research Engineer"}, checkText},
-		{FieldSpec{Name: "tz", Multi: false, Typed: false, Doc: "time zone: an IANA name (Europe/Berlin) or a UTC offset (+01:00)"}, checkTZ},
+		{FieldSpec{Name: "title", Multi: true, Typed: true, Doc: "job title, e.g. Research Engineer"}, checkText},
+		{FieldSpec{Name: "tz", Multi: false, Typed: true, Doc: "time zone: an IANA name (Europe/Berlin) or a UTC offset (+01:00)"}, checkTZ},
 		{FieldSpec{Name: "uid", Multi: false, Typed: false, Doc: "the contact's unique id, kept across export and import, e.g. urn:uuid:…"}, checkText},
 		{FieldSpec{Name: "url", Multi: true, Typed: true, Doc: "web address (http or https); types: home, work"}, checkURL},
 	} {
@@ -176,6 +177,14 @@ func NormalizeField(f Field) (Field, error) {
 	if err := out.normalizeExtras(f); err != nil {
 		return Field{}, invalid(name, v, err.Error())
 	}
+	if i := slices.Index(out.Types, "pref"); i >= 0 {
+		// vCard 3.0's way to say preferred: Pref says it.
+		out.Types = slices.Delete(out.Types, i, i+1)
+		out.Pref = max(out.Pref, 1)
+		if len(out.Types) == 0 {
+			out.Types = nil
+		}
+	}
 	return out, nil
 }
 
@@ -194,10 +203,10 @@ const (
 func normalizeRaw(f Field) (Field, error) {
 	name := strings.ToLower(f.Name)
 	switch name {
-	case "begin", "end", "version":
+	case "begin", "end", "version", "prodid", "rev":
 		return Field{}, &fieldError{ErrInvalidField, fmt.Sprintf("property name %s: vCard's own, not a field", quote(f.Name))}
 	}
-	if !vcardName(name) {
+	if !vcardName(name, true) {
 		return Field{}, &fieldError{ErrInvalidField, fmt.Sprintf("property name %s: want letters, digits and '-'", quote(f.Name))}
 	}
 	v := f.Value
@@ -220,8 +229,8 @@ func normalizeRaw(f Field) (Field, error) {
 	if len(out.Types) > maxTypes {
 		return Field{}, invalid(name, v, fmt.Sprintf("%d types is over the limit of %d", len(out.Types), maxTypes))
 	}
-	if err := checkParamText(out.Types); err != nil {
-		return Field{}, invalid(name, v, err.Error())
+	if err := checkParamText(out.Types); err != nil || slices.ContainsFunc(out.Types, func(t string) bool { return strings.ContainsAny(t, ",;:") }) {
+		return Field{}, invalid(name, v, "a type holds , ; : or a control character")
 	}
 	if err := out.normalizeExtras(f); err != nil {
 		return Field{}, invalid(name, v, err.Error())
@@ -238,7 +247,7 @@ func (out *Field) normalizeExtras(f Field) error {
 	}
 	out.Pref = f.Pref
 	if f.Group != "" {
-		if !vcardName(f.Group) {
+		if !vcardName(f.Group, false) {
 			return fmt.Errorf("group %s: want letters, digits and '-'", quote(f.Group))
 		}
 		out.Group = f.Group
@@ -249,7 +258,7 @@ func (out *Field) normalizeExtras(f Field) error {
 	for _, p := range f.Params {
 		name := strings.ToUpper(p.Name)
 		switch {
-		case !vcardName(name):
+		case !vcardName(name, false):
 			return fmt.Errorf("parameter name %s: want letters, digits and '-'", quote(p.Name))
 		case name == "ENCODING" && f.Raw && len(p.Values) == 1 && strings.EqualFold(p.Values[0], "b"):
 			// Inline base64 of a property Kith has no name for, kept as is.
@@ -287,14 +296,19 @@ func checkParamText(vs []string) error {
 }
 
 // vcardName reports whether s is a vCard name: 1 to 64 ASCII letters,
-// digits, '-' and '_' (which some writers use in X- names).
-func vcardName(s string) bool {
-	if s == "" || len(s) > maxNameLen {
+// digits, '-' and '_' (which some writers use in X- names); a property name
+// may also hold '/' (KDE's X-messaging/skype-All) and be up to 256 long.
+func vcardName(s string, property bool) bool {
+	limit := maxNameLen
+	if property {
+		limit = 4 * maxNameLen
+	}
+	if s == "" || len(s) > limit {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(isASCIILetter(c) || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if !(isASCIILetter(c) || c >= '0' && c <= '9' || c == '-' || c == '_' || property && c == '/') {
 			return false
 		}
 	}
@@ -399,7 +413,7 @@ func checkEmail(v string) (string, error) {
 // URI (tel:+1-555-0100;ext=12).
 func checkTel(v string) (string, error) {
 	if hasPrefixFold(v, "tel:") {
-		if len(v) == 4 || strings.ContainsAny(v, " \\\"<>") {
+		if strings.IndexFunc(v, func(r rune) bool { return r >= '0' && r <= '9' }) < 0 || strings.ContainsAny(v, " \\\"<>") {
 			return "", errors.New("want a tel: URI such as tel:+1-555-0100")
 		}
 		return "tel:" + v[4:], nil
@@ -426,6 +440,10 @@ func hasPrefixFold(s, prefix string) bool {
 
 const dateWant = "want YYYY-MM-DD, --MM-DD or YYYYMMDD"
 
+// clockRE is the time of an RFC 6350 date-time, basic or extended, with
+// an optional fraction and zone: 10, 1030, 10:30:00, 103000Z, 10:30-05:00.
+var clockRE = regexp.MustCompile(`^\d\d(:?\d\d(:?\d\d(\.\d+)?)?)?(Z|[+-]\d\d(:?\d\d)?)?$`)
+
 // checkDate accepts YYYY-MM-DD, YYYYMMDD, --MM-DD and --MMDD and returns
 // YYYY-MM-DD or --MM-DD.
 func checkDate(v string) (string, error) {
@@ -433,7 +451,7 @@ func checkDate(v string) (string, error) {
 		// A date and time (RFC 6350 date-time): the date checked, the time
 		// kept as written if it looks like one.
 		d, err := checkDate(date)
-		if err != nil || clock == "" || strings.Trim(clock, "0123456789:.+-Z") != "" {
+		if err != nil || !clockRE.MatchString(clock) {
 			return "", errors.New(dateWant + ", optionally followed by Thh:mm:ss")
 		}
 		return d + "T" + clock, nil

@@ -54,7 +54,7 @@ func TestNormalizeField(t *testing.T) {
 		{"no types kept nil", graph.Field{Name: "email", Value: "a@b.c", Types: []string{}}, graph.Field{Name: "email", Value: "a@b.c"}, ""},
 		{"bad type", graph.Field{Name: "tel", Value: "123", Types: []string{"home;work"}}, graph.Field{}, `tel "123": type "home;work": want a label of at most 32 bytes without , ; : or "`},
 		{"too many types", graph.Field{Name: "tel", Value: "123", Types: strings.Fields("a b c d e f g h i")}, graph.Field{}, "9 types is over the limit of 8"},
-		{"untyped field", graph.Field{Name: "fn", Value: "Bob", Types: []string{"work"}}, graph.Field{}, `fn takes no types`},
+		{"untyped field", graph.Field{Name: "bday", Value: "2000-01-02", Types: []string{"work"}}, graph.Field{}, `bday takes no types`},
 
 		// Size, encoding and control characters.
 		{"value at the limit", graph.Field{Name: "title", Value: strings.Repeat("é", 2<<10)}, graph.Field{Name: "title", Value: strings.Repeat("é", 2<<10)}, ""},

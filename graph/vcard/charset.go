@@ -118,7 +118,9 @@ func lookupCharset(name string) (encoding.Encoding, bool) {
 		return encoding.Nop, true
 	}
 	enc, err := htmlindex.Get(strings.TrimSpace(name))
-	if err != nil {
+	if err != nil || enc == encoding.Replacement {
+		// WHATWG maps ISO-2022-KR and others to "replacement", which
+		// turns all text into U+FFFD: better read as if unnamed.
 		return nil, false
 	}
 	return enc, true
@@ -128,7 +130,10 @@ func lookupCharset(name string) (encoding.Encoding, bool) {
 // UTF-8. It returns the charset it read b in ("" if b was UTF-8 already),
 // and false if it had to replace bytes it could not read.
 func (t *text) convert(b []byte, charset string) (string, string, bool) {
-	if charset != "" {
+	if charset != "" && !(utf8.Valid(b) && !isASCII(b)) {
+		// A value in valid UTF-8 beyond ASCII is UTF-8 whatever its label
+		// says (phones label their UTF-8 ISO-8859-1): 8-bit text is almost
+		// never valid UTF-8 by chance.
 		if enc, ok := lookupCharset(charset); ok && enc != encoding.Nop {
 			if out, err := enc.NewDecoder().Bytes(b); err == nil && utf8.Valid(out) {
 				return string(out), charset, true
@@ -138,10 +143,14 @@ func (t *text) convert(b []byte, charset string) (string, string, bool) {
 	if utf8.Valid(b) {
 		return string(b), "", true
 	}
-	if t.fallback != nil {
-		if out, err := t.fallback.NewDecoder().Bytes(b); err == nil && utf8.Valid(out) {
-			return string(out), t.fallbackName, true
-		}
+	enc, name := t.fallback, t.fallbackName
+	if enc == nil {
+		// The file is UTF-8, but a quoted-printable value decodes to 8-bit
+		// bytes and names no charset (Outlook): guess for the value.
+		enc, name = guessCharset(b)
+	}
+	if out, err := enc.NewDecoder().Bytes(b); err == nil && utf8.Valid(out) {
+		return string(out), name, true
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD"), "", false
 }
@@ -159,4 +168,13 @@ func indexFold(s []byte, needle string) int {
 		}
 	}
 	return -1
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -227,7 +227,7 @@ func split(data []byte) ([]*rawCard, error) {
 		card    *rawCard
 		pending []byte // the logical line being unfolded
 		pendNo  int    // its first input line, 0 if none
-		pendQP  bool   // it is quoted-printable: a trailing '=' joins the next line
+		pendEnc string // its ENCODING: QUOTED-PRINTABLE or BASE64 join lines
 		size    int    // bytes in card
 		content bool
 	)
@@ -277,14 +277,27 @@ func split(data []byte) ([]*rawCard, error) {
 		}
 		no++
 		line = bytes.TrimRight(line, "\r") // some writers end lines in \r\r\n
+		// vCard 2.1 writers continue a value on lines that cannot be a
+		// property (they hold no ':') in three ways, besides folding.
+		cont := pendNo > 0 && len(line) > 0 && bytes.IndexByte(line, ':') < 0 && !keyword(string(line), "END:VCARD")
 		switch {
-		case pendNo > 0 && pendQP && bytes.HasSuffix(pending, []byte("=")):
-			// A quoted-printable soft line break (vCard 2.1): the next line
-			// goes on as written, leading white space included.
+		case pendNo > 0 && pendEnc == "QUOTED-PRINTABLE" && bytes.HasSuffix(pending, []byte("=")) &&
+			!keyword(string(line), "END:VCARD") && !keyword(string(line), "BEGIN:VCARD"):
+			// A quoted-printable soft line break: the next line goes on as
+			// written, leading white space included.
 			pending = append(pending[:len(pending)-1], line...)
 			continue
 		case pendNo > 0 && len(line) > 0 && (line[0] == ' ' || line[0] == '\t'):
 			pending = append(pending, line[1:]...)
+			continue
+		case cont && pendEnc == "BASE64" && isBase64Line(line):
+			// Inline data whose lines are not indented (Outlook): it goes on
+			// to a blank line.
+			pending = append(pending, line...)
+			continue
+		case cont && trailingBackslash(pending):
+			// A line break escaped with a backslash (Android reads it so).
+			pending = append(append(pending[:len(pending)-1], `\n`...), line...)
 			continue
 		}
 		if err := flush(); err != nil {
@@ -296,7 +309,7 @@ func split(data []byte) ([]*rawCard, error) {
 		}
 		pending = append(pending[:0], line...)
 		pendNo = no
-		pendQP = isQP(pending)
+		pendEnc = lineEncoding(pending)
 	}
 	if err := flush(); err != nil {
 		return nil, err
@@ -310,13 +323,43 @@ func split(data []byte) ([]*rawCard, error) {
 	return cards, nil
 }
 
-// isQP reports whether a line's parameters say it is quoted-printable.
-func isQP(line []byte) bool {
+// lineEncoding returns the ENCODING a content line's parameters name
+// (ENCODING=… or 2.1's bare QUOTED-PRINTABLE and BASE64), upper-case, with
+// B as BASE64; "" if none.
+func lineEncoding(line []byte) string {
 	i := bytes.IndexByte(line, ':')
 	if i < 0 {
-		i = len(line)
+		return ""
 	}
-	return indexFold(line[:i], "QUOTED-PRINTABLE") >= 0
+	l, ok := parseLine(string(line[:i])+":", 0)
+	if !ok {
+		return ""
+	}
+	switch enc := strings.ToUpper(l.get("ENCODING")); enc {
+	case "B":
+		return "BASE64"
+	default:
+		return enc
+	}
+}
+
+// isBase64Line reports whether a line holds only base64 characters.
+func isBase64Line(line []byte) bool {
+	for _, c := range line {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+// trailingBackslash reports whether line ends in an unescaped backslash.
+func trailingBackslash(line []byte) bool {
+	n := 0
+	for i := len(line) - 1; i >= 0 && line[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 func keyword(line, kw string) bool {
@@ -351,8 +394,15 @@ func (d *cardDecoder) warn(no int, format string, args ...any) {
 	d.warnings = append(d.warnings, Warning{Card: d.c.index, Line: no, Msg: fmt.Sprintf(format, args...)})
 }
 
-func decodeCard(t *text, c *rawCard) decoded {
+func decodeCard(t *text, c *rawCard) (out decoded) {
 	d := &cardDecoder{t: t, c: c}
+	defer func() {
+		// An image decoder that panics on a hostile file must not take the
+		// daemon or the CLI with it: the card is broken, no more.
+		if r := recover(); r != nil {
+			out = decoded{err: &CardError{Index: c.index, Line: c.line, Name: d.name, Err: fmt.Errorf("unreadable data (%v)", r)}}
+		}
+	}()
 	err := c.err
 	if err == nil {
 		err = d.decode()
@@ -370,9 +420,12 @@ func decodeCard(t *text, c *rawCard) decoded {
 func (d *cardDecoder) decode() error {
 	for i, s := range d.c.lines {
 		no := d.c.nos[i]
-		l, ok := parseLine(s, no)
-		if !ok {
-			d.warn(no, "left out a line that is not a property: %s", quote(s))
+		l, why := parseLineWhy(s, no)
+		if why != "" && isPropertyName(strings.TrimSpace(s)) {
+			continue // a name without a value (Evolution's "FN"): an empty property
+		}
+		if why != "" {
+			d.warn(no, "left out a line (%s): %s", why, quote(s))
 			continue
 		}
 		if err := d.line(l); err != nil {
@@ -531,6 +584,10 @@ func (d *cardDecoder) add(f graph.Field, no int, written string) {
 	if f.Value == "" && written == "" {
 		return // an empty value, or an image left out (fitImage warned)
 	}
+	if f.Name != "note" && strings.Contains(written, "\t") {
+		// A tab, where only a note may hold one: a space.
+		written, f.Value = strings.ReplaceAll(written, "\t", " "), strings.ReplaceAll(f.Value, "\t", " ")
+	}
 	if strings.IndexFunc(written, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
 		// A broken export: keep the text without them, and say so.
 		d.warn(no, "%s: removed control characters from %s", strings.ToUpper(f.Name), quote(written))
@@ -546,7 +603,7 @@ func (d *cardDecoder) add(f graph.Field, no int, written string) {
 		return
 	}
 	if !f.Raw {
-		if nr, err2 := graph.NormalizeField(rawField(f, strings.ReplaceAll(written, "\t", " "))); err2 == nil {
+		if nr, err2 := graph.NormalizeField(rawField(f, written)); err2 == nil {
 			d.warn(no, "%v; kept as written", err)
 			d.fields = append(d.fields, nr)
 			return
@@ -582,6 +639,8 @@ func (d *cardDecoder) params(f *graph.Field, l contentLine) {
 						f.Pref = 1
 					case t == "" || t == "internet" && f.Name == "email":
 					case slices.Contains(f.Types, t):
+					case len(f.Types) == maxTypes || !paramText(t) || strings.ContainsAny(t, ";:"):
+						d.warn(l.no, "%s: left out the type %s (at most %d types of at most 32 characters)", l.name, quote(t), maxTypes)
 					default:
 						f.Types = append(f.Types, t)
 					}
@@ -594,12 +653,29 @@ func (d *cardDecoder) params(f *graph.Field, l contentLine) {
 				f.Pref = 1
 			}
 		default:
-			if p.name == "VALUE" && f.Name == "tz" && strings.EqualFold(firstOf(p.values), "utc-offset") {
-				continue // Encode writes it for every offset
+			switch {
+			case p.name == "VALUE" && f.Name == "tz" && strings.EqualFold(firstOf(p.values), "utc-offset"),
+				p.name == "VALUE" && f.Name == "tel" && strings.EqualFold(firstOf(p.values), "uri") && hasPrefixFold(strings.TrimSpace(l.value), "tel:"):
+				// Implied by the value: Encode writes it.
+			case len(f.Params) == maxParams || !isName(p.name) || len(p.values) > maxParams || slices.ContainsFunc(p.values, func(v string) bool { return !paramText(v) }):
+				d.warn(l.no, "%s: left out the parameter %s (a bad name, too many, or values over 1 KiB)", l.name, quote(p.name))
+			default:
+				f.Params = append(f.Params, graph.Param{Name: p.name, Values: p.values})
 			}
-			f.Params = append(f.Params, graph.Param{Name: p.name, Values: p.values})
 		}
 	}
+}
+
+// Limits graph.NormalizeField sets on what a field keeps beside its value.
+const (
+	maxTypes  = 8
+	maxParams = 16
+)
+
+// paramText reports whether v is a parameter value graph keeps: at most
+// 1 KiB of text without control characters or '"'.
+func paramText(v string) bool {
+	return len(v) <= 1<<10 && utf8.ValidString(v) && strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) || r == '"' }) < 0
 }
 
 func firstOf(vs []string) string {

@@ -139,12 +139,12 @@ func TestDecode(t *testing.T) {
 			in: "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:L\r\nURL:www.example.com/x\r\nTEL;VALUE=uri:tel:+49-30-1234;ext=5\r\n" +
 				"ADR:;;Flat 2\\n1 High St;Leeds;;;UK\r\nBDAY;VALUE=date-time:1990-01-02T03:04:05Z\r\nNOTE;ENCODING=8BIT:ok\r\n" +
 				"EMAIL;INTERNET:\"Omega\"\r\n  <omega@example.com>\r\nTEL:p1234p5678w9\r\n# a comment line\r\nEND:VCARD\r\n",
-			want: [][]string{{"fn=L", "url=http://www.example.com/x", "tel=tel:+49-30-1234;ext=5 VALUE=uri",
+			want: [][]string{{"fn=L", "url=http://www.example.com/x", "tel=tel:+49-30-1234;ext=5",
 				"adr=;;Flat 2\n1 High St;Leeds;;;UK", "bday=1990-01-02T03:04:05Z VALUE=date-time", "note=ok",
 				"email=omega@example.com", "tel=p1234p5678w9"}},
 			warnings: []string{
 				`card 1 (line 9, "L"): EMAIL "\"Omega\" <omega@example.com>": kept the address omega@example.com`,
-				`card 1 (line 12, "L"): left out a line that is not a property: "# a comment line"`,
+				`card 1 (line 12, "L"): left out a line (not a property): "# a comment line"`,
 			},
 		},
 		{
@@ -168,6 +168,37 @@ func TestDecode(t *testing.T) {
 				"x-ablabel=_$!<Anniversary>!$_ group=item2 raw", "x-abrelatednames=Jane pref=1 raw",
 				"categories=Smith\\, Jones,Friends raw", "impp=skype:anna X-SERVICE-TYPE=Skype",
 				"adr=;;1 Main St;Town;;; [home] LABEL=1 Main St\\nTown", "related=urn:uuid:x [friend] raw"}},
+		},
+		{
+			name: "vCard 2.1 continuations: unindented base64, a backslash at the end, a soft break before END",
+			in: "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:C\r\nKEY;ENCODING=BASE64:aGVs\r\nbG8g\r\nd29y\r\nbGQ=\r\n\r\n" +
+				"ADR;HOME:;;Hermann v. Brevern\\\r\n9999999\\\r\nPackstation 999;Hamburg;;99999;Deutschland\r\n" +
+				"NOTE;ENCODING=QUOTED-PRINTABLE:abc=\r\nEND:VCARD\r\n",
+			want: [][]string{{"fn=C", "key=data:text/plain;base64,aGVsbG8gd29ybGQ= raw",
+				"adr=;;Hermann v. Brevern\n9999999\nPackstation 999;Hamburg;;99999;Deutschland [home]", "note=abc="}},
+		},
+		{
+			name: "charsets: 8-bit quoted-printable in a UTF-8 file, UTF-8 labelled Latin-1, an unusable label",
+			in: "BEGIN:VCARD\r\nVERSION:2.1\r\nN;ENCODING=QUOTED-PRINTABLE:M=FCller;J=FCrgen\r\n" +
+				"FN;CHARSET=ISO-8859-1:Jürgen Müller\r\nNOTE;CHARSET=ISO-2022-KR:plain\r\nEND:VCARD\r\n",
+			want:    [][]string{{"n=Müller;Jürgen", "fn=Jürgen Müller", "note=plain"}},
+			charset: "Windows-1252",
+		},
+		{
+			name: "bad parameters are left out, not the field",
+			in: "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:P\r\nTEL;X-FOO BAR=1;TYPE=a,b,c,d,e,f,g,h,i;X-OK=1:+1 555 0100\r\n" +
+				"NOTE;X-A=\" b \":x\r\nX-TAB:a\tb\r\nTITLE:a\tb\r\nEND:VCARD\r\n",
+			want: [][]string{{"fn=P", "tel=+1 555 0100 [a,b,c,d,e,f,g,h] X-OK=1", "note=x X-A= b ", "x-tab=a b raw", "title=a b"}},
+			warnings: []string{
+				`card 1 (line 4, "P"): TEL: left out the parameter "X-FOO BAR" (a bad name, too many, or values over 1 KiB)`,
+				`card 1 (line 4, "P"): TEL: left out the type "i" (at most 8 types of at most 32 characters)`,
+			},
+		},
+		{
+			name: "a line with too many parameters is left out",
+			in:   "BEGIN:VCARD\r\nFN:M\r\nX-MANY" + strings.Repeat(";A=1", 100) + ":x\r\nEND:VCARD\r\n",
+			want: [][]string{{"fn=M"}},
+			warnings: []string{`card 1 (line 3, "M"): left out a line (65 parameters is over the limit of 64): "X-MANY;A=1;A=1;A=1;A=1;A=1;A=1;A=1;A=1;A…"`},
 		},
 		{
 			name: "UTF-16 with a byte order mark",

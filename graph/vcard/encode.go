@@ -107,10 +107,12 @@ func encodeField(f graph.Field, opts EncodeOptions) (name, params, value string)
 		}
 	}
 	var extra string
+	fparams := f.Params
 	if f.Raw {
 		name, value = strings.ToUpper(f.Name), f.Value
-		if _, ok := rawNames[name]; ok && opts.VCard3 {
+		if _, ok := rawNames[name]; ok && opts.VCard3 && hasPrefixFold(value, "data:") {
 			extra, value, types = inline(value, types)
+			fparams = withoutParam(f.Params, "VALUE")
 		}
 	} else {
 		p, ok := byField[f.Name]
@@ -120,12 +122,16 @@ func encodeField(f graph.Field, opts EncodeOptions) (name, params, value string)
 		name = p.name
 		extra, value = encodeValue(p, f.Value)
 		switch {
-		case p.field == "photo" && opts.VCard3:
+		case p.field == "photo" && opts.VCard3 && hasPrefixFold(value, "data:"):
 			extra, value, types = inline(value, types)
+			fparams = withoutParam(f.Params, "VALUE") // inline data is no URI
 		case p.kind == kindDate && opts.VCard3 && strings.HasPrefix(f.Value, "--"):
 			if y := firstOf(f.Param("X-APPLE-OMIT-YEAR")); len(y) == 4 {
 				value = y + f.Value[1:] // Apple's way to write no year in 3.0
 			}
+		}
+		if p.kind == kindTel && hasPrefixFold(f.Value, "tel:") {
+			extra = ";VALUE=uri"
 		}
 		if f.Param("VALUE") != nil {
 			extra = "" // the field says which
@@ -134,7 +140,7 @@ func encodeField(f graph.Field, opts EncodeOptions) (name, params, value string)
 	if len(types) > 0 {
 		writeParam(&b, "TYPE", types)
 	}
-	for _, p := range f.Params {
+	for _, p := range fparams {
 		writeParam(&b, p.Name, p.Values)
 	}
 	b.WriteString(extra)
@@ -162,6 +168,11 @@ func inline(uri string, types []string) (params, value string, _ []string) {
 	return ";ENCODING=b", data, append(types[:len(types):len(types)], format)
 }
 
+// withoutParam returns params without the one called name.
+func withoutParam(params []graph.Param, name string) []graph.Param {
+	return slices.DeleteFunc(slices.Clone(params), func(p graph.Param) bool { return p.Name == name })
+}
+
 // mediaFormats are vCard 3.0's TYPE names of media types (the reverse of
 // binaryMedia, which reads several spellings).
 var mediaFormats = map[string]string{
@@ -181,7 +192,7 @@ func writeParam(b *strings.Builder, name string, values []string) {
 			b.WriteByte(',')
 		}
 		v = strings.ReplaceAll(v, "^", "^^")
-		if strings.ContainsAny(v, ":;,") {
+		if strings.ContainsAny(v, ":;,") || strings.TrimSpace(v) != v {
 			b.WriteString(`"` + v + `"`)
 		} else {
 			b.WriteString(v)

@@ -62,7 +62,7 @@ var roundTripCards = []graph.Card{
 		graph.Field{Name: "categories", Value: `Smith\, Jones,Friends`, Raw: true},
 		graph.Field{Name: "key", Value: "data:application/pgp-keys;base64,aGk=", Raw: true},
 		graph.Field{Name: "member", Value: "urn:uuid:x", Raw: true},
-		graph.Field{Name: "tel", Value: "tel:+1-555-0100;ext=7", Pref: 3, Params: []graph.Param{{Name: "VALUE", Values: []string{"uri"}}}},
+		graph.Field{Name: "tel", Value: "tel:+1-555-0100;ext=7", Pref: 3},
 		graph.Field{Name: "bday", Value: "--04-12", Params: []graph.Param{{Name: "X-APPLE-OMIT-YEAR", Values: []string{"1604"}}}},
 		graph.Field{Name: "x-ms-cardpicture", Value: "aGk=", Types: []string{"jpeg"}, Params: []graph.Param{{Name: "ENCODING", Values: []string{"b"}}}, Raw: true},
 	),

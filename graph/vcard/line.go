@@ -1,6 +1,7 @@
 package vcard
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -37,6 +38,35 @@ func (l *contentLine) get(name string) string {
 // parameter values may hold ':' and ';'. It reports false for a line that
 // is no property at all: no ':' or a name that is not a vCard name.
 func parseLine(s string, no int) (contentLine, bool) {
+	l, why := parseLineWhy(s, no)
+	return l, why == ""
+}
+
+// Bounds on one content line, against hostile input: more than any writer
+// needs.
+const (
+	maxLineParams = 64 // parameters on a line
+	maxParamVals  = 64 // values of one parameter
+)
+
+// parseLineWhy is parseLine that says why a line is no property.
+func parseLineWhy(s string, no int) (contentLine, string) {
+	l, ok := parseLineBounded(s, no)
+	switch {
+	case !ok:
+		return l, "not a property"
+	case len(l.params) > maxLineParams:
+		return l, fmt.Sprintf("%d parameters is over the limit of %d", len(l.params), maxLineParams)
+	}
+	for _, p := range l.params {
+		if len(p.values) > maxParamVals {
+			return l, fmt.Sprintf("parameter %s: %d values is over the limit of %d", quote(p.name), len(p.values), maxParamVals)
+		}
+	}
+	return l, ""
+}
+
+func parseLineBounded(s string, no int) (contentLine, bool) {
 	l := contentLine{no: no}
 	i := strings.IndexAny(s, ";:")
 	if i < 0 {
@@ -49,7 +79,7 @@ func parseLine(s string, no int) (contentLine, bool) {
 			return l, false
 		}
 	}
-	if !isName(name) {
+	if !isPropertyName(name) {
 		return l, false
 	}
 	l.name = strings.ToUpper(name)
@@ -61,6 +91,9 @@ func parseLine(s string, no int) (contentLine, bool) {
 			return l, false
 		}
 		if p, ok := parseParam(rest[:end]); ok {
+			if len(l.params) > maxLineParams || len(p.values) > maxParamVals {
+				return l, true // parseLineWhy refuses it; stop before holding more
+			}
 			l.params = append(l.params, p)
 		}
 		rest = rest[end:]
@@ -146,12 +179,18 @@ func unescapeParam(s string) string {
 // isName reports whether s is a vCard name: ASCII letters, digits, '-' and
 // '_' (which some writers use in X- names), at most 64 bytes.
 func isName(s string) bool {
-	if s == "" || len(s) > 64 {
+	return len(s) <= 64 && isPropertyName(s) && !strings.Contains(s, "/")
+}
+
+// isPropertyName is isName for a property name, which may be longer and
+// may hold '/', as KDE's X-messaging/skype-All does.
+func isPropertyName(s string) bool {
+	if s == "" || len(s) > 256 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '/') {
 			return false
 		}
 	}

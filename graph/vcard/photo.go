@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/gif" // photos in GIF
 	"image/jpeg"
 	_ "image/png" // photos in PNG
@@ -22,10 +23,15 @@ const (
 	// maxImageURI is how long a data: URI may be to be kept as it is: it
 	// must fit an entry (spec.MaxEntrySize) beside the card's other fields.
 	maxImageURI = 40 << 10
-	// maxPixels refuses to decode an image whose header promises more
-	// (a decompression bomb).
-	maxPixels = 50_000_000
+	// maxImageMemory refuses to decode an image whose header promises
+	// more pixels than this many bytes hold, at its bytes per pixel (a
+	// decompression bomb): 64 MiB is a 16-megapixel photo.
+	maxImageMemory = 64 << 20
 )
+
+// imageSlots lets one image at a time be decoded and scaled, whatever the
+// number of workers, so that memory stays bounded by maxImageMemory.
+var imageSlots = make(chan struct{}, 1)
 
 // fitImage returns a data: URI image that fits an entry: uri itself if it
 // is small enough, else the image scaled down (aspect ratio kept) and
@@ -63,9 +69,16 @@ func shrink(data []byte, limit int) (out []byte, w, h int, err error) {
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPixels {
+	bpp := 4
+	switch cfg.ColorModel {
+	case color.RGBA64Model, color.NRGBA64Model, color.Gray16Model:
+		bpp = 8
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height)*int64(bpp) > maxImageMemory {
 		return nil, 0, 0, fmt.Errorf("%d×%d pixels is over the limit", cfg.Width, cfg.Height)
 	}
+	imageSlots <- struct{}{}
+	defer func() { <-imageSlots }()
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, 0, 0, err
