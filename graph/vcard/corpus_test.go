@@ -2,8 +2,8 @@ package vcard
 
 import (
 	"bytes"
-	"image"
 	"errors"
+	"image"
 	"os"
 	"path/filepath"
 	"slices"

@@ -195,9 +195,9 @@ func TestDecode(t *testing.T) {
 			},
 		},
 		{
-			name: "a line with too many parameters is left out",
-			in:   "BEGIN:VCARD\r\nFN:M\r\nX-MANY" + strings.Repeat(";A=1", 100) + ":x\r\nEND:VCARD\r\n",
-			want: [][]string{{"fn=M"}},
+			name:     "a line with too many parameters is left out",
+			in:       "BEGIN:VCARD\r\nFN:M\r\nX-MANY" + strings.Repeat(";A=1", 100) + ":x\r\nEND:VCARD\r\n",
+			want:     [][]string{{"fn=M"}},
 			warnings: []string{`card 1 (line 3, "M"): left out a line (65 parameters is over the limit of 64): "X-MANY;A=1;A=1;A=1;A=1;A=1;A=1;A=1;A=1;A…"`},
 		},
 		{
