@@ -328,8 +328,8 @@ func split(data []byte) ([]*rawCard, error) {
 // B as BASE64; "" if none.
 func lineEncoding(line []byte) string {
 	i := bytes.IndexByte(line, ':')
-	if i < 0 {
-		return ""
+	if i < 0 || indexFold(line[:i], "QUOTED-PRINTABLE") < 0 && indexFold(line[:i], "B") < 0 {
+		return "" // the common case, without parsing: no ENCODING=B, BASE64 or QUOTED-PRINTABLE
 	}
 	l, ok := parseLine(string(line[:i])+":", 0)
 	if !ok {
