@@ -224,8 +224,9 @@ func originalProps(tx *text, rc *rawCard, warned map[int]bool) []prop {
 				p.pref = true
 			case "ENCODING", "CHARSET":
 			case "VALUE":
-				implied := l.name == "TZ" && strings.EqualFold(firstOf(pa.values), "utc-offset") ||
-					l.name == "TEL" && strings.EqualFold(firstOf(pa.values), "uri") && hasPrefixFold(strings.TrimSpace(value), "tel:")
+				v := strings.TrimSpace(value)
+				implied := len(pa.values) == 1 && (l.name == "TZ" && strings.EqualFold(pa.values[0], "utc-offset") && v != "" && (v[0] == '+' || v[0] == '-') ||
+					l.name == "TEL" && strings.EqualFold(pa.values[0], "uri") && hasPrefixFold(v, "tel:"))
 				if !implied { // by the value: Encode writes it
 					p.params = append(p.params, pa.name)
 				}

@@ -593,12 +593,16 @@ func (d *cardDecoder) add(f graph.Field, no int, written string) {
 		d.warn(no, "%s: removed control characters from %s", strings.ToUpper(f.Name), quote(written))
 		written = stripControl(written, false)
 		f.Value = stripControl(f.Value, !f.Raw)
+		if p, ok := byName[strings.ToUpper(f.Name)]; strings.TrimSpace(written) == "" || ok && !f.Raw && emptyValue(p, written) {
+			return // nothing but control characters
+		}
 	}
 	nf, err := graph.NormalizeField(f)
 	if err == nil {
 		if nf.Name == "fn" && d.name == "" {
 			d.name = nf.Value
 		}
+		dropImplied(&nf)
 		d.fields = append(d.fields, nf)
 		return
 	}
@@ -610,6 +614,23 @@ func (d *cardDecoder) add(f graph.Field, no int, written string) {
 		}
 	}
 	d.warn(no, "left out %s: %v", strings.ToUpper(f.Name), err)
+}
+
+// dropImplied removes a VALUE parameter that a checked field's value
+// implies, which Encode writes for it: VALUE=uri on a tel: URI, VALUE=
+// utc-offset on an offset.
+func dropImplied(f *graph.Field) {
+	v := f.Param("VALUE")
+	if len(v) != 1 {
+		return
+	}
+	if f.Name == "tel" && strings.EqualFold(v[0], "uri") && hasPrefixFold(f.Value, "tel:") ||
+		f.Name == "tz" && strings.EqualFold(v[0], "utc-offset") && (f.Value[0] == '+' || f.Value[0] == '-') {
+		f.Params = slices.DeleteFunc(f.Params, func(p graph.Param) bool { return p.Name == "VALUE" })
+		if len(f.Params) == 0 {
+			f.Params = nil
+		}
+	}
 }
 
 // stripControl removes control characters from s, but for newlines and
@@ -654,9 +675,6 @@ func (d *cardDecoder) params(f *graph.Field, l contentLine) {
 			}
 		default:
 			switch {
-			case p.name == "VALUE" && f.Name == "tz" && strings.EqualFold(firstOf(p.values), "utc-offset"),
-				p.name == "VALUE" && f.Name == "tel" && strings.EqualFold(firstOf(p.values), "uri") && hasPrefixFold(strings.TrimSpace(l.value), "tel:"):
-				// Implied by the value: Encode writes it.
 			case len(f.Params) == maxParams || !isName(p.name) || len(p.values) > maxParams || slices.ContainsFunc(p.values, func(v string) bool { return !paramText(v) }):
 				d.warn(l.no, "%s: left out the parameter %s (a bad name, too many, or values over 1 KiB)", l.name, quote(p.name))
 			default:
