@@ -156,52 +156,10 @@ func (n *Node) AddCircle(ctx context.Context, name string) (*api.Circle, error) 
 	} else if !errors.Is(err, graph.ErrNotFound) {
 		return nil, err
 	}
-	drafts := []graph.Draft{{Body: graph.Body{Kind: graph.KindCircle, Key: name}, To: graph.Audience{Self: true}}}
-	c := &api.Circle{Name: name, Members: []string{}}
-	// A name every circle sees is seen by the new one too.
-	if fn, err := n.everyCircles(ctx, api.SharedField); err != nil {
-		return nil, err
-	} else if len(fn) > 0 {
-		d, err := n.cardDraftFor(ctx, name, graph.Card{Fields: fn}, nil)
-		if err != nil {
-			return nil, err
-		}
-		drafts = append(drafts, d)
-		c.Fields = len(fn)
-	}
-	if _, err := n.append(ctx, drafts...); err != nil {
+	if _, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: name}, To: graph.Audience{Self: true}}); err != nil {
 		return nil, err
 	}
-	return c, nil
-}
-
-// everyCircles returns the values of field if every circle shares the
-// same ones (and there is a circle), else nil.
-func (n *Node) everyCircles(ctx context.Context, field string) ([]graph.Field, error) {
-	rs, err := n.circleRecords(ctx)
-	if err != nil || len(rs) == 0 {
-		return nil, err
-	}
-	cards, err := n.cards(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var want []graph.Field
-	for i, r := range rs {
-		var got []graph.Field
-		for _, f := range cards[r.Key].Fields {
-			if f.Name == field {
-				got = append(got, f)
-			}
-		}
-		if len(got) == 0 || i > 0 && !slices.EqualFunc(got, want, func(a, b graph.Field) bool {
-			return a.Value == b.Value && slices.Equal(a.Types, b.Types)
-		}) {
-			return nil, nil
-		}
-		want = got
-	}
-	return want, nil
+	return &api.Circle{Name: name, Members: []string{}}, nil
 }
 
 // RemoveCircle implements api.API.

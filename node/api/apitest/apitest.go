@@ -160,17 +160,6 @@ func testMe(t *testing.T, a api.API) {
 	}
 	_, err = a.UnsetMe(ctx, api.UnsetMeRequest{Field: "bday"})
 	require.NoError(t, err)
-	// A circle added later sees that name too, and nothing else.
-	c, err := a.AddCircle(ctx, "climbing")
-	require.NoError(t, err)
-	require.Equal(t, 1, c.Fields)
-	climbing, err := a.Me(ctx, "climbing")
-	require.NoError(t, err)
-	if len(climbing.Fields) != 1 || climbing.Fields[0].Value != "Alice" {
-		t.Errorf("Me(climbing) = %+v, want the name only", climbing.Fields)
-	}
-	_, err = a.RemoveCircle(ctx, "climbing", true)
-	require.NoError(t, err)
 
 	tests := []struct {
 		name string
