@@ -119,7 +119,7 @@ pair; its peer ID (12D3KooW…) is what friends exchange.
 Getting started:
    kith init                          create your identity (once)
    kith daemon                        run your node (keep it running)
-   kith me set fn "Ada Lovelace" --circle friends
+   kith me set fn "Ada Lovelace"      your name: every circle sees it
    kith contacts add --name "Grace Hopper" --email grace@example.org
    kith contacts import ~/contacts.vcf
    kith invite                        print a one-time code for a friend…

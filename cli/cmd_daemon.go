@@ -56,7 +56,12 @@ direct connection where the NATs allow. Relays come from --relay, else
 from online connections that relay: a node relays for others whenever
 AutoNAT finds it publicly reachable.
 
-Default listen addresses: %s.`, api.SocketName, strings.Join(node.DefaultListen, ", ")),
+Without --listen, the daemon listens on %s, on the port
+this home keeps in $KITH_HOME/%s: %d if it was free when the home first
+started, else a free port picked then. So two homes on one machine each
+have their own port, and friends find a home again where they saw it. A
+port in use (by another home's daemon or any program) is an error, never
+shared: pick another with --listen.`, api.SocketName, strings.Join(node.DefaultListen, ", "), node.PortName, node.DefaultPort),
 		Flags: []ucli.Flag{
 			&ucli.StringSliceFlag{
 				Name:    "listen",

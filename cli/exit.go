@@ -29,6 +29,7 @@ const (
 	exitUnreachable = 9
 	exitDeclined    = 10
 	exitInviteUsed  = 11
+	exitPortInUse   = 12
 )
 
 // exitCodes is the one place that maps errors to exit codes: the first row
@@ -56,6 +57,7 @@ var exitCodes = []struct {
 	{exitUnreachable, "a peer could not be reached (is their daemon running? an invite code carries addresses)", []error{api.ErrUnreachable}},
 	{exitDeclined, "the peer declined your request to connect", []error{api.ErrDeclined}},
 	{exitInviteUsed, "the invite code was used already or has expired: ask for a new one", []error{api.ErrInviteInvalid}},
+	{exitPortInUse, "the daemon's listen port is taken (by another home's daemon?): pick another with --listen", []error{node.ErrPortInUse}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).

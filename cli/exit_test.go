@@ -41,6 +41,9 @@ func TestExitCode(t *testing.T) {
 		{"unreachable", &api.Error{Code: "unreachable", Message: "x"}, exitUnreachable},
 		{"declined", &api.Error{Code: "declined", Message: "x"}, exitDeclined},
 		{"invite used", &api.Error{Code: "invite_invalid", Message: "x"}, exitInviteUsed},
+		{"circle not empty", &api.Error{Code: "not_empty", Message: "x"}, exitConflict},
+		{"no log yet", &api.Error{Code: "no_log", Message: "x"}, exitKey},
+		{"port in use", fmt.Errorf("starting: %w", node.ErrPortInUse), exitPortInUse},
 		{"internal", &api.Error{Code: "internal", Message: "x"}, exitError},
 	}
 	for _, tc := range tests {

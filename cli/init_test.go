@@ -28,22 +28,7 @@ func TestKeyOnlyHome(t *testing.T) {
 	}
 	a.ok(t, "connect", inv.Code)
 	a.ok(t, "me", "set", "fn", "Ada Lovelace")
-	// Wait until the friend holds all of a's log (it grows a little by
-	// itself: cards re-issued once the friend's key arrived).
-	var before []api.LogEntry
-	deadline := time.Now().Add(20 * time.Second)
-	for held := int64(-1); held != int64(len(before)); {
-		decodeJSON(t, a.ok(t, "log", "--json"), &before)
-		var ps []api.Peer
-		decodeJSON(t, friend.ok(t, "peers", "--json"), &ps)
-		if len(ps) == 1 {
-			held = ps[0].Entries
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the friend holds %d entries of a's log, want all %d", held, len(before))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	before := settled(t, a, friend)
 	a.stop()
 
 	// Only the key is left.
@@ -90,8 +75,42 @@ func TestKeyOnlyHome(t *testing.T) {
 		t.Errorf("kith peers after the restore = %+v, want the friend", peers)
 	}
 	a.ok(t, "me", "set", "email", "ada@example.org", "--circle", "friends")
+	settled(t, a, friend) // check reads while nothing is written
 	a.ok(t, "check")
 	friend.ok(t, "check")
+}
+
+// settled waits until a and b, connected, hold each other's whole log and
+// neither log grew over one more look (a node re-issues cards by itself once
+// a friend's key arrives), and returns a's log.
+func settled(t *testing.T, a, b *testDaemon) []api.LogEntry {
+	t.Helper()
+	held := func(d, of *testDaemon) int64 {
+		var ps []api.Peer
+		decodeJSON(t, d.ok(t, "peers", "--json"), &ps)
+		for _, p := range ps {
+			if p.PeerID == of.id.PeerID {
+				return p.Entries
+			}
+		}
+		return -1
+	}
+	var aLog, bLog []api.LogEntry
+	last := [2]int{-1, -1}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		decodeJSON(t, a.ok(t, "log", "--json"), &aLog)
+		decodeJSON(t, b.ok(t, "log", "--json"), &bLog)
+		now := [2]int{len(aLog), len(bLog)}
+		if now == last && held(b, a) == int64(now[0]) && held(a, b) == int64(now[1]) {
+			return aLog
+		}
+		last = now
+		if time.Now().After(deadline) {
+			t.Fatalf("a (%d entries) and b (%d) did not settle in 20s", now[0], now[1])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestNewLog: with no friend holding the log, `kith init --new-log` starts

@@ -416,7 +416,8 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 	}
 	// A request.
 	if n.isConnection(ctx, remote) {
-		// They ended it and ask again: I never did, so that stands.
+		// They disconnected me and now ask again: I never ended it on my
+		// side, so we are connected again.
 		if n.droppedBy(ctx, remote) {
 			if err := n.store.ForgetDropped(ctx, remote); err != nil {
 				return "", err

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ const ShutdownTimeout = 5 * time.Second
 type DaemonConfig struct {
 	Home       string
 	Passphrase []byte
-	Listen     []string // multiaddrs; nil means DefaultListen
+	Listen     []string // multiaddrs; nil means DefaultListen on the home's own port (see PortName)
 	NoMDNS     bool     // turn off LAN discovery
 	Bootstrap  []string // DHT bootstrap peers (multiaddrs with /p2p/)
 	DHTServer  bool     // answer DHT lookups from the start (see WithDHTServer)
@@ -56,9 +57,15 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 	if err != nil {
 		return err
 	}
-	listen := cfg.Listen
+	listen, kept := cfg.Listen, ""
 	if listen == nil {
-		listen = DefaultListen
+		if listen, err = homeListen(cfg.Home); err != nil {
+			return err
+		}
+		kept = filepath.Join(cfg.Home, PortName)
+	}
+	if err := checkPorts(listen, kept); err != nil {
+		return err
 	}
 	n, err := New(ctx, WithIdentity(id), WithHome(cfg.Home), WithListenAddrs(listen...), WithLogger(log),
 		WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...), WithDHTServer(cfg.DHTServer), WithRelays(cfg.Relays...))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -152,6 +153,9 @@ type Node struct {
 	// libp2p may run earlier (autorelay's) wait for it.
 	ready chan struct{}
 
+	// hasLog caches that my log exists (see restoring); it never goes back.
+	hasLog atomic.Bool
+
 	// closers run in reverse order on Close: what New started or opened.
 	closers []func() error
 
@@ -276,7 +280,16 @@ var errNoLog = fmt.Errorf("%w: this home holds your identity key but not your lo
 
 // restoring reports whether my log is still to be restored: the home
 // held the key alone.
-func (n *Node) restoring() bool { return n.writer.Head().Seq == 0 }
+func (n *Node) restoring() bool {
+	if n.hasLog.Load() {
+		return false // the common case, without the writer's lock
+	}
+	if n.writer.Head().Seq > 0 {
+		n.hasLog.Store(true)
+		return false
+	}
+	return true
+}
 
 // Host returns the libp2p host.
 func (n *Node) Host() host.Host { return n.host }

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -275,4 +276,40 @@ func requireConsistent(t *testing.T, n *node.Node) {
 	rep, err := n.Check(t.Context())
 	require.NoError(t, err)
 	require.True(t, rep.OK(), "%s's store: %v", n.Host().ID(), rep.Problems)
+}
+
+// TestKeyOnlyRestoredByFriend: a node whose home held only the key (a
+// fresh store) writes nothing, and takes its whole log back from a friend
+// that redials it, instead of starting a new log that would fork it.
+func TestKeyOnlyRestoredByFriend(t *testing.T) {
+	ctx := t.Context()
+	tn := newNet(t)
+	alice, bob := tn.add("alice"), tn.add("bob")
+	connect(t, alice, bob, "friends")
+	_, err := alice.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}})
+	require.NoError(t, err)
+	eventually(t, "bob holds alice's whole log", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
+	want := head(t, alice, alice)
+
+	h := alice.Host()
+	require.NoError(t, alice.Close())
+	again, err := node.New(ctx, node.WithIdentity(identity.NewTest(t, "alice")), node.WithStore(store.NewTest(t)), node.WithHost(h))
+	require.NoError(t, err, "a key without its log must start")
+	t.Cleanup(func() { again.Close() })
+	_, err = again.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"alice@example.org"}})
+	if !errors.Is(err, api.ErrNoLog) {
+		t.Errorf("a write before the log is back: err = %v, want ErrNoLog", err)
+	}
+	// Bob's node redials it, as after a restart.
+	require.NoError(t, tn.mn.DisconnectPeers(h.ID(), bob.Host().ID()))
+	eventually(t, "alice's log is back", func() bool { return head(t, again, alice) >= want })
+	eventually(t, "alice knows bob again", func() bool { return hasPeer(t, again, bob) })
+	p, err := again.Me(ctx, "friends")
+	require.NoError(t, err)
+	require.Equal(t, "Alice", p.Fields[0].Value)
+	_, err = again.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"alice@example.org"}, Circles: []string{"friends"}})
+	require.NoError(t, err)
+	eventually(t, "bob takes alice's next entries: no fork", func() bool {
+		return slices.Equal(seen(t, bob, alice, "email"), []string{"alice@example.org"})
+	})
 }

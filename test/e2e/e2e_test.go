@@ -42,6 +42,7 @@ const (
 	exitInvalid    = 5
 	exitConflict   = 6
 	exitLocked     = 7
+	exitPortInUse  = 12
 )
 
 func TestTour(t *testing.T) {

@@ -128,13 +128,19 @@ func (h *Home) env() []string {
 // Start runs `kith daemon` on 127.0.0.1 and waits until its API answers.
 func (h *Home) Start(extra ...string) {
 	h.tb.Helper()
+	h.StartWith(append([]string{"--listen", "/ip4/127.0.0.1/tcp/0"}, extra...)...)
+}
+
+// StartWith runs `kith daemon` with exactly args (none: its default
+// listen addresses) and waits until its API answers.
+func (h *Home) StartWith(args ...string) {
+	h.tb.Helper()
 	h.mu.Lock()
 	if h.daemon != nil {
 		h.mu.Unlock()
 		h.tb.Fatal("daemon already started")
 	}
-	args := append([]string{"daemon", "--listen", "/ip4/127.0.0.1/tcp/0"}, extra...)
-	cmd := exec.Command(Binary, args...)
+	cmd := exec.Command(Binary, append([]string{"daemon"}, args...)...)
 	cmd.Env = h.env()
 	h.stderr = &bytes.Buffer{}
 	pr, pw, err := os.Pipe()

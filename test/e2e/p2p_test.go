@@ -93,3 +93,50 @@ func TestThreeDaemons(t *testing.T) {
 	b.MustRun("check")
 	c.MustRun("check")
 }
+
+// tcpPort returns the TCP port of h's daemon, from `kith id`.
+func tcpPort(t *testing.T, h *Home) string {
+	t.Helper()
+	var id api.Identity
+	h.JSON(&id, "id")
+	for _, a := range id.Addrs {
+		if _, rest, ok := strings.Cut(a, "/ip4/127.0.0.1/tcp/"); ok {
+			port, _, _ := strings.Cut(rest, "/")
+			return port
+		}
+	}
+	t.Fatalf("no 127.0.0.1 TCP address in %v", id.Addrs)
+	return ""
+}
+
+// TestTwoHomesOneMachine: two daemons started without --listen each take
+// a port of their own and keep it across restarts; they do not share one
+// (libp2p's SO_REUSEPORT let the second take the first one's connections),
+// and they connect to each other.
+func TestTwoHomesOneMachine(t *testing.T) {
+	a, b := NewHome(t), NewHome(t)
+	a.StartWith()
+	b.StartWith()
+	pa, pb := tcpPort(t, a), tcpPort(t, b)
+	if pa == pb {
+		t.Fatalf("both homes listen on port %s", pa)
+	}
+	b.Signal(syscall.SIGTERM, 15*time.Second)
+	b.StartWith()
+	if got := tcpPort(t, b); got != pb {
+		t.Errorf("after a restart b listens on %s, want the port it kept, %s", got, pb)
+	}
+	var inv api.InviteCode
+	a.JSON(&inv, "invite", "--no-qr")
+	require.Contains(t, b.MustRun("connect", inv.Code), "connected")
+	var peers []api.Peer
+	a.JSON(&peers, "peers")
+	require.Len(t, peers, 1)
+
+	// Asked for a port that a holds, b refuses to start, and says so.
+	b.Signal(syscall.SIGTERM, 15*time.Second)
+	r := b.Run("daemon", "--listen", "/ip4/127.0.0.1/tcp/"+pa)
+	if r.Code != exitPortInUse || !strings.Contains(r.Stderr, "port "+pa) || !strings.Contains(r.Stderr, "--listen") {
+		t.Errorf("kith daemon on a's port = exit %d, stderr %q; want %d naming the port and --listen", r.Code, r.Stderr, exitPortInUse)
+	}
+}
