@@ -288,7 +288,8 @@ Examples:
    kith contacts edit 'Grace Hopper' --remove tel --remove note`,
 		Description: `Fields you give no flag for are kept. A flag replaces every value of its
 field (repeat --email for several); --remove deletes a field, whatever its
-name (see kith me fields).`,
+name (see kith me fields). On a connection (a linked contact) edit changes
+only your private notes on them: their own card is theirs to change.`,
 		Flags: append(cardFlagList(), &ucli.StringSliceFlag{
 			Name:    "remove",
 			Usage:   "delete every value of `FIELD` (e.g. tel, note, x-phonetic); repeat for several",

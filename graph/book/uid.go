@@ -103,9 +103,17 @@ func WithoutUID(c graph.Card) graph.Card {
 // IsNotesKey reports whether a contact record's key is a peer ID: then the
 // record holds my private notes on that connection, not a local contact.
 func IsNotesKey(key string) bool {
+	if len(key) < minPeerIDLen {
+		return false // a contact id: no need to try it as a peer ID
+	}
 	_, err := peer.Decode(key)
 	return err == nil
 }
+
+// minPeerIDLen is shorter than any peer ID as text (46 characters for an
+// RSA key's sha256 multihash in base58, 52 for an Ed25519 key) and longer
+// than a contact id (10).
+const minPeerIDLen = 40
 
 // ContactUIDs returns the UIDs a contact record with this key and card is
 // found by: its UID, or [LegacyUID] of the key when it has none. Notes on

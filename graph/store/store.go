@@ -310,7 +310,7 @@ func (s *Store) ResolveFork(ctx context.Context, author peer.ID) (int, error) {
 }
 
 type prepared struct {
-	entry, head, cidAtSeq, recPut, uidDel, uidPut *sql.Stmt
+	entry, head, cidAtSeq, recPut, uidDel *sql.Stmt
 
 	// maxID is the largest records.id before this transaction: a record
 	// with a larger id was created by it (and is not in the index yet).
@@ -321,10 +321,11 @@ type prepared struct {
 	unindex []int64
 	index   map[int64][5]string
 
-	// uidsOf holds the records created by this transaction that have
-	// contact_uids rows already (a second version in one batch must
-	// replace them).
-	uidsOf map[int64]bool
+	// uids queues contact_uids rows for flushUIDs, by record;
+	// uidsDropped holds the records whose rows from before this
+	// transaction are deleted already.
+	uids        map[int64]recordUIDs
+	uidsDropped map[int64]bool
 }
 
 // begin starts a write transaction with the statements that store entries
@@ -360,7 +361,6 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 					OR (excluded.author = records.author AND excluded.seq > records.seq)))
 			RETURNING id`},
 		{&p.uidDel, "DELETE FROM contact_uids WHERE record = ?"},
-		{&p.uidPut, "INSERT OR IGNORE INTO contact_uids (identity, uid, record) VALUES (?, ?, ?)"},
 	} {
 		st2, err := tx.PrepareContext(ctx, st.q)
 		if err != nil {
@@ -377,7 +377,7 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 }
 
 func (p *prepared) close() {
-	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recPut, p.uidDel, p.uidPut} {
+	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recPut, p.uidDel} {
 		if st != nil {
 			st.Close()
 		}
@@ -452,8 +452,12 @@ func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 // every statement, so row-at-a-time inserts would write a segment each.
 const ftsChunk = 200
 
-// flushIndex applies the queued search-index changes.
+// flushIndex applies the queued changes to the search index and
+// contact_uids.
 func (p *prepared) flushIndex(ctx context.Context, tx *sql.Tx) error {
+	if err := p.flushUIDs(ctx, tx); err != nil {
+		return err
+	}
 	for len(p.unindex) > 0 {
 		n := min(len(p.unindex), ftsChunk)
 		args := make([]any, n)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -12,29 +14,63 @@ import (
 	"github.com/kith-p2p/kith/graph/book"
 )
 
-// indexUIDs replaces the contact_uids rows of record id with those of its
-// new version b: none for a tombstone or for notes on a connection.
+// indexUIDs queues the contact_uids rows of record id for its new
+// version b (none for a tombstone or for notes on a connection), and drops
+// the rows of its version before this transaction, if it existed.
 func (p *prepared) indexUIDs(ctx context.Context, identity peer.ID, id int64, existed bool, b *graph.Body) error {
-	if existed || p.uidsOf[id] {
+	if existed && !p.uidsDropped[id] {
 		if _, err := p.uidDel.ExecContext(ctx, id); err != nil {
 			return fmt.Errorf("unindexing the UIDs of %s: %w", b.Key, err)
 		}
+		if p.uidsDropped == nil {
+			p.uidsDropped = map[int64]bool{}
+		}
+		p.uidsDropped[id] = true
+	}
+	if p.uids == nil {
+		p.uids = map[int64]recordUIDs{}
 	}
 	if b.Del || b.Card == nil {
+		delete(p.uids, id)
 		return nil
 	}
-	for _, uid := range book.ContactUIDs(b.Key, *b.Card) {
-		if _, err := p.uidPut.ExecContext(ctx, []byte(identity), uid, id); err != nil {
-			return fmt.Errorf("indexing the UID of %s: %w", b.Key, err)
+	p.uids[id] = recordUIDs{identity, book.ContactUIDs(b.Key, *b.Card)} // the last version in the batch wins
+	return nil
+}
+
+// recordUIDs are the UIDs of one record of identity's.
+type recordUIDs struct {
+	identity peer.ID
+	uids     []string
+}
+
+// flushUIDs writes the queued contact_uids rows, many per statement.
+func (p *prepared) flushUIDs(ctx context.Context, tx *sql.Tx) error {
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
 		}
-		if !existed {
-			if p.uidsOf == nil {
-				p.uidsOf = map[int64]bool{}
+		q := "INSERT OR IGNORE INTO contact_uids (identity, uid, record) VALUES (?,?,?)" + strings.Repeat(",(?,?,?)", len(args)/3-1)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("indexing UIDs: %w", err)
+		}
+		args = args[:0]
+		return nil
+	}
+	for _, id := range slices.Sorted(maps.Keys(p.uids)) {
+		r := p.uids[id]
+		for _, uid := range r.uids {
+			args = append(args, []byte(r.identity), uid, id)
+			if len(args) == 3*ftsChunk {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
-			p.uidsOf[id] = true
 		}
 	}
-	return nil
+	p.uids, p.uidsDropped = nil, nil
+	return flush()
 }
 
 // indexAllUIDs fills contact_uids from the records (the migration to
