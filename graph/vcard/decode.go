@@ -366,6 +366,16 @@ func keyword(line, kw string) bool {
 	return strings.EqualFold(strings.TrimSpace(line), kw)
 }
 
+// findName returns the card's FN as far as it was read, or "".
+func (c *rawCard) findName() string {
+	for i, s := range c.lines {
+		if l, ok := parseLine(s, c.nos[i]); ok && l.name == "FN" && l.get("ENCODING") == "" {
+			return strings.TrimSpace(unescapeText(l.value))
+		}
+	}
+	return ""
+}
+
 func (c *rawCard) fail(err error) {
 	if c.err == nil {
 		c.err = err
@@ -406,6 +416,8 @@ func decodeCard(t *text, c *rawCard) (out decoded) {
 	err := c.err
 	if err == nil {
 		err = d.decode()
+	} else {
+		d.name = c.findName() // for the message about a card cut off
 	}
 	if err != nil {
 		return decoded{err: &CardError{Index: c.index, Line: c.line, Name: d.name, Err: err}}

@@ -339,15 +339,15 @@ func TestDecodeInvalidCards(t *testing.T) {
 		{
 			name:    "missing END at the end",
 			in:      "BEGIN:VCARD\nFN:Ann\nEND:VCARD\n\nBEGIN:VCARD\nFN:Bob\nEMAIL:bob@example.com\n",
-			err:     `card 2 (line 5): the file ends before END:VCARD`,
-			skipped: []string{`card 2 (line 5): the file ends before END:VCARD`},
+			err:     `card 2 (line 5, "Bob"): the file ends before END:VCARD`,
+			skipped: []string{`card 2 (line 5, "Bob"): the file ends before END:VCARD`},
 			valid:   []string{"Ann"},
 		},
 		{
 			name:    "missing END before the next card",
 			in:      "BEGIN:VCARD\nFN:Ann\nBEGIN:VCARD\nFN:Bob\nEND:VCARD\n",
-			err:     `card 1 (line 1): no END:VCARD before the BEGIN:VCARD on line 3`,
-			skipped: []string{`card 1 (line 1): no END:VCARD before the BEGIN:VCARD on line 3`},
+			err:     `card 1 (line 1, "Ann"): no END:VCARD before the BEGIN:VCARD on line 3`,
+			skipped: []string{`card 1 (line 1, "Ann"): no END:VCARD before the BEGIN:VCARD on line 3`},
 			valid:   []string{"Bob"},
 		},
 		{
@@ -360,8 +360,8 @@ func TestDecodeInvalidCards(t *testing.T) {
 		{
 			name:    "card over 16 MiB",
 			in:      "BEGIN:VCARD\nFN:Big\n" + strings.Repeat("NOTE:"+strings.Repeat("x", 1<<20)+"\n", 17) + "END:VCARD\nBEGIN:VCARD\nFN:Small\nEND:VCARD\n",
-			err:     `card 1 (line 1): the card is over 16 MiB`,
-			skipped: []string{`card 1 (line 1): the card is over 16 MiB`},
+			err:     `card 1 (line 1, "Big"): the card is over 16 MiB`,
+			skipped: []string{`card 1 (line 1, "Big"): the card is over 16 MiB`},
 			valid:   []string{"Small"},
 		},
 	}
