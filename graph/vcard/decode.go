@@ -396,6 +396,7 @@ type cardDecoder struct {
 	c        *rawCard
 	name     string
 	fields   []graph.Field
+	nos      []int // the input line of each field
 	warnings []Warning
 	charsets map[string]string
 }
@@ -425,6 +426,7 @@ func decodeCard(t *text, c *rawCard) (out decoded) {
 	for i := range d.warnings {
 		d.warnings[i].Name = d.name
 	}
+	slices.SortStableFunc(d.warnings, func(a, b Warning) int { return a.Line - b.Line })
 	return decoded{card: graph.Card{Fields: d.fields}, warnings: d.warnings, charsets: d.charsets}
 }
 
@@ -504,7 +506,7 @@ func (d *cardDecoder) fit() error {
 			continue
 		}
 		uri := "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(out)
-		d.warn(0, "%s scaled down to %s (%d×%d JPEG) so that the card fits an entry", strings.ToUpper(f.Name), size(len(out)), w, h)
+		d.warn(d.nos[i], "%s scaled down to %s (%d×%d JPEG) so that the card fits an entry", strings.ToUpper(f.Name), size(len(out)), w, h)
 		over -= len(f.Value) - len(uri)
 		f.Value = uri
 		if over <= 0 {
@@ -530,7 +532,7 @@ func (d *cardDecoder) singles() {
 			_, written := encodeValue(byField[f.Name], f.Value)
 			d.fields[i] = rawField(f, written)
 			if f.Param("ALTID") == nil {
-				d.warn(0, "a second %s kept as written: %s", strings.ToUpper(f.Name), quote(f.Value))
+				d.warn(d.nos[i], "a second %s kept as written: %s", strings.ToUpper(f.Name), quote(f.Value))
 			}
 			continue
 		}
@@ -616,12 +618,14 @@ func (d *cardDecoder) add(f graph.Field, no int, written string) {
 		}
 		dropImplied(&nf)
 		d.fields = append(d.fields, nf)
+		d.nos = append(d.nos, no)
 		return
 	}
 	if !f.Raw {
 		if nr, err2 := graph.NormalizeField(rawField(f, written)); err2 == nil {
 			d.warn(no, "%v; kept as written", err)
 			d.fields = append(d.fields, nr)
+			d.nos = append(d.nos, no)
 			return
 		}
 	}

@@ -152,9 +152,9 @@ func TestDecode(t *testing.T) {
 			in:   "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann\r\nFN;ALTID=1;LANGUAGE=ja:アン\r\nFN:Anne\r\nEMAIL:x@\r\nN:a;b;c;d;e;f\r\nEND:VCARD\r\n",
 			want: [][]string{{"fn=Ann", "fn=アン ALTID=1 LANGUAGE=ja raw", "fn=Anne raw", "email=x@ raw", "n=a;b;c;d;e;f raw"}},
 			warnings: []string{
+				`card 1 (line 5, "Ann"): a second FN kept as written: "Anne"`,
 				`card 1 (line 6, "Ann"): email "x@": missing domain; kept as written`,
 				`card 1 (line 7, "Ann"): n "a;b;c;d;e;f": 6 components is over 5: want family;given;additional;prefix;suffix; kept as written`,
-				`card 1 (line 0, "Ann"): a second FN kept as written: "Anne"`,
 			},
 		},
 		{
