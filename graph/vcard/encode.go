@@ -157,10 +157,7 @@ func inline(uri string, types []string) (params, value string, _ []string) {
 	media := strings.ToLower(strings.TrimSuffix(header[len("data:"):], ";base64"))
 	format, ok := mediaFormats[media]
 	if !ok {
-		format = media
-		if _, sub, ok := strings.Cut(media, "/"); ok {
-			format = strings.ToUpper(sub)
-		}
+		format = media // read back as it is: Decode takes a TYPE with '/' as the media type
 	}
 	if slices.ContainsFunc(types, func(t string) bool { return strings.EqualFold(t, format) }) {
 		return ";ENCODING=b", data, types
