@@ -228,16 +228,26 @@ func split(data []byte) ([]*rawCard, error) {
 		pending []byte // the logical line being unfolded
 		pendNo  int    // its first input line, 0 if none
 		pendEnc string // its ENCODING: QUOTED-PRINTABLE or BASE64 join lines
-		size    int    // bytes in card
+		pendLong bool  // it grew over maxCardSize and was cut
+		held    int    // bytes in card
 		content bool
 	)
 	flush := func() error {
 		if pendNo == 0 {
 			return nil
 		}
-		line, no := string(pending), pendNo
+		no := pendNo
 		pendNo = 0
 		content = true
+		if pendLong || card != nil && held+len(pending) > maxCardSize {
+			// Not a line to hold: say so without copying it.
+			if card == nil {
+				return fmt.Errorf("%w: line %d: want BEGIN:VCARD, got a line of %s", ErrNotVCard, no, size(len(pending)))
+			}
+			card.fail(errors.New("the card is over 16 MiB"))
+			return nil
+		}
+		line := string(pending)
 		isBegin := keyword(line, "BEGIN:VCARD")
 		switch {
 		case card == nil && isBegin:
@@ -253,9 +263,7 @@ func split(data []byte) ([]*rawCard, error) {
 			card = nil
 			return nil
 		default:
-			if size += len(line); size > maxCardSize {
-				card.fail(errors.New("the card is over 16 MiB"))
-			}
+			held += len(line)
 			if card.err == nil {
 				card.lines = append(card.lines, line)
 				card.nos = append(card.nos, no)
@@ -264,7 +272,7 @@ func split(data []byte) ([]*rawCard, error) {
 		}
 		card = &rawCard{index: len(cards) + 1, line: no}
 		cards = append(cards, card)
-		size = 0
+		held = 0
 		return nil
 	}
 	no := 0
@@ -285,19 +293,19 @@ func split(data []byte) ([]*rawCard, error) {
 			!keyword(string(line), "END:VCARD") && !keyword(string(line), "BEGIN:VCARD"):
 			// A quoted-printable soft line break: the next line goes on as
 			// written, leading white space included.
-			pending = append(pending[:len(pending)-1], line...)
+			pending = appendBounded(pending[:len(pending)-1], line, &pendLong)
 			continue
 		case pendNo > 0 && len(line) > 0 && (line[0] == ' ' || line[0] == '\t'):
-			pending = append(pending, line[1:]...)
+			pending = appendBounded(pending, line[1:], &pendLong)
 			continue
 		case cont && pendEnc == "BASE64" && isBase64Line(line):
 			// Inline data whose lines are not indented (Outlook): it goes on
 			// to a blank line.
-			pending = append(pending, line...)
+			pending = appendBounded(pending, line, &pendLong)
 			continue
 		case cont && trailingBackslash(pending):
 			// A line break escaped with a backslash (Android reads it so).
-			pending = append(append(pending[:len(pending)-1], `\n`...), line...)
+			pending = appendBounded(append(pending[:len(pending)-1], `\n`...), line, &pendLong)
 			continue
 		}
 		if err := flush(); err != nil {
@@ -307,7 +315,8 @@ func split(data []byte) ([]*rawCard, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		pending = append(pending[:0], line...)
+		pendLong = false
+		pending = appendBounded(pending[:0], line, &pendLong)
 		pendNo = no
 		pendEnc = lineEncoding(pending)
 	}
@@ -321,6 +330,16 @@ func split(data []byte) ([]*rawCard, error) {
 		return nil, ErrEmpty
 	}
 	return cards, nil
+}
+
+// appendBounded appends line to pending unless that makes it longer than
+// a card may be, which it then notes in long.
+func appendBounded(pending, line []byte, long *bool) []byte {
+	if *long || len(pending)+len(line) > maxCardSize {
+		*long = true
+		return pending
+	}
+	return append(pending, line...)
 }
 
 // lineEncoding returns the ENCODING a content line's parameters name
