@@ -52,15 +52,52 @@ func (n *Node) connections(ctx context.Context) ([]peer.ID, error) {
 
 // droppedBy reports whether my connection p disconnected me (told me so
 // with a signed message): I stop syncing with and redialing it.
-func (n *Node) droppedBy(ctx context.Context, p peer.ID) bool {
-	t, err := n.store.Dropped(ctx, p)
-	return err == nil && !t.IsZero()
+func (n *Node) droppedBy(p peer.ID) bool {
+	_, ok := n.droppedAt(p)
+	return ok
+}
+
+// droppedAt returns when p disconnected me, if it did.
+func (n *Node) droppedAt(p peer.ID) (time.Time, bool) {
+	n.droppedMu.Lock()
+	defer n.droppedMu.Unlock()
+	t, ok := n.dropped[p]
+	return t, ok
+}
+
+// markDropped records that p disconnected me.
+func (n *Node) markDropped(ctx context.Context, p peer.ID) error {
+	now := n.now()
+	if err := n.store.DroppedBy(ctx, p, now); err != nil {
+		return err
+	}
+	n.droppedMu.Lock()
+	defer n.droppedMu.Unlock()
+	if _, ok := n.dropped[p]; !ok {
+		n.dropped[p] = now
+	}
+	return nil
+}
+
+// forgetDropped forgets that p disconnected me: we are connected again, or
+// I disconnected it too.
+func (n *Node) forgetDropped(ctx context.Context, p peer.ID) error {
+	if !n.droppedBy(p) {
+		return nil
+	}
+	if err := n.store.ForgetDropped(ctx, p); err != nil {
+		return err
+	}
+	n.droppedMu.Lock()
+	defer n.droppedMu.Unlock()
+	delete(n.dropped, p)
+	return nil
 }
 
 // syncsWith reports whether p is a connection that has not disconnected
 // me: one to sync with, announce to and redial.
 func (n *Node) syncsWith(ctx context.Context, p peer.ID) bool {
-	return n.isConnection(ctx, p) && !n.droppedBy(ctx, p)
+	return n.isConnection(ctx, p) && !n.droppedBy(p)
 }
 
 // activeConnections returns my connections that have not disconnected me.
@@ -69,7 +106,7 @@ func (n *Node) activeConnections(ctx context.Context) ([]peer.ID, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(cs, func(p peer.ID) bool { return n.droppedBy(ctx, p) }), nil
+	return slices.DeleteFunc(cs, func(p peer.ID) bool { return n.droppedBy(p) }), nil
 }
 
 func (n *Node) onlineConnections() []peer.ID {
@@ -379,7 +416,7 @@ func (n *Node) handleConnect(str network.Stream) {
 	case spec.ConnectAccepted:
 		n.sync.schedule(remote)
 	case spec.ConnectDisconnected:
-		if n.droppedBy(ctx, remote) {
+		if n.droppedBy(remote) {
 			n.host.Network().ClosePeer(remote)
 		}
 	}
@@ -407,7 +444,7 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 		// Signed by remote (checked by the caller). A notice racing my own
 		// Connect to them (a new invite) is stale: that call decides.
 		if n.isConnection(ctx, remote) && !n.sync.isAsking(remote) {
-			if err := n.store.DroppedBy(ctx, remote, n.now()); err != nil {
+			if err := n.markDropped(ctx, remote); err != nil {
 				return "", err
 			}
 			n.log.Info("a connection disconnected me; no more syncing with it", "peer", remote)
@@ -418,8 +455,8 @@ func (n *Node) onConnect(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 	if n.isConnection(ctx, remote) {
 		// They disconnected me and now ask again: I never ended it on my
 		// side, so we are connected again.
-		if n.droppedBy(ctx, remote) {
-			if err := n.store.ForgetDropped(ctx, remote); err != nil {
+		if n.droppedBy(remote) {
+			if err := n.forgetDropped(ctx, remote); err != nil {
 				return "", err
 			}
 		}
@@ -475,7 +512,7 @@ func (n *Node) establish(ctx context.Context, p peer.ID, circles []string) error
 	}
 	n.store.DeleteRequest(ctx, p)
 	n.store.ForgetDeclined(ctx, p)
-	n.store.ForgetDropped(ctx, p)
+	n.forgetDropped(ctx, p)
 	n.log.Info("connected", "peer", p, "circles", circles)
 	return nil
 }
@@ -702,7 +739,7 @@ func (n *Node) Disconnect(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	n.store.ForgetDropped(ctx, p)
+	n.forgetDropped(ctx, p)
 	// Tell them, so that they stop syncing with and redialing me; if they
 	// are offline now, they are told when they next ask to sync.
 	n.tellDisconnected(p)
@@ -751,7 +788,7 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 	for _, p := range cs {
 		pe := api.Peer{PeerID: p.String(), Circles: []string{}, Online: n.online(p),
 			Forked: slices.Contains(forked, p)}
-		if t, err := n.store.Dropped(ctx, p); err == nil && !t.IsZero() {
+		if t, ok := n.droppedAt(p); ok {
 			t = t.UTC()
 			pe.DisconnectedByThem, pe.DisconnectedAt = true, &t
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
 
 	"github.com/kith-p2p/kith/graph"
@@ -156,6 +157,11 @@ type Node struct {
 	// hasLog caches that my log exists (see restoring); it never goes back.
 	hasLog atomic.Bool
 
+	// droppedMu guards dropped: the connections that disconnected me, and
+	// when; a copy of the store's, as every sync step and redial asks.
+	droppedMu sync.Mutex
+	dropped   map[peer.ID]time.Time
+
 	// closers run in reverse order on Close: what New started or opened.
 	closers []func() error
 
@@ -212,6 +218,11 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		n.store = s
 		n.closers = append(n.closers, s.Close)
 	}
+	dropped, err := n.store.DroppedPeers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n.dropped = dropped
 	if k, err := n.store.ForgetForks(ctx, n.id.PeerID()); err != nil {
 		return nil, err
 	} else if k > 0 {

@@ -241,7 +241,7 @@ func (n *Node) startP2P(ctx context.Context) {
 func (n *Node) onPeerConnected(p peer.ID) {
 	ctx := n.sync.ctx
 	if n.restoring() || n.isConnection(ctx, p) {
-		if !n.droppedBy(ctx, p) {
+		if !n.droppedBy(p) {
 			n.sync.schedule(p)
 		}
 		return

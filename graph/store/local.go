@@ -136,17 +136,25 @@ func (s *Store) DroppedBy(ctx context.Context, p peer.ID, t time.Time) error {
 	return err
 }
 
-// Dropped returns when p disconnected me, or the zero time if it did not.
-func (s *Store) Dropped(ctx context.Context, p peer.ID) (time.Time, error) {
-	var ms int64
-	err := s.db.QueryRowContext(ctx, "SELECT time FROM dropped_by WHERE peer = ?", []byte(p)).Scan(&ms)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, nil
-	}
+// DroppedPeers returns the connections that disconnected me, and when.
+func (s *Store) DroppedPeers(ctx context.Context) (map[peer.ID]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT peer, time FROM dropped_by")
 	if err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
-	return time.UnixMilli(ms), nil
+	defer rows.Close()
+	out := map[peer.ID]time.Time{}
+	for rows.Next() {
+		var (
+			b  []byte
+			ms int64
+		)
+		if err := rows.Scan(&b, &ms); err != nil {
+			return nil, err
+		}
+		out[peer.ID(b)] = time.UnixMilli(ms)
+	}
+	return out, rows.Err()
 }
 
 // ForgetDropped forgets that p disconnected me: we are connected again.
