@@ -223,14 +223,14 @@ type rawCard struct {
 // if the input is empty or holds something other than cards outside them.
 func split(data []byte) ([]*rawCard, error) {
 	var (
-		cards   []*rawCard
-		card    *rawCard
-		pending []byte // the logical line being unfolded
-		pendNo  int    // its first input line, 0 if none
-		pendEnc string // its ENCODING: QUOTED-PRINTABLE or BASE64 join lines
-		pendLong bool  // it grew over maxCardSize and was cut
-		held    int    // bytes in card
-		content bool
+		cards    []*rawCard
+		card     *rawCard
+		pending  []byte // the logical line being unfolded
+		pendNo   int    // its first input line, 0 if none
+		pendEnc  string // its ENCODING: QUOTED-PRINTABLE or BASE64 join lines
+		pendLong bool   // it grew over maxCardSize and was cut
+		held     int    // bytes in card
+		content  bool
 	)
 	flush := func() error {
 		if pendNo == 0 {
