@@ -16,6 +16,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/node/api"
 	"github.com/kith-p2p/kith/spec"
@@ -767,7 +768,7 @@ func (n *Node) peerCard(ctx context.Context, p peer.ID) graph.Card {
 }
 
 func (n *Node) peerName(ctx context.Context, p peer.ID) string {
-	return n.peerCard(ctx, p).DisplayName()
+	return book.BestName(n.peerCard(ctx, p))
 }
 
 // Peers implements api.API.
@@ -793,7 +794,7 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 			pe.DisconnectedByThem, pe.DisconnectedAt = true, &t
 		}
 		card := n.peerCard(ctx, p)
-		pe.Name, pe.Card = card.DisplayName(), card
+		pe.Name, pe.Card = book.BestName(card), card
 		for _, c := range circles {
 			if slices.Contains(c.Body.Members, p.String()) {
 				pe.Circles = append(pe.Circles, c.Key)

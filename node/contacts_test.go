@@ -147,6 +147,15 @@ func TestLinkedContactName(t *testing.T) {
 		names[c.ID] = c.Name
 	}
 	require.Equal(t, map[string]string{carol.Host().ID().String(): "carol@example.org", dan.Host().ID().String(): ""}, names)
+
+	// kith peers names them the same way.
+	ps, err := alice.Peers(ctx)
+	require.NoError(t, err)
+	for _, p := range ps {
+		if p.PeerID == carol.Host().ID().String() && p.Name != "carol@example.org" {
+			t.Errorf("Peers names carol %q, want her best field carol@example.org", p.Name)
+		}
+	}
 }
 
 // TestContactMadeBeforeUIDs: a contact stored without a UID is shown and
