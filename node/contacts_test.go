@@ -148,12 +148,16 @@ func TestLinkedContactName(t *testing.T) {
 	}
 	require.Equal(t, map[string]string{carol.Host().ID().String(): "carol@example.org", dan.Host().ID().String(): ""}, names)
 
-	// kith peers names them the same way.
+	// kith peers names them the same way: erin shares only her phone.
+	erin := tn.add("erin")
+	connect(t, alice, erin, "friends")
+	share(t, erin, "tel", "+1 555 0199")
+	eventually(t, "alice sees erin's card", func() bool { return len(seen(t, alice, erin, "tel")) == 1 })
 	ps, err := alice.Peers(ctx)
 	require.NoError(t, err)
 	for _, p := range ps {
-		if p.PeerID == carol.Host().ID().String() && p.Name != "carol@example.org" {
-			t.Errorf("Peers names carol %q, want her best field carol@example.org", p.Name)
+		if p.PeerID == erin.Host().ID().String() && p.Name != "+1 555 0199" {
+			t.Errorf("Peers names erin %q, want her best field +1 555 0199", p.Name)
 		}
 	}
 }
