@@ -37,16 +37,8 @@ func Init(ctx context.Context, home string, passphrase []byte) (*InitResult, err
 	if err != nil {
 		return nil, err
 	}
-	rec, err := identity.NewRecovery(rand.Reader)
+	rec, err := newLog(ctx, home, id)
 	if err != nil {
-		return nil, err
-	}
-	st, err := store.Open(ctx, filepath.Join(home, DBName))
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	if err := bootstrap(ctx, id, st, identity.Commitment(rec.Public)); err != nil {
 		return nil, err
 	}
 	// The key is saved last: a crash before this leaves a log without a key,
@@ -91,6 +83,16 @@ func NewLog(ctx context.Context, home string, passphrase []byte) (*InitResult, e
 		return nil, err
 	}
 	defer unlock()
+	rec, err := newLog(ctx, home, id)
+	if err != nil {
+		return nil, err
+	}
+	return &InitResult{PeerID: id.PeerID().String(), RecoveryPhrase: rec.Phrase}, nil
+}
+
+// newLog makes a recovery key and starts id's log in home's store with a
+// genesis that commits to it.
+func newLog(ctx context.Context, home string, id *identity.Identity) (*identity.Recovery, error) {
 	rec, err := identity.NewRecovery(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -103,7 +105,7 @@ func NewLog(ctx context.Context, home string, passphrase []byte) (*InitResult, e
 	if err := bootstrap(ctx, id, st, identity.Commitment(rec.Public)); err != nil {
 		return nil, err
 	}
-	return &InitResult{PeerID: id.PeerID().String(), RecoveryPhrase: rec.Phrase}, nil
+	return rec, nil
 }
 
 // bootstrap writes the first entries of id's log.
