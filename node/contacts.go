@@ -444,6 +444,11 @@ func (b *importBatch) local(it importCard) api.ContactRef {
 		return api.ContactRef{ID: key, Name: book.BestName(card), Status: api.StatusNew}
 	}
 	card := book.DropExportedFN(it.card, old)
+	if primary := book.ContactUID(key, old); primary != "" && primary != it.uid {
+		// Found by the UID of a contact merged into this one: what its
+		// card adds goes into this contact, which keeps its own UID.
+		card, _ = book.Merge(old, card)
+	}
 	if book.Same(card, old) {
 		return api.ContactRef{ID: key, Name: book.BestName(old), CID: cid, Status: api.StatusUnchanged}
 	}
@@ -749,6 +754,13 @@ func (n *Node) MergeContacts(ctx context.Context, into, from string) (*api.Merge
 		return &api.MergeResult{Contact: n.linkedContact(ctx, a.peer, notes), Dropped: dropped}, nil
 	}
 	merged, dropped := book.Merge(a.contact.Card, b.contact.Card)
+	// Keep OTHER's UIDs as aliases, so that its old vCard imported again
+	// finds this contact instead of bringing OTHER back.
+	for _, f := range book.MergedUIDs(b.rec.Key, b.contact.Card) {
+		if !slices.ContainsFunc(merged.Fields, func(g graph.Field) bool { return g.Name == f.Name && g.Value == f.Value }) {
+			merged.Fields = append(merged.Fields, f)
+		}
+	}
 	nc, err := graph.NormalizeCard(merged)
 	if err != nil {
 		return nil, fmt.Errorf("%w: merging %s into %s: %w", api.ErrInvalid, b.contact.ID, a.contact.ID, err)

@@ -212,3 +212,35 @@ func TestConcurrentImportsOfOneUID(t *testing.T) {
 	}
 	require.Equal(t, len(cards), localCount(t, n))
 }
+
+// TestMergedContactStaysMerged: importing again the vCard of a contact
+// that was merged into another finds the merged contact (by the UID kept
+// as an alias) instead of bringing the old one back; what that card adds
+// goes into the merged contact.
+func TestMergedContactStaysMerged(t *testing.T) {
+	ctx := t.Context()
+	n := node.NewTest(t, "alice")
+	keep := fields("uid", "urn:uuid:keep", "fn", "Ann Lee", "email", "ann@example.org")
+	other := fields("uid", "urn:uuid:other", "fn", "Ann", "tel", "+1 555 0100")
+	refs, err := n.AddContacts(ctx, []graph.Card{keep, other})
+	require.NoError(t, err)
+	_, err = n.MergeContacts(ctx, refs[0].ID, refs[1].ID)
+	require.NoError(t, err)
+
+	again, err := n.AddContacts(ctx, []graph.Card{other})
+	require.NoError(t, err)
+	require.Equal(t, refs[0].ID, again[0].ID, "the old card finds the contact it was merged into")
+	require.Equal(t, api.StatusUnchanged, again[0].Status)
+
+	more := fields("uid", "urn:uuid:other", "fn", "Ann", "tel", "+1 555 0100", "email", "ann@work.example")
+	again, err = n.AddContacts(ctx, []graph.Card{more})
+	require.NoError(t, err)
+	require.Equal(t, api.StatusUpdated, again[0].Status)
+	cs, err := n.Contacts(ctx)
+	require.NoError(t, err)
+	require.Len(t, cs, 1, "no contact came back")
+	c := cs[0]
+	require.Equal(t, "urn:uuid:keep", c.UID, "the merged contact keeps its UID")
+	require.ElementsMatch(t, []string{"ann@example.org", "ann@work.example"}, c.Card.Values("email"))
+	require.Equal(t, []string{"+1 555 0100"}, c.Card.Values("tel"))
+}

@@ -1,6 +1,7 @@
 package book
 
 import (
+	"slices"
 	"crypto/rand"
 	"crypto/sha1"
 	"fmt"
@@ -123,10 +124,31 @@ func ContactUIDs(key string, c graph.Card) []string {
 	if IsNotesKey(key) {
 		return nil
 	}
+	uids := []string{LegacyUID(key)}
 	if uid := UID(c); uid != "" {
-		return []string{uid}
+		uids[0] = uid
 	}
-	return []string{LegacyUID(key)}
+	for _, f := range c.Fields {
+		if f.Name == MergedUIDField && f.Raw && f.Value != "" && !slices.Contains(uids, f.Value) {
+			uids = append(uids, f.Value)
+		}
+	}
+	return uids
+}
+
+// MergedUIDField holds the UID of a contact merged into this one (a raw
+// field, exported as X-KITH-MERGED-UID): importing that contact's old
+// vCard then finds the merged contact instead of adding it again.
+const MergedUIDField = "x-kith-merged-uid"
+
+// MergedUIDs returns the fields that name other's UIDs (its own and those
+// merged into it) as merged into a contact.
+func MergedUIDs(otherKey string, other graph.Card) []graph.Field {
+	var out []graph.Field
+	for _, uid := range ContactUIDs(otherKey, other) {
+		out = append(out, graph.Field{Name: MergedUIDField, Value: uid, Raw: true})
+	}
+	return out
 }
 
 // ContactUID returns the first of [ContactUIDs], or "".
