@@ -1,10 +1,10 @@
 package book
 
 import (
-	"slices"
 	"crypto/rand"
 	"crypto/sha1"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/libp2p/go-libp2p/core/peer"
