@@ -124,10 +124,11 @@ func ContactUIDs(key string, c graph.Card) []string {
 	if IsNotesKey(key) {
 		return nil
 	}
-	uids := []string{LegacyUID(key)}
-	if uid := UID(c); uid != "" {
-		uids[0] = uid
+	uid := UID(c)
+	if uid == "" {
+		uid = LegacyUID(key)
 	}
+	uids := []string{uid}
 	for _, f := range c.Fields {
 		if f.Name == MergedUIDField && f.Raw && f.Value != "" && !slices.Contains(uids, f.Value) {
 			uids = append(uids, f.Value)
