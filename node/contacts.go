@@ -475,10 +475,10 @@ func (b *importBatch) linked(ctx context.Context, it importCard) (api.ContactRef
 		return ref, nil
 	}
 	key := it.peer.String()
-	old, exists := b.current[key]
-	if !exists {
+	old, inBatch := b.current[key]
+	if !inBatch {
 		var err error
-		if old, exists, err = b.n.notesOn(ctx, it.peer); err != nil {
+		if old, _, err = b.n.notesOn(ctx, it.peer); err != nil {
 			return ref, err
 		}
 	}
