@@ -34,6 +34,12 @@ func TestCirclesRemove(t *testing.T) {
 	if out := d.ok(t, "me", "show"); strings.Contains(out, "email") || !strings.Contains(out, "friends") {
 		t.Errorf("after removing family, kith me show =\n%s\nwant fn in friends only", out)
 	}
+	// A circle whose fields other circles see too loses nothing: no --force.
+	d.ok(t, "circles", "add", "club")
+	d.ok(t, "me", "set", "fn", "Ada", "--circle", "club", "--circle", "friends")
+	if out := d.ok(t, "circles", "rm", "club"); !strings.Contains(out, "removed circle club") {
+		t.Errorf("kith circles rm club (its only field, fn, is in friends too) = %q", out)
+	}
 	// An empty circle goes without --force.
 	if out := d.ok(t, "circles", "rm", "work"); strings.TrimSpace(out) != "removed circle work" {
 		t.Errorf("kith circles rm work = %q", out)

@@ -55,8 +55,9 @@ or digit. "self" is reserved for your private fields.`,
 				UsageText: "kith circles rm NAME [--force]\n\nExamples:\n   kith circles rm climbing\n   kith circles rm family --force   # even with members or fields",
 				Description: `The fields shared with the circle stop being shared with it (a field
 shared with other circles stays there too), and its members leave it; they
-stay connected and keep what they already received. A circle with members
-or fields is removed only with --force, or when you say yes on a terminal.`,
+stay connected and keep what they already received. A circle with members,
+or with fields no other circle sees (they would be shared with nobody), is
+removed only with --force, or when you say yes on a terminal.`,
 				Flags: []ucli.Flag{
 					&ucli.BoolFlag{
 						Name:    "force",

@@ -169,15 +169,26 @@ func (n *Node) RemoveCircle(ctx context.Context, name string, force bool) (*api.
 	}
 	c := &api.Circle{Name: name, Members: append([]string{}, r.Body.Members...)}
 	drafts := []graph.Draft{{Body: graph.Body{Kind: graph.KindCircle, Key: name, Del: true}, To: graph.Audience{Self: true}}}
+	only := 0 // fields no other circle (nor the private card) holds: lost with it
 	if card, err := n.liveRecord(ctx, graph.KindCard, name); err == nil {
+		others, err := n.cards(ctx)
+		if err != nil {
+			return nil, err
+		}
 		c.Fields = len(card.Body.Card.Fields)
 		for _, f := range card.Body.Card.Fields {
 			c.FieldNames = append(c.FieldNames, f.Name)
+			if !heldElsewhere(others, name, f) {
+				only++
+			}
 		}
 		c.FieldNames = dedupe(c.FieldNames)
 		drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindCard, Key: name, Del: true}, To: graph.Audience{Self: true}})
 	}
-	if !force && (len(c.Members) > 0 || c.Fields > 0) {
+	// A field other circles see too (the name, shared with every circle)
+	// is not lost with this one: only members and fields of its own ask
+	// for --force.
+	if !force && (len(c.Members) > 0 || only > 0) {
 		return nil, fmt.Errorf("%w: circle %q has %s and sees %s of your card%s", api.ErrNotEmpty, name,
 			countOf(len(c.Members), "member", "members"), countOf(c.Fields, "field", "fields"), listed(c.FieldNames))
 	}
@@ -185,6 +196,17 @@ func (n *Node) RemoveCircle(ctx context.Context, name string, force bool) (*api.
 		return nil, err
 	}
 	return c, nil
+}
+
+// heldElsewhere reports whether a card other than circle's holds f (by
+// name and value).
+func heldElsewhere(cards map[string]graph.Card, circle string, f graph.Field) bool {
+	for k, c := range cards {
+		if k != circle && slices.ContainsFunc(c.Fields, func(g graph.Field) bool { return g.Name == f.Name && g.Value == f.Value }) {
+			return true
+		}
+	}
+	return false
 }
 
 // countOf writes n with the singular or plural noun: "1 member", "0 fields".
