@@ -203,7 +203,7 @@ const (
 func normalizeRaw(f Field) (Field, error) {
 	name := strings.ToLower(f.Name)
 	switch name {
-	case "begin", "end", "version", "prodid", "rev":
+	case "begin", "end", "version", "prodid", "rev", "profile":
 		return Field{}, &fieldError{ErrInvalidField, fmt.Sprintf("property name %s: vCard's own, not a field", quote(f.Name))}
 	}
 	if !vcardName(name, true) {

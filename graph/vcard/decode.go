@@ -110,8 +110,8 @@ type Result struct {
 // parameters and files in UTF-16 or an 8-bit code page, lines folded or
 // not, comment lines.
 //
-// Nothing a card holds is dropped but VERSION, PRODID and REV (which
-// describe the file, not the person) and empty values. A property maps to
+// Nothing a card holds is dropped but VERSION, PRODID, REV and PROFILE
+// (which describe the file, not the person) and empty values. A property maps to
 // the graph field of its name with its TYPE parameters as types, its
 // preference (TYPE=pref, PREF=n), its group and its other parameters; a
 // property without a field (X-ABLABEL, KEY, RELATED, ...), one whose value
@@ -575,7 +575,7 @@ func quote(s string) string {
 // structural properties describe the file rather than the person.
 func structural(name string) bool {
 	switch name {
-	case "VERSION", "PRODID", "REV":
+	case "VERSION", "PRODID", "REV", "PROFILE": // PROFILE:VCARD, vCard 3.0's own
 		return true
 	}
 	return false

@@ -130,7 +130,7 @@ func TestDecode(t *testing.T) {
 		},
 		{
 			name: "structural dropped, empty skipped, the rest kept",
-			in: "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:individual\r\nUID:urn:uuid:1\r\nREV:20240101T000000Z\r\nPRODID:x\r\n" +
+			in: "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:individual\r\nUID:urn:uuid:1\r\nREV:20240101T000000Z\r\nPRODID:x\r\nPROFILE:VCARD\r\n" +
 				"FN:Empty\r\nNOTE:\r\nN:;;;;\r\nTITLE: \r\nitem1.X-FOO:bar\r\nX-FOO:baz\r\nLABEL:x\r\nEND:VCARD\r\n",
 			want: [][]string{{"kind=individual raw", "uid=urn:uuid:1", "fn=Empty", "x-foo=bar group=item1 raw", "x-foo=baz raw", "label=x raw"}},
 		},

@@ -79,9 +79,9 @@ func encodeCard(w *bufio.Writer, c graph.Card, opts EncodeOptions) error {
 	}
 	_, _ = w.WriteString("BEGIN:VCARD\r\nVERSION:" + version + "\r\n")
 	if !hasFN {
-		if fn := fallbackFN(graph.Card{Fields: fields}); fn != "" {
-			emit("", "FN", "", escapeText(fn))
-		}
+		// vCard requires an FN: made from the card's other fields, else
+		// empty (which Decode skips, so the card comes back as it was).
+		emit("", "FN", "", escapeText(fallbackFN(graph.Card{Fields: fields})))
 	}
 	for _, f := range fields {
 		name, params, value := encodeField(f, opts)
@@ -214,7 +214,12 @@ func fallbackFN(c graph.Card) string {
 			return name
 		}
 	}
-	return strings.TrimSpace(checked.First("tel"))
+	for _, name := range []string{"tel", "nickname", "impp", "url"} {
+		if v := strings.TrimSpace(checked.First(name)); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // encodeValue returns the parameters (from ';') and the escaped value of a

@@ -212,9 +212,9 @@ func TestEncodeCard(t *testing.T) {
 			want: "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:123\r\nTEL:123\r\nEND:VCARD\r\n",
 		},
 		{
-			name: "part of a profile without a name",
+			name: "nothing to name it by: an empty FN, as vCard requires one",
 			card: card(f("note", "hi")),
-			want: "BEGIN:VCARD\r\nVERSION:4.0\r\nNOTE:hi\r\nEND:VCARD\r\n",
+			want: "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:\r\nNOTE:hi\r\nEND:VCARD\r\n",
 		},
 		{
 			name: "normalised on the way out",
