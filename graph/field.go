@@ -31,7 +31,7 @@ var (
 const (
 	maxValueLen = 4 << 10  // bytes in a value, but for photo
 	maxPhotoLen = 48 << 10 // bytes in a photo, which may be a data: URI
-	maxTypes    = 8        // types on one field
+	MaxTypes    = 8        // types on one field
 	maxTypeLen  = 32       // bytes in one type
 )
 
@@ -190,11 +190,10 @@ func NormalizeField(f Field) (Field, error) {
 
 // Limits on what a field keeps from vCard beyond its value.
 const (
-	maxRawLen     = maxPhotoLen // bytes in a raw value (KEY, LOGO, SOUND may be data)
-	maxParams     = 16          // parameters on one field
-	maxParamLen   = 1 << 10     // bytes in one parameter value
-	maxNameLen    = 64          // bytes in a property, group or parameter name
-	maxParamCount = 16          // values of one parameter
+	maxRawLen   = maxPhotoLen // bytes in a raw value (KEY, LOGO, SOUND may be data)
+	MaxParams   = 16          // parameters on one field (and values of one)
+	maxParamLen = 1 << 10     // bytes in one parameter value
+	maxNameLen  = 64          // bytes in a property, group or parameter name
 )
 
 // normalizeRaw checks a field kept as written: a vCard property name, a
@@ -226,8 +225,8 @@ func normalizeRaw(f Field) (Field, error) {
 			out.Types = append(out.Types, t)
 		}
 	}
-	if len(out.Types) > maxTypes {
-		return Field{}, invalid(name, v, fmt.Sprintf("%d types is over the limit of %d", len(out.Types), maxTypes))
+	if len(out.Types) > MaxTypes {
+		return Field{}, invalid(name, v, fmt.Sprintf("%d types is over the limit of %d", len(out.Types), MaxTypes))
 	}
 	if err := checkParamText(out.Types); err != nil || slices.ContainsFunc(out.Types, func(t string) bool { return strings.ContainsAny(t, ",;:") }) {
 		return Field{}, invalid(name, v, "a type holds , ; : or a control character")
@@ -252,8 +251,8 @@ func (out *Field) normalizeExtras(f Field) error {
 		}
 		out.Group = f.Group
 	}
-	if len(f.Params) > maxParams {
-		return fmt.Errorf("%d parameters is over the limit of %d", len(f.Params), maxParams)
+	if len(f.Params) > MaxParams {
+		return fmt.Errorf("%d parameters is over the limit of %d", len(f.Params), MaxParams)
 	}
 	for _, p := range f.Params {
 		name := strings.ToUpper(p.Name)
@@ -264,8 +263,8 @@ func (out *Field) normalizeExtras(f Field) error {
 			// Inline base64 of a property Kith has no name for, kept as is.
 		case name == "TYPE" || name == "PREF" || name == "ENCODING" || name == "CHARSET":
 			return fmt.Errorf("parameter %s belongs in the field itself", name)
-		case len(p.Values) > maxParamCount:
-			return fmt.Errorf("parameter %s: %d values is over the limit of %d", name, len(p.Values), maxParamCount)
+		case len(p.Values) > MaxParams:
+			return fmt.Errorf("parameter %s: %d values is over the limit of %d", name, len(p.Values), MaxParams)
 		}
 		if err := checkParamText(p.Values); err != nil {
 			return fmt.Errorf("parameter %s: %w", name, err)
@@ -278,6 +277,11 @@ func (out *Field) normalizeExtras(f Field) error {
 	}
 	return nil
 }
+
+// ValidParamValue reports whether v is a parameter value (or a type) a
+// field may keep: valid UTF-8 of at most 1 KiB, without control characters
+// or the double quote vCard cannot escape.
+func ValidParamValue(v string) bool { return checkParamText([]string{v}) == nil }
 
 // checkParamText checks parameter values: valid UTF-8 within maxParamLen,
 // without control characters or the double quote vCard cannot escape.
@@ -295,9 +299,11 @@ func checkParamText(vs []string) error {
 	return nil
 }
 
-// vcardName reports whether s is a vCard name: 1 to 64 ASCII letters,
+// ValidName reports whether s is a vCard name: 1 to 64 ASCII letters,
 // digits, '-' and '_' (which some writers use in X- names); a property name
 // may also hold '/' (KDE's X-messaging/skype-All) and be up to 256 long.
+func ValidName(s string, property bool) bool { return vcardName(s, property) }
+
 func vcardName(s string, property bool) bool {
 	limit := maxNameLen
 	if property {
@@ -332,8 +338,8 @@ func normalizeTypes(d fieldDef, types []string) ([]string, error) {
 		}
 		out = append(out, t)
 	}
-	if len(out) > maxTypes {
-		return nil, fmt.Errorf("%d types is over the limit of %d", len(out), maxTypes)
+	if len(out) > MaxTypes {
+		return nil, fmt.Errorf("%d types is over the limit of %d", len(out), MaxTypes)
 	}
 	return out, nil
 }

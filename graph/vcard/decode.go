@@ -695,8 +695,8 @@ func (d *cardDecoder) params(f *graph.Field, l contentLine) {
 						f.Pref = 1
 					case t == "" || t == "internet" && f.Name == "email":
 					case slices.Contains(f.Types, t):
-					case len(f.Types) == maxTypes || !paramText(t) || strings.ContainsAny(t, ";:"):
-						d.warn(l.no, "%s: left out the type %s (at most %d types of at most 32 characters)", l.name, quote(t), maxTypes)
+					case len(f.Types) == graph.MaxTypes || !graph.ValidParamValue(t) || strings.ContainsAny(t, ";:"):
+						d.warn(l.no, "%s: left out the type %s (at most %d types of at most 32 characters)", l.name, quote(t), graph.MaxTypes)
 					default:
 						f.Types = append(f.Types, t)
 					}
@@ -710,25 +710,13 @@ func (d *cardDecoder) params(f *graph.Field, l contentLine) {
 			}
 		default:
 			switch {
-			case len(f.Params) == maxParams || !isName(p.name) || len(p.values) > maxParams || slices.ContainsFunc(p.values, func(v string) bool { return !paramText(v) }):
+			case len(f.Params) == graph.MaxParams || !isName(p.name) || len(p.values) > graph.MaxParams || slices.ContainsFunc(p.values, func(v string) bool { return !graph.ValidParamValue(v) }):
 				d.warn(l.no, "%s: left out the parameter %s (a bad name, too many, or values over 1 KiB)", l.name, quote(p.name))
 			default:
 				f.Params = append(f.Params, graph.Param{Name: p.name, Values: p.values})
 			}
 		}
 	}
-}
-
-// Limits graph.NormalizeField sets on what a field keeps beside its value.
-const (
-	maxTypes  = 8
-	maxParams = 16
-)
-
-// paramText reports whether v is a parameter value graph keeps: at most
-// 1 KiB of text without control characters or '"'.
-func paramText(v string) bool {
-	return len(v) <= 1<<10 && utf8.ValidString(v) && strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) || r == '"' }) < 0
 }
 
 func firstOf(vs []string) string {

@@ -3,6 +3,8 @@ package vcard
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kith-p2p/kith/graph"
 )
 
 // contentLine is one unfolded property line: group.NAME;params:value.
@@ -176,23 +178,8 @@ func unescapeParam(s string) string {
 	return strings.NewReplacer("^n", `\n`, "^N", `\n`, "^'", "'", "^^", "^").Replace(s)
 }
 
-// isName reports whether s is a vCard name: ASCII letters, digits, '-' and
-// '_' (which some writers use in X- names), at most 64 bytes.
-func isName(s string) bool {
-	return len(s) <= 64 && isPropertyName(s) && !strings.Contains(s, "/")
-}
+// isName reports whether s is a vCard group or parameter name;
+// isPropertyName, a property name (graph.ValidName says which).
+func isName(s string) bool { return graph.ValidName(s, false) }
 
-// isPropertyName is isName for a property name, which may be longer and
-// may hold '/', as KDE's X-messaging/skype-All does.
-func isPropertyName(s string) bool {
-	if s == "" || len(s) > 256 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '/') {
-			return false
-		}
-	}
-	return true
-}
+func isPropertyName(s string) bool { return graph.ValidName(s, true) }
