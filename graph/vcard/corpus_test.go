@@ -20,78 +20,64 @@ import (
 // every property the file had, with its group, parameters, types,
 // preference and text.
 func TestCorpus(t *testing.T) {
-	dir := vcardtest.CorpusDir(t)
-	files, err := filepath.Glob(filepath.Join(dir, "valid", "*.vcf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 100 {
-		t.Fatalf("found %d files in %s, want the whole corpus", len(files), dir)
-	}
+	files := vcardtest.CorpusFiles(t, "valid", 100)
 	accepted, lossless := 0, 0
-	for _, name := range files {
-		t.Run(filepath.Base(name), func(t *testing.T) {
-			data, err := os.ReadFile(name)
-			if err != nil {
-				t.Fatal(err)
+	eachFile(t, files, func(t *testing.T, data []byte) {
+		res, err := Decode(bytes.NewReader(data), Options{})
+		if err != nil {
+			t.Fatalf("Decode = %v", err)
+		}
+		if len(res.Cards) == 0 {
+			t.Fatal("Decode returned no cards")
+		}
+		accepted++
+		for _, w := range res.Warnings {
+			t.Logf("warning: %s", w)
+			// Nothing is left out of a real file but comment lines.
+			if strings.Contains(w.Msg, "left out") && !strings.Contains(w.Msg, `"#`) {
+				t.Errorf("lost: %s", w)
 			}
-			res, err := Decode(bytes.NewReader(data), Options{})
-			if err != nil {
-				t.Fatalf("Decode = %v", err)
-			}
-			if len(res.Cards) == 0 {
-				t.Fatal("Decode returned no cards")
-			}
-			accepted++
-			for _, w := range res.Warnings {
-				t.Logf("warning: %s", w)
-				// Nothing is left out of a real file but comment lines.
-				if strings.Contains(w.Msg, "left out") && !strings.Contains(w.Msg, `"#`) {
-					t.Errorf("lost: %s", w)
-				}
-			}
-			checkImages(t, data, res)
-			before := t.Failed()
-			for _, opts := range []EncodeOptions{{}, {VCard3: true}} {
-				checkLossless(t, data, res, opts)
-			}
-			if !t.Failed() && !before {
-				lossless++
-			}
-		})
-	}
+		}
+		checkImages(t, data, res)
+		before := t.Failed()
+		for _, opts := range []EncodeOptions{{}, {VCard3: true}} {
+			checkLossless(t, data, res, opts)
+		}
+		if !t.Failed() && !before {
+			lossless++
+		}
+	})
 	t.Logf("%d of %d files accepted, %d lossless", accepted, len(files), lossless)
 }
 
 // TestCorpusInvalid: each broken file is refused with an error that says
 // what is wrong, and no card.
 func TestCorpusInvalid(t *testing.T) {
-	dir := vcardtest.CorpusDir(t)
-	files, err := filepath.Glob(filepath.Join(dir, "invalid", "*.vcf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no files in %s/invalid", dir)
-	}
+	eachFile(t, vcardtest.CorpusFiles(t, "invalid", 1), func(t *testing.T, data []byte) {
+		res, err := Decode(bytes.NewReader(data), Options{})
+		if err == nil {
+			t.Fatalf("Decode = %d cards, nil; want an error", len(res.Cards))
+		}
+		if !errors.Is(err, ErrInvalidCard) && !errors.Is(err, ErrEmpty) && !errors.Is(err, ErrNotVCard) {
+			t.Fatalf("Decode = %v; want ErrInvalidCard, ErrEmpty or ErrNotVCard", err)
+		}
+		t.Logf("refused: %v", err)
+		res, err = Decode(bytes.NewReader(data), Options{SkipInvalid: true})
+		if err == nil && len(res.Cards) > 0 {
+			t.Fatalf("Decode(SkipInvalid) = %d cards; want none", len(res.Cards))
+		}
+	})
+}
+
+// eachFile runs check on each file's bytes, in a subtest named by the file.
+func eachFile(t *testing.T, files []string, check func(t *testing.T, data []byte)) {
 	for _, name := range files {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			data, err := os.ReadFile(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Decode(bytes.NewReader(data), Options{})
-			if err == nil {
-				t.Fatalf("Decode = %d cards, nil; want an error", len(res.Cards))
-			}
-			if !errors.Is(err, ErrInvalidCard) && !errors.Is(err, ErrEmpty) && !errors.Is(err, ErrNotVCard) {
-				t.Fatalf("Decode = %v; want ErrInvalidCard, ErrEmpty or ErrNotVCard", err)
-			}
-			t.Logf("refused: %v", err)
-			res, err = Decode(bytes.NewReader(data), Options{SkipInvalid: true})
-			if err == nil && len(res.Cards) > 0 {
-				t.Fatalf("Decode(SkipInvalid) = %d cards; want none", len(res.Cards))
-			}
+			check(t, data)
 		})
 	}
 }

@@ -29,3 +29,15 @@ func CorpusDir(tb testing.TB) string {
 	}
 	return dir
 }
+
+// CorpusFiles returns the .vcf files of the corpus's sub directory
+// ("valid" or "invalid"), failing the test if it holds fewer than min.
+func CorpusFiles(tb testing.TB, sub string, min int) []string {
+	tb.Helper()
+	dir := filepath.Join(CorpusDir(tb), sub)
+	files, err := filepath.Glob(filepath.Join(dir, "*.vcf"))
+	if err != nil || len(files) < min {
+		tb.Fatalf("found %d files in %s, want at least %d: %v", len(files), dir, min, err)
+	}
+	return files
+}
