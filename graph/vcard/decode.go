@@ -595,9 +595,9 @@ func (d *cardDecoder) line(l contentLine) error {
 	p, known := byName[l.name]
 	switch {
 	case binary != nil:
-		return d.binary(f, p, known, binary, l)
+		return d.binary(f, known, binary, l)
 	case !known:
-		if p, ok := rawNames[l.name]; ok && p == kindBinaryURI && strings.HasPrefix(value, "data:") {
+		if dataURIs[l.name] && strings.HasPrefix(value, "data:") {
 			value = d.fitImage(l.no, l.name, value)
 		}
 		f.Value, f.Raw = value, true

@@ -110,7 +110,7 @@ func encodeField(f graph.Field, opts EncodeOptions) (name, params, value string)
 	fparams := f.Params
 	if f.Raw {
 		name, value = strings.ToUpper(f.Name), f.Value
-		if _, ok := rawNames[name]; ok && opts.VCard3 && hasPrefixFold(value, "data:") {
+		if dataURIs[name] && opts.VCard3 && hasPrefixFold(value, "data:") {
 			extra, value, types = inline(value, types)
 			fparams = withoutParam(f.Params, "VALUE")
 		}

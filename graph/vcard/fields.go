@@ -78,16 +78,12 @@ var binaryMedia = map[string]string{
 // 3.0's ENCODING=b). PHOTO, LOGO, SOUND and KEY become data: URIs, as
 // vCard 4.0 writes them, images scaled down to fit an entry; a property
 // Kith has no name for keeps its base64 text and its ENCODING.
-func (d *cardDecoder) binary(f graph.Field, p property, known bool, data []byte, l contentLine) error {
+func (d *cardDecoder) binary(f graph.Field, known bool, data []byte, l contentLine) error {
 	if len(data) > MaxPhotoSize {
 		d.warn(l.no, "%s: %s of data is over the %s limit; left out", l.name, size(len(data)), size(MaxPhotoSize))
 		return nil
 	}
-	kind, isURI := rawNames[l.name]
-	if known {
-		kind, isURI = kindBinaryURI, p.field == "photo"
-	}
-	if !isURI || kind != kindBinaryURI {
+	if !dataURIs[l.name] {
 		f.Raw = true
 		f.Params = append(f.Params, graph.Param{Name: "ENCODING", Values: []string{"b"}})
 		f.Value = base64.StdEncoding.EncodeToString(data)

@@ -13,7 +13,6 @@ const (
 	kindTel                    // text, or a tel: URI on input
 	kindDate                   // YYYYMMDD or --MMDD on output
 	kindTZ                     // a zone name, or a UTC offset on output
-	kindBinaryURI              // no graph field: a URI, or inline data on input
 )
 
 // property maps a field of the graph registry to its vCard property.
@@ -60,9 +59,10 @@ func init() {
 	}
 }
 
-// rawNames are vCard properties without a graph field whose value Decode
-// reads rather than keeping it as written: inline data becomes a data: URI.
-var rawNames = map[string]kind{"LOGO": kindBinaryURI, "SOUND": kindBinaryURI, "KEY": kindBinaryURI}
+// dataURIs are the properties whose inline data (vCard 2.1 and 3.0's
+// ENCODING=b) Decode turns into a data: URI, as vCard 4.0 writes them, and
+// Encode back into inline data for 3.0.
+var dataURIs = map[string]bool{"PHOTO": true, "LOGO": true, "SOUND": true, "KEY": true}
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
