@@ -621,15 +621,6 @@ func (d *cardDecoder) add(f graph.Field, no int, written string) {
 		// A tab, where only a note may hold one: a space.
 		written, f.Value = strings.ReplaceAll(written, "\t", " "), strings.ReplaceAll(f.Value, "\t", " ")
 	}
-	if strings.IndexFunc(written, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
-		// A broken export: keep the text without them, and say so.
-		d.warn(no, "%s: removed control characters from %s", strings.ToUpper(f.Name), quote(written))
-		written = stripControl(written, false)
-		f.Value = stripControl(f.Value, !f.Raw)
-		if p, ok := byName[strings.ToUpper(f.Name)]; strings.TrimSpace(written) == "" || ok && !f.Raw && emptyValue(p, written) {
-			return // nothing but control characters
-		}
-	}
 	nf, err := graph.NormalizeField(f)
 	if err == nil {
 		if nf.Name == "fn" && d.name == "" {
@@ -668,11 +659,10 @@ func dropImplied(f *graph.Field) {
 	}
 }
 
-// stripControl removes control characters from s, but for newlines and
-// tabs if keepLines.
-func stripControl(s string, keepLines bool) string {
+// stripControl removes control characters from s, but for tabs.
+func stripControl(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) && !(keepLines && (r == '\n' || r == '\t')) {
+		if unicode.IsControl(r) && r != '\t' {
 			return -1
 		}
 		return r
@@ -731,7 +721,7 @@ func firstOf(vs []string) string {
 func (d *cardDecoder) value(l contentLine) (value string, binary []byte, err error) {
 	enc := strings.ToUpper(l.get("ENCODING"))
 	if (enc == "" || enc == "8BIT" || enc == "7BIT") && d.t.fallback == nil && l.get("CHARSET") == "" {
-		return l.value, nil, nil // UTF-8 text, as almost every file is
+		return d.clean(l, l.value), nil, nil // UTF-8 text, as almost every file is
 	}
 	raw := []byte(l.value)
 	switch enc {
@@ -764,7 +754,18 @@ func (d *cardDecoder) value(l contentLine) (value string, binary []byte, err err
 		v = strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
 		v = qpToText(v)
 	}
-	return v, nil, nil
+	return d.clean(l, v), nil, nil
+}
+
+// clean removes control characters (but tabs) from a value as written: a
+// broken export. It warns, and runs before unescaping, so that the value
+// and its written form stay one text.
+func (d *cardDecoder) clean(l contentLine, v string) string {
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) < 0 {
+		return v
+	}
+	d.warn(l.no, "%s: removed control characters from %s", l.name, quote(v))
+	return stripControl(v)
 }
 
 // qpToText escapes the line breaks of a decoded quoted-printable value,
