@@ -22,6 +22,15 @@ var layers = map[string]int{"spec": 0, "identity": 1, "graph": 2, "node": 3, "cl
 // client of the daemon's API.
 var nodeImporters = map[string]bool{"cmd_init.go": true, "cmd_daemon.go": true, "app.go": true, "exit.go": true}
 
+// networkFree are the layers that know nothing of the network: the wire
+// format, identity and the domain (graph and its services, such as the
+// address book). Of libp2p they may use peer IDs and keys, never a host,
+// a stream or a connection.
+var networkFree = map[int]bool{0: true, 1: true, 2: true}
+
+// libp2pAllowed are the libp2p packages a network-free package may import.
+var libp2pAllowed = map[string]bool{"github.com/libp2p/go-libp2p/core/peer": true, "github.com/libp2p/go-libp2p/core/crypto": true}
+
 func layerOf(dir string) (int, bool) {
 	top := strings.Split(filepath.ToSlash(dir), "/")[0]
 	l, ok := layers[top]
@@ -55,6 +64,9 @@ func TestImportDirection(t *testing.T) {
 		}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
+			if networkFree[from] && strings.HasPrefix(p, "github.com/libp2p/go-libp2p") && !libp2pAllowed[p] {
+				t.Errorf("%s imports %s: the domain packages are network-free (peer IDs and keys only); network code goes in node/", path, p)
+			}
 			if !strings.HasPrefix(p, module+"/") {
 				continue
 			}

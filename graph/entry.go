@@ -15,8 +15,9 @@ import (
 // Errors a [Store] returns; the spec package's errors cover everything else
 // that can be wrong with an entry.
 var (
-	// ErrNotFound: no such record or entry.
-	ErrNotFound = errors.New("graph: not found")
+	// ErrNotFound: no such record or entry (or contact, circle, field:
+	// the local API's not_found).
+	ErrNotFound = errors.New("not found")
 	// ErrFork: a different entry with the same author and seq is already
 	// stored, or one extends a different entry at the held head's seq. It
 	// is evidence of a stolen or cloned key (or a restored old store),

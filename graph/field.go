@@ -17,14 +17,14 @@ import (
 
 // Errors from [NormalizeField] and [NormalizeCard]. The errors they return
 // carry a message for people (`email "alice@": missing domain`) and wrap one
-// of these for programs.
+// of these for programs; both are also [ErrInvalid].
 var (
 	// ErrUnknownField: the field's name is not in the registry ([FieldNames]).
-	ErrUnknownField = errors.New("graph: unknown field")
+	ErrUnknownField error = &kindError{"graph: unknown field", ErrInvalid}
 	// ErrInvalidField: a field's value or types break its rules, or a card's
 	// fields do (a second value of a single-valued field, no way to name or
 	// reach the contact).
-	ErrInvalidField = errors.New("graph: invalid field")
+	ErrInvalidField error = &kindError{"graph: invalid field", ErrInvalid}
 )
 
 // Limits on a field.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/node"
 	"github.com/kith-p2p/kith/node/api"
 )
@@ -35,8 +36,8 @@ func BenchmarkReplicate100k(b *testing.B) {
 	ctx := b.Context()
 	a := node.NewTest(b, "bench-a", node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"))
 	base := head(b, a, a)
-	for i := uint64(0); i < total-base; i += node.MaxAddBatch {
-		cards := make([]graph.Card, min(node.MaxAddBatch, int(total-base-i)))
+	for i := uint64(0); i < total-base; i += book.MaxAddBatch {
+		cards := make([]graph.Card, min(book.MaxAddBatch, int(total-base-i)))
 		for j := range cards {
 			cards[j] = graph.Card{Fields: []graph.Field{{Name: "fn", Value: fmt.Sprintf("Person %d", int(i)+j)}, {Name: "email", Value: fmt.Sprintf("p%d@example.org", int(i)+j)}}}
 		}

@@ -68,8 +68,6 @@ func malloryEntries(t *testing.T, mallory *node.Node) [][]byte {
 }
 
 func TestHostilePeer(t *testing.T) {
-	restore := node.SetInboundRate(20, 40)
-	defer restore()
 	tn := newNet(t)
 	alice, bob, mallory := tn.add("alice"), tn.add("bob"), tn.add("mallory")
 	connect(t, alice, bob, "friends")
@@ -207,10 +205,8 @@ func assertHealthy(t *testing.T, alice, bob *node.Node) {
 
 // Reconnecting does not buy a flooding peer a fresh burst of streams.
 func TestRateLimitSurvivesReconnect(t *testing.T) {
-	restore := node.SetInboundRate(0.001, 3)
-	defer restore()
 	tn := newNet(t)
-	alice, mallory := tn.add("alice"), tn.add("mallory")
+	alice, mallory := tn.add("alice", node.WithInboundRate(0.001, 3)), tn.add("mallory", node.WithInboundRate(0.001, 3))
 	connect(t, alice, mallory, "friends")
 	burst := func() (served int) {
 		for range 10 {

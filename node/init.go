@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"testing"
-
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 )
@@ -121,34 +119,9 @@ func bootstrap(ctx context.Context, id *identity.Identity, st graph.Store, commi
 		{Body: graph.Body{Kind: graph.KindGenesis, Recovery: commitment}, To: graph.Audience{Public: true}},
 		{Body: graph.Body{Kind: graph.KindKeys, Enc: id.EncryptionKey()}, To: graph.Audience{Public: true}},
 	}
-	for _, c := range DefaultCircles {
-		drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: c}, To: graph.Audience{Self: true}})
-	}
+	drafts = append(drafts, book.CircleDrafts(book.DefaultCircles)...)
 	if _, err := w.Append(ctx, drafts...); err != nil {
 		return fmt.Errorf("writing the first log entries: %w", err)
 	}
 	return nil
 }
-
-// NewTest returns a running node for tests: a deterministic identity from
-// label, a test store (checked at cleanup), no listen addresses.
-func NewTest(tb testing.TB, label string, opts ...Option) *Node {
-	tb.Helper()
-	id := identity.NewTest(tb, label)
-	st := store.NewTest(tb)
-	if err := bootstrap(context.Background(), id, st, make([]byte, 32)); err != nil {
-		tb.Fatalf("bootstrapping test node: %v", err)
-	}
-	n, err := New(context.Background(), append([]Option{WithIdentity(id), WithStore(st)}, opts...)...)
-	if err != nil {
-		tb.Fatalf("starting test node: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			tb.Errorf("closing node: %v", err)
-		}
-	})
-	return n
-}
-
-func peerIDOf(s string) (peer.ID, error) { return peer.Decode(s) }

@@ -10,15 +10,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/routing"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
+	"github.com/kith-p2p/kith/node/connect"
+	"github.com/kith-p2p/kith/node/internal/p2putil"
+	"github.com/kith-p2p/kith/node/logsync"
 )
 
 // Version is the running Kith version.
@@ -59,6 +64,7 @@ type config struct {
 	reachability network.Reachability
 	log          *slog.Logger
 	now          func() time.Time
+	tuning       tuning
 }
 
 // Option configures New.
@@ -130,61 +136,99 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.log = l; return nil }
 }
 
-// WithClock sets the clock used for entry times.
+// WithClock sets the node's clock: entry times, invite expiry, request
+// and sync times. Timers (timeouts, redials) run on the runtime's clock,
+// which tests bubble with testing/synctest.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error { c.now = now; return nil }
 }
 
-// Node is a running Kith node.
+// tuning is every limit and timer of a node, in one place. Daemons run
+// with defaultTuning; tests change it through a test-only option
+// (export_test.go), never through package variables.
+type tuning struct {
+	sync    logsync.Tuning
+	connect connect.Tuning
+	// inboundRate and inboundBurst limit the inbound streams per peer,
+	// both protocols together.
+	inboundRate  float64
+	inboundBurst int
+	// reconnectTick is how often offline connections are considered for a
+	// redial, with a backoff per peer from backoffMin to backoffMax.
+	reconnectTick, backoffMin, backoffMax time.Duration
+	// dialTimeout bounds one redial.
+	dialTimeout time.Duration
+	// resyncEvery is how often online connections are pulled from even
+	// without an announcement: a lost announcement costs at most this.
+	resyncEvery time.Duration
+	// sweepEvery is how often the rate limiters of gone peers are dropped.
+	sweepEvery time.Duration
+	// relayBootDelay is how long autorelay waits for candidates before it
+	// makes do with fewer; relayBackoff how long it leaves a failed relay.
+	relayBootDelay, relayBackoff time.Duration
+	// readerVersion is graph.ReaderVersion; tests raise it to act out an
+	// upgrade.
+	readerVersion int
+}
+
+func defaultTuning() tuning {
+	return tuning{
+		sync:           logsync.DefaultTuning,
+		connect:        connect.DefaultTuning,
+		inboundRate:    20,
+		inboundBurst:   40,
+		reconnectTick:  5 * time.Second,
+		backoffMin:     2 * time.Second,
+		backoffMax:     5 * time.Minute,
+		dialTimeout:    10 * time.Second,
+		resyncEvery:    time.Minute,
+		sweepEvery:     time.Minute,
+		relayBootDelay: 20 * time.Second,
+		relayBackoff:   5 * time.Minute,
+		readerVersion:  graph.ReaderVersion,
+	}
+}
+
+// Node is a running Kith node: the wiring of its parts. The address book
+// (graph/book) decides what goes in my log; the writer appends it and
+// announces it; the protocol services (node/connect, node/logsync) talk to
+// peers; the redialer keeps connections reachable. See the package doc
+// for the path of a write and of a sync.
 type Node struct {
 	id      *identity.Identity
 	store   *store.Store
-	writer  *graph.Writer
-	host    host.Host
 	log     *slog.Logger
 	now     func() time.Time
 	home    string
 	started time.Time
+	t       tuning
 
-	// routing finds peers by ID (the DHT); nil with an injected host.
-	routing routing.PeerRouting
-	sync    *syncer
+	writer  *logWriter
+	book    *book.Book
+	host    host.Host
+	routing routing.PeerRouting // finds peers by ID (the DHT); nil with an injected host
+	inbound *p2putil.Limiter
+	sync    *logsync.Service
+	connect atomic.Pointer[connect.Service] // set once New has built it (see syncPeers)
 
 	// ready is closed once New has started everything: callbacks that
 	// libp2p may run earlier (autorelay's) wait for it.
 	ready chan struct{}
-
-	// hasLog caches that my log exists (see restoring); it never goes back.
-	hasLog atomic.Bool
-
-	// droppedMu guards dropped: the connections that disconnected me, and
-	// when; a copy of the store's, as every sync step and redial asks.
-	droppedMu sync.Mutex
-	dropped   map[peer.ID]time.Time
+	// bg runs the node's own background work (redials, LAN dials).
+	bg *p2putil.Group
 
 	// closers run in reverse order on Close: what New started or opened.
-	closers []func() error
-
-	// mu guards the read-modify-write of records (profile cards, circles),
-	// so two edits of one card do not lose each other.
-	mu sync.Mutex
-
-	// imports holds the UIDs of AddContacts batches between their
-	// lookup and their store (see contacts.go).
-	imports uidClaims
-
+	closers   []func() error
 	closeOnce sync.Once
 	closeErr  error
 }
 
 var _ api.API = (*Node)(nil)
 
-// readerVersion is graph.ReaderVersion; tests raise it to act out an upgrade.
-var readerVersion = graph.ReaderVersion
-
-// New starts a node. The identity's log must exist (see [Init]).
+// New starts a node. The identity's log must exist (see [Init]), or be
+// restored from a connection (a home that holds the key alone).
 func New(ctx context.Context, opts ...Option) (*Node, error) {
-	c := &config{}
+	c := &config{tuning: defaultTuning()}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
@@ -199,69 +243,102 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	n := &Node{id: c.id, log: c.log.With("subsystem", "node"), now: c.now, home: c.home, started: c.now(), ready: make(chan struct{})}
+	n := &Node{id: c.id, log: c.log.With("subsystem", "node"), now: c.now, home: c.home, started: c.now(), t: c.tuning,
+		ready: make(chan struct{}), bg: p2putil.NewGroup()}
 	ok := false
 	defer func() {
 		if !ok {
 			n.Close()
 		}
 	}()
-	n.store = c.store
-	if n.store == nil {
-		if c.home == "" {
-			return nil, errors.New("node: neither WithHome nor WithStore given")
-		}
-		s, err := store.Open(ctx, filepath.Join(c.home, DBName))
-		if err != nil {
-			return nil, err
-		}
-		n.store = s
-		n.closers = append(n.closers, s.Close)
-	}
-	dropped, err := n.store.DroppedPeers(ctx)
-	if err != nil {
+	if err := n.openStore(ctx, c); err != nil {
 		return nil, err
-	}
-	n.dropped = dropped
-	if k, err := n.store.ForgetForks(ctx, n.id.PeerID()); err != nil {
-		return nil, err
-	} else if k > 0 {
-		n.log.Warn("dropped fork evidence against my own log: my history wins here", "evidence", k)
-	}
-	// After an upgrade, read what an older version kept unread.
-	// A failure leaves the version unrecorded, so the next start tries again.
-	if k, err := n.store.Reread(ctx, graph.Opener(n.id), readerVersion); err != nil {
-		n.log.Warn("could not read entries kept unread; will try at the next start", "err", err)
-	} else if k > 0 {
-		n.log.Info("read entries an older version could not", "entries", k)
 	}
 	w, err := graph.NewWriter(ctx, n.id, n.store, n.now)
 	if err != nil {
 		return nil, err
 	}
-	if w.Head().Seq == 0 {
+	n.writer = &logWriter{w: w, announce: func() { n.sync.Announce() }}
+	if n.writer.restoring() {
 		// A home restored from a copy of the key alone. Writing a new log
 		// here would fork the one friends hold: get that back first.
 		n.log.Warn("this home holds the identity key but not its log: it is restored from the first connection that reaches this node (or `kith connect` to one); until then nothing can be written",
 			"peer", n.id.PeerID())
 	}
-	n.writer = w
+	n.book = book.New(graph.Reader{ID: n.id.PeerID(), EncKey: n.id.EncryptionKey()}, bookStore{n.store}, n.writer, n.log)
 	n.host = c.host
 	if n.host == nil {
 		if err := n.startHost(c); err != nil {
 			return nil, err
 		}
 	}
-	n.startP2P(ctx)
+	if err := n.startServices(ctx); err != nil {
+		return nil, err
+	}
 	close(n.ready)
 	ok = true
 	n.log.Info("node started", "peer", n.id.PeerID(), "entries", w.Head().Seq)
 	return n, nil
 }
 
+// openStore opens the store (unless one was given) and readies it: fork
+// evidence against my own log is dropped, and entries an older version
+// kept unread are read.
+func (n *Node) openStore(ctx context.Context, c *config) error {
+	n.store = c.store
+	if n.store == nil {
+		if c.home == "" {
+			return errors.New("node: neither WithHome nor WithStore given")
+		}
+		s, err := store.Open(ctx, filepath.Join(c.home, DBName))
+		if err != nil {
+			return err
+		}
+		n.store = s
+		n.closers = append(n.closers, s.Close)
+	}
+	if k, err := n.store.ForgetForks(ctx, n.id.PeerID()); err != nil {
+		return err
+	} else if k > 0 {
+		n.log.Warn("dropped fork evidence against my own log: my history wins here", "evidence", k)
+	}
+	// After an upgrade, read what an older version kept unread.
+	// A failure leaves the version unrecorded, so the next start tries again.
+	if k, err := n.store.Reread(ctx, graph.Opener(n.id), n.t.readerVersion); err != nil {
+		n.log.Warn("could not read entries kept unread; will try at the next start", "err", err)
+	} else if k > 0 {
+		n.log.Info("read entries an older version could not", "entries", k)
+	}
+	return nil
+}
+
+// startServices starts the protocol services and the background work:
+// sync first, so that connect (whose answers schedule pulls) finds it.
+func (n *Node) startServices(ctx context.Context) error {
+	n.inbound = p2putil.NewLimiter(n.t.inboundRate, n.t.inboundBurst)
+	n.sync = logsync.New(logsync.Config{
+		Host: n.host, Self: n.id.PeerID(), Open: graph.Opener(n.id), Store: n.store, Writer: n.writer.w,
+		Peers: syncPeers{n}, Limiter: n.inbound, Tuning: n.t.sync, Now: n.now, Log: n.log.With("service", "sync"),
+	})
+	n.closers = append(n.closers, n.sync.Close)
+	cs, err := connect.New(ctx, connect.Config{
+		Host: n.host, Routing: n.routing, ID: n.id, Store: n.store, Book: n.book, Sync: n.sync,
+		Restoring: n.writer.restoring, NoLog: errNoLog, Limiter: n.inbound, Tuning: n.t.connect, Now: n.now,
+		Log: n.log.With("service", "connect"),
+	})
+	if err != nil {
+		return err
+	}
+	n.connect.Store(cs)
+	n.closers = append(n.closers, cs.Close)
+	n.startRedial(ctx)
+	return nil
+}
+
 // Close stops the node and closes what New opened. It is idempotent.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
+		n.bg.Close() // first: its work uses the services
 		for i := len(n.closers) - 1; i >= 0; i-- {
 			if err := n.closers[i](); err != nil && n.closeErr == nil {
 				n.closeErr = err
@@ -271,17 +348,54 @@ func (n *Node) Close() error {
 	return n.closeErr
 }
 
-// append writes drafts to my log and tells online connections.
-func (n *Node) append(ctx context.Context, drafts ...graph.Draft) ([]*graph.Entry, error) {
-	if n.restoring() {
+// Host returns the libp2p host.
+func (n *Node) Host() host.Host { return n.host }
+
+// Store returns the node's store.
+func (n *Node) Store() *store.Store { return n.store }
+
+// logWriter is my log's writer as the book and the API see it: it refuses
+// to write while my log is to be restored, and announces every append to
+// my online connections (the one place that happens).
+type logWriter struct {
+	w        *graph.Writer
+	announce func()
+	// hasLog caches that my log exists; it never goes back.
+	hasLog atomic.Bool
+}
+
+// CanWrite returns errNoLog while my log is to be restored.
+func (l *logWriter) CanWrite() error {
+	if l.restoring() {
+		return errNoLog
+	}
+	return nil
+}
+
+// Append writes drafts to my log and announces them.
+func (l *logWriter) Append(ctx context.Context, drafts ...graph.Draft) ([]*graph.Entry, error) {
+	if l.restoring() {
 		return nil, errNoLog
 	}
-	es, err := n.writer.Append(ctx, drafts...)
+	es, err := l.w.Append(ctx, drafts...)
 	if err != nil {
 		return nil, err
 	}
-	n.sync.announce()
+	l.announce()
 	return es, nil
+}
+
+// restoring reports whether my log is still to be restored: the home
+// held the key alone.
+func (l *logWriter) restoring() bool {
+	if l.hasLog.Load() {
+		return false // the common case, without the writer's lock
+	}
+	if l.w.Head().Seq > 0 {
+		l.hasLog.Store(true)
+		return false
+	}
+	return true
 }
 
 // errNoLog is the answer to a write while my log is being restored.
@@ -289,21 +403,37 @@ var errNoLog = fmt.Errorf("%w: this home holds your identity key but not your lo
 	"keep the daemon running for one to reach it, or `kith connect` a friend's address or invite code "+
 	"(`kith init --new-log` starts a new log instead, which friends holding the old one see as a fork)", api.ErrNoLog)
 
-// restoring reports whether my log is still to be restored: the home
-// held the key alone.
-func (n *Node) restoring() bool {
-	if n.hasLog.Load() {
-		return false // the common case, without the writer's lock
-	}
-	if n.writer.Head().Seq > 0 {
-		n.hasLog.Store(true)
-		return false
-	}
-	return true
+// bookStore is the store as the address book reads it.
+type bookStore struct{ *store.Store }
+
+// LastSync returns when p was last synced with.
+func (s bookStore) LastSync(ctx context.Context, p peer.ID) (time.Time, error) {
+	pi, err := s.PeerInfo(ctx, p)
+	return pi.LastSync, err
 }
 
-// Host returns the libp2p host.
-func (n *Node) Host() host.Host { return n.host }
+// syncPeers is what the sync service asks of connections: connect's
+// answers once it runs, the safe ones before (sync starts first, and a
+// peer refused then asks again).
+type syncPeers struct{ n *Node }
 
-// Store returns the node's store.
-func (n *Node) Store() *store.Store { return n.store }
+func (s syncPeers) SyncsWith(ctx context.Context, p peer.ID) bool {
+	c := s.n.connect.Load()
+	return c != nil && c.SyncsWith(ctx, p)
+}
+
+func (s syncPeers) Active(ctx context.Context) ([]peer.ID, error) {
+	c := s.n.connect.Load()
+	if c == nil {
+		return nil, nil
+	}
+	return c.Active(ctx)
+}
+
+func (s syncPeers) Refused(p peer.ID) {
+	if c := s.n.connect.Load(); c != nil {
+		c.Refused(p)
+	}
+}
+
+func (s syncPeers) KeysArrived(ctx context.Context, p peer.ID) error { return s.n.book.Reissue(ctx, p) }

@@ -84,8 +84,6 @@ func circleNames(cs []api.Circle) []string {
 // reaches a connected friend: announcements coalesce, and a refused one
 // leaves a pull scheduled.
 func TestBurstOfWritesReachesFriend(t *testing.T) {
-	restore := node.SetInboundRate(20, 40)
-	defer restore()
 	ctx := t.Context()
 	tn := newNet(t)
 	alice, bob := tn.add("alice"), tn.add("bob")
@@ -187,9 +185,7 @@ func TestForkOfEqualLengthDetected(t *testing.T) {
 func TestRequestQueueFull(t *testing.T) {
 	ctx := t.Context()
 	tn := newNet(t)
-	alice := tn.add("alice")
-	restore := node.SetMaxPendingIn(3)
-	defer restore()
+	alice := tn.add("alice", node.WithMaxPendingIn(3))
 	var spam []*node.Node
 	for i := range 3 {
 		s := tn.add(fmt.Sprintf("spam%d", i))
@@ -258,9 +254,7 @@ func TestUnreadEntriesReadAfterUpgrade(t *testing.T) {
 	require.NoError(t, alice.Store().Put(ctx, []*graph.Entry{&kept}))
 	require.NoError(t, alice.Close())
 
-	restore := node.SetReaderVersion(graph.ReaderVersion + 1)
-	defer restore()
-	upgraded, err := node.New(ctx, node.WithIdentity(aliceID), node.WithStore(alice.Store()))
+	upgraded, err := node.New(ctx, node.WithIdentity(aliceID), node.WithStore(alice.Store()), node.WithReaderVersion(graph.ReaderVersion+1))
 	require.NoError(t, err)
 	defer upgraded.Close()
 	r, err := alice.Store().Record(ctx, bob.PeerID(), graph.KindCard, "friends")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 )
 
@@ -16,22 +17,24 @@ const SocketName = "api.sock"
 // SocketPath returns the API socket path for a Kith home directory.
 func SocketPath(home string) string { return filepath.Join(home, SocketName) }
 
-// Sentinel errors. Each has a wire code; see [Code].
+// Sentinel errors. Each has a wire code; see [Code]. Those the address
+// book returns are graph's own sentinels: a domain error is an API error
+// as it is, with nothing to translate (codes is the one table).
 var (
 	// ErrNotFound: no such contact, circle or field.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = graph.ErrNotFound
 	// ErrInvalid: the request is malformed or a value does not validate.
-	ErrInvalid = errors.New("invalid input")
+	ErrInvalid = graph.ErrInvalid
 	// ErrExists: the thing to create exists already.
-	ErrExists = errors.New("already exists")
+	ErrExists = graph.ErrExists
 	// ErrAmbiguous: a contact reference matches more than one contact.
-	ErrAmbiguous = errors.New("ambiguous reference")
+	ErrAmbiguous = graph.ErrAmbiguous
 	// ErrNotEmpty: a circle to remove has members or fields (force it).
-	ErrNotEmpty = errors.New("not empty")
+	ErrNotEmpty = graph.ErrNotEmpty
 	// ErrForbidden: the request came through a browser (Origin/Referer).
 	ErrForbidden = errors.New("forbidden")
 	// ErrTooLarge: the request body is over the limit.
-	ErrTooLarge = errors.New("request too large")
+	ErrTooLarge = graph.ErrTooLarge
 	// ErrUnreachable: a peer could not be reached.
 	ErrUnreachable = errors.New("peer unreachable")
 	// ErrDeclined: the peer declined the connection request.
@@ -279,82 +282,40 @@ type Status struct {
 }
 
 // ProfileField is one field of my profile and the circles that see it.
-type ProfileField struct {
-	graph.Field
-	Circles []string `json:"circles"`
-}
+type ProfileField = book.ProfileField
 
 // Profile is my own card, field by field.
-type Profile struct {
-	Fields []ProfileField `json:"fields"`
-}
+type Profile = book.Profile
 
 // PrivateCircle is the pseudo-circle for fields only I see.
-const PrivateCircle = "self"
+const PrivateCircle = book.PrivateCircle
 
 // SharedField is the field SetMe shares with every circle when given no
 // circle: the name connections see me as.
-const SharedField = "fn"
+const SharedField = book.SharedField
 
 // SetMeRequest sets Field to Values in each of Circles.
-type SetMeRequest struct {
-	Field   string   `json:"field"`
-	Values  []string `json:"values"`
-	Types   []string `json:"types,omitempty"`
-	Circles []string `json:"circles,omitempty"`
-}
+type SetMeRequest = book.SetMeRequest
 
 // UnsetMeRequest removes Field from Circles (all circles when empty).
-type UnsetMeRequest struct {
-	Field   string   `json:"field"`
-	Circles []string `json:"circles,omitempty"`
-}
+type UnsetMeRequest = book.UnsetMeRequest
 
 // Circle is a named set of connections.
-type Circle struct {
-	Name    string   `json:"name"`
-	Members []string `json:"members"`
-	Fields  int      `json:"fields"` // fields of my profile this circle sees
-	// FieldNames names those fields, once each (set by RemoveCircle).
-	FieldNames []string `json:"field_names,omitempty"`
-}
+type Circle = book.Circle
 
 // Contact is an address-book entry.
-type Contact struct {
-	ID   string `json:"id"`
-	Peer string `json:"peer,omitempty"` // set for a linked contact: a connection's peer ID (= ID)
-	// UID is the vCard UID the contact is exported with and found by on
-	// import: urn:kith:peer:<peer ID> for a linked contact. Card holds it
-	// too, as its uid field.
-	UID  string `json:"uid"`
-	Name string `json:"name"` // the card's name, or its best other field; never an id
-	// Card is the whole card; for a linked contact, what they share
-	// combined with my notes.
-	Card graph.Card `json:"card"`
-	// Notes, for a linked contact only, are the fields of Card I wrote.
-	Notes   *graph.Card `json:"notes,omitempty"`
-	Updated time.Time   `json:"updated"`
-	CID     string      `json:"cid"`
-}
-
-// Linked reports whether c is a connection's card rather than a local one.
-func (c *Contact) Linked() bool { return c.Peer != "" }
+type Contact = book.Contact
 
 // What AddContacts did with a card (ContactRef.Status).
 const (
-	StatusNew       = "new"       // a new local contact
-	StatusUpdated   = "updated"   // an existing contact (or my notes on a connection) changed
-	StatusUnchanged = "unchanged" // the contact already had this card: nothing was written
-	StatusSkipped   = "skipped"   // a linked contact's card whose peer is not a connection
+	StatusNew       = book.StatusNew       // a new local contact
+	StatusUpdated   = book.StatusUpdated   // an existing contact (or my notes on a connection) changed
+	StatusUnchanged = book.StatusUnchanged // the contact already had this card: nothing was written
+	StatusSkipped   = book.StatusSkipped   // a linked contact's card whose peer is not a connection
 )
 
 // ContactRef names a contact without its card.
-type ContactRef struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	CID    string `json:"cid,omitempty"`
-	Status string `json:"status,omitempty"` // AddContacts: StatusNew, ...
-}
+type ContactRef = book.ContactRef
 
 // MergeRequest is MergeContacts' arguments on the wire.
 type MergeRequest struct {
@@ -363,20 +324,10 @@ type MergeRequest struct {
 }
 
 // DuplicateGroup is contacts that are likely one person, and why.
-type DuplicateGroup struct {
-	// Reasons are what they share: "email ann@example.org", "phone
-	// 15550100", "name ann lee" (as compared).
-	Reasons  []string  `json:"reasons"`
-	Contacts []Contact `json:"contacts"`
-}
+type DuplicateGroup = book.DuplicateGroup
 
 // MergeResult is the contact a merge kept.
-type MergeResult struct {
-	Contact Contact `json:"contact"`
-	// Dropped are the merged contact's single-valued fields (a birthday)
-	// that the kept contact has a different value for.
-	Dropped []graph.Field `json:"dropped,omitempty"`
-}
+type MergeResult = book.MergeResult
 
 // LogEntry is one entry of my log.
 type LogEntry struct {

@@ -1,4 +1,4 @@
-package node
+package book
 
 import (
 	"cmp"
@@ -15,8 +15,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
-	"github.com/kith-p2p/kith/graph/book"
-	"github.com/kith-p2p/kith/node/api"
 )
 
 // MaxAddBatch bounds the cards of one AddContacts call.
@@ -27,35 +25,49 @@ const maxAmbiguousShown = 10
 
 // contactOf is a local contact's record as an address-book entry. A
 // contact made before contacts had UIDs shows the UID it is found by.
-func contactOf(r *graph.Record) api.Contact {
+func contactOf(r *graph.Record) Contact {
 	card := *r.Body.Card
-	uid := book.ContactUID(r.Key, card)
-	if book.UID(card) == "" {
-		card = book.WithUID(card, uid)
+	uid := ContactUID(r.Key, card)
+	if UID(card) == "" {
+		card = WithUID(card, uid)
 	}
-	return api.Contact{ID: r.Key, UID: uid, Name: book.BestName(card), Card: card,
+	return Contact{ID: r.Key, UID: uid, Name: BestName(card), Card: card,
 		Updated: time.UnixMilli(r.Version.Time).UTC(), CID: r.CID.String()}
 }
 
 // linkedContact is a connection as an address-book entry: the card they
 // share with me combined with my private notes on them.
-func (n *Node) linkedContact(ctx context.Context, p peer.ID, notes graph.Card) api.Contact {
-	uid := book.PeerUID(p)
-	card := book.WithUID(book.Combine(book.WithoutUID(n.peerCard(ctx, p)), notes), uid)
+func (b *Book) linkedContact(ctx context.Context, p peer.ID, notes graph.Card) (Contact, error) {
+	shared, err := b.sharedCard(ctx, p)
+	if err != nil {
+		return Contact{}, err
+	}
+	uid := PeerUID(p)
+	card := WithUID(Combine(shared, notes), uid)
 	mine := graph.Card{Fields: slices.Clone(notes.Fields)}
 	if mine.Fields == nil {
 		mine.Fields = []graph.Field{}
 	}
-	c := api.Contact{ID: p.String(), Peer: p.String(), UID: uid, Name: book.BestName(card), Card: card, Notes: &mine}
-	if pi, err := n.store.PeerInfo(ctx, p); err == nil && !pi.LastSync.IsZero() {
-		c.Updated = pi.LastSync.UTC()
+	c := Contact{ID: p.String(), Peer: p.String(), UID: uid, Name: BestName(card), Card: card, Notes: &mine}
+	t, err := b.store.LastSync(ctx, p)
+	if err != nil {
+		return Contact{}, err
 	}
-	return c
+	if !t.IsZero() {
+		c.Updated = t.UTC()
+	}
+	return c, nil
+}
+
+// sharedCard is what p shares with me, without a UID of theirs.
+func (b *Book) sharedCard(ctx context.Context, p peer.ID) (graph.Card, error) {
+	c, err := b.PeerCard(ctx, p)
+	return WithoutUID(c), err
 }
 
 // notesOn returns my live notes on p and whether there are any.
-func (n *Node) notesOn(ctx context.Context, p peer.ID) (graph.Card, bool, error) {
-	r, err := n.liveRecord(ctx, graph.KindContact, p.String())
+func (b *Book) notesOn(ctx context.Context, p peer.ID) (graph.Card, bool, error) {
+	r, err := b.liveRecord(ctx, graph.KindContact, p.String())
 	if errors.Is(err, graph.ErrNotFound) {
 		return graph.Card{}, false, nil
 	}
@@ -65,13 +77,13 @@ func (n *Node) notesOn(ctx context.Context, p peer.ID) (graph.Card, bool, error)
 	return *r.Body.Card, true, nil
 }
 
-// Contacts implements api.API.
-func (n *Node) Contacts(ctx context.Context) ([]api.Contact, error) {
-	all, err := n.allContacts(ctx)
+// Contacts lists my address book, local and linked contacts, by name.
+func (b *Book) Contacts(ctx context.Context) ([]Contact, error) {
+	all, err := b.allContacts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.Contact, 0, len(all))
+	out := make([]Contact, 0, len(all))
 	for _, t := range all {
 		out = append(out, t.contact)
 	}
@@ -81,7 +93,7 @@ func (n *Node) Contacts(ctx context.Context) ([]api.Contact, error) {
 // target is a contact a reference resolved to: a local contact's record,
 // or a connection.
 type target struct {
-	contact api.Contact
+	contact Contact
 	rec     *graph.Record // local contacts only
 	peer    peer.ID       // linked contacts only
 	notes   graph.Card    // linked contacts: my notes
@@ -91,19 +103,19 @@ type target struct {
 func (t *target) linked() bool { return t.peer != "" }
 
 // allContacts returns every local and linked contact, by name.
-func (n *Node) allContacts(ctx context.Context) ([]*target, error) {
-	rs, err := n.store.Records(ctx, n.id.PeerID(), graph.KindContact)
+func (b *Book) allContacts(ctx context.Context) ([]*target, error) {
+	rs, err := b.store.Records(ctx, b.self.ID, graph.KindContact)
 	if err != nil {
 		return nil, err
 	}
-	conns, err := n.connections(ctx)
+	conns, err := b.Connections(ctx)
 	if err != nil {
 		return nil, err
 	}
 	notes := map[string]graph.Card{}
 	out := make([]*target, 0, len(rs)+len(conns))
 	for _, r := range rs {
-		if book.IsNotesKey(r.Key) {
+		if IsNotesKey(r.Key) {
 			notes[r.Key] = *r.Body.Card
 			continue
 		}
@@ -111,7 +123,11 @@ func (n *Node) allContacts(ctx context.Context) ([]*target, error) {
 	}
 	for _, p := range conns {
 		nc, ok := notes[p.String()]
-		out = append(out, &target{contact: n.linkedContact(ctx, p, nc), peer: p, notes: nc, hasNote: ok})
+		c, err := b.linkedContact(ctx, p, nc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &target{contact: c, peer: p, notes: nc, hasNote: ok})
 	}
 	slices.SortStableFunc(out, func(a, b *target) int {
 		return cmp.Or(strings.Compare(strings.ToLower(a.contact.Name), strings.ToLower(b.contact.Name)), strings.Compare(a.contact.ID, b.contact.ID))
@@ -119,9 +135,9 @@ func (n *Node) allContacts(ctx context.Context) ([]*target, error) {
 	return out, nil
 }
 
-// Contact implements api.API.
-func (n *Node) Contact(ctx context.Context, ref string) (*api.Contact, error) {
-	t, err := n.resolve(ctx, ref)
+// Contact finds the one contact ref names (see node/api.API.Contact).
+func (b *Book) Contact(ctx context.Context, ref string) (*Contact, error) {
+	t, err := b.resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -138,10 +154,10 @@ func refWords(c graph.Card) []string {
 		}
 		switch f.Name {
 		case "fn", "n", "nickname", "email":
-			out = append(out, book.Words(f.Value)...)
+			out = append(out, Words(f.Value)...)
 		case "tel":
-			out = append(out, book.Words(f.Value)...)
-			out = append(out, book.Digits(f.Value))
+			out = append(out, Words(f.Value)...)
+			out = append(out, Digits(f.Value))
 		}
 	}
 	return out
@@ -158,33 +174,41 @@ func matchesWords(ref []string, words []string) bool {
 	return true
 }
 
-// resolve finds the one contact ref names (see api.API.Contact). The
+// resolve finds the one contact ref names (see Contact). The
 // first rule that matches anything decides: exact id or peer ID, then id
 // or peer ID prefix, then exact name, then word prefixes.
-func (n *Node) resolve(ctx context.Context, ref string) (*target, error) {
+func (b *Book) resolve(ctx context.Context, ref string) (*target, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
-		return nil, invalid("empty contact reference")
+		return nil, graph.Invalidf("empty contact reference")
 	}
-	if p, err := peer.Decode(ref); err == nil && n.isConnection(ctx, p) {
-		notes, ok, err := n.notesOn(ctx, p)
-		if err != nil {
+	if p, err := peer.Decode(ref); err == nil {
+		if ok, err := b.IsConnection(ctx, p); err != nil {
 			return nil, err
+		} else if ok {
+			notes, ok, err := b.notesOn(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			c, err := b.linkedContact(ctx, p, notes)
+			if err != nil {
+				return nil, err
+			}
+			return &target{contact: c, peer: p, notes: notes, hasNote: ok}, nil
 		}
-		return &target{contact: n.linkedContact(ctx, p, notes), peer: p, notes: notes, hasNote: ok}, nil
 	}
-	if !book.IsNotesKey(ref) {
-		if r, err := n.liveRecord(ctx, graph.KindContact, strings.ToLower(ref)); err == nil {
+	if !IsNotesKey(ref) {
+		if r, err := b.liveRecord(ctx, graph.KindContact, strings.ToLower(ref)); err == nil {
 			return &target{contact: contactOf(r), rec: r}, nil
 		} else if !errors.Is(err, graph.ErrNotFound) {
 			return nil, err
 		}
 	}
-	all, err := n.allContacts(ctx)
+	all, err := b.allContacts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	lower, folded, words := strings.ToLower(ref), strings.Join(strings.Fields(book.Fold(ref)), " "), book.Words(ref)
+	lower, folded, words := strings.ToLower(ref), strings.Join(strings.Fields(Fold(ref)), " "), Words(ref)
 	rules := []func(t *target) bool{
 		func(t *target) bool {
 			if len(ref) < 3 {
@@ -196,7 +220,7 @@ func (n *Node) resolve(ctx context.Context, ref string) (*target, error) {
 			return strings.HasPrefix(t.contact.ID, lower)
 		},
 		func(t *target) bool {
-			return t.contact.Name != "" && strings.Join(strings.Fields(book.Fold(t.contact.Name)), " ") == folded
+			return t.contact.Name != "" && strings.Join(strings.Fields(Fold(t.contact.Name)), " ") == folded
 		},
 		func(t *target) bool { return len(words) > 0 && matchesWords(words, refWords(t.contact.Card)) },
 	}
@@ -215,7 +239,7 @@ func (n *Node) resolve(ctx context.Context, ref string) (*target, error) {
 		}
 		return nil, ambiguous(ref, found)
 	}
-	return nil, fmt.Errorf("%w: no contact %q (try `kith contacts search %s`)", api.ErrNotFound, ref, ref)
+	return nil, fmt.Errorf("%w: no contact %q (try `kith contacts search %s`)", graph.ErrNotFound, ref, ref)
 }
 
 func ambiguous(ref string, found []*target) error {
@@ -228,7 +252,7 @@ func ambiguous(ref string, found []*target) error {
 		names = append(names, fmt.Sprintf("%s (%s)", t.contact.ID, cmp.Or(t.contact.Name, "no name")))
 	}
 	return fmt.Errorf("%w: %q matches %d contacts: %s; name one by its id (e.g. %s) or by more of its name",
-		api.ErrAmbiguous, ref, len(found), strings.Join(names, ", "), found[0].contact.ID)
+		graph.ErrAmbiguous, ref, len(found), strings.Join(names, ", "), found[0].contact.ID)
 }
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
@@ -250,13 +274,13 @@ func normalizeNotes(c graph.Card) (graph.Card, error) {
 	for _, f := range c.Fields {
 		nf, err := graph.NormalizeField(f)
 		if err != nil {
-			return graph.Card{}, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+			return graph.Card{}, err
 		}
-		if nf.Name == book.UIDField {
+		if nf.Name == UIDField {
 			continue
 		}
 		if spec, ok := graph.LookupField(nf.Name); ok && !nf.Raw && !spec.Multi && len(out.Values(nf.Name)) > 0 {
-			return graph.Card{}, invalid("%s %q: a card has at most one %s", nf.Name, nf.Value, nf.Name)
+			return graph.Card{}, graph.Invalidf("%s %q: a card has at most one %s", nf.Name, nf.Value, nf.Name)
 		}
 		out.Fields = append(out.Fields, nf)
 	}
@@ -319,19 +343,20 @@ type importCard struct {
 	peer  peer.ID // set when the UID names a connection (urn:kith:peer:)
 }
 
-// AddContacts implements api.API.
-func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.ContactRef, error) {
+// AddContacts validates and imports cards, all in one append (see
+// node/api.API.AddContacts).
+func (b *Book) AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRef, error) {
 	if len(cards) == 0 {
-		return nil, invalid("no cards to add")
+		return nil, graph.Invalidf("no cards to add")
 	}
 	if len(cards) > MaxAddBatch {
-		return nil, fmt.Errorf("%w: %d cards in one request, limit %d", api.ErrTooLarge, len(cards), MaxAddBatch)
+		return nil, fmt.Errorf("%w: %d cards in one request, limit %d", graph.ErrTooLarge, len(cards), MaxAddBatch)
 	}
 	items := make([]importCard, len(cards))
 	var claimed, lookup []string
 	for i, c := range cards {
-		uid := strings.TrimSpace(book.UID(c))
-		if p, ok := book.ParsePeerUID(uid); ok {
+		uid := strings.TrimSpace(UID(c))
+		if p, ok := ParsePeerUID(uid); ok {
 			notes, err := normalizeNotes(c)
 			if err != nil {
 				return nil, fmt.Errorf("card %d: %w", i+1, err)
@@ -342,44 +367,44 @@ func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.Conta
 		}
 		nc, err := graph.NormalizeCard(c)
 		if err != nil {
-			return nil, fmt.Errorf("%w: card %d: %w", api.ErrInvalid, i+1, err)
+			return nil, fmt.Errorf("card %d: %w", i+1, err)
 		}
-		it := importCard{card: nc, uid: book.UID(nc)}
+		it := importCard{card: nc, uid: UID(nc)}
 		if it.uid == "" {
-			it.uid, it.fresh = book.NewUID(), true
-			it.card = book.WithUID(nc, it.uid)
+			it.uid, it.fresh = NewUID(), true
+			it.card = WithUID(nc, it.uid)
 		} else {
 			claimed = append(claimed, it.uid)
 			lookup = append(lookup, it.uid)
 		}
 		items[i] = it
 	}
-	release, err := n.imports.claim(ctx, claimed)
+	release, err := b.imports.claim(ctx, claimed)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	found, err := n.store.ContactsByUID(ctx, n.id.PeerID(), lookup)
+	found, err := b.store.ContactsByUID(ctx, b.self.ID, lookup)
 	if err != nil {
 		return nil, err
 	}
 
-	b := &importBatch{n: n, found: found, byKey: map[string]int{}, current: map[string]graph.Card{}, keyOf: map[string]string{}}
-	out := make([]api.ContactRef, len(items))
+	batch := &importBatch{book: b, found: found, byKey: map[string]int{}, current: map[string]graph.Card{}, keyOf: map[string]string{}}
+	out := make([]ContactRef, len(items))
 	for i, it := range items {
 		if it.peer != "" {
-			out[i], err = b.linked(ctx, it)
+			out[i], err = batch.linked(ctx, it)
 		} else {
-			out[i] = b.local(it)
+			out[i] = batch.local(it)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	if len(b.drafts) == 0 {
+	if len(batch.drafts) == 0 {
 		return out, nil
 	}
-	es, err := n.append(ctx, b.drafts...)
+	es, err := b.append(ctx, batch.drafts...)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +422,7 @@ func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.Conta
 
 // importBatch builds the entries of one AddContacts call.
 type importBatch struct {
-	n     *Node
+	book  *Book
 	found map[string]*graph.Record // by UID, as stored before the batch
 
 	drafts  []graph.Draft
@@ -426,7 +451,7 @@ func (b *importBatch) put(key string, card *graph.Card) {
 
 // local imports a card as a local contact: new, or updating the contact
 // that has its UID.
-func (b *importBatch) local(it importCard) api.ContactRef {
+func (b *importBatch) local(it importCard) ContactRef {
 	key, old, cid := "", graph.Card{}, ""
 	if k, ok := b.keyOf[it.uid]; ok {
 		key, old = k, b.current[k]
@@ -441,28 +466,28 @@ func (b *importBatch) local(it importCard) api.ContactRef {
 		b.keyOf[it.uid] = key
 		card := it.card
 		b.put(key, &card)
-		return api.ContactRef{ID: key, Name: book.BestName(card), Status: api.StatusNew}
+		return ContactRef{ID: key, Name: BestName(card), Status: StatusNew}
 	}
-	card := book.DropExportedFN(it.card, old)
-	if primary := book.ContactUID(key, old); primary != "" && primary != it.uid {
+	card := DropExportedFN(it.card, old)
+	if primary := ContactUID(key, old); primary != "" && primary != it.uid {
 		// Found by the UID of a contact merged into this one: what its
 		// card adds goes into this contact, which keeps its own UID.
-		card, _ = book.Merge(old, card)
+		card, _ = Merge(old, card)
 	}
-	if book.Same(card, old) {
-		return api.ContactRef{ID: key, Name: book.BestName(old), CID: cid, Status: api.StatusUnchanged}
+	if Same(card, old) {
+		return ContactRef{ID: key, Name: BestName(old), CID: cid, Status: StatusUnchanged}
 	}
 	b.put(key, &card)
-	return api.ContactRef{ID: key, Name: book.BestName(card), Status: api.StatusUpdated}
+	return ContactRef{ID: key, Name: BestName(card), Status: StatusUpdated}
 }
 
 // linked imports a linked contact's card: the fields their own card lacks
 // become my notes on them. A card for a peer that is not a connection is
 // skipped: it never becomes a local copy.
-func (b *importBatch) linked(ctx context.Context, it importCard) (api.ContactRef, error) {
-	ref := api.ContactRef{ID: it.peer.String(), Name: book.BestName(it.card), Status: api.StatusSkipped}
+func (b *importBatch) linked(ctx context.Context, it importCard) (ContactRef, error) {
+	ref := ContactRef{ID: it.peer.String(), Name: BestName(it.card), Status: StatusSkipped}
 	if b.conns == nil {
-		conns, err := b.n.connections(ctx)
+		conns, err := b.book.Connections(ctx)
 		if err != nil {
 			return ref, err
 		}
@@ -478,18 +503,21 @@ func (b *importBatch) linked(ctx context.Context, it importCard) (api.ContactRef
 	old, inBatch := b.current[key]
 	if !inBatch {
 		var err error
-		if old, _, err = b.n.notesOn(ctx, it.peer); err != nil {
+		if old, _, err = b.book.notesOn(ctx, it.peer); err != nil {
 			return ref, err
 		}
 	}
-	shared := book.WithoutUID(b.n.peerCard(ctx, it.peer))
-	notes := book.Subtract(book.DropExportedFN(it.card, book.Combine(shared, old)), shared)
-	ref.Name = book.BestName(book.Combine(shared, notes))
-	if book.Same(notes, old) {
-		ref.Status = api.StatusUnchanged
+	shared, err := b.book.sharedCard(ctx, it.peer)
+	if err != nil {
+		return ref, err
+	}
+	notes := Subtract(DropExportedFN(it.card, Combine(shared, old)), shared)
+	ref.Name = BestName(Combine(shared, notes))
+	if Same(notes, old) {
+		ref.Status = StatusUnchanged
 		return ref, nil
 	}
-	ref.Status = api.StatusUpdated
+	ref.Status = StatusUpdated
 	if len(notes.Fields) == 0 {
 		b.put(key, nil)
 	} else {
@@ -498,45 +526,49 @@ func (b *importBatch) linked(ctx context.Context, it importCard) (api.ContactRef
 	return ref, nil
 }
 
-// EditContact implements api.API.
-func (n *Node) EditContact(ctx context.Context, ref string, card graph.Card) (*api.Contact, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	t, err := n.resolve(ctx, ref)
+// EditContact replaces a contact's card; for a linked contact it sets my
+// notes: the fields of card that their own card lacks.
+func (b *Book) EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, err := b.resolve(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	if t.linked() {
-		shared := book.WithoutUID(n.peerCard(ctx, t.peer))
-		notes, err := normalizeNotes(book.Subtract(book.WithoutUID(card), shared))
+		shared, err := b.sharedCard(ctx, t.peer)
 		if err != nil {
 			return nil, err
 		}
-		if err := n.setNotes(ctx, t, notes); err != nil {
+		notes, err := normalizeNotes(Subtract(WithoutUID(card), shared))
+		if err != nil {
 			return nil, err
 		}
-		c := n.linkedContact(ctx, t.peer, notes)
-		return &c, nil
+		if err := b.setNotes(ctx, t, notes); err != nil {
+			return nil, err
+		}
+		c, err := b.linkedContact(ctx, t.peer, notes)
+		return &c, err
 	}
 	nc, err := graph.NormalizeCard(card)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
+		return nil, err
 	}
-	switch uid := book.UID(nc); {
+	switch uid := UID(nc); {
 	case uid == "":
-		if old := book.UID(*t.rec.Body.Card); old != "" {
-			nc = book.WithUID(nc, old) // an edit keeps the UID
+		if old := UID(*t.rec.Body.Card); old != "" {
+			nc = WithUID(nc, old) // an edit keeps the UID
 		}
 	case uid != t.contact.UID:
-		held, err := n.store.ContactsByUID(ctx, n.id.PeerID(), []string{uid})
+		held, err := b.store.ContactsByUID(ctx, b.self.ID, []string{uid})
 		if err != nil {
 			return nil, err
 		}
 		if r, ok := held[uid]; ok && r.Key != t.rec.Key {
-			return nil, fmt.Errorf("%w: contact %s has the UID %s", api.ErrExists, r.Key, uid)
+			return nil, fmt.Errorf("%w: contact %s has the UID %s", graph.ErrExists, r.Key, uid)
 		}
 	}
-	es, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.rec.Key, Card: &nc}, To: graph.Audience{Self: true}})
+	es, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.rec.Key, Card: &nc}, To: graph.Audience{Self: true}})
 	if err != nil {
 		return nil, err
 	}
@@ -546,54 +578,60 @@ func (n *Node) EditContact(ctx context.Context, ref string, card graph.Card) (*a
 
 // setNotes writes my notes on a linked contact: a tombstone when there
 // are none left, nothing when they are unchanged.
-func (n *Node) setNotes(ctx context.Context, t *target, notes graph.Card) error {
+func (b *Book) setNotes(ctx context.Context, t *target, notes graph.Card) error {
 	switch {
-	case book.Same(notes, t.notes):
+	case Same(notes, t.notes):
 		return nil
 	case len(notes.Fields) == 0:
 		if !t.hasNote {
 			return nil
 		}
-		_, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.peer.String(), Del: true}, To: graph.Audience{Self: true}})
+		_, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.peer.String(), Del: true}, To: graph.Audience{Self: true}})
 		return err
 	}
-	_, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.peer.String(), Card: &notes}, To: graph.Audience{Self: true}})
+	_, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.peer.String(), Card: &notes}, To: graph.Audience{Self: true}})
 	return err
 }
 
-// RemoveContact implements api.API.
-func (n *Node) RemoveContact(ctx context.Context, ref string) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	t, err := n.resolve(ctx, ref)
+// RemoveContact deletes a local contact, or my notes on a linked one.
+func (b *Book) RemoveContact(ctx context.Context, ref string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, err := b.resolve(ctx, ref)
 	if err != nil {
 		return err
 	}
 	if t.linked() {
-		return n.setNotes(ctx, t, graph.Card{})
+		return b.setNotes(ctx, t, graph.Card{})
 	}
-	_, err = n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.rec.Key, Del: true}, To: graph.Audience{Self: true}})
+	_, err = b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.rec.Key, Del: true}, To: graph.Audience{Self: true}})
 	return err
 }
 
-// SearchContacts implements api.API.
-func (n *Node) SearchContacts(ctx context.Context, query string) ([]api.Contact, error) {
+// SearchContacts full-text searches my contacts and my connections' cards.
+func (b *Book) SearchContacts(ctx context.Context, query string) ([]Contact, error) {
 	if strings.TrimSpace(query) == "" {
-		return nil, invalid("empty search query")
+		return nil, graph.Invalidf("empty search query")
 	}
 	const limit = 200
-	rs, err := n.store.Search(ctx, n.id.PeerID(), graph.KindContact, query, limit)
+	rs, err := b.store.Search(ctx, b.self.ID, graph.KindContact, query, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.Contact, 0, len(rs))
+	out := make([]Contact, 0, len(rs))
 	linked := map[peer.ID]bool{}
 	for _, r := range rs {
 		if p, err := peer.Decode(r.Key); err == nil {
 			// My notes on a linked contact matched: show the whole contact.
-			if n.isConnection(ctx, p) && !linked[p] {
+			if ok, err := b.IsConnection(ctx, p); err != nil {
+				return nil, err
+			} else if ok && !linked[p] {
 				linked[p] = true
-				out = append(out, n.linkedContact(ctx, p, *r.Body.Card))
+				c, err := b.linkedContact(ctx, p, *r.Body.Card)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, c)
 			}
 			continue
 		}
@@ -601,7 +639,7 @@ func (n *Node) SearchContacts(ctx context.Context, query string) ([]api.Contact,
 	}
 	// Linked contacts whose shared cards match (connections are few: one
 	// indexed query each).
-	conns, err := n.connections(ctx)
+	conns, err := b.Connections(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -609,26 +647,30 @@ func (n *Node) SearchContacts(ctx context.Context, query string) ([]api.Contact,
 		if linked[p] || len(out) >= limit {
 			continue
 		}
-		hits, err := n.store.Search(ctx, p, graph.KindCard, query, 1)
+		hits, err := b.store.Search(ctx, p, graph.KindCard, query, 1)
 		if err != nil {
 			return nil, err
 		}
 		if len(hits) == 0 {
 			continue
 		}
-		notes, _, err := n.notesOn(ctx, p)
+		notes, _, err := b.notesOn(ctx, p)
 		if err != nil {
 			return nil, err
 		}
 		linked[p] = true
-		out = append(out, n.linkedContact(ctx, p, notes))
+		c, err := b.linkedContact(ctx, p, notes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }
 
-// Duplicates implements api.API.
-func (n *Node) Duplicates(ctx context.Context) ([]api.DuplicateGroup, error) {
-	all, err := n.allContacts(ctx)
+// Duplicates groups contacts that are likely one person.
+func (b *Book) Duplicates(ctx context.Context) ([]DuplicateGroup, error) {
+	all, err := b.allContacts(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -670,7 +712,7 @@ func (n *Node) Duplicates(ctx context.Context) ([]api.DuplicateGroup, error) {
 			member[h] = true
 		}
 	}
-	groups := map[int]*api.DuplicateGroup{}
+	groups := map[int]*DuplicateGroup{}
 	var order []int
 	for i, t := range all { // by name: groups and their members come out sorted
 		if !member[i] {
@@ -679,7 +721,7 @@ func (n *Node) Duplicates(ctx context.Context) ([]api.DuplicateGroup, error) {
 		root := find(i)
 		g, ok := groups[root]
 		if !ok {
-			g = &api.DuplicateGroup{Reasons: []string{}}
+			g = &DuplicateGroup{Reasons: []string{}}
 			groups[root] = g
 			order = append(order, root)
 		}
@@ -689,7 +731,7 @@ func (n *Node) Duplicates(ctx context.Context) ([]api.DuplicateGroup, error) {
 		g := groups[find(holders[k][0])]
 		g.Reasons = append(g.Reasons, k)
 	}
-	out := make([]api.DuplicateGroup, 0, len(order))
+	out := make([]DuplicateGroup, 0, len(order))
 	for _, root := range order {
 		out = append(out, *groups[root])
 	}
@@ -706,69 +748,76 @@ func duplicateKeys(c graph.Card) []string {
 		}
 		switch f.Name {
 		case "email":
-			out = append(out, "email "+book.EmailKey(f.Value))
+			out = append(out, "email "+EmailKey(f.Value))
 		case "tel":
-			if k := book.TelKey(f.Value); k != "" {
+			if k := TelKey(f.Value); k != "" {
 				out = append(out, "phone "+k)
 			}
 		}
 	}
-	for _, k := range book.NameKeys(c) {
+	for _, k := range NameKeys(c) {
 		out = append(out, "name "+k)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
-// MergeContacts implements api.API.
-func (n *Node) MergeContacts(ctx context.Context, into, from string) (*api.MergeResult, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	a, err := n.resolve(ctx, into)
+// MergeContacts merges the contact from into into and deletes from.
+func (b *Book) MergeContacts(ctx context.Context, into, from string) (*MergeResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	keep, err := b.resolve(ctx, into)
 	if err != nil {
 		return nil, err
 	}
-	b, err := n.resolve(ctx, from)
+	gone, err := b.resolve(ctx, from)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case a.contact.ID == b.contact.ID:
-		return nil, invalid("%q and %q are the same contact, %s", into, from, a.contact.ID)
-	case b.linked():
-		return nil, invalid("%s (%s) is a connection: their card is theirs, so it cannot be merged into another contact; merge the other way round, with it first", b.contact.ID, b.contact.Name)
+	case keep.contact.ID == gone.contact.ID:
+		return nil, graph.Invalidf("%q and %q are the same contact, %s", into, from, keep.contact.ID)
+	case gone.linked():
+		return nil, graph.Invalidf("%s (%s) is a connection: their card is theirs, so it cannot be merged into another contact; merge the other way round, with it first", gone.contact.ID, gone.contact.Name)
 	}
-	del := graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: b.rec.Key, Del: true}, To: graph.Audience{Self: true}}
-	if a.linked() {
+	del := graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: gone.rec.Key, Del: true}, To: graph.Audience{Self: true}}
+	if keep.linked() {
 		// What the local contact adds to the connection's card becomes
 		// my notes on them.
-		shared := book.WithoutUID(n.peerCard(ctx, a.peer))
-		merged, dropped := book.Merge(book.Combine(shared, a.notes), b.contact.Card)
-		notes, err := normalizeNotes(book.Subtract(merged, shared))
+		shared, err := b.sharedCard(ctx, keep.peer)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: a.peer.String(), Card: &notes}, To: graph.Audience{Self: true}}, del); err != nil {
+		merged, dropped := Merge(Combine(shared, keep.notes), gone.contact.Card)
+		notes, err := normalizeNotes(Subtract(merged, shared))
+		if err != nil {
 			return nil, err
 		}
-		return &api.MergeResult{Contact: n.linkedContact(ctx, a.peer, notes), Dropped: dropped}, nil
+		if _, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: keep.peer.String(), Card: &notes}, To: graph.Audience{Self: true}}, del); err != nil {
+			return nil, err
+		}
+		c, err := b.linkedContact(ctx, keep.peer, notes)
+		if err != nil {
+			return nil, err
+		}
+		return &MergeResult{Contact: c, Dropped: dropped}, nil
 	}
-	merged, dropped := book.Merge(a.contact.Card, b.contact.Card)
+	merged, dropped := Merge(keep.contact.Card, gone.contact.Card)
 	// Keep OTHER's UIDs as aliases, so that its old vCard imported again
 	// finds this contact instead of bringing OTHER back.
-	for _, f := range book.MergedUIDs(b.rec.Key, b.contact.Card) {
+	for _, f := range MergedUIDs(gone.rec.Key, gone.contact.Card) {
 		if !slices.ContainsFunc(merged.Fields, func(g graph.Field) bool { return g.Name == f.Name && g.Value == f.Value }) {
 			merged.Fields = append(merged.Fields, f)
 		}
 	}
 	nc, err := graph.NormalizeCard(merged)
 	if err != nil {
-		return nil, fmt.Errorf("%w: merging %s into %s: %w", api.ErrInvalid, b.contact.ID, a.contact.ID, err)
+		return nil, fmt.Errorf("merging %s into %s: %w", gone.contact.ID, keep.contact.ID, err)
 	}
-	es, err := n.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: a.rec.Key, Card: &nc}, To: graph.Audience{Self: true}}, del)
+	es, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: keep.rec.Key, Card: &nc}, To: graph.Audience{Self: true}}, del)
 	if err != nil {
 		return nil, err
 	}
-	c := contactOf(&graph.Record{Identity: es[0].Identity, Kind: graph.KindContact, Key: a.rec.Key, Version: graph.VersionOf(es[0]), CID: es[0].CID, Body: es[0].Body})
-	return &api.MergeResult{Contact: c, Dropped: dropped}, nil
+	c := contactOf(&graph.Record{Identity: es[0].Identity, Kind: graph.KindContact, Key: keep.rec.Key, Version: graph.VersionOf(es[0]), CID: es[0].CID, Body: es[0].Body})
+	return &MergeResult{Contact: c, Dropped: dropped}, nil
 }

@@ -1,0 +1,570 @@
+// Package logsync is the /kith/sync/1.0.0 service: it pulls the logs a
+// node keeps from a peer (the peer's own, and mine when a friend gives it
+// back), verifies every entry before it is stored, serves mine and theirs
+// to them, and announces my new entries to online connections.
+//
+// A pull from one peer never overlaps another pull from it; asking during
+// one runs one more after it (Schedule). An announcement is a request
+// that wants nothing: the peer pulls if it is behind.
+package logsync
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/node/internal/p2putil"
+	"github.com/kith-p2p/kith/spec"
+)
+
+// ServiceName names the service to the resource manager.
+const ServiceName = "kith.sync"
+
+// ErrUnrequested: a peer sent an entry of a log that was not asked for.
+var ErrUnrequested = errors.New("logsync: peer sent an entry that was not requested")
+
+// Tuning holds the service's limits and timers.
+type Tuning struct {
+	// IdleTimeout bounds the wait for each frame of a sync stream: a peer
+	// that stops sending (or never ends) is reset.
+	IdleTimeout time.Duration
+	// Batch is how many received entries go into one transaction.
+	Batch int
+	// ServeChunk is how many entries the responder reads from the store at a time.
+	ServeChunk int
+	// MaxRequestFrame bounds a sync request frame.
+	MaxRequestFrame int
+	// MaxChunkBytes bounds the entry bytes of one received chunk, so that
+	// a pull holds at most a few such chunks in memory whatever the peer
+	// sends.
+	MaxChunkBytes int
+}
+
+// DefaultTuning is what a daemon runs with.
+var DefaultTuning = Tuning{
+	IdleTimeout:     30 * time.Second,
+	Batch:           1000,
+	ServeChunk:      1000,
+	MaxRequestFrame: 16 << 10,
+	MaxChunkBytes:   4 << 20,
+}
+
+// Store is what the service reads and writes of the store.
+type Store interface {
+	Head(ctx context.Context, author peer.ID) (graph.Head, error)
+	Log(ctx context.Context, author peer.ID, after uint64, limit int) ([]store.LogEntry, error)
+	// Put stores verified entries of other logs than mine.
+	Put(ctx context.Context, entries []*graph.Entry) error
+	MarkSynced(ctx context.Context, p peer.ID, t time.Time) error
+}
+
+// Writer is my log's writer: entries of my own log that a friend gives
+// back go through it.
+type Writer interface {
+	Head() graph.Head
+	Adopt(ctx context.Context, entries []*graph.Entry) (int, error)
+}
+
+// Peers is what the service asks about peers and tells of them.
+type Peers interface {
+	// SyncsWith reports whether p is a connection to sync with: one that
+	// has not disconnected me.
+	SyncsWith(ctx context.Context, p peer.ID) bool
+	// Active returns those connections.
+	Active(ctx context.Context) ([]peer.ID, error)
+	// Refused is told of a peer that asked to sync and is not one to sync
+	// with (perhaps one I disconnected, who missed my word).
+	Refused(p peer.ID)
+	// KeysArrived is told that p's encryption key has arrived.
+	KeysArrived(ctx context.Context, p peer.ID) error
+}
+
+// Config is what New needs.
+type Config struct {
+	Host    host.Host
+	Self    peer.ID
+	Open    func(*spec.Entry) (*graph.Body, error) // opens what is sealed to me (graph.Opener)
+	Store   Store
+	Writer  Writer
+	Peers   Peers
+	Limiter *p2putil.Limiter // inbound streams per peer, shared with the other protocols
+	Tuning  Tuning
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Service is the sync protocol of one node.
+type Service struct {
+	host    host.Host
+	self    peer.ID
+	open    func(*spec.Entry) (*graph.Body, error)
+	store   Store
+	writer  Writer
+	peers   Peers
+	limiter *p2putil.Limiter
+	t       Tuning
+	now     func() time.Time
+	log     *slog.Logger
+
+	g *p2putil.Group
+
+	// mu guards pulls and announces: the peers with a pull or an
+	// announcement running, mapped to whether one more run was asked for
+	// meanwhile (see coalesce).
+	mu               sync.Mutex
+	pulls, announces map[peer.ID]bool
+}
+
+// New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
+func New(c Config) *Service {
+	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
+		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
+		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}}
+	c.Host.SetStreamHandler(spec.ProtoSync, s.handle)
+	return s
+}
+
+// Close stops serving and waits for every pull, announcement and handler.
+func (s *Service) Close() error {
+	s.host.RemoveStreamHandler(spec.ProtoSync)
+	s.g.Close()
+	return nil
+}
+
+// restoring reports whether my log is still to be restored: the home held
+// the key alone.
+func (s *Service) restoring() bool { return s.writer.Head().Seq == 0 }
+
+// Schedule asks for a pull from p; pulls from one peer never overlap, and
+// a request during a pull runs one more pull after it.
+func (s *Service) Schedule(p peer.ID) {
+	s.coalesce(s.pulls, p, func() {
+		if err := s.Pull(s.g.Context(), p); err != nil && s.g.Context().Err() == nil {
+			s.log.Debug("sync pull failed", "peer", p, "err", err)
+		}
+	})
+}
+
+// Announce tells every online connection that my log grew. At most one
+// announcement per peer is in flight; writes during it cause one more.
+func (s *Service) Announce() {
+	cs, err := s.peers.Active(s.g.Context())
+	if err != nil {
+		return
+	}
+	for _, p := range cs {
+		if !p2putil.Online(s.host.Network(), p) {
+			continue
+		}
+		s.coalesce(s.announces, p, func() {
+			ctx, cancel := context.WithTimeout(s.g.Context(), s.t.IdleTimeout)
+			defer cancel()
+			if err := s.notify(ctx, p); err != nil && s.g.Context().Err() == nil {
+				s.log.Debug("announce failed", "peer", p, "err", err)
+			}
+		})
+	}
+}
+
+// coalesce runs f for p in a tracked goroutine unless one is running for
+// p in q already; then it marks that one to run f once more when done. So
+// any number of calls during a run cost one more run, not one each.
+func (s *Service) coalesce(q map[peer.ID]bool, p peer.ID, f func()) {
+	s.mu.Lock()
+	if again, running := q[p]; running {
+		if !again {
+			q[p] = true
+		}
+		s.mu.Unlock()
+		return
+	}
+	q[p] = false // running, nothing more asked yet
+	s.mu.Unlock()
+	ok := s.g.Go(func() {
+		for {
+			f()
+			s.mu.Lock()
+			if !q[p] || s.g.Context().Err() != nil {
+				delete(q, p)
+				s.mu.Unlock()
+				return
+			}
+			q[p] = false
+			s.mu.Unlock()
+		}
+	})
+	if !ok {
+		s.mu.Lock()
+		delete(q, p)
+		s.mu.Unlock()
+	}
+}
+
+// openStream opens a sync stream to p (over a relayed connection too),
+// attached to the service's resource scope.
+func (s *Service) openStream(ctx context.Context, p peer.ID) (network.Stream, error) {
+	str, err := s.host.NewStream(network.WithAllowLimitedConn(ctx, "kith-sync"), p, spec.ProtoSync)
+	if err != nil {
+		return nil, fmt.Errorf("opening sync stream to %s: %w", p, err)
+	}
+	if err := str.Scope().SetService(ServiceName); err != nil {
+		str.Reset()
+		return nil, fmt.Errorf("sync stream to %s: %w", p, err)
+	}
+	return str, nil
+}
+
+// wanted reports whether this node keeps author's log when p sends it: its
+// own log (restored from a friend) and the log of the peer itself.
+func (s *Service) wanted(author, from peer.ID) bool {
+	return author == s.self || author == from
+}
+
+// syncRequest is my position in the logs I keep from p: wanted (a pull)
+// or only told (an announcement).
+func (s *Service) syncRequest(ctx context.Context, p peer.ID, want bool) (*spec.SyncRequest, error) {
+	req := &spec.SyncRequest{Want: []spec.LogPos{}, Have: []spec.LogPos{}}
+	authors := []peer.ID{s.self, p}
+	if s.restoring() {
+		authors = authors[:1] // my own log first: p may be no one of mine
+	}
+	for _, a := range authors {
+		h, err := s.store.Head(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		pos := spec.LogPos{Author: []byte(a), Seq: h.Seq}
+		if h.Seq > 0 {
+			pos.CID = h.CID.Bytes()
+		}
+		if want {
+			req.Want = append(req.Want, pos)
+		}
+		req.Have = append(req.Have, pos)
+	}
+	return req, nil
+}
+
+// notify sends my heads to p without asking for anything; p pulls if it
+// is behind.
+func (s *Service) notify(ctx context.Context, p peer.ID) error {
+	req, err := s.syncRequest(ctx, p, false)
+	if err != nil {
+		return err
+	}
+	str, err := s.openStream(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer str.Close()
+	_, stop := p2putil.Watchdog(ctx, str, s.t.IdleTimeout)
+	defer stop()
+	if err := p2putil.WriteMsg(str, req); err != nil {
+		str.Reset()
+		return err
+	}
+	if f, err := spec.ReadFrame(bufio.NewReader(str), spec.MaxFrameSize); err != nil || len(f) != 0 {
+		str.Reset()
+		return fmt.Errorf("reading end of announce: %v", err)
+	}
+	return nil
+}
+
+// Pull asks p for the entries I lack of the logs I keep from it, verifies
+// each, and stores them in order, in batches.
+//
+// While my log is to be restored (the home held only the key), it asks
+// any peer for my own log alone: a connection of mine serves it.
+func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
+	restoring := s.restoring()
+	if !restoring && !s.peers.SyncsWith(ctx, p) {
+		return nil
+	}
+	if restoring {
+		defer func() {
+			if err == nil && !s.restoring() {
+				s.log.Info("restored my log from a connection", "peer", p, "entries", s.writer.Head().Seq)
+				// Now I know my connections: a full pull from p.
+				s.Schedule(p)
+			}
+		}()
+	}
+	req, err := s.syncRequest(ctx, p, true)
+	if err != nil {
+		return err
+	}
+	str, err := s.openStream(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			str.Reset()
+		} else {
+			str.Close()
+		}
+	}()
+	touch, stop := p2putil.Watchdog(ctx, str, s.t.IdleTimeout)
+	defer stop()
+	if err := p2putil.WriteMsg(str, req); err != nil {
+		return err
+	}
+	// Three stages overlap: this goroutine reads frames into chunks, a
+	// second verifies each chunk on every core and stores it, in order.
+	chunks := make(chan [][]byte, 2)
+	type result struct {
+		stored  int
+		gotKeys bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var res result
+		for chunk := range chunks {
+			if res.err != nil {
+				continue // drain
+			}
+			es, err := s.verifyChunk(chunk, p)
+			if err == nil {
+				err = s.storeFrom(ctx, es)
+			}
+			if err != nil {
+				res.err = fmt.Errorf("entries from %s: %w", p, err)
+				str.Reset() // stop the reader too
+				continue
+			}
+			res.stored += len(es)
+			for _, e := range es {
+				if e.Body != nil && e.Body.Kind == graph.KindKeys && e.Author == p {
+					res.gotKeys = true
+				}
+			}
+		}
+		done <- res
+	}()
+	readErr := func() error {
+		defer close(chunks)
+		r := bufio.NewReaderSize(str, 64<<10)
+		chunk := make([][]byte, 0, s.t.Batch)
+		size := 0
+		for {
+			touch()
+			frame, err := spec.ReadFrame(r, spec.MaxFrameSize)
+			if err != nil {
+				return fmt.Errorf("reading from %s: %w", p, err)
+			}
+			if len(frame) == 0 {
+				break
+			}
+			chunk = append(chunk, frame)
+			size += len(frame)
+			if len(chunk) == cap(chunk) || size >= s.t.MaxChunkBytes {
+				chunks <- chunk
+				chunk, size = make([][]byte, 0, s.t.Batch), 0
+			}
+		}
+		if len(chunk) > 0 {
+			chunks <- chunk
+		}
+		return nil
+	}()
+	res := <-done
+	if res.err != nil {
+		return res.err
+	}
+	if readErr != nil {
+		return readErr
+	}
+	stored, gotKeys := res.stored, res.gotKeys
+	if err := s.store.MarkSynced(ctx, p, s.now()); err != nil {
+		s.log.Warn("recording the time of a sync", "peer", p, "err", err)
+	}
+	if stored > 0 {
+		s.log.Debug("synced", "peer", p, "entries", stored)
+	}
+	if gotKeys {
+		// Their encryption key arrived: the cards of their circles can now
+		// be sealed to them.
+		if err := s.peers.KeysArrived(ctx, p); err != nil {
+			s.log.Warn("re-issuing cards", "peer", p, "err", err)
+		}
+	}
+	return nil
+}
+
+// handle serves /kith/sync/1.0.0.
+func (s *Service) handle(str network.Stream) {
+	if !s.g.Enter() {
+		str.Reset()
+		return
+	}
+	defer s.g.Exit()
+	if err := str.Scope().SetService(ServiceName); err != nil {
+		s.log.Debug("sync stream over the service's limits", "err", err)
+		str.Reset()
+		return
+	}
+	remote := str.Conn().RemotePeer()
+	ctx := s.g.Context()
+	if !s.peers.SyncsWith(ctx, remote) {
+		str.Reset()
+		// Perhaps someone I disconnected who missed my word.
+		if s.limiter.Allow(remote) {
+			s.peers.Refused(remote)
+		}
+		return
+	}
+	if !s.limiter.Allow(remote) {
+		// Too many streams: refuse this one, but do not lose what it may
+		// have announced. Pulls from one peer coalesce.
+		s.Schedule(remote)
+		str.Reset()
+		return
+	}
+	touch, stop := p2putil.Watchdog(ctx, str, s.t.IdleTimeout)
+	defer stop()
+	frame, err := spec.ReadFrame(bufio.NewReader(str), s.t.MaxRequestFrame)
+	if err != nil {
+		str.Reset()
+		return
+	}
+	req, err := spec.DecodeSyncRequest(frame)
+	if err != nil {
+		s.log.Debug("bad sync request", "peer", remote, "err", err)
+		str.Reset()
+		return
+	}
+	for _, h := range req.Have {
+		a := peer.ID(h.Author)
+		if !s.wanted(a, remote) {
+			continue
+		}
+		mine, err := s.store.Head(ctx, a)
+		if err != nil {
+			continue
+		}
+		if h.Seq > mine.Seq || a == remote && h.Seq == mine.Seq && h.Seq > 0 && len(h.CID) > 0 && !bytes.Equal(h.CID, mine.CID.Bytes()) {
+			// They are ahead, or their own log is at my seq with another
+			// entry (a fork: the pull brings the evidence). A differing
+			// copy of my own log they hold is never taken: mine wins.
+			s.Schedule(remote)
+			break
+		}
+	}
+	w := bufio.NewWriterSize(str, 64<<10)
+	served := map[peer.ID]bool{}
+	for _, want := range req.Want {
+		a := peer.ID(want.Author)
+		if !s.wanted(a, remote) || served[a] {
+			continue // only my log and theirs are served to them, once each
+		}
+		served[a] = true
+		after := want.Seq
+		if after > 0 && len(want.CID) > 0 {
+			// Their copy ends in a different entry than mine at that seq:
+			// send mine too, so that they see the fork.
+			if les, err := s.store.Log(ctx, a, after-1, 1); err == nil && len(les) == 1 && !bytes.Equal(les[0].CID.Bytes(), want.CID) {
+				after--
+			}
+		}
+		for {
+			les, err := s.store.Log(ctx, a, after, s.t.ServeChunk)
+			if err != nil {
+				str.Reset()
+				return
+			}
+			if len(les) == 0 {
+				break
+			}
+			touch()
+			for _, le := range les {
+				if err := spec.WriteFrame(w, le.Raw); err != nil {
+					str.Reset()
+					return
+				}
+			}
+			after = les[len(les)-1].Seq
+		}
+	}
+	if err := spec.WriteFrame(w, nil); err != nil || w.Flush() != nil {
+		str.Reset()
+		return
+	}
+	str.Close()
+}
+
+// storeFrom stores verified entries from a peer: my own log's through the
+// writer (a friend giving back what this store lost), the rest directly.
+func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) error {
+	var mine, theirs []*graph.Entry
+	for _, e := range es {
+		if e.Author == s.self {
+			mine = append(mine, e)
+		} else {
+			theirs = append(theirs, e)
+		}
+	}
+	if len(mine) > 0 {
+		k, err := s.writer.Adopt(ctx, mine)
+		switch {
+		case errors.Is(err, spec.ErrBadPrev) || errors.Is(err, spec.ErrBadSeq):
+			// My log went on differently after this store lost its end:
+			// their copy is another history. Mine wins; theirs is dropped.
+			s.log.Warn("a connection holds a different history of my own log; keeping mine", "err", err)
+		case err != nil:
+			return fmt.Errorf("restoring my own log: %w", err)
+		}
+		if k > 0 {
+			s.log.Info("restored entries of my own log from a connection", "entries", k)
+		}
+	}
+	return s.store.Put(ctx, theirs)
+}
+
+// verifyChunk verifies received entries on every core and checks that each
+// belongs to a log this node keeps from p. It returns them in order.
+func (s *Service) verifyChunk(frames [][]byte, p peer.ID) ([]*graph.Entry, error) {
+	out := make([]*graph.Entry, len(frames))
+	errs := make([]error, len(frames))
+	open := s.open
+	workers := min(runtime.GOMAXPROCS(0), len(frames))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(frames); i += workers {
+				e, err := graph.Verify(frames[i], open)
+				if err != nil && (errors.Is(err, graph.ErrDecrypt) || errors.Is(err, graph.ErrBadBody)) {
+					// Signed and sound, but addressed to me in a form I
+					// cannot read (a newer kith's kind, a broken seal):
+					// keep it unread rather than stall the whole log.
+					e, err = graph.Verify(frames[i], nil)
+				}
+				if err == nil && !s.wanted(e.Author, p) {
+					err = fmt.Errorf("%w: a %s entry", ErrUnrequested, e.Author)
+				}
+				out[i], errs[i] = e, err
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("entry %d of the batch: %w", i+1, err)
+		}
+	}
+	return out, nil
+}
