@@ -17,6 +17,9 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+
+	"github.com/kith-p2p/kith/node/connect"
+	"github.com/kith-p2p/kith/node/logsync"
 )
 
 // MDNSService is the mDNS service name Kith nodes announce on the LAN.
@@ -35,6 +38,7 @@ const (
 func (n *Node) startHost(c *config) error {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
+	setServiceLimits(&limits)
 	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.Scale(rcmgrMemory, rcmgrFDs)))
 	if err != nil {
 		return fmt.Errorf("resource manager: %w", err)
@@ -108,6 +112,27 @@ func (n *Node) startHost(c *config) error {
 		}
 	}
 	return nil
+}
+
+// setServiceLimits bounds the streams of the Kith services, in all and per
+// peer: a peer has at most a pull, an announcement and a serve of each
+// direction in flight, and a handful of connect exchanges.
+func setServiceLimits(l *rcmgr.ScalingLimitConfig) {
+	for _, s := range []struct {
+		name         string
+		total, peer  int
+		memory, more int64
+	}{
+		{logsync.ServiceName, 256, 8, 64 << 20, 16 << 20},
+		{connect.ServiceName, 64, 4, 4 << 20, 1 << 20},
+	} {
+		l.AddServiceLimit(s.name,
+			rcmgr.BaseLimit{StreamsInbound: s.total, StreamsOutbound: s.total, Streams: 2 * s.total, Memory: s.memory},
+			rcmgr.BaseLimitIncrease{StreamsInbound: s.total, StreamsOutbound: s.total, Streams: 2 * s.total, Memory: s.more})
+		l.AddServicePeerLimit(s.name,
+			rcmgr.BaseLimit{StreamsInbound: s.peer, StreamsOutbound: s.peer, Streams: 2 * s.peer, Memory: s.more},
+			rcmgr.BaseLimitIncrease{})
+	}
 }
 
 // relayCandidates feeds autorelay: the static relays, then my online
