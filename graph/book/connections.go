@@ -145,7 +145,7 @@ func (b *Book) Disconnect(ctx context.Context, p peer.ID) error {
 	if err != nil {
 		return err
 	}
-	drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindConnection, Key: p.String(), Del: true}, To: graph.Audience{Self: true}})
+	drafts = append(drafts, selfDraft(graph.KindConnection, p.String(), nil))
 	_, err = b.append(ctx, drafts...)
 	return err
 }

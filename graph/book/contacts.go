@@ -568,7 +568,7 @@ func (b *Book) EditContact(ctx context.Context, ref string, card graph.Card) (*C
 			return nil, fmt.Errorf("%w: contact %s has the UID %s", graph.ErrExists, r.Key, uid)
 		}
 	}
-	es, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.rec.Key, Card: &nc}, To: graph.Audience{Self: true}})
+	es, err := b.append(ctx, selfDraft(graph.KindContact, t.rec.Key, &nc))
 	if err != nil {
 		return nil, err
 	}
@@ -586,10 +586,10 @@ func (b *Book) setNotes(ctx context.Context, t *target, notes graph.Card) error 
 		if !t.hasNote {
 			return nil
 		}
-		_, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.peer.String(), Del: true}, To: graph.Audience{Self: true}})
+		_, err := b.append(ctx, selfDraft(graph.KindContact, t.peer.String(), nil))
 		return err
 	}
-	_, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.peer.String(), Card: &notes}, To: graph.Audience{Self: true}})
+	_, err := b.append(ctx, selfDraft(graph.KindContact, t.peer.String(), &notes))
 	return err
 }
 
@@ -604,7 +604,7 @@ func (b *Book) RemoveContact(ctx context.Context, ref string) error {
 	if t.linked() {
 		return b.setNotes(ctx, t, graph.Card{})
 	}
-	_, err = b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: t.rec.Key, Del: true}, To: graph.Audience{Self: true}})
+	_, err = b.append(ctx, selfDraft(graph.KindContact, t.rec.Key, nil))
 	return err
 }
 
@@ -679,8 +679,7 @@ func (b *Book) Duplicates(ctx context.Context) ([]DuplicateGroup, error) {
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
@@ -780,7 +779,7 @@ func (b *Book) MergeContacts(ctx context.Context, into, from string) (*MergeResu
 	case gone.linked():
 		return nil, graph.Invalidf("%s (%s) is a connection: their card is theirs, so it cannot be merged into another contact; merge the other way round, with it first", gone.contact.ID, gone.contact.Name)
 	}
-	del := graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: gone.rec.Key, Del: true}, To: graph.Audience{Self: true}}
+	del := selfDraft(graph.KindContact, gone.rec.Key, nil)
 	if keep.linked() {
 		// What the local contact adds to the connection's card becomes
 		// my notes on them.
@@ -793,7 +792,7 @@ func (b *Book) MergeContacts(ctx context.Context, into, from string) (*MergeResu
 		if err != nil {
 			return nil, err
 		}
-		if _, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: keep.peer.String(), Card: &notes}, To: graph.Audience{Self: true}}, del); err != nil {
+		if _, err := b.append(ctx, selfDraft(graph.KindContact, keep.peer.String(), &notes), del); err != nil {
 			return nil, err
 		}
 		c, err := b.linkedContact(ctx, keep.peer, notes)
@@ -814,7 +813,7 @@ func (b *Book) MergeContacts(ctx context.Context, into, from string) (*MergeResu
 	if err != nil {
 		return nil, fmt.Errorf("merging %s into %s: %w", gone.contact.ID, keep.contact.ID, err)
 	}
-	es, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: keep.rec.Key, Card: &nc}, To: graph.Audience{Self: true}}, del)
+	es, err := b.append(ctx, selfDraft(graph.KindContact, keep.rec.Key, &nc), del)
 	if err != nil {
 		return nil, err
 	}

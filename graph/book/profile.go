@@ -154,7 +154,7 @@ func (b *Book) RemoveCircle(ctx context.Context, name string, force bool) (*Circ
 			}
 		}
 		c.FieldNames = dedupe(c.FieldNames)
-		drafts = append(drafts, graph.Draft{Body: graph.Body{Kind: graph.KindCard, Key: name, Del: true}, To: graph.Audience{Self: true}})
+		drafts = append(drafts, selfDraft(graph.KindCard, name, nil))
 	}
 	// A field other circles see too (the name, shared with every circle)
 	// is not lost with this one: only members and fields of its own ask

@@ -84,7 +84,8 @@ func (b *Book) liveRecord(ctx context.Context, kind, key string) (*graph.Record,
 	return r, nil
 }
 
-// self draft: a record of my own that only I read.
+// selfDraft is a record of my own that only I read; a nil card is a
+// tombstone.
 func selfDraft(kind, key string, card *graph.Card) graph.Draft {
 	return graph.Draft{Body: graph.Body{Kind: kind, Key: key, Card: card, Del: card == nil}, To: graph.Audience{Self: true}}
 }
