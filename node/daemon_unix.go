@@ -49,6 +49,3 @@ func lockHome(home string) (unlock func(), err error) {
 		f.Close()
 	}, nil
 }
-
-// addrInUse reports whether err says the address is bound already.
-func addrInUse(err error) bool { return errors.Is(err, syscall.EADDRINUSE) }

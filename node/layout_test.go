@@ -32,7 +32,7 @@ func TestNoFileCallsBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A platform's part of a file (daemon_unix.go) is of that file.
+		// A platform's part of a file (ports_unix.go) is of that file.
 		name = strings.TrimSuffix(strings.TrimSuffix(name, "_unix.go"), "_windows.go")
 		name = strings.TrimSuffix(name, ".go") + ".go"
 		parsed[name] = append(parsed[name], f)
