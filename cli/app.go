@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -47,7 +49,8 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	err := newApp(e).RunContext(ctx, args)
+	app := newApp(e)
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	return e.report(err)
 }
 
@@ -136,6 +139,7 @@ to it. KITH_PASSPHRASE holds the key's passphrase for scripts and services
 (set but empty = no passphrase); without it kith asks on the terminal.`
 
 func newApp(e *env) *ucli.App {
+	var root globalOptions
 	app := &ucli.App{
 		Name:        "kith",
 		HelpName:    "kith",
@@ -149,9 +153,9 @@ func newApp(e *env) *ucli.App {
 		Metadata:    map[string]any{envKey: e},
 		// --help is urfave's, added here because it adds it only beside
 		// its own help command, which helpCommand replaces.
-		Flags: append(globalFlags(false), ucli.HelpFlag),
-		Before: func(c *ucli.Context) error {
-			return e.setup(globalOptions{Home: c.String("home"), LogLevel: c.String("log-level")})
+		Flags: append(globalFlags(&root), ucli.HelpFlag),
+		Before: func(*ucli.Context) error {
+			return e.setup(root)
 		},
 		Commands: []*ucli.Command{
 			initCommand(e),
@@ -174,6 +178,7 @@ func newApp(e *env) *ucli.App {
 			helpCommand(),
 		},
 		Action:                    groupAction,
+		Suggest:                   true, // for urfave's "help" of a group: kith contacts help shwo
 		OnUsageError:              onUsageError,
 		ExitErrHandler:            func(*ucli.Context, error) {}, // Main maps errors to exit codes
 		CustomAppHelpTemplate:     ucli.AppHelpTemplate + exitCodesHelp(),
@@ -185,7 +190,7 @@ func newApp(e *env) *ucli.App {
 		nameNested(c.Name, c.Subcommands)
 	}
 	forEachCommand(app.Commands, func(c *ucli.Command) {
-		c.Flags = append(c.Flags, globalFlags(true)...)
+		c.Flags = append(c.Flags, globalFlags(nil)...)
 		c.OnUsageError = onUsageError
 		if len(c.Subcommands) > 0 && c.Action == nil {
 			c.Action = groupAction
@@ -194,34 +199,37 @@ func newApp(e *env) *ucli.App {
 	return app
 }
 
-// globalFlags returns the root's flags. Every command also takes them,
-// hidden from its help, so that `kith status --home /tmp/h` works as well
-// as `kith --home /tmp/h status`; those copies have no env vars, so that
-// they are set only when written after the command.
-func globalFlags(hidden bool) []ucli.Flag {
+// globalFlags returns the root's flags, bound to dest. Every command also
+// takes them (dest nil), hidden from its help, so that `kith status --home
+// /tmp/h` works as well as `kith --home /tmp/h status`; those copies have
+// no env vars, so that they are set only when written after the command,
+// and lateGlobals reads them.
+func globalFlags(dest *globalOptions) []ucli.Flag {
+	hidden := dest == nil
 	env := func(name string) []string {
 		if hidden {
 			return nil
 		}
 		return []string{name}
 	}
-	return []ucli.Flag{
-		&ucli.StringFlag{
-			Name:        "home",
-			Usage:       "the directory holding your identity key, database and API socket",
-			EnvVars:     env("KITH_HOME"),
-			DefaultText: "~/.kith",
-			TakesFile:   true,
-			Hidden:      hidden,
-		},
-		&ucli.StringFlag{
-			Name:    "log-level",
-			Usage:   "how much to log to stderr: debug, info, warn or error",
-			EnvVars: env("KITH_LOG_LEVEL"),
-			Value:   "info",
-			Hidden:  hidden,
-		},
+	home, level := &ucli.StringFlag{
+		Name:        "home",
+		Usage:       "the directory holding your identity key, database and API socket",
+		EnvVars:     env("KITH_HOME"),
+		DefaultText: "~/.kith",
+		TakesFile:   true,
+		Hidden:      hidden,
+	}, &ucli.StringFlag{
+		Name:    "log-level",
+		Usage:   "how much to log to stderr: debug, info, warn or error",
+		EnvVars: env("KITH_LOG_LEVEL"),
+		Value:   "info",
+		Hidden:  hidden,
 	}
+	if dest != nil {
+		home.Destination, level.Destination = &dest.Home, &dest.LogLevel
+	}
+	return []ucli.Flag{home, level}
 }
 
 // lateGlobals applies global flags written after the command name (the
@@ -275,21 +283,12 @@ func groupAction(c *ucli.Context) error {
 		return ucli.ShowSubcommandHelp(c)
 	}
 	name := c.Args().First()
-	var names []string
 	subs := c.App.Commands
 	if !isRoot(c) {
 		subs = c.Command.Subcommands
 	}
-	for _, s := range subs {
-		if !s.Hidden {
-			names = append(names, s.Names()...)
-		}
-	}
-	msg := fmt.Sprintf("unknown command %q", name)
-	if s := suggest(name, names); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
-	}
-	return &usageError{cmd: helpName(c), err: errors.New(msg)}
+	subs = slices.DeleteFunc(slices.Clone(subs), func(s *ucli.Command) bool { return s.Hidden })
+	return &usageError{cmd: helpName(c), err: errors.New(fmt.Sprintf("unknown command %q", name) + didYouMean(ucli.SuggestCommand(subs, name)))}
 }
 
 // helpCommand is `kith help [COMMAND [SUBCOMMAND]...]`. It replaces
@@ -305,9 +304,7 @@ Examples:
    kith help
    kith help contacts
    kith help contacts add        # the same as: kith contacts add --help`,
-		Action: action(func(c *ucli.Context, args []string) error {
-			return runHelp(c, args)
-		}),
+		Action: action(runHelp),
 	}
 }
 
@@ -359,26 +356,52 @@ func helpName(c *ucli.Context) string {
 	return c.Command.HelpName
 }
 
-// onUsageError turns urfave's flag parsing errors into usage errors.
+// onUsageError turns urfave's flag parsing errors into usage errors. An
+// unknown flag gets urfave's suggestion among the command's visible flags
+// (urfave prints it only when there is no OnUsageError, and to stdout).
 func onUsageError(c *ucli.Context, err error, _ bool) error {
+	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+		var visible []ucli.Flag
+		for _, f := range c.Command.Flags {
+			if vf, ok := f.(ucli.VisibleFlag); !ok || vf.IsVisible() {
+				visible = append(visible, f)
+			}
+		}
+		written := "-" + name // as written: -x or --name
+		if len(name) > 1 && !strings.HasPrefix(name, "-") {
+			written = "--" + name
+		}
+		err = fmt.Errorf("flag provided but not defined: %s%s (use -- before an argument that starts with '-')",
+			written, didYouMean(ucli.SuggestFlag(visible, strings.TrimLeft(name, "-"), false)))
+	}
 	return &usageError{cmd: helpName(c), err: err}
 }
 
-// action adapts f to urfave: it first applies flags written after the
-// arguments (urfave/cli/v2 stops at the first argument) and global flags
-// written after the command name, then calls f with the arguments, and
-// names the command in usage errors.
+// didYouMean renders a suggestion of urfave's (App.Suggest's functions,
+// SuggestCommand and SuggestFlag) as the end of an error message; they
+// name the closest candidate, or none when nothing shares a letter.
+func didYouMean(suggestion string) string {
+	if suggestion == "" || suggestion == fmt.Sprintf(ucli.SuggestDidYouMeanTemplate, "") {
+		return ""
+	}
+	if !strings.HasPrefix(suggestion, "Did you mean") {
+		suggestion = fmt.Sprintf(ucli.SuggestDidYouMeanTemplate, suggestion) // SuggestFlag gives the name alone
+	}
+	return "; d" + strings.TrimPrefix(suggestion, "D")
+}
+
+// action adapts f to urfave: it applies global flags written after the
+// command name, calls f with the arguments urfave left, and names the
+// command in usage errors. The command's flags are in its options struct
+// already: urfave filled it through the flags' Destinations.
 func action(f func(c *ucli.Context, args []string) error) ucli.ActionFunc {
 	return func(c *ucli.Context) error {
-		args, err := commandArgs(c)
-		if errors.Is(err, errHelpAsked) {
-			return ucli.ShowCommandHelp(c.Lineage()[1], c.Command.Name)
-		}
-		if e, ok := c.App.Metadata[envKey].(*env); ok && err == nil {
+		var err error
+		if e, ok := c.App.Metadata[envKey].(*env); ok {
 			err = e.lateGlobals(c)
 		}
 		if err == nil {
-			err = f(c, args)
+			err = f(c, c.Args().Slice())
 		}
 		var u *usageError
 		if errors.As(err, &u) && u.cmd == "" {
@@ -388,93 +411,126 @@ func action(f func(c *ucli.Context, args []string) error) ucli.ActionFunc {
 	}
 }
 
-var errHelpAsked = errors.New("help asked")
+// sliceInto binds a slice flag to dest. urfave/cli/v2's Destination for
+// one is its own *StringSlice; a flag's Action, which urfave runs when the
+// flag is given (on the command line or in its variable), puts the
+// values in a plain []string of the options struct instead.
+func sliceInto(dest *[]string, f *ucli.StringSliceFlag) *ucli.StringSliceFlag {
+	f.Action = func(_ *ucli.Context, vs []string) error {
+		*dest = vs
+		return nil
+	}
+	return f
+}
 
 // envKey holds the run's *env in App.Metadata, for action.
 const envKey = "kith.env"
 
-// commandArgs returns c's arguments after applying any of c's flags found
-// among them: `kith contacts show ada --json` works as if --json came
-// first. "--" ends the flags; "-" alone is an argument.
-func commandArgs(c *ucli.Context) ([]string, error) {
-	in := c.Args().Slice()
-	out := make([]string, 0, len(in))
-	for i := 0; i < len(in); i++ {
-		a := in[i]
-		if a == "--" {
-			out = append(out, in[i+1:]...)
+// flagsFirst returns args with every flag written after a command's
+// arguments moved before them: `kith contacts show ada --json` becomes
+// `kith contacts show --json ada`. urfave/cli/v2 stops parsing flags at a
+// command's first argument (v3 does not) and offers no option to go on;
+// people write flags last, and the README does.
+//
+// This is a pre-pass, and honestly a second look at the command line, but
+// it has no grammar of its own: it finds the command by urfave's command
+// names, lets the standard library's flag package (urfave's own parser)
+// tell flags and their values from arguments, and only reorders. It sets
+// nothing and reports nothing: on anything it does not understand it
+// leaves the rest for urfave, which parses the result, fills the options,
+// and reports errors. "--" still ends the flags: what follows it stays an
+// argument, and "--" is kept before the arguments when one starts with '-'.
+func flagsFirst(app *ucli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	out, rest := []string{args[0]}, args[1:]
+	flags, cmds := append(slices.Clone(app.Flags), ucli.VersionFlag), app.Commands
+	// Walk down the command names: flags between them stay where they are.
+	for {
+		set := shadowFlags(flags)
+		if set.Parse(rest) != nil {
+			return args
+		}
+		n := len(rest) - set.NArg()
+		if n > 0 && rest[n-1] == "--" {
+			return args // only arguments follow
+		}
+		out, rest = append(out, rest[:n]...), rest[n:]
+		if len(rest) == 0 {
+			return args
+		}
+		i := slices.IndexFunc(cmds, func(c *ucli.Command) bool { return c.HasName(rest[0]) })
+		if i < 0 && len(cmds) > 0 {
+			return args // not a command: urfave's groupAction says so
+		}
+		if i < 0 {
+			break // rest is the arguments of the command reached
+		}
+		out, rest = append(out, rest[0]), rest[1:]
+		flags, cmds = append(slices.Clone(cmds[i].Flags), ucli.HelpFlag), cmds[i].Subcommands
+	}
+	var moved, positional []string
+	help := false
+	for len(rest) > 0 {
+		set := shadowFlags(flags)
+		if set.Parse(rest) != nil {
+			// An unknown flag, one without its value or a bad boolean:
+			// urfave, parsing them first, fails on the same one, as the
+			// shadow flags have its names and kinds. The arguments are
+			// never read then; placed after, they would only become the
+			// value of a flag that lacks one.
+			return append(append(out, moved...), rest...)
+		}
+		for _, name := range ucli.HelpFlag.Names() {
+			if f := set.Lookup(name); f != nil && f.Value.String() == "true" {
+				help = true
+			}
+		}
+		n := len(rest) - set.NArg()
+		if n > 0 && rest[n-1] == "--" {
+			moved, positional = append(moved, rest[:n-1]...), append(positional, set.Args()...)
 			break
 		}
-		if len(a) < 2 || a[0] != '-' {
-			out = append(out, a)
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if name == "h" || name == "help" {
-			return nil, errHelpAsked
-		}
-		f := findFlag(c.Command.Flags, name)
-		if f == nil {
-			return nil, usagef("flag provided but not defined: %s (use -- before an argument that starts with '-')", a)
-		}
-		if tv, ok := f.(ucli.DocGenerationFlag); ok && !tv.TakesValue() {
-			if !hasValue {
-				value = "true"
-			}
-		} else if !hasValue {
-			if i+1 >= len(in) {
-				return nil, usagef("flag needs an argument: %s", a)
-			}
-			i++
-			value = in[i]
-		}
-		if err := c.Set(name, value); err != nil {
-			return nil, usagef("invalid value %q for flag %s: %v", value, a, err)
+		moved, rest = append(moved, rest[:n]...), rest[n:]
+		if len(rest) > 0 {
+			positional, rest = append(positional, rest[0]), rest[1:]
 		}
 	}
-	return out, nil
+	out = append(out, moved...)
+	if help {
+		// urfave would read the first argument as a help topic: --help
+		// anywhere asks for the command's help.
+		return out
+	}
+	if slices.ContainsFunc(positional, func(a string) bool { return len(a) > 1 && a[0] == '-' }) {
+		out = append(out, "--")
+	}
+	return append(out, positional...)
 }
 
-func findFlag(flags []ucli.Flag, name string) ucli.Flag {
+// shadowFlags returns a flag set with flags' names, for flagsFirst: each
+// takes a string value or none, as the flag does; the values parsed into
+// it are thrown away.
+func shadowFlags(flags []ucli.Flag) *flag.FlagSet {
+	set := flag.NewFlagSet("kith", flag.ContinueOnError)
+	set.SetOutput(io.Discard)
 	for _, f := range flags {
-		for _, n := range f.Names() {
-			if n == name {
-				return f
+		takesValue := true
+		if d, ok := f.(ucli.DocGenerationFlag); ok {
+			takesValue = d.TakesValue()
+		}
+		for _, name := range f.Names() {
+			switch {
+			case set.Lookup(name) != nil:
+			case takesValue:
+				set.String(name, "", "")
+			default:
+				set.Bool(name, false, "")
 			}
 		}
 	}
-	return nil
-}
-
-// suggest returns the name closest to s within an edit distance of 2, or "".
-func suggest(s string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := editDistance(s, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return set
 }
 
 // Argument checks shared by the commands.

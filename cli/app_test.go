@@ -50,7 +50,7 @@ func checkFlag(t *testing.T, cmd string, f ucli.Flag) {
 	t.Helper()
 	name := f.Names()[0]
 	if vf, ok := f.(ucli.VisibleFlag); ok && !vf.IsVisible() {
-		if findFlag(globalFlags(false), name) == nil {
+		if !slices.ContainsFunc(globalFlags(&globalOptions{}), func(g ucli.Flag) bool { return g.Names()[0] == name }) {
 			t.Errorf("%s --%s: hidden, but not a global flag", cmd, name)
 		}
 		return // a copy of a global flag (see globalFlags)
@@ -247,14 +247,70 @@ func TestHumanBytes(t *testing.T) {
 	}
 }
 
+// TestSuggest: an unknown command or flag gets urfave's suggestion (its
+// SuggestCommand and SuggestFlag), among the visible ones, or none.
 func TestSuggest(t *testing.T) {
-	names := []string{"contacts", "circles", "me", "status"}
-	tests := []struct{ in, want string }{
-		{"contcts", "contacts"}, {"circels", "circles"}, {"stats", "status"}, {"zzzzzz", ""},
+	home := testHome(t)
+	tests := []struct {
+		args       []string
+		want       string
+		wantNot    string
+		wantNoHint bool
+	}{
+		{args: []string{"contcts", "list"}, want: `unknown command "contcts"; did you mean "contacts"?`},
+		{args: []string{"circels"}, want: `did you mean "circles"?`},
+		{args: []string{"stats"}, want: `did you mean "status"?`},
+		{args: []string{"contacts", "shwo", "x"}, want: `unknown command "shwo"; did you mean "show"?`},
+		{args: []string{"zzzzzz"}, want: `unknown command "zzzzzz"`, wantNoHint: true},
+		{args: []string{"contacts", "show", "x", "--jsn"}, want: `flag provided but not defined: --jsn; did you mean "--json"?`},
+		{args: []string{"contacts", "add", "--nmae", "x"}, want: `did you mean "--name"?`},
+		{args: []string{"status", "--hom", "x"}, wantNot: "--home"}, // hidden copies are not suggested
 	}
 	for _, tc := range tests {
-		if got := suggest(tc.in, names); got != tc.want {
-			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := kith(t, home, tc.args...)
+			if r.code != exitUsage {
+				t.Errorf("kith %s = exit %d, want %d; stderr %q", strings.Join(tc.args, " "), r.code, exitUsage, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("kith %s: stderr = %q, want it to contain %q", strings.Join(tc.args, " "), r.stderr, tc.want)
+			}
+			if tc.wantNot != "" && strings.Contains(r.stderr, tc.wantNot) {
+				t.Errorf("kith %s: stderr = %q, want no %q", strings.Join(tc.args, " "), r.stderr, tc.wantNot)
+			}
+			if tc.wantNoHint && strings.Contains(r.stderr, "did you mean") {
+				t.Errorf("kith %s: stderr = %q, want no suggestion", strings.Join(tc.args, " "), r.stderr)
+			}
+		})
+	}
+}
+
+// TestFlagsFirst: the pre-pass moves a command's flags written after its
+// arguments before them, and nothing else.
+func TestFlagsFirst(t *testing.T) {
+	app := newApp(&env{})
+	tests := []struct{ in, want string }{
+		{"kith contacts show ada --json", "kith contacts show --json ada"},
+		{"kith contacts edit ada --org X --remove tel --note", "kith contacts edit --org X --remove tel --note"}, // urfave: needs an argument
+		{"kith contacts edit ada --org=X b", "kith contacts edit --org=X ada b"},
+		{"kith --home h contacts show ada --home g", "kith --home h contacts show --home g ada"},
+		{"kith me set fn Ada Lovelace --circle friends -c work", "kith me set --circle friends -c work fn Ada Lovelace"},
+		{"kith contacts show -- -dash-", "kith contacts show -- -dash-"},
+		{"kith contacts show --json -- -dash- --vcard", "kith contacts show --json -- -dash- --vcard"},
+		{"kith contacts search foo -- -bar", "kith contacts search -- foo -bar"},
+		{"kith contacts import - --skip-invalid", "kith contacts import --skip-invalid -"},
+		{"kith contacts show x --bogus y", "kith contacts show --bogus y"}, // urfave: not defined
+		{"kith contacts show x --help", "kith contacts show --help"},
+		{"kith contacts show x -h --json", "kith contacts show -h --json"},
+		{"kith circles --home h list", "kith circles --home h list"},
+		{"kith help contacts add", "kith help contacts add"},
+		{"kith contcts list --json", "kith contcts list --json"}, // unknown command: its flags are unknown
+		{"kith --bogus status", "kith --bogus status"},
+		{"kith", "kith"},
+	}
+	for _, tc := range tests {
+		if got := strings.Join(flagsFirst(app, strings.Fields(tc.in)), " "); got != tc.want {
+			t.Errorf("flagsFirst(%s) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }

@@ -13,6 +13,10 @@ import (
 )
 
 func circlesCommand(e *env) *ucli.Command {
+	var (
+		listOpts   circlesListOptions
+		removeOpts circlesRemoveOptions
+	)
 	return &ucli.Command{
 		Name:     "circles",
 		Category: "your address book",
@@ -33,9 +37,9 @@ field of your card is shared with the circles you choose (kith me set
 				Aliases:   []string{"ls"},
 				Usage:     "list your circles, their members and how many of your fields they see",
 				UsageText: "kith circles list [--json]\n\nExample:\n   kith circles list --json",
-				Flags:     []ucli.Flag{jsonFlag()},
+				Flags:     []ucli.Flag{jsonFlag(&listOpts.JSON)},
 				Action: action(func(c *ucli.Context, args []string) error {
-					return runCirclesList(c.Context, e, circlesListOptions{JSON: c.Bool("json")}, args)
+					return runCirclesList(c.Context, e, listOpts, args)
 				}),
 			},
 			{
@@ -60,14 +64,15 @@ or with fields no other circle sees (they would be shared with nobody), is
 removed only with --force, or when you say yes on a terminal.`,
 				Flags: []ucli.Flag{
 					&ucli.BoolFlag{
-						Name:    "force",
-						Aliases: []string{"f"},
-						Usage:   "remove the circle even if it has members or fields, without asking",
-						EnvVars: []string{"KITH_FORCE"},
+						Name:        "force",
+						Aliases:     []string{"f"},
+						Usage:       "remove the circle even if it has members or fields, without asking",
+						EnvVars:     []string{"KITH_FORCE"},
+						Destination: &removeOpts.Force,
 					},
 				},
 				Action: action(func(c *ucli.Context, args []string) error {
-					return runCirclesRemove(c.Context, e, circlesRemoveOptions{Force: c.Bool("force")}, args)
+					return runCirclesRemove(c.Context, e, removeOpts, args)
 				}),
 			},
 			circlesAssignCommand(e),

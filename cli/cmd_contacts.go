@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +14,11 @@ import (
 )
 
 func contactsCommand(e *env) *ucli.Command {
+	var (
+		listOpts   contactsListOptions
+		showOpts   contactsShowOptions
+		searchOpts contactsSearchOptions
+	)
 	return &ucli.Command{
 		Name:     "contacts",
 		Aliases:  []string{"c"},
@@ -52,9 +56,9 @@ you have updates that contact instead of adding a second.`,
 				Aliases:   []string{"ls"},
 				Usage:     "list every contact, by name",
 				UsageText: "kith contacts list [--json]\n\nExamples:\n   kith contacts list\n   kith contacts list --json | jq -r '.[].name'",
-				Flags:     []ucli.Flag{jsonFlag()},
-				Action: contactsAction(func(c *ucli.Context, args []string) error {
-					return runContactsList(c.Context, e, contactsListOptions{JSON: c.Bool("json")}, args)
+				Flags:     []ucli.Flag{jsonFlag(&listOpts.JSON)},
+				Action: action(func(c *ucli.Context, args []string) error {
+					return runContactsList(c.Context, e, listOpts, args)
 				}),
 			},
 			{
@@ -62,15 +66,16 @@ you have updates that contact instead of adding a second.`,
 				Usage:     "show one contact's card",
 				UsageText: "kith contacts show REF [--json | --vcard]\n\nExamples:\n   kith contacts show 'Grace Hopper'\n   kith contacts show hopper\n   kith contacts show 3kq --vcard > grace.vcf\n   kith contacts show -- -dash-   # a REF that starts with '-'",
 				Flags: []ucli.Flag{
-					jsonFlag(),
+					jsonFlag(&showOpts.JSON),
 					&ucli.BoolFlag{
-						Name:    "vcard",
-						Usage:   "print the card as vCard 4.0, with its UID",
-						EnvVars: []string{"KITH_CONTACTS_VCARD"},
+						Name:        "vcard",
+						Usage:       "print the card as vCard 4.0, with its UID",
+						EnvVars:     []string{"KITH_CONTACTS_VCARD"},
+						Destination: &showOpts.VCard,
 					},
 				},
-				Action: contactsAction(func(c *ucli.Context, args []string) error {
-					return runContactsShow(c.Context, e, contactsShowOptions{JSON: c.Bool("json"), VCard: c.Bool("vcard")}, args)
+				Action: action(func(c *ucli.Context, args []string) error {
+					return runContactsShow(c.Context, e, showOpts, args)
 				}),
 			},
 			contactsEditCommand(e),
@@ -79,7 +84,7 @@ you have updates that contact instead of adding a second.`,
 				Aliases:   []string{"remove"},
 				Usage:     "delete a contact, or your notes on a connection",
 				UsageText: "kith contacts rm REF\n\nExamples:\n   kith contacts rm 'Grace Hopper'\n   kith contacts rm 12D3KooW…     # your notes on them; `kith disconnect` ends the connection",
-				Action: contactsAction(func(c *ucli.Context, args []string) error {
+				Action: action(func(c *ucli.Context, args []string) error {
 					return runContactsRemove(c.Context, e, args)
 				}),
 			},
@@ -88,9 +93,9 @@ you have updates that contact instead of adding a second.`,
 				Aliases:   []string{"find"},
 				Usage:     "full-text search names, emails, phones, organizations and notes",
 				UsageText: "kith contacts search QUERY... [--json]\n\nExamples:\n   kith contacts search hopper\n   kith contacts search navy admiral   # both words",
-				Flags:     []ucli.Flag{jsonFlag()},
-				Action: contactsAction(func(c *ucli.Context, args []string) error {
-					return runContactsSearch(c.Context, e, contactsSearchOptions{JSON: c.Bool("json")}, args)
+				Flags:     []ucli.Flag{jsonFlag(&searchOpts.JSON)},
+				Action: action(func(c *ucli.Context, args []string) error {
+					return runContactsSearch(c.Context, e, searchOpts, args)
 				}),
 			},
 			contactsDuplicatesCommand(e),
@@ -99,49 +104,6 @@ you have updates that contact instead of adding a second.`,
 			contactsExportCommand(e),
 		},
 	}
-}
-
-// contactsAction is action for the contacts subcommands, which take
-// arguments that may start with '-' (a name, a search): after "--" every
-// argument is one, even where urfave already took the "--" away (it does
-// when "--" comes before the first argument), which action alone would
-// read as flags again.
-func contactsAction(f func(c *ucli.Context, args []string) error) ucli.ActionFunc {
-	inner := action(f)
-	return func(c *ucli.Context) error {
-		args, ok := afterDashDash(c)
-		if !ok {
-			return inner(c)
-		}
-		// What action does, but for reading args as flags.
-		if e, ok := c.App.Metadata[envKey].(*env); ok {
-			if err := e.lateGlobals(c); err != nil {
-				return err
-			}
-		}
-		err := f(c, args)
-		var u *usageError
-		if errors.As(err, &u) && u.cmd == "" {
-			u.cmd = helpName(c)
-		}
-		return err
-	}
-}
-
-// afterDashDash returns c's arguments when urfave took a "--" away before
-// them: the command line held "--" and c's arguments are exactly what
-// followed it.
-func afterDashDash(c *ucli.Context) ([]string, bool) {
-	lineage := c.Lineage()
-	if len(lineage) < 2 {
-		return nil, false
-	}
-	raw := lineage[1].Args().Tail() // what followed this command's name
-	i := slices.Index(raw, "--")
-	if i < 0 || !slices.Equal(raw[i+1:], c.Args().Slice()) {
-		return nil, false
-	}
-	return c.Args().Slice(), true
 }
 
 // cardFlag maps a flag of `contacts add/edit` to a card field.
@@ -166,14 +128,20 @@ var cardFlags = []cardFlag{
 	{"note", "note", false, "free-text note"},
 }
 
-func cardFlagList() []ucli.Flag {
+// cardFlagList returns the field flags, filling o. A flag's Action, which
+// urfave runs only for a flag given (on the command line or in its
+// KITH_CONTACT_… variable), records its field in o: a Destination alone
+// could not tell `--note ""` (remove the note) from no --note.
+func cardFlagList(o *cardOptions) []ucli.Flag {
 	flags := make([]ucli.Flag, 0, len(cardFlags))
 	for _, cf := range cardFlags {
 		env := []string{"KITH_CONTACT_" + strings.ToUpper(cf.flag)}
 		if cf.multi {
-			flags = append(flags, &ucli.StringSliceFlag{Name: cf.flag, Usage: cf.usage, EnvVars: env})
+			flags = append(flags, &ucli.StringSliceFlag{Name: cf.flag, Usage: cf.usage, EnvVars: env,
+				Action: func(_ *ucli.Context, vs []string) error { o.given(cf.field, vs); return nil }})
 		} else {
-			flags = append(flags, &ucli.StringFlag{Name: cf.flag, Usage: cf.usage, EnvVars: env})
+			flags = append(flags, &ucli.StringFlag{Name: cf.flag, Usage: cf.usage, EnvVars: env,
+				Action: func(_ *ucli.Context, v string) error { o.given(cf.field, []string{v}); return nil }})
 		}
 	}
 	return flags
@@ -185,24 +153,18 @@ type cardOptions struct {
 	Values map[string][]string
 }
 
-func cardOptionsOf(c *ucli.Context) cardOptions {
-	o := cardOptions{Values: map[string][]string{}}
-	for _, cf := range cardFlags {
-		if !c.IsSet(cf.flag) {
-			continue
-		}
-		if cf.multi {
-			o.Values[cf.field] = c.StringSlice(cf.flag)
-		} else {
-			o.Values[cf.field] = []string{c.String(cf.flag)}
-		}
+func (o *cardOptions) given(field string, values []string) {
+	if o.Values == nil {
+		o.Values = map[string][]string{}
 	}
-	return o
+	o.Values[field] = values
 }
 
-// apply sets every given field on card, replacing its values; empty values
-// are dropped, so `--note ""` removes the note.
-func (o cardOptions) apply(card *graph.Card) {
+// fields returns the given fields, in the order of cardFlags, with their
+// non-blank values as a card holds them (`--note ""` gives none): free
+// text given to --adr becomes the street of a vCard address.
+func (o cardOptions) fields() []api.FieldValues {
+	var out []api.FieldValues
 	for _, cf := range cardFlags {
 		vs, ok := o.Values[cf.field]
 		if !ok {
@@ -216,11 +178,20 @@ func (o cardOptions) apply(card *graph.Card) {
 				}
 			}
 		}
-		if len(vs) == 0 {
-			card.Fields = slices.DeleteFunc(card.Fields, func(f graph.Field) bool { return f.Name == cf.field })
+		out = append(out, api.FieldValues{Name: cf.field, Values: vs})
+	}
+	return out
+}
+
+// apply sets every given field on card, replacing its values; a field
+// given no value is removed.
+func (o cardOptions) apply(card *graph.Card) {
+	for _, fv := range o.fields() {
+		if len(fv.Values) == 0 {
+			card.Fields = slices.DeleteFunc(card.Fields, func(f graph.Field) bool { return f.Name == fv.Name })
 			continue
 		}
-		card.Set(cf.field, vs...)
+		card.Set(fv.Name, fv.Values...)
 	}
 }
 
@@ -230,6 +201,7 @@ type contactsAddOptions struct {
 }
 
 func contactsAddCommand(e *env) *ucli.Command {
+	var opts contactsAddOptions
 	return &ucli.Command{
 		Name:  "add",
 		Usage: "add a contact",
@@ -240,9 +212,9 @@ Examples:
    kith contacts add --name "Dr. Ruth" --tel +1-555-0100 --tel +1-555-0101 --note "dentist"
    kith contacts add --org "Acme Plumbing" --tel +1-555-0199 --url https://acme.example`,
 		Description: "Give at least one of --name, --email, --tel or --org. Prints the new contact's id.",
-		Flags:       cardFlagList(),
-		Action: contactsAction(func(c *ucli.Context, args []string) error {
-			return runContactsAdd(c.Context, e, contactsAddOptions{Card: cardOptionsOf(c)}, args)
+		Flags:       cardFlagList(&opts.Card),
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runContactsAdd(c.Context, e, opts, args)
 		}),
 	}
 }
@@ -273,30 +245,35 @@ func runContactsAdd(ctx context.Context, e *env, opts contactsAddOptions, args [
 // contactsEditOptions are the flags of `kith contacts edit`.
 type contactsEditOptions struct {
 	Card   cardOptions
-	Remove []string // field names
+	Remove []string // FIELD or FIELD=VALUE
 }
 
 func contactsEditCommand(e *env) *ucli.Command {
+	var opts contactsEditOptions
 	return &ucli.Command{
 		Name:  "edit",
 		Usage: "change a contact: each flag given replaces that field",
-		UsageText: `kith contacts edit REF [field flags...] [--remove FIELD]...
+		UsageText: `kith contacts edit REF [field flags...] [--remove FIELD[=VALUE]]...
 
 Examples:
    kith contacts edit grace --email grace@navy.example --email grace@example.org
    kith contacts edit 3kq --org "US Navy" --title "Rear Admiral"
-   kith contacts edit 'Grace Hopper' --remove tel --remove note`,
+   kith contacts edit 'Grace Hopper' --remove tel --remove note
+   kith contacts edit grace --remove email=grace@old.example   # one value`,
 		Description: `Fields you give no flag for are kept. A flag replaces every value of its
 field (repeat --email for several); --remove deletes a field, whatever its
-name (see kith me fields). On a connection (a linked contact) edit changes
-only your private notes on them: their own card is theirs to change.`,
-		Flags: append(cardFlagList(), &ucli.StringSliceFlag{
+name (see kith me fields), or with =VALUE only that value. The daemon makes
+the change to the card as it is then, so an edit made meanwhile (on
+another terminal, by an import) is kept. On a connection (a linked contact)
+edit changes only your private notes on them: their own card is theirs to
+change.`,
+		Flags: append(cardFlagList(&opts.Card), sliceInto(&opts.Remove, &ucli.StringSliceFlag{
 			Name:    "remove",
-			Usage:   "delete every value of `FIELD` (e.g. tel, note, x-phonetic); repeat for several",
+			Usage:   "delete every value of `FIELD` (e.g. tel, note, x-phonetic), or with FIELD=VALUE that value only; repeat for several",
 			EnvVars: []string{"KITH_CONTACT_REMOVE"},
-		}),
-		Action: contactsAction(func(c *ucli.Context, args []string) error {
-			return runContactsEdit(c.Context, e, contactsEditOptions{Card: cardOptionsOf(c), Remove: c.StringSlice("remove")}, args)
+		})),
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runContactsEdit(c.Context, e, opts, args)
 		}),
 	}
 }
@@ -305,45 +282,19 @@ func runContactsEdit(ctx context.Context, e *env, opts contactsEditOptions, args
 	if err := exactArgs(args, "REF"); err != nil {
 		return err
 	}
-	if len(opts.Card.Values) == 0 && len(opts.Remove) == 0 {
+	p := api.ContactPatch{Set: opts.Card.fields()}
+	for _, r := range opts.Remove {
+		name, value, _ := strings.Cut(r, "=")
+		name = strings.ToLower(strings.TrimSpace(name))
+		if _, ok := opts.Card.Values[name]; ok {
+			return usagef("--remove %s and a flag setting %s: choose one", r, name)
+		}
+		p.Remove = append(p.Remove, api.FieldRef{Name: name, Value: value})
+	}
+	if p.Empty() {
 		return usagef("nothing to change: give field flags (--name, --email, …) or --remove FIELD")
 	}
-	for _, r := range opts.Remove {
-		if _, ok := opts.Card.Values[strings.ToLower(r)]; ok {
-			return usagef("--remove %s and a flag setting %s: choose one", r, r)
-		}
-	}
-	c, err := e.api().Contact(ctx, args[0])
-	if err != nil {
-		return err
-	}
-	// A linked contact's card is theirs: an edit changes my notes on it.
-	card := graph.Card{Fields: slices.Clone(c.Card.Fields)}
-	if c.Linked() {
-		card = graph.Card{Fields: slices.Clone(c.Notes.Fields)}
-	}
-	for _, r := range opts.Remove {
-		name := strings.ToLower(r)
-		n := len(card.Fields)
-		card.Fields = slices.DeleteFunc(card.Fields, func(f graph.Field) bool { return f.Name == name })
-		switch {
-		case len(card.Fields) < n:
-		case c.Linked() && len(c.Card.Values(name)) > 0:
-			return tagf(api.ErrInvalid, "the %s of %s (%s) is on their own card, which only they can change; edit changes your notes on them", name, c.ID, c.Name)
-		default:
-			return tagf(api.ErrNotFound, "%s (%s) has no %s to remove", c.ID, c.Name, name)
-		}
-	}
-	opts.Card.apply(&card)
-	if !c.Linked() {
-		if len(card.Fields) == 0 {
-			return tagf(api.ErrInvalid, "that would leave %s with an empty card; use `kith contacts rm %s` to delete it", c.ID, c.ID)
-		}
-		if _, err := graph.NormalizeCard(card); err != nil {
-			return err
-		}
-	}
-	updated, err := e.api().EditContact(ctx, c.ID, card)
+	updated, err := e.api().PatchContact(ctx, args[0], p)
 	if err != nil {
 		return err
 	}
@@ -497,6 +448,7 @@ type contactsDuplicatesOptions struct {
 }
 
 func contactsDuplicatesCommand(e *env) *ucli.Command {
+	var opts contactsDuplicatesOptions
 	return &ucli.Command{
 		Name:    "duplicates",
 		Aliases: []string{"dups"},
@@ -509,9 +461,9 @@ Examples:
 		Description: `Groups contacts that share an email (ignoring case), a phone number (by
 its digits) or a name (ignoring case, accents, spacing and word order).
 Merge a group's contacts with kith contacts merge.`,
-		Flags: []ucli.Flag{jsonFlag()},
-		Action: contactsAction(func(c *ucli.Context, args []string) error {
-			return runContactsDuplicates(c.Context, e, contactsDuplicatesOptions{JSON: c.Bool("json")}, args)
+		Flags: []ucli.Flag{jsonFlag(&opts.JSON)},
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runContactsDuplicates(c.Context, e, opts, args)
 		}),
 	}
 }
@@ -564,6 +516,7 @@ type contactsMergeOptions struct {
 }
 
 func contactsMergeCommand(e *env) *ucli.Command {
+	var opts contactsMergeOptions
 	return &ucli.Command{
 		Name:  "merge",
 		Usage: "merge one contact into another and delete it",
@@ -580,9 +533,9 @@ OTHER's name becomes a nickname. KEEP keeps its UID.
 
 KEEP may be a connection: OTHER's values then become your notes on them.
 A connection cannot be OTHER: its card is theirs.`,
-		Flags: []ucli.Flag{jsonFlag()},
-		Action: contactsAction(func(c *ucli.Context, args []string) error {
-			return runContactsMerge(c.Context, e, contactsMergeOptions{JSON: c.Bool("json")}, args)
+		Flags: []ucli.Flag{jsonFlag(&opts.JSON)},
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runContactsMerge(c.Context, e, opts, args)
 		}),
 	}
 }

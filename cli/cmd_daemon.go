@@ -23,6 +23,7 @@ type daemonOptions struct {
 }
 
 func daemonCommand(e *env) *ucli.Command {
+	var opts daemonOptions
 	return &ucli.Command{
 		Name:     "daemon",
 		Category: "start here",
@@ -63,40 +64,36 @@ have their own port, and friends find a home again where they saw it. A
 port in use (by another home's daemon or any program) is an error, never
 shared: pick another with --listen.`, api.SocketName, strings.Join(node.DefaultListen, ", "), node.PortName, node.DefaultPort),
 		Flags: []ucli.Flag{
-			&ucli.StringSliceFlag{
+			sliceInto(&opts.Listen, &ucli.StringSliceFlag{
 				Name:    "listen",
 				Usage:   "libp2p `MULTIADDR` to listen on; repeat for several (KITH_LISTEN: separate with commas)",
 				EnvVars: []string{"KITH_LISTEN"},
-			},
+			}),
 			&ucli.BoolFlag{
-				Name:    "no-mdns",
-				Usage:   "do not announce or look for other Kith nodes on the local network (mDNS)",
-				EnvVars: []string{"KITH_NO_MDNS"},
+				Name:        "no-mdns",
+				Usage:       "do not announce or look for other Kith nodes on the local network (mDNS)",
+				EnvVars:     []string{"KITH_NO_MDNS"},
+				Destination: &opts.NoMDNS,
 			},
-			&ucli.StringSliceFlag{
+			sliceInto(&opts.Bootstrap, &ucli.StringSliceFlag{
 				Name:    "bootstrap",
 				Usage:   "DHT bootstrap peer, a `MULTIADDR` ending in /p2p/<peer id>; repeat for several (KITH_BOOTSTRAP: separate with commas)",
 				EnvVars: []string{"KITH_BOOTSTRAP"},
-			},
-			&ucli.StringSliceFlag{
+			}),
+			sliceInto(&opts.Relays, &ucli.StringSliceFlag{
 				Name:    "relay",
 				Usage:   "circuit relay, a `MULTIADDR` ending in /p2p/<peer id>, to be reachable through when behind a NAT; repeat for several (KITH_RELAY: separate with commas)",
 				EnvVars: []string{"KITH_RELAY"},
-			},
+			}),
 			&ucli.BoolFlag{
-				Name:    "dht-server",
-				Usage:   "answer other nodes' DHT lookups from the start (for an always-on, reachable node); otherwise only once AutoNAT finds this node publicly reachable",
-				EnvVars: []string{"KITH_DHT_SERVER"},
+				Name:        "dht-server",
+				Usage:       "answer other nodes' DHT lookups from the start (for an always-on, reachable node); otherwise only once AutoNAT finds this node publicly reachable",
+				EnvVars:     []string{"KITH_DHT_SERVER"},
+				Destination: &opts.DHTServer,
 			},
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runDaemon(c.Context, e, daemonOptions{
-				Listen:    c.StringSlice("listen"),
-				NoMDNS:    c.Bool("no-mdns"),
-				Bootstrap: c.StringSlice("bootstrap"),
-				DHTServer: c.Bool("dht-server"),
-				Relays:    c.StringSlice("relay"),
-			}, args)
+			return runDaemon(c.Context, e, opts, args)
 		}),
 	}
 }

@@ -18,6 +18,7 @@ type initOptions struct {
 }
 
 func initCommand(e *env) *ucli.Command {
+	var opts initOptions
 	return &ucli.Command{
 		Name:     "init",
 		Category: "start here",
@@ -45,18 +46,20 @@ holds it, kith init --new-log starts a new log, with a new recovery phrase;
 friends that do hold the old one would see the new one as a fork.`,
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{
-				Name:    "no-passphrase",
-				Usage:   "store the key unencrypted, without asking (for tests and throw-away nodes)",
-				EnvVars: []string{"KITH_NO_PASSPHRASE"},
+				Name:        "no-passphrase",
+				Usage:       "store the key unencrypted, without asking (for tests and throw-away nodes)",
+				EnvVars:     []string{"KITH_NO_PASSPHRASE"},
+				Destination: &opts.NoPassphrase,
 			},
 			&ucli.BoolFlag{
-				Name:    "new-log",
-				Usage:   "for a home holding only identity.key: start a new log instead of getting yours back from a friend",
-				EnvVars: []string{"KITH_NEW_LOG"},
+				Name:        "new-log",
+				Usage:       "for a home holding only identity.key: start a new log instead of getting yours back from a friend",
+				EnvVars:     []string{"KITH_NEW_LOG"},
+				Destination: &opts.NewLog,
 			},
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runInit(c.Context, e, initOptions{NoPassphrase: c.Bool("no-passphrase"), NewLog: c.Bool("new-log")}, args)
+			return runInit(c.Context, e, opts, args)
 		}),
 	}
 }

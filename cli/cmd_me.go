@@ -12,13 +12,19 @@ import (
 )
 
 func meCommand(e *env) *ucli.Command {
-	circleFlag := func(usage string) ucli.Flag {
-		return &ucli.StringSliceFlag{
+	var (
+		showOpts  meShowOptions
+		setOpts   meSetOptions
+		unsetOpts meUnsetOptions
+		fieldOpts meFieldsOptions
+	)
+	circleFlag := func(dest *[]string, usage string) ucli.Flag {
+		return sliceInto(dest, &ucli.StringSliceFlag{
 			Name:    "circle",
 			Aliases: []string{"c"},
 			Usage:   usage,
 			EnvVars: []string{"KITH_ME_CIRCLE"},
-		}
+		})
 	}
 	return &ucli.Command{
 		Name:     "me",
@@ -45,15 +51,16 @@ sees it, and your connections in those circles receive the signed update.`,
 				UsageText: "kith me show [--circle CIRCLE] [--json]\n\nExamples:\n   kith me show\n   kith me show --circle friends   # what friends see",
 				Flags: []ucli.Flag{
 					&ucli.StringFlag{
-						Name:    "circle",
-						Aliases: []string{"c"},
-						Usage:   "show only what `CIRCLE` sees (\"self\" = your private fields)",
-						EnvVars: []string{"KITH_ME_CIRCLE"},
+						Name:        "circle",
+						Aliases:     []string{"c"},
+						Usage:       "show only what `CIRCLE` sees (\"self\" = your private fields)",
+						EnvVars:     []string{"KITH_ME_CIRCLE"},
+						Destination: &showOpts.Circle,
 					},
-					jsonFlag(),
+					jsonFlag(&showOpts.JSON),
 				},
 				Action: action(func(c *ucli.Context, args []string) error {
-					return runMeShow(c.Context, e, meShowOptions{Circle: c.String("circle"), JSON: c.Bool("json")}, args)
+					return runMeShow(c.Context, e, showOpts, args)
 				}),
 			},
 			{
@@ -73,16 +80,16 @@ to every circle (it is the name your connections see) and any other field is
 private: only you see it. The field is replaced in the circles named and
 left as it is in the others.`,
 				Flags: []ucli.Flag{
-					circleFlag("share the field with `CIRCLE`; repeat for several (default: every circle for fn, private for the rest)"),
-					&ucli.StringSliceFlag{
+					circleFlag(&setOpts.Circles, "share the field with `CIRCLE`; repeat for several (default: every circle for fn, private for the rest)"),
+					sliceInto(&setOpts.Types, &ucli.StringSliceFlag{
 						Name:    "type",
 						Aliases: []string{"t"},
 						Usage:   "vCard TYPE of the values, e.g. home, work, cell, voice; repeat for several",
 						EnvVars: []string{"KITH_ME_TYPE"},
-					},
+					}),
 				},
 				Action: action(func(c *ucli.Context, args []string) error {
-					return runMeSet(c.Context, e, meSetOptions{Circles: c.StringSlice("circle"), Types: c.StringSlice("type")}, args)
+					return runMeSet(c.Context, e, setOpts, args)
 				}),
 			},
 			{
@@ -90,19 +97,19 @@ left as it is in the others.`,
 				Usage:     "remove a field from your card, in some circles or all",
 				UsageText: "kith me unset FIELD [--circle CIRCLE]...\n\nExamples:\n   kith me unset tel                     # from every circle\n   kith me unset email --circle work",
 				Flags: []ucli.Flag{
-					circleFlag("remove the field from `CIRCLE` only; repeat for several (default: all circles)"),
+					circleFlag(&unsetOpts.Circles, "remove the field from `CIRCLE` only; repeat for several (default: all circles)"),
 				},
 				Action: action(func(c *ucli.Context, args []string) error {
-					return runMeUnset(c.Context, e, meUnsetOptions{Circles: c.StringSlice("circle")}, args)
+					return runMeUnset(c.Context, e, unsetOpts, args)
 				}),
 			},
 			{
 				Name:      "fields",
 				Usage:     "list the field names a card can hold, with what each one means",
 				UsageText: "kith me fields [--json]\n\nExample:\n   kith me fields",
-				Flags:     []ucli.Flag{jsonFlag()},
+				Flags:     []ucli.Flag{jsonFlag(&fieldOpts.JSON)},
 				Action: action(func(c *ucli.Context, args []string) error {
-					return runMeFields(c.Context, e, meFieldsOptions{JSON: c.Bool("json")}, args)
+					return runMeFields(c.Context, e, fieldOpts, args)
 				}),
 			},
 		},

@@ -13,11 +13,12 @@ import (
 )
 
 // jsonFlag is the --json flag of every read command.
-func jsonFlag() ucli.Flag {
+func jsonFlag(dest *bool) ucli.Flag {
 	return &ucli.BoolFlag{
-		Name:    "json",
-		Usage:   "print indented JSON (stable field names) instead of a table",
-		EnvVars: []string{"KITH_JSON"},
+		Name:        "json",
+		Usage:       "print indented JSON (stable field names) instead of a table",
+		EnvVars:     []string{"KITH_JSON"},
+		Destination: dest,
 	}
 }
 
@@ -27,6 +28,7 @@ type idOptions struct {
 }
 
 func idCommand(e *env) *ucli.Command {
+	var opts idOptions
 	return &ucli.Command{
 		Name:     "id",
 		Category: "your node",
@@ -36,9 +38,9 @@ func idCommand(e *env) *ucli.Command {
 Examples:
    kith id                  # peer ID on the first line, then one address a line
    kith id --json | jq -r .peer_id`,
-		Flags: []ucli.Flag{jsonFlag()},
+		Flags: []ucli.Flag{jsonFlag(&opts.JSON)},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runID(c.Context, e, idOptions{JSON: c.Bool("json")}, args)
+			return runID(c.Context, e, opts, args)
 		}),
 	}
 }
@@ -70,6 +72,7 @@ type statusOptions struct {
 }
 
 func statusCommand(e *env) *ucli.Command {
+	var opts statusOptions
 	return &ucli.Command{
 		Name:     "status",
 		Category: "your node",
@@ -83,9 +86,9 @@ authors, forks the pieces of evidence of an author signing two different
 entries at one seq (a sign of a copied or stolen key, or a node restored
 from an old backup), with the authors listed below it: their further
 updates are held back. Contacts counts your address book.`,
-		Flags: []ucli.Flag{jsonFlag()},
+		Flags: []ucli.Flag{jsonFlag(&opts.JSON)},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runStatus(c.Context, e, statusOptions{JSON: c.Bool("json")}, args)
+			return runStatus(c.Context, e, opts, args)
 		}),
 	}
 }
@@ -140,6 +143,7 @@ type checkOptions struct {
 }
 
 func checkCommand(e *env) *ucli.Command {
+	var opts checkOptions
 	return &ucli.Command{
 		Name:     "check",
 		Category: "your node",
@@ -153,9 +157,9 @@ Examples:
 signature, CID and place in its log, each log head, and the views (records
 and search index) against a fresh fold of the logs. Problems are reported,
 not repaired; the exit code is 1 when there are any.`,
-		Flags: []ucli.Flag{jsonFlag()},
+		Flags: []ucli.Flag{jsonFlag(&opts.JSON)},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runCheck(c.Context, e, checkOptions{JSON: c.Bool("json")}, args)
+			return runCheck(c.Context, e, opts, args)
 		}),
 	}
 }
@@ -208,6 +212,7 @@ type logOptions struct {
 }
 
 func logCommand(e *env) *ucli.Command {
+	var opts logOptions
 	return &ucli.Command{
 		Name:     "log",
 		Category: "your node",
@@ -222,20 +227,22 @@ Examples:
 entry appended to your log. Bodies are encrypted; this shows the headers and
 the kind and key of each body.`,
 		Flags: []ucli.Flag{
-			jsonFlag(),
+			jsonFlag(&opts.JSON),
 			&ucli.Uint64Flag{
-				Name:    "after",
-				Usage:   "show only entries with a seq greater than `SEQ`",
-				EnvVars: []string{"KITH_LOG_AFTER"},
+				Name:        "after",
+				Usage:       "show only entries with a seq greater than `SEQ`",
+				EnvVars:     []string{"KITH_LOG_AFTER"},
+				Destination: &opts.After,
 			},
 			&ucli.IntFlag{
-				Name:    "limit",
-				Usage:   "show at most `N` entries (0 = all)",
-				EnvVars: []string{"KITH_LOG_LIMIT"},
+				Name:        "limit",
+				Usage:       "show at most `N` entries (0 = all)",
+				EnvVars:     []string{"KITH_LOG_LIMIT"},
+				Destination: &opts.Limit,
 			},
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runLog(c.Context, e, logOptions{JSON: c.Bool("json"), After: c.Uint64("after"), Limit: c.Int("limit")}, args)
+			return runLog(c.Context, e, opts, args)
 		}),
 	}
 }

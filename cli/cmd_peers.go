@@ -26,8 +26,8 @@ func shortDuration(d time.Duration) string {
 }
 
 // circleFlag is the repeatable --circle of the peer commands.
-func peerCircleFlag(usage string) *ucli.StringSliceFlag {
-	return &ucli.StringSliceFlag{Name: "circle", Usage: usage, EnvVars: []string{"KITH_CIRCLE"}}
+func peerCircleFlag(dest *[]string, usage string) *ucli.StringSliceFlag {
+	return sliceInto(dest, &ucli.StringSliceFlag{Name: "circle", Usage: usage, EnvVars: []string{"KITH_CIRCLE"}})
 }
 
 // inviteOptions are the flags of `kith invite`.
@@ -39,6 +39,7 @@ type inviteOptions struct {
 }
 
 func inviteCommand(e *env) *ucli.Command {
+	opts := inviteOptions{TTL: 24 * time.Hour}
 	return &ucli.Command{
 		Name:     "invite",
 		Category: "your connections",
@@ -54,13 +55,13 @@ node runs ` + "`kith connect CODE`" + ` you are connected at once and they see t
 fields you share with the circles named here. A code works once and
 expires after --ttl.`,
 		Flags: []ucli.Flag{
-			peerCircleFlag("put the invitee in `CIRCLE` (repeatable; default friends)"),
-			&ucli.DurationFlag{Name: "ttl", Usage: "how long the code stays valid, from 1m to 720h (30 days)", Value: 24 * time.Hour, EnvVars: []string{"KITH_INVITE_TTL"}},
-			&ucli.BoolFlag{Name: "no-qr", Usage: "do not draw the QR code", EnvVars: []string{"KITH_NO_QR"}},
-			jsonFlag(),
+			peerCircleFlag(&opts.Circles, "put the invitee in `CIRCLE` (repeatable; default friends)"),
+			&ucli.DurationFlag{Name: "ttl", Usage: "how long the code stays valid, from 1m to 720h (30 days)", Value: opts.TTL, EnvVars: []string{"KITH_INVITE_TTL"}, Destination: &opts.TTL},
+			&ucli.BoolFlag{Name: "no-qr", Usage: "do not draw the QR code", EnvVars: []string{"KITH_NO_QR"}, Destination: &opts.NoQR},
+			jsonFlag(&opts.JSON),
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runInvite(c.Context, e, inviteOptions{Circles: c.StringSlice("circle"), TTL: c.Duration("ttl"), NoQR: c.Bool("no-qr"), JSON: c.Bool("json")}, args)
+			return runInvite(c.Context, e, opts, args)
 		}),
 	}
 }
@@ -96,6 +97,7 @@ type connectOptions struct {
 }
 
 func connectCommand(e *env) *ucli.Command {
+	var opts connectOptions
 	return &ucli.Command{
 		Name:     "connect",
 		Category: "your connections",
@@ -112,11 +114,11 @@ peer ID is found on the LAN (mDNS) or through the DHT. Once connected, they
 land in --circle on your side (default friends) and see what you share
 there.`,
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "note", Usage: "a short message shown with your request", EnvVars: []string{"KITH_CONNECT_NOTE"}},
-			peerCircleFlag("put them in `CIRCLE` once connected (repeatable; default friends)"),
+			&ucli.StringFlag{Name: "note", Usage: "a short message shown with your request", EnvVars: []string{"KITH_CONNECT_NOTE"}, Destination: &opts.Note},
+			peerCircleFlag(&opts.Circles, "put them in `CIRCLE` once connected (repeatable; default friends)"),
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
-			return runConnect(c.Context, e, connectOptions{Note: c.String("note"), Circles: c.StringSlice("circle")}, args)
+			return runConnect(c.Context, e, opts, args)
 		}),
 	}
 }
@@ -139,12 +141,13 @@ func runConnect(ctx context.Context, e *env, opts connectOptions, args []string)
 }
 
 func requestsCommand(e *env) *ucli.Command {
+	var asJSON bool // --json
 	return &ucli.Command{
 		Name:      "requests",
 		Category:  "your connections",
 		Usage:     "list pending connection requests, to you and from you",
 		UsageText: "kith requests [--json]\n\nExample:\n   kith requests",
-		Flags:     []ucli.Flag{jsonFlag()},
+		Flags:     []ucli.Flag{jsonFlag(&asJSON)},
 		Action: action(func(c *ucli.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -156,7 +159,7 @@ func requestsCommand(e *env) *ucli.Command {
 			if rs == nil {
 				rs = []api.Request{}
 			}
-			if c.Bool("json") {
+			if asJSON {
 				return writeJSON(e.Out, rs)
 			}
 			if len(rs) == 0 {
@@ -177,17 +180,18 @@ func requestsCommand(e *env) *ucli.Command {
 }
 
 func acceptCommand(e *env) *ucli.Command {
+	var circles []string // --circle
 	return &ucli.Command{
 		Name:      "accept",
 		Category:  "your connections",
 		Usage:     "accept a connection request",
 		UsageText: "kith accept PEER [--circle CIRCLE]...\n\nExample:\n   kith accept 12D3KooW… --circle family",
-		Flags:     []ucli.Flag{peerCircleFlag("put them in `CIRCLE` (repeatable; default friends)")},
+		Flags:     []ucli.Flag{peerCircleFlag(&circles, "put them in `CIRCLE` (repeatable; default friends)")},
 		Action: action(func(c *ucli.Context, args []string) error {
 			if err := exactArgs(args, "PEER"); err != nil {
 				return err
 			}
-			if err := e.api().Accept(c.Context, api.AcceptRequest{PeerID: args[0], Circles: c.StringSlice("circle")}); err != nil {
+			if err := e.api().Accept(c.Context, api.AcceptRequest{PeerID: args[0], Circles: circles}); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.Out, "connected to %s\n", args[0])
@@ -216,6 +220,7 @@ func declineCommand(e *env) *ucli.Command {
 }
 
 func peersCommand(e *env) *ucli.Command {
+	var asJSON bool // --json
 	return &ucli.Command{
 		Name:      "peers",
 		Category:  "your connections",
@@ -225,7 +230,7 @@ func peersCommand(e *env) *ucli.Command {
 them" (JSON: disconnected_by_them): your node no longer syncs with it or
 redials it. kith disconnect removes it on your side too; a new invite or
 request between you connects you again.`,
-		Flags: []ucli.Flag{jsonFlag()},
+		Flags: []ucli.Flag{jsonFlag(&asJSON)},
 		Action: action(func(c *ucli.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -237,7 +242,7 @@ request between you connects you again.`,
 			if ps == nil {
 				ps = []api.Peer{}
 			}
-			if c.Bool("json") {
+			if asJSON {
 				return writeJSON(e.Out, ps)
 			}
 			if len(ps) == 0 {
@@ -322,6 +327,7 @@ its updates; they keep the last version they could read.`,
 
 // forksCommand is `kith forks`: the peers caught signing two histories.
 func forksCommand(e *env) *ucli.Command {
+	var asJSON bool // --json
 	return &ucli.Command{
 		Name:     "forks",
 		Category: "your connections",
@@ -335,7 +341,7 @@ Example:
 		Description: `A fork is two different entries signed by one peer at one place in their
 log: their key was copied or stolen, or their node was restored from an
 old backup. Their further updates are held back until you settle it.`,
-		Flags: []ucli.Flag{jsonFlag()},
+		Flags: []ucli.Flag{jsonFlag(&asJSON)},
 		Action: action(func(c *ucli.Context, args []string) error {
 			if err := noArgs(args); err != nil {
 				return err
@@ -344,7 +350,7 @@ old backup. Their further updates are held back until you settle it.`,
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
+			if asJSON {
 				return writeJSON(e.Out, st.Forked)
 			}
 			if len(st.Forked) == 0 {

@@ -37,6 +37,7 @@ type contactsImportOptions struct {
 }
 
 func contactsImportCommand(e *env) *ucli.Command {
+	var opts contactsImportOptions
 	return &ucli.Command{
 		Name:  "import",
 		Usage: "add or update the contacts of a vCard file (2.1, 3.0 or 4.0)",
@@ -66,13 +67,14 @@ they are not a connection it is skipped. The summary counts new, updated
 and unchanged contacts.`, humanBytes(vcard.MaxFileSize)),
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{
-				Name:    "skip-invalid",
-				Usage:   "import the valid cards and report the invalid ones instead of stopping",
-				EnvVars: []string{"KITH_IMPORT_SKIP_INVALID"},
+				Name:        "skip-invalid",
+				Usage:       "import the valid cards and report the invalid ones instead of stopping",
+				EnvVars:     []string{"KITH_IMPORT_SKIP_INVALID"},
+				Destination: &opts.SkipInvalid,
 			},
 		},
-		Action: contactsAction(func(c *ucli.Context, args []string) error {
-			return runContactsImport(c.Context, e, contactsImportOptions{SkipInvalid: c.Bool("skip-invalid")}, args)
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runContactsImport(c.Context, e, opts, args)
 		}),
 	}
 }
@@ -224,6 +226,7 @@ type contactsExportOptions struct {
 }
 
 func contactsExportCommand(e *env) *ucli.Command {
+	var opts contactsExportOptions
 	return &ucli.Command{
 		Name:  "export",
 		Usage: "write every contact as vCard 4.0 (or 3.0)",
@@ -242,20 +245,22 @@ written next to its destination and renamed into place when complete, so an
 interrupted export never leaves half a file; it is created with mode 0600.`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{
-				Name:      "output",
-				Aliases:   []string{"o"},
-				Usage:     "write to `FILE` instead of stdout (replacing it)",
-				EnvVars:   []string{"KITH_EXPORT_OUTPUT"},
-				TakesFile: true,
+				Name:        "output",
+				Aliases:     []string{"o"},
+				Usage:       "write to `FILE` instead of stdout (replacing it)",
+				EnvVars:     []string{"KITH_EXPORT_OUTPUT"},
+				TakesFile:   true,
+				Destination: &opts.Output,
 			},
 			&ucli.BoolFlag{
-				Name:    "vcard3",
-				Usage:   "write vCard 3.0, which older clients read, instead of 4.0",
-				EnvVars: []string{"KITH_EXPORT_VCARD3"},
+				Name:        "vcard3",
+				Usage:       "write vCard 3.0, which older clients read, instead of 4.0",
+				EnvVars:     []string{"KITH_EXPORT_VCARD3"},
+				Destination: &opts.VCard3,
 			},
 		},
-		Action: contactsAction(func(c *ucli.Context, args []string) error {
-			return runContactsExport(c.Context, e, contactsExportOptions{Output: c.String("output"), VCard3: c.Bool("vcard3")}, args)
+		Action: action(func(c *ucli.Context, args []string) error {
+			return runContactsExport(c.Context, e, opts, args)
 		}),
 	}
 }

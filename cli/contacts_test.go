@@ -1,10 +1,21 @@
 package cli
 
 import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/node"
 	"github.com/kith-p2p/kith/node/api"
 )
 
@@ -160,5 +171,103 @@ func TestContactsLinked(t *testing.T) {
 	r = kith(t, alice.home, "contacts", "rm", bobID)
 	if r.code != 0 || !strings.Contains(r.stdout, "no notes") || !strings.Contains(r.stderr, "kith disconnect") {
 		t.Errorf("rm with no notes: %+v", r)
+	}
+}
+
+// recordingAPI passes calls on to a node and records those that read or
+// change a contact.
+type recordingAPI struct {
+	api.API
+	mu      sync.Mutex
+	calls   []string
+	patches []api.ContactPatch
+}
+
+func (r *recordingAPI) record(call string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, call)
+}
+
+func (r *recordingAPI) Contact(ctx context.Context, ref string) (*api.Contact, error) {
+	r.record("Contact")
+	return r.API.Contact(ctx, ref)
+}
+
+func (r *recordingAPI) EditContact(ctx context.Context, ref string, card graph.Card) (*api.Contact, error) {
+	r.record("EditContact")
+	return r.API.EditContact(ctx, ref, card)
+}
+
+func (r *recordingAPI) PatchContact(ctx context.Context, ref string, p api.ContactPatch) (*api.Contact, error) {
+	r.record("PatchContact")
+	r.mu.Lock()
+	r.patches = append(r.patches, p)
+	r.mu.Unlock()
+	return r.API.PatchContact(ctx, ref, p)
+}
+
+// serveAPI serves impl on home's API socket until the test ends.
+func serveAPI(t *testing.T, home string, impl api.API) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(home, 0o700))
+	ln, err := net.Listen("unix", api.SocketPath(home))
+	require.NoError(t, err)
+	srv := &http.Server{Handler: api.Handler(impl, nil)}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		<-done
+	})
+}
+
+// TestContactsEditPatches: `contacts edit` sends the daemon one
+// PatchContact naming only what its flags change, and reads nothing
+// first: the daemon applies it to the card as it is then, so a change
+// made meanwhile is kept.
+func TestContactsEditPatches(t *testing.T) {
+	n := node.NewTest(t, "alice")
+	rec := &recordingAPI{API: n}
+	home := testHome(t)
+	serveAPI(t, home, rec)
+	added, err := n.AddContacts(t.Context(), []graph.Card{{Fields: []graph.Field{
+		{Name: "fn", Value: "Grace Hopper"}, {Name: "email", Value: "old@example.org"}, {Name: "email", Value: "grace@example.org"},
+		{Name: "tel", Value: "+1-555-0100"}, {Name: "note", Value: "admiral"},
+	}}})
+	require.NoError(t, err)
+
+	r := kith(t, home, "contacts", "edit", "grace", "--org", "US Navy", "--adr", "1 Main St", "--note", "",
+		"--remove", "tel", "--remove", "email=old@example.org")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	wantIn(t, "edit stdout", r.stdout, "updated "+added[0].ID+" Grace Hopper")
+	want := api.ContactPatch{
+		Set: []api.FieldValues{
+			{Name: "adr", Values: []string{";;1 Main St;;;;"}},
+			{Name: "org", Values: []string{"US Navy"}},
+			{Name: "note", Values: []string{}},
+		},
+		Remove: []api.FieldRef{{Name: "tel"}, {Name: "email", Value: "old@example.org"}},
+	}
+	if !slices.Equal(rec.calls, []string{"PatchContact"}) || !reflect.DeepEqual(rec.patches, []api.ContactPatch{want}) {
+		t.Errorf("contacts edit called %v with %+v, want one PatchContact with %+v", rec.calls, rec.patches, want)
+	}
+	c, err := n.Contact(t.Context(), added[0].ID)
+	require.NoError(t, err)
+	got := map[string][]string{}
+	for _, f := range c.Card.Fields {
+		got[f.Name] = append(got[f.Name], f.Value)
+	}
+	delete(got, "uid")
+	require.Equal(t, map[string][]string{"fn": {"Grace Hopper"}, "email": {"grace@example.org"}, "adr": {";;1 Main St;;;;"}, "org": {"US Navy"}}, got)
+
+	// The daemon's errors come back as they are.
+	r = kith(t, home, "contacts", "edit", "grace", "--remove", "tel")
+	if r.code != exitNotFound || !strings.Contains(r.stderr, "has no tel to remove") {
+		t.Errorf("edit --remove a field it lacks = exit %d, stderr %q; want %d", r.code, r.stderr, exitNotFound)
+	}
+	r = kith(t, home, "contacts", "edit", "grace", "--org", "x", "--remove", "ORG")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "choose one") {
+		t.Errorf("edit --org and --remove org = exit %d, stderr %q; want %d", r.code, r.stderr, exitUsage)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"io"
 	"os"
@@ -157,4 +158,11 @@ func (s *syncBuffer) String() string {
 func unsetenv(t *testing.T, key string) error {
 	t.Setenv(key, "")
 	return os.Unsetenv(key)
+}
+
+func decodeJSON(t *testing.T, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatalf("decoding %T from %q: %v", v, s, err)
+	}
 }

@@ -146,6 +146,17 @@ type API interface {
 	// EditContact replaces a contact's card. For a linked contact it
 	// sets my notes: the fields of card that their own card lacks.
 	EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error)
+	// PatchContact changes some fields of a contact, in the daemon: it
+	// resolves ref, applies p to the card as it is now and writes it, all
+	// under the lock the other edits take, so a change made meanwhile is
+	// kept (EditContact's whole card, read earlier, would undo it). For a
+	// linked contact p applies to the card shown (theirs combined with my
+	// notes) and what the result holds beyond their card becomes my notes.
+	// Errors: ErrNotFound for an unknown ref or a field to remove that the
+	// contact lacks; ErrInvalid for an empty patch, an invalid value, a
+	// field named twice, a local card left empty, or removing a field that
+	// is on a connection's own card.
+	PatchContact(ctx context.Context, ref string, p ContactPatch) (*Contact, error)
 	// RemoveContact deletes a local contact, or my notes on a linked one
 	// (the connection stays: see Disconnect).
 	RemoveContact(ctx context.Context, ref string) error
@@ -305,6 +316,41 @@ type Circle = book.Circle
 
 // Contact is an address-book entry.
 type Contact = book.Contact
+
+// ContactPatch is a change to some fields of a card (see
+// [API.PatchContact]), what `kith contacts edit` sends. Field names are
+// vCard property names, any case ("email", "x-phonetic"); values are
+// field values as a card holds them (an address in vCard's ;-separated
+// form). Remove applies first, then Set, then Add; a field may be named
+// in only one of them. The card's UID cannot be patched.
+type ContactPatch struct {
+	// Set replaces every value of each field with Values, in that order.
+	// Blank values are dropped: with none left, the field is removed (a
+	// field the contact lacks is then no error).
+	Set []FieldValues `json:"set,omitempty"`
+	// Add appends Values to a field, keeping the values it has; a value it
+	// has already is not added twice.
+	Add []FieldValues `json:"add,omitempty"`
+	// Remove deletes fields: every value of one, or only one value.
+	Remove []FieldRef `json:"remove,omitempty"`
+}
+
+// Empty reports whether p changes nothing.
+func (p ContactPatch) Empty() bool { return len(p.Set) == 0 && len(p.Add) == 0 && len(p.Remove) == 0 }
+
+// FieldValues are the values of one field of a [ContactPatch].
+type FieldValues struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
+}
+
+// FieldRef names a field to remove: every value of Name, or when Value
+// is not "" only the value equal to it (as `contacts show --json` prints
+// it).
+type FieldRef struct {
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+}
 
 // What AddContacts did with a card (ContactRef.Status).
 const (

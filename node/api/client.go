@@ -161,6 +161,12 @@ func (c *Client) EditContact(ctx context.Context, ref string, card graph.Card) (
 	return &v, c.do(ctx, "PUT", "/contacts/"+url.PathEscape(ref), card, &v)
 }
 
+// PatchContact implements API.
+func (c *Client) PatchContact(ctx context.Context, ref string, p ContactPatch) (*Contact, error) {
+	var v Contact
+	return &v, c.do(ctx, "PATCH", "/contacts/"+url.PathEscape(ref), p, &v)
+}
+
 // RemoveContact implements API.
 func (c *Client) RemoveContact(ctx context.Context, ref string) error {
 	return c.do(ctx, "DELETE", "/contacts/"+url.PathEscape(ref), nil, nil)

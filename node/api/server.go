@@ -83,6 +83,13 @@ func Handler(impl API, log *slog.Logger) http.Handler {
 		}
 		return impl.EditContact(r.Context(), r.PathValue("ref"), card)
 	})
+	route("PATCH /api/v0/contacts/{ref}", func(r *http.Request) (any, error) {
+		var p ContactPatch
+		if err := decode(r, &p); err != nil {
+			return nil, err
+		}
+		return impl.PatchContact(r.Context(), r.PathValue("ref"), p)
+	})
 	route("DELETE /api/v0/contacts/{ref}", func(r *http.Request) (any, error) {
 		return nil, impl.RemoveContact(r.Context(), r.PathValue("ref"))
 	})

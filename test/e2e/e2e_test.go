@@ -35,16 +35,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// Exit codes from the README.
-const (
-	exitNotRunning = 3
-	exitNotFound   = 4
-	exitInvalid    = 5
-	exitConflict   = 6
-	exitLocked     = 7
-	exitPortInUse  = 12
-)
-
+// TestTour runs the story e2e.Tour on the built binary (the CLI's TestTour
+// runs it in process), around what only a process shows: no daemon yet,
+// the socket's mode, the home's lock and a clean SIGTERM.
 func TestTour(t *testing.T) {
 	h := NewHome(t)
 	if r := h.Run("id"); r.Code != exitNotRunning || !strings.Contains(r.Stderr, "kith daemon") {
@@ -57,71 +50,10 @@ func TestTour(t *testing.T) {
 		t.Errorf("api.sock mode = %o, want 600", perm)
 	}
 
-	var id api.Identity
-	h.JSON(&id, "id")
-	require.True(t, strings.HasPrefix(id.PeerID, "12D3KooW"), "peer ID %q", id.PeerID)
-	require.NotEmpty(t, id.Addrs)
-
-	h.MustRun("me", "set", "email", "alice@example.org", "--circle", "friends", "--circle", "family")
-	// No --circle: the name goes to every circle, as the README says.
-	out := h.MustRun("me", "set", "fn", "Alice Liddell")
-	require.Contains(t, out, "every circle")
-	var me api.Profile
-	h.JSON(&me, "me", "show", "--circle", "friends")
-	require.Len(t, me.Fields, 2)
-	require.Equal(t, "Alice Liddell", me.Fields[0].Value)
-	require.Equal(t, "alice@example.org", me.Fields[1].Value)
-	if r := h.Run("me", "set", "shoe-size", "9"); r.Code != exitInvalid {
-		t.Errorf("me set unknown field: exit %d, want %d (%s)", r.Code, exitInvalid, r.Stderr)
-	}
-	if r := h.Run("me", "set", "email", "alice@", "--circle", "friends"); r.Code != exitInvalid || !strings.Contains(r.Stderr, "alice@") {
-		t.Errorf("me set bad email: exit %d stderr %q", r.Code, r.Stderr)
-	}
-
-	h.MustRun("circles", "add", "vendors")
-	if r := h.Run("circles", "add", "vendors"); r.Code != exitConflict {
-		t.Errorf("circles add twice: exit %d, want %d", r.Code, exitConflict)
-	}
-	var circles []api.Circle
-	h.JSON(&circles, "circles", "list")
-	var names []string
-	for _, c := range circles {
-		names = append(names, c.Name)
-	}
-	require.Equal(t, []string{"family", "friends", "vendors", "work"}, names)
-	h.MustRun("circles", "rm", "vendors")
-
-	h.MustRun("contacts", "add", "--name", "Dr. Rao", "--tel", "+1-555-0100", "--email", "rao@clinic.example")
-	h.MustRun("contacts", "add", "--name", "Ann Lee", "--email", "ann@example.org", "--org", "Acme")
-	var list []api.Contact
-	h.JSON(&list, "contacts", "list")
-	require.Len(t, list, 2)
-	var hits []api.Contact
-	h.JSON(&hits, "contacts", "search", "clinic")
-	require.Len(t, hits, 1)
-	require.Equal(t, "Dr. Rao", hits[0].Name)
-	h.MustRun("contacts", "edit", "Dr. Rao", "--tel", "+1-555-0199")
-	var rao api.Contact
-	h.JSON(&rao, "contacts", "show", "Dr. Rao")
-	require.Equal(t, []string{"+1-555-0199"}, rao.Card.Values("tel"))
-	if r := h.Run("contacts", "add", "--name", "X", "--email", "not-an-email"); r.Code != exitInvalid {
-		t.Errorf("contacts add bad email: exit %d, want %d", r.Code, exitInvalid)
-	}
-	h.MustRun("contacts", "rm", rao.ID)
-	if r := h.Run("contacts", "show", rao.ID); r.Code != exitNotFound {
-		t.Errorf("contacts show removed: exit %d, want %d", r.Code, exitNotFound)
-	}
-
-	var log []api.LogEntry
-	h.JSON(&log, "log")
-	require.NotEmpty(t, log)
-	require.Equal(t, uint64(1), log[0].Seq)
-	require.Equal(t, "genesis", log[0].Kind)
-	var st api.Status
-	h.JSON(&st, "status")
-	require.Equal(t, int64(len(log)), st.Entries)
-	require.Equal(t, 1, st.Contacts)
-	h.MustRun("check")
+	RunTour(t, func(tb testing.TB, args ...string) (int, string, string) {
+		r := h.Run(args...)
+		return r.Code, r.Stdout, r.Stderr
+	})
 
 	// A second daemon on the same home is refused.
 	r := h.Run("daemon", "--listen", "/ip4/127.0.0.1/tcp/0")

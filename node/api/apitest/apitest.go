@@ -6,6 +6,7 @@ package apitest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -34,6 +35,8 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"Names", testNames},
 		{"Duplicates", testDuplicates},
 		{"Merge", testMerge},
+		{"Patch", testPatch},
+		{"PatchErrors", testPatchErrors},
 		{"Log", testLog},
 		{"Peers", testPeers},
 	}
@@ -649,4 +652,181 @@ func testMerge(t *testing.T, a api.API) {
 	list, err := a.Contacts(ctx)
 	require.NoError(t, err)
 	require.Len(t, list, 2)
+}
+
+func fieldValues(name string, values ...string) api.FieldValues {
+	return api.FieldValues{Name: name, Values: values}
+}
+
+// testPatch: PatchContact sets, adds and removes fields of a local
+// contact, by name or by value, and keeps every field it is not told of.
+func testPatch(t *testing.T, a api.API) {
+	ctx := t.Context()
+	added, err := a.AddContacts(ctx, []graph.Card{card("fn", "Grace Hopper", "email", "grace@example.org", "tel", "+1-555-0100", "tel", "+1-555-0101", "note", "admiral")})
+	require.NoError(t, err)
+	id := added[0].ID
+	before, err := a.Contact(ctx, id)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name  string
+		patch api.ContactPatch
+		want  map[string][]string // field → values after, for the fields named
+	}{
+		{"set replaces every value", api.ContactPatch{Set: []api.FieldValues{fieldValues("org", "US Navy"), fieldValues("email", "grace@navy.example", "grace@example.org")}},
+			map[string][]string{"org": {"US Navy"}, "email": {"grace@navy.example", "grace@example.org"}, "fn": {"Grace Hopper"}}},
+		{"set to blank removes", api.ContactPatch{Set: []api.FieldValues{fieldValues("note", " ")}},
+			map[string][]string{"note": nil, "org": {"US Navy"}}},
+		{"add keeps the values there", api.ContactPatch{Add: []api.FieldValues{fieldValues("tel", "+1-555-0102", "+1-555-0100")}},
+			map[string][]string{"tel": {"+1-555-0100", "+1-555-0101", "+1-555-0102"}}},
+		{"remove one value", api.ContactPatch{Remove: []api.FieldRef{{Name: "tel", Value: "+1-555-0101"}}},
+			map[string][]string{"tel": {"+1-555-0100", "+1-555-0102"}}},
+		{"remove a field, any case", api.ContactPatch{Remove: []api.FieldRef{{Name: "TEL"}}, Set: []api.FieldValues{fieldValues("Title", "Rear Admiral")}},
+			map[string][]string{"tel": nil, "title": {"Rear Admiral"}, "email": {"grace@navy.example", "grace@example.org"}}},
+	}
+	for _, tc := range tests {
+		c, err := a.PatchContact(ctx, "grace", tc.patch)
+		if err != nil {
+			t.Errorf("PatchContact(%s): %v", tc.name, err)
+			continue
+		}
+		got, err := a.Contact(ctx, id)
+		require.NoError(t, err)
+		if !reflect.DeepEqual(c.Card.Fields, got.Card.Fields) {
+			t.Errorf("PatchContact(%s) returned %+v, but Contact then shows %+v", tc.name, c.Card.Fields, got.Card.Fields)
+		}
+		for f, want := range tc.want {
+			if vs := got.Card.Values(f); !slices.Equal(vs, want) {
+				t.Errorf("after PatchContact(%s): %s = %q, want %q", tc.name, f, vs, want)
+			}
+		}
+	}
+	c, err := a.Contact(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, before.UID, c.UID, "a patch keeps the UID")
+
+	// A patch that changes nothing writes nothing.
+	n := logLen(t, a)
+	_, err = a.PatchContact(ctx, id, api.ContactPatch{Set: []api.FieldValues{fieldValues("org", "US Navy")}})
+	require.NoError(t, err)
+	if got := logLen(t, a); got != n {
+		t.Errorf("a patch that changes nothing appended %d entries, want none", got-n)
+	}
+}
+
+// testPatchErrors: what PatchContact refuses, and that a refused patch
+// changes nothing.
+func testPatchErrors(t *testing.T, a api.API) {
+	ctx := t.Context()
+	added, err := a.AddContacts(ctx, []graph.Card{card("fn", "Ann Lee", "email", "ann@example.org", "bday", "1990-05-04")})
+	require.NoError(t, err)
+	id := added[0].ID
+	before, err := a.Contact(ctx, id)
+	require.NoError(t, err)
+	set := func(name string, values ...string) api.ContactPatch {
+		return api.ContactPatch{Set: []api.FieldValues{fieldValues(name, values...)}}
+	}
+	tests := []struct {
+		name  string
+		ref   string
+		patch api.ContactPatch
+		want  error
+	}{
+		{"unknown ref", "nobody", set("org", "Acme"), api.ErrNotFound},
+		{"blank ref", " ", set("org", "Acme"), api.ErrInvalid},
+		{"nothing to change", id, api.ContactPatch{}, api.ErrInvalid},
+		{"invalid email", id, set("email", "ann@"), api.ErrInvalid},
+		{"unknown field", id, set("shoe-size", "9"), api.ErrInvalid},
+		{"two birthdays", id, api.ContactPatch{Add: []api.FieldValues{fieldValues("bday", "1991-01-01")}}, api.ErrInvalid},
+		{"field named twice", id, api.ContactPatch{Set: []api.FieldValues{fieldValues("org", "Acme")}, Remove: []api.FieldRef{{Name: "org"}}}, api.ErrInvalid},
+		{"add nothing", id, api.ContactPatch{Add: []api.FieldValues{fieldValues("tel", " ")}}, api.ErrInvalid},
+		{"the uid", id, set("uid", "urn:uuid:x"), api.ErrInvalid},
+		{"remove a field it lacks", id, api.ContactPatch{Remove: []api.FieldRef{{Name: "tel"}}}, api.ErrNotFound},
+		{"remove a value it lacks", id, api.ContactPatch{Remove: []api.FieldRef{{Name: "email", Value: "other@example.org"}}}, api.ErrNotFound},
+		{"empty card", id, api.ContactPatch{Remove: []api.FieldRef{{Name: "fn"}, {Name: "email"}, {Name: "bday"}}}, api.ErrInvalid},
+	}
+	for _, tc := range tests {
+		_, err := a.PatchContact(ctx, tc.ref, tc.patch)
+		wantErr(t, err, tc.want, "PatchContact("+tc.name+")")
+	}
+	after, err := a.Contact(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, before.Card, after.Card, "a refused patch changed the card")
+}
+
+// RunLinked runs the PatchContact cases that need a connection: newPair
+// returns two fresh, initialized nodes' APIs, theirs listening where an
+// invite code can reach it. The suite connects mine to theirs.
+func RunLinked(t *testing.T, newPair func(t *testing.T) (mine, theirs api.API)) {
+	t.Run("PatchLinked", func(t *testing.T) {
+		mine, theirs := newPair(t)
+		testPatchLinked(t, mine, theirs)
+		rep, err := mine.Check(t.Context())
+		require.NoError(t, err)
+		require.True(t, rep.OK(), "Check after PatchLinked: %v", rep.Problems)
+	})
+}
+
+// testPatchLinked: a patch of a connection changes only my notes on them.
+func testPatchLinked(t *testing.T, mine, theirs api.API) {
+	ctx := t.Context()
+	for _, f := range []api.SetMeRequest{
+		{Field: "fn", Values: []string{"Bob Builder"}},
+		{Field: "email", Values: []string{"bob@example.org"}, Circles: []string{"friends"}},
+	} {
+		_, err := theirs.SetMe(ctx, f)
+		require.NoError(t, err)
+	}
+	inv, err := theirs.Invite(ctx, api.InviteRequest{})
+	require.NoError(t, err)
+	_, err = mine.Connect(ctx, api.ConnectRequest{Target: inv.Code})
+	require.NoError(t, err)
+	bob := inv.PeerID
+	var c *api.Contact
+	require.Eventually(t, func() bool {
+		c, err = mine.Contact(ctx, bob)
+		return err == nil && len(c.Card.Values("email")) == 1
+	}, 20*time.Second, 50*time.Millisecond, "their card never reached me")
+
+	// Set and add go into my notes; their card stays as it is.
+	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{
+		Set: []api.FieldValues{fieldValues("note", "climbing on Tuesdays")},
+		Add: []api.FieldValues{fieldValues("email", "bob@work.example")},
+	})
+	require.NoError(t, err)
+	require.Equal(t, bob, c.ID)
+	require.ElementsMatch(t, []string{"bob@example.org", "bob@work.example"}, c.Card.Values("email"))
+	require.ElementsMatch(t, []graph.Field{{Name: "note", Value: "climbing on Tuesdays"}, {Name: "email", Value: "bob@work.example"}}, c.Notes.Fields)
+	got, err := mine.Contact(ctx, "builder")
+	require.NoError(t, err)
+	require.Equal(t, c.Notes.Fields, got.Notes.Fields)
+
+	// A name I set hides theirs; removing it shows theirs again.
+	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{Set: []api.FieldValues{fieldValues("fn", "Bobby")}})
+	require.NoError(t, err)
+	require.Equal(t, "Bobby", c.Name)
+	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "fn"}}})
+	require.NoError(t, err)
+	require.Equal(t, "Bob Builder", c.Name)
+
+	// Removing by field takes my values and leaves theirs; what is only
+	// on their card is theirs to change.
+	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "email"}}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"bob@example.org"}, c.Card.Values("email"))
+	_, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "email"}}})
+	wantErr(t, err, api.ErrInvalid, "PatchContact(remove their email)")
+	_, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "tel"}}})
+	wantErr(t, err, api.ErrNotFound, "PatchContact(remove a field nobody has)")
+	_, err = mine.PatchContact(ctx, bob, api.ContactPatch{Set: []api.FieldValues{fieldValues("email", "bob@")}})
+	wantErr(t, err, api.ErrInvalid, "PatchContact(invalid email in my notes)")
+
+	// Removing my last note leaves no notes, and the connection.
+	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "note"}}})
+	require.NoError(t, err)
+	require.Empty(t, c.Notes.Fields)
+	require.Equal(t, "Bob Builder", c.Name)
+	ps, err := mine.Peers(ctx)
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
 }
