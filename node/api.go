@@ -263,3 +263,8 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 	}
 	return out, nil
 }
+
+// PatchContact implements api.API.
+func (n *Node) PatchContact(ctx context.Context, ref string, p api.ContactPatch) (*api.Contact, error) {
+	return n.book.PatchContact(ctx, ref, p)
+}

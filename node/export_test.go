@@ -2,14 +2,10 @@ package node
 
 import (
 	"context"
-	"testing"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
-	"github.com/kith-p2p/kith/graph/store"
-	"github.com/kith-p2p/kith/identity"
 )
 
 // Tuning is the node's tuning, for tests to change through WithTuning.
@@ -20,17 +16,9 @@ func WithTuning(f func(*Tuning)) Option {
 	return func(c *config) error { f(&c.tuning); return nil }
 }
 
-// FastTimers shortens the timers of a node on a mocknet or loopback, where
-// a peer answers in microseconds or not at all.
-func FastTimers(t *Tuning) {
-	t.reconnectTick = 100 * time.Millisecond
-	t.backoffMin = 100 * time.Millisecond
-	t.backoffMax = time.Second
-	t.sync.IdleTimeout = 3 * time.Second
-	t.connect.Timeout = 5 * time.Second
-	t.connect.RepeatAfter = 300 * time.Millisecond
-	t.sweepEvery = 200 * time.Millisecond
-}
+// FastTimers shortens the timers of a node on a mocknet or loopback
+// (NewTest applies it).
+func FastTimers(t *Tuning) { fastTimers(t) }
 
 // WithInboundRate lowers the flood limit (hostile-peer tests).
 func WithInboundRate(r float64, burst int) Option {
@@ -45,28 +33,6 @@ func WithMaxPendingIn(n int) Option {
 // WithReaderVersion makes New act as a newer reader would.
 func WithReaderVersion(v int) Option {
 	return WithTuning(func(t *Tuning) { t.readerVersion = v })
-}
-
-// NewTest returns a running node for tests: a deterministic identity from
-// label, a test store (checked at cleanup), no listen addresses, and
-// FastTimers (before opts, which may change them).
-func NewTest(tb testing.TB, label string, opts ...Option) *Node {
-	tb.Helper()
-	id := identity.NewTest(tb, label)
-	st := store.NewTest(tb)
-	if err := bootstrap(context.Background(), id, st, make([]byte, 32)); err != nil {
-		tb.Fatalf("bootstrapping test node: %v", err)
-	}
-	n, err := New(context.Background(), append([]Option{WithIdentity(id), WithStore(st), WithTuning(FastTimers)}, opts...)...)
-	if err != nil {
-		tb.Fatalf("starting test node: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			tb.Errorf("closing node: %v", err)
-		}
-	})
-	return n
 }
 
 // FoundOnLAN hands n a peer as mDNS would when it hears one on the LAN.

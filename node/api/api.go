@@ -318,39 +318,14 @@ type Circle = book.Circle
 type Contact = book.Contact
 
 // ContactPatch is a change to some fields of a card (see
-// [API.PatchContact]), what `kith contacts edit` sends. Field names are
-// vCard property names, any case ("email", "x-phonetic"); values are
-// field values as a card holds them (an address in vCard's ;-separated
-// form). Remove applies first, then Set, then Add; a field may be named
-// in only one of them. The card's UID cannot be patched.
-type ContactPatch struct {
-	// Set replaces every value of each field with Values, in that order.
-	// Blank values are dropped: with none left, the field is removed (a
-	// field the contact lacks is then no error).
-	Set []FieldValues `json:"set,omitempty"`
-	// Add appends Values to a field, keeping the values it has; a value it
-	// has already is not added twice.
-	Add []FieldValues `json:"add,omitempty"`
-	// Remove deletes fields: every value of one, or only one value.
-	Remove []FieldRef `json:"remove,omitempty"`
-}
-
-// Empty reports whether p changes nothing.
-func (p ContactPatch) Empty() bool { return len(p.Set) == 0 && len(p.Add) == 0 && len(p.Remove) == 0 }
+// API.PatchContact and book.ContactPatch).
+type ContactPatch = book.ContactPatch
 
 // FieldValues are the values of one field of a [ContactPatch].
-type FieldValues struct {
-	Name   string   `json:"name"`
-	Values []string `json:"values"`
-}
+type FieldValues = book.FieldValues
 
-// FieldRef names a field to remove: every value of Name, or when Value
-// is not "" only the value equal to it (as `contacts show --json` prints
-// it).
-type FieldRef struct {
-	Name  string `json:"name"`
-	Value string `json:"value,omitempty"`
-}
+// FieldRef names a field to remove.
+type FieldRef = book.FieldRef
 
 // What AddContacts did with a card (ContactRef.Status).
 const (
