@@ -388,6 +388,18 @@ func (b *Book) AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRe
 	if err != nil {
 		return nil, err
 	}
+	if len(found) > 0 || len(claimed) > len(lookup) {
+		// The batch changes records that exist (a contact found by its
+		// UID, my notes on a connection): a read-modify-write, under the
+		// lock that edits and merges take, looked up again under it. A
+		// batch of new contacts needs only its UIDs claimed, so that
+		// imports overlap (one is signed while the one before is stored).
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if found, err = b.store.ContactsByUID(ctx, b.self.ID, lookup); err != nil {
+			return nil, err
+		}
+	}
 
 	batch := &importBatch{book: b, found: found, byKey: map[string]int{}, current: map[string]graph.Card{}, keyOf: map[string]string{}}
 	out := make([]ContactRef, len(items))
@@ -529,6 +541,16 @@ func (b *importBatch) linked(ctx context.Context, it importCard) (ContactRef, er
 // EditContact replaces a contact's card; for a linked contact it sets my
 // notes: the fields of card that their own card lacks.
 func (b *Book) EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error) {
+	// A UID the edit sets is claimed first, as imports claim theirs (and
+	// in the same order: claim, then lock), so that an import cannot add
+	// a second contact with it meanwhile.
+	if uid := strings.TrimSpace(UID(card)); uid != "" {
+		release, err := b.imports.claim(ctx, []string{uid})
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t, err := b.resolve(ctx, ref)
@@ -792,7 +814,14 @@ func (b *Book) MergeContacts(ctx context.Context, into, from string) (*MergeResu
 		if err != nil {
 			return nil, err
 		}
-		if _, err := b.append(ctx, selfDraft(graph.KindContact, keep.peer.String(), &notes), del); err != nil {
+		drafts := []graph.Draft{del}
+		switch {
+		case len(notes.Fields) > 0:
+			drafts = append(drafts, selfDraft(graph.KindContact, keep.peer.String(), &notes))
+		case keep.hasNote:
+			drafts = append(drafts, selfDraft(graph.KindContact, keep.peer.String(), nil))
+		}
+		if _, err := b.append(ctx, drafts...); err != nil {
 			return nil, err
 		}
 		c, err := b.linkedContact(ctx, keep.peer, notes)
