@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/kith-p2p/kith/node/api"
@@ -98,7 +99,7 @@ func runCirclesList(ctx context.Context, e *env, opts circlesListOptions, args [
 	}
 	for i := range circles {
 		if circles[i].Members == nil {
-			circles[i].Members = []string{}
+			circles[i].Members = []peer.ID{}
 		}
 	}
 	if opts.JSON {

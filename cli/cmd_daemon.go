@@ -134,13 +134,13 @@ func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) e
 			var b bytes.Buffer
 			t := newTable(&b)
 			t.row("kith daemon ready (Ctrl-C to stop)")
-			t.row("  peer id", id.PeerID)
+			t.row("  peer id", id.PeerID.String())
 			for i, a := range id.Addrs {
 				label := ""
 				if i == 0 {
 					label = "  addrs"
 				}
-				t.row(label, a)
+				t.row(label, a.String())
 			}
 			t.row("  api", api.SocketPath(e.home))
 			t.flush()

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/multiformats/go-multiaddr"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/kith-p2p/kith/graph/store"
@@ -54,7 +55,7 @@ func runID(ctx context.Context, e *env, opts idOptions, args []string) error {
 		return err
 	}
 	if id.Addrs == nil {
-		id.Addrs = []string{}
+		id.Addrs = []multiaddr.Multiaddr{}
 	}
 	if opts.JSON {
 		return writeJSON(e.Out, id)
@@ -102,19 +103,19 @@ func runStatus(ctx context.Context, e *env, opts statusOptions, args []string) e
 		return err
 	}
 	if st.Addrs == nil {
-		st.Addrs = []string{}
+		st.Addrs = []multiaddr.Multiaddr{}
 	}
 	if opts.JSON {
 		return writeJSON(e.Out, st)
 	}
 	t := newTable(e.Out)
-	t.row("peer id", st.PeerID)
+	t.row("peer id", st.PeerID.String())
 	for i, a := range st.Addrs {
 		label := ""
 		if i == 0 {
 			label = "addrs"
 		}
-		t.row(label, a)
+		t.row(label, a.String())
 	}
 	if len(st.Addrs) == 0 {
 		t.row("addrs", "- (not listening)")
@@ -130,7 +131,7 @@ func runStatus(ctx context.Context, e *env, opts statusOptions, args []string) e
 	t.row("logs", strconv.FormatInt(st.Logs, 10))
 	t.row("forks", strconv.FormatInt(st.Forks, 10))
 	for _, p := range st.Forked {
-		t.row("", p+": signed two histories; their updates are held back (see README, Forks)")
+		t.row("", p.String()+": signed two histories; their updates are held back (see README, Forks)")
 	}
 	t.row("contacts", strconv.Itoa(st.Contacts))
 	t.row("store", humanBytes(st.StoreBytes))

@@ -172,7 +172,7 @@ func requestsCommand(e *env) *ucli.Command {
 				if r.Outgoing {
 					dir = "from you"
 				}
-				t.row(r.PeerID, dir, humanTime(r.Time), orDash(r.Note))
+				t.row(r.PeerID.String(), dir, humanTime(r.Time), orDash(r.Note))
 			}
 			return t.flush()
 		}),
@@ -265,7 +265,7 @@ request between you connects you again.`,
 				if p.LastSync != nil {
 					last = humanTime(*p.LastSync)
 				}
-				t.row(p.PeerID, orDash(p.Name), online, orDash(strings.Join(p.Circles, ",")), last, strconv.FormatInt(p.Entries, 10))
+				t.row(p.PeerID.String(), orDash(p.Name), online, orDash(strings.Join(p.Circles, ",")), last, strconv.FormatInt(p.Entries, 10))
 			}
 			return t.flush()
 		}),

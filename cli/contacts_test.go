@@ -148,27 +148,27 @@ func TestContactsLinked(t *testing.T) {
 	bobID := bob.id.PeerID
 
 	alice.ok(t, "contacts", "edit", "builder", "--note", "climbing on Tuesdays")
-	out := alice.ok(t, "contacts", "show", bobID)
+	out := alice.ok(t, "contacts", "show", bobID.String())
 	for _, w := range []string{"Bob Builder", "bob@example.org", "climbing on Tuesdays"} {
 		if n := strings.Count(out, w); n != 1 {
 			t.Errorf("show after edit: %q appears %d times, want once:\n%s", w, n, out)
 		}
 	}
 	wantIn(t, "show", out, "[your note]")
-	alice.fail(t, exitInvalid, []string{"their own card"}, "contacts", "edit", bobID, "--remove", "email")
+	alice.fail(t, exitInvalid, []string{"their own card"}, "contacts", "edit", bobID.String(), "--remove", "email")
 
-	r := kith(t, alice.home, "contacts", "rm", bobID)
+	r := kith(t, alice.home, "contacts", "rm", bobID.String())
 	if r.code != 0 {
 		t.Fatalf("rm %s: exit %d: %s", bobID, r.code, r.stderr)
 	}
-	wantIn(t, "rm stdout", r.stdout, "removed your notes on "+bobID)
-	wantIn(t, "rm stderr", r.stderr, "kith disconnect "+bobID)
+	wantIn(t, "rm stdout", r.stdout, "removed your notes on "+bobID.String())
+	wantIn(t, "rm stderr", r.stderr, "kith disconnect "+bobID.String())
 	out = alice.ok(t, "contacts", "show", "bob")
 	wantIn(t, "show after rm", out, "bob@example.org")
 	if strings.Contains(out, "climbing") {
 		t.Errorf("show after rm still has the note:\n%s", out)
 	}
-	r = kith(t, alice.home, "contacts", "rm", bobID)
+	r = kith(t, alice.home, "contacts", "rm", bobID.String())
 	if r.code != 0 || !strings.Contains(r.stdout, "no notes") || !strings.Contains(r.stderr, "kith disconnect") {
 		t.Errorf("rm with no notes: %+v", r)
 	}

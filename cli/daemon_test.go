@@ -13,7 +13,7 @@ import (
 // port and how to pick another.
 func TestDaemonPortInUse(t *testing.T) {
 	first := startDaemon(t)
-	addr, _, _ := strings.Cut(first.id.Addrs[0], "/p2p/") // /ip4/127.0.0.1/tcp/PORT
+	addr, _, _ := strings.Cut(first.id.Addrs[0].String(), "/p2p/") // /ip4/127.0.0.1/tcp/PORT
 	port := addr[strings.LastIndex(addr, "/")+1:]
 	home := testHome(t)
 	if r := kith(t, home, "init", "--no-passphrase"); r.code != exitOK {

@@ -51,7 +51,7 @@ func TestKeyOnlyHome(t *testing.T) {
 	if r.code != exitKey || !strings.Contains(r.stderr, "kith connect") {
 		t.Errorf("kith me set before the log is back = exit %d, stderr %q; want %d and how to get it back", r.code, r.stderr, exitKey)
 	}
-	if out := a.ok(t, "connect", friend.id.Addrs[0]); !strings.Contains(out, "connected") {
+	if out := a.ok(t, "connect", friend.id.Addrs[0].String()); !strings.Contains(out, "connected") {
 		t.Errorf("kith connect to the friend = %q, want connected", out)
 	}
 	var after []api.LogEntry

@@ -28,12 +28,12 @@ func TestConnectRefused(t *testing.T) {
 
 	// By address, c's request waits for a; once declined, asking again
 	// says so.
-	out := c.ok(t, "connect", a.id.Addrs[0], "--note", "it's c")
+	out := c.ok(t, "connect", a.id.Addrs[0].String(), "--note", "it's c")
 	if !strings.Contains(out, "waiting for them to accept") {
 		t.Errorf("kith connect by address = %q, want it to wait", out)
 	}
-	a.ok(t, "decline", c.id.PeerID)
-	r = kith(t, c.home, "connect", a.id.Addrs[0])
+	a.ok(t, "decline", c.id.PeerID.String())
+	r = kith(t, c.home, "connect", a.id.Addrs[0].String())
 	if r.code != exitDeclined || !strings.Contains(r.stderr, "declined") {
 		t.Errorf("kith connect after a decline = exit %d\nstdout: %s\nstderr: %s\nwant exit %d saying declined", r.code, r.stdout, r.stderr, exitDeclined)
 	}
@@ -48,7 +48,7 @@ func TestPeersDisconnectedByThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.ok(t, "connect", inv.Code)
-	a.ok(t, "disconnect", b.id.PeerID)
+	a.ok(t, "disconnect", b.id.PeerID.String())
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var ps []api.Peer

@@ -23,13 +23,13 @@ import (
 
 // ID implements api.API.
 func (n *Node) ID(ctx context.Context) (*api.Identity, error) {
-	id := &api.Identity{PeerID: n.id.PeerID().String(), Addrs: []string{}}
+	id := &api.Identity{PeerID: n.id.PeerID(), Addrs: []multiaddr.Multiaddr{}}
 	p2p, err := multiaddr.NewMultiaddr("/p2p/" + n.id.PeerID().String())
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range n.host.Addrs() {
-		id.Addrs = append(id.Addrs, a.Encapsulate(p2p).String())
+		id.Addrs = append(id.Addrs, a.Encapsulate(p2p))
 	}
 	return id, nil
 }
@@ -55,10 +55,7 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	s := &api.Status{
 		Identity: *id, Home: n.home, Started: n.started.UTC(), Version: Version,
 		Entries: st.Entries, Logs: st.Logs, Forks: st.Forks, StoreBytes: st.Bytes, Contacts: contacts,
-		Forked: []string{},
-	}
-	for _, p := range forked {
-		s.Forked = append(s.Forked, p.String())
+		Forked: append([]peer.ID{}, forked...),
 	}
 	return s, nil
 }
@@ -236,7 +233,7 @@ func (n *Node) Peers(ctx context.Context) ([]api.Peer, error) {
 	}
 	out := make([]api.Peer, 0, len(cs))
 	for _, p := range cs {
-		pe := api.Peer{PeerID: p.String(), Online: n.online(p), Forked: slices.Contains(forked, p)}
+		pe := api.Peer{PeerID: p, Online: n.online(p), Forked: slices.Contains(forked, p)}
 		if t, ok := n.connect.Load().DroppedAt(p); ok {
 			t = t.UTC()
 			pe.DisconnectedByThem, pe.DisconnectedAt = true, &t

@@ -156,7 +156,7 @@ func TestLinkedContactName(t *testing.T) {
 	ps, err := alice.Peers(ctx)
 	require.NoError(t, err)
 	for _, p := range ps {
-		if p.PeerID == erin.Host().ID().String() && p.Name != "+1 555 0199" {
+		if p.PeerID == erin.Host().ID() && p.Name != "+1 555 0199" {
 			t.Errorf("Peers names erin %q, want her best field +1 555 0199", p.Name)
 		}
 	}

@@ -114,7 +114,7 @@ func convergenceProblems(t *testing.T, ns []*node.Node) []string {
 		peers, err := n.Peers(ctx)
 		require.NoError(t, err)
 		for _, p := range peers {
-			author := byID[p.PeerID]
+			author := byID[p.PeerID.String()]
 			if got, want := head(t, n, author), head(t, author, author); got != want {
 				problems = append(problems, fmt.Sprintf("%s holds %s's log to %d of %d", n.Host().ID().ShortString(), p.PeerID[len(p.PeerID)-6:], got, want))
 				continue
@@ -124,7 +124,7 @@ func convergenceProblems(t *testing.T, ns []*node.Node) []string {
 			aps, err := author.Peers(ctx)
 			require.NoError(t, err)
 			for _, ap := range aps {
-				if ap.PeerID == n.Host().ID().String() {
+				if ap.PeerID == n.Host().ID() {
 					theirCircles = ap.Circles
 				}
 			}

@@ -75,7 +75,7 @@ func connect(t testing.TB, a, b *node.Node, aCircles ...string) {
 func hasPeer(t testing.TB, n, other *node.Node) bool {
 	ps, err := n.Peers(t.Context())
 	require.NoError(t, err)
-	return slices.ContainsFunc(ps, func(p api.Peer) bool { return p.PeerID == other.Host().ID().String() })
+	return slices.ContainsFunc(ps, func(p api.Peer) bool { return p.PeerID == other.Host().ID() })
 }
 
 // seen returns the values of field that n sees in other's shared card.
@@ -83,7 +83,7 @@ func seen(t testing.TB, n, other *node.Node, field string) []string {
 	ps, err := n.Peers(t.Context())
 	require.NoError(t, err)
 	for _, p := range ps {
-		if p.PeerID == other.Host().ID().String() {
+		if p.PeerID == other.Host().ID() {
 			return p.Card.Values(field)
 		}
 	}
@@ -116,7 +116,7 @@ func TestChangeOnceEverywhere(t *testing.T) {
 	book, err := bob.Contacts(ctx)
 	require.NoError(t, err)
 	require.Len(t, book, 1)
-	if c := book[0]; c.Peer != alice.Host().ID().String() || c.Name != "Alice" || c.Card.First("adr") == "" || c.Card.First("note") != "met at the dojo" {
+	if c := book[0]; c.Peer != alice.Host().ID() || c.Name != "Alice" || c.Card.First("adr") == "" || c.Card.First("note") != "met at the dojo" {
 		t.Errorf("bob's linked contact for alice = %+v", c)
 	}
 	// Search finds linked contacts by what they share and by my notes on
@@ -124,7 +124,7 @@ func TestChangeOnceEverywhere(t *testing.T) {
 	for _, q := range []string{"springfield", "dojo", "alice"} {
 		hits, err := bob.SearchContacts(ctx, q)
 		require.NoError(t, err)
-		if len(hits) != 1 || hits[0].Peer != alice.Host().ID().String() || hits[0].Card.First("note") != "met at the dojo" {
+		if len(hits) != 1 || hits[0].Peer != alice.Host().ID() || hits[0].Card.First("note") != "met at the dojo" {
 			t.Errorf("bob's search %q = %+v, want alice's linked contact with his note", q, hits)
 		}
 	}
@@ -222,9 +222,9 @@ func TestRequestAcceptDecline(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, reqs, 1)
 	require.Equal(t, "it's alice from the dojo", reqs[0].Note)
-	require.Equal(t, alice.Host().ID().String(), reqs[0].PeerID)
+	require.Equal(t, alice.Host().ID(), reqs[0].PeerID)
 
-	require.NoError(t, dave.Accept(ctx, api.AcceptRequest{PeerID: reqs[0].PeerID, Circles: []string{"family"}}))
+	require.NoError(t, dave.Accept(ctx, api.AcceptRequest{PeerID: reqs[0].PeerID.String(), Circles: []string{"family"}}))
 	eventually(t, "alice learns she was accepted", func() bool { return hasPeer(t, alice, dave) })
 	ps, err := dave.Peers(ctx)
 	require.NoError(t, err)
@@ -311,7 +311,7 @@ func TestDisconnectIsTold(t *testing.T) {
 		ps, err := n.Peers(ctx)
 		require.NoError(t, err)
 		for _, p := range ps {
-			if p.PeerID == other.Host().ID().String() {
+			if p.PeerID == other.Host().ID() {
 				return p.DisconnectedByThem && p.DisconnectedAt != nil
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
@@ -151,7 +152,7 @@ func TestForkOfEqualLengthDetected(t *testing.T) {
 	s, err := alice.Status(ctx)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, s.Forks, "kith status shows the fork")
-	require.Equal(t, []string{bob.Host().ID().String()}, s.Forked)
+	require.Equal(t, []peer.ID{bob.Host().ID()}, s.Forked)
 	ps, err := alice.Peers(ctx)
 	require.NoError(t, err)
 	require.True(t, ps[0].Forked, "kith peers flags bob")

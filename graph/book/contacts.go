@@ -48,7 +48,7 @@ func (b *Book) linkedContact(ctx context.Context, p peer.ID, notes graph.Card) (
 	if mine.Fields == nil {
 		mine.Fields = []graph.Field{}
 	}
-	c := Contact{ID: p.String(), Peer: p.String(), UID: uid, Name: BestName(card), Card: card, Notes: &mine}
+	c := Contact{ID: p.String(), Peer: p, UID: uid, Name: BestName(card), Card: card, Notes: &mine}
 	t, err := b.store.LastSync(ctx, p)
 	if err != nil {
 		return Contact{}, err

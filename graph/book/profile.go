@@ -66,13 +66,25 @@ func (b *Book) Circles(ctx context.Context) ([]Circle, error) {
 	}
 	out := make([]Circle, 0, len(rs))
 	for _, r := range rs {
-		c := Circle{Name: r.Key, Members: append([]string{}, r.Body.Members...)}
+		c := Circle{Name: r.Key, Members: members(r.Body.Members)}
 		if card, ok := cards[r.Key]; ok {
 			c.Fields = len(card.Fields)
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// members parses a circle's members (as my log holds them, as text); one
+// that is not a peer ID (never written by Kith) is left out.
+func members(ms []string) []peer.ID {
+	out := make([]peer.ID, 0, len(ms))
+	for _, m := range ms {
+		if p, err := peer.Decode(m); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // CirclesOf returns the names of my circles p is in.
@@ -108,7 +120,7 @@ func (b *Book) AddCircle(ctx context.Context, name string) (*Circle, error) {
 	if _, err := b.append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: name}, To: graph.Audience{Self: true}}); err != nil {
 		return nil, err
 	}
-	return &Circle{Name: name, Members: []string{}}, nil
+	return &Circle{Name: name, Members: []peer.ID{}}, nil
 }
 
 // CircleDrafts returns the entries that create the circles names (the
@@ -138,7 +150,7 @@ func (b *Book) RemoveCircle(ctx context.Context, name string, force bool) (*Circ
 		}
 		return nil, err
 	}
-	c := &Circle{Name: name, Members: append([]string{}, r.Body.Members...)}
+	c := &Circle{Name: name, Members: members(r.Body.Members)}
 	drafts := []graph.Draft{{Body: graph.Body{Kind: graph.KindCircle, Key: name, Del: true}, To: graph.Audience{Self: true}}}
 	only := 0 // fields no other circle (nor the private card) holds: lost with it
 	if card, err := b.liveRecord(ctx, graph.KindCard, name); err == nil {

@@ -3,6 +3,8 @@ package book
 import (
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/kith-p2p/kith/graph"
 )
 
@@ -46,17 +48,17 @@ type UnsetMeRequest struct {
 
 // Circle is a named set of connections.
 type Circle struct {
-	Name    string   `json:"name"`
-	Members []string `json:"members"`
-	Fields  int      `json:"fields"` // fields of my profile this circle sees
+	Name    string    `json:"name"`
+	Members []peer.ID `json:"members"`
+	Fields  int       `json:"fields"` // fields of my profile this circle sees
 	// FieldNames names those fields, once each (set by RemoveCircle).
 	FieldNames []string `json:"field_names,omitempty"`
 }
 
 // Contact is an address-book entry.
 type Contact struct {
-	ID   string `json:"id"`
-	Peer string `json:"peer,omitempty"` // set for a linked contact: a connection's peer ID (= ID)
+	ID   string  `json:"id"`
+	Peer peer.ID `json:"peer,omitempty"` // set for a linked contact: a connection's peer ID (= ID)
 	// UID is the vCard UID the contact is exported with and found by on
 	// import: urn:kith:peer:<peer ID> for a linked contact. Card holds it
 	// too, as its uid field.

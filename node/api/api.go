@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multiaddr"
+
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
@@ -217,7 +220,7 @@ const (
 // InviteCode is a one-time code to hand to someone.
 type InviteCode struct {
 	Code    string    `json:"code"`
-	PeerID  string    `json:"peer_id"`
+	PeerID  peer.ID   `json:"peer_id"`
 	Expires time.Time `json:"expires"`
 	Circles []string  `json:"circles"`
 }
@@ -232,13 +235,13 @@ type ConnectRequest struct {
 // ConnectResult is the peer's answer: accepted or pending (a refusal is
 // an error).
 type ConnectResult struct {
-	PeerID string `json:"peer_id"`
-	Status string `json:"status"`
+	PeerID peer.ID `json:"peer_id"`
+	Status string  `json:"status"`
 }
 
 // Request is a pending connection request.
 type Request struct {
-	PeerID   string    `json:"peer_id"`
+	PeerID   peer.ID   `json:"peer_id"`
 	Outgoing bool      `json:"outgoing"`
 	Note     string    `json:"note"`
 	Time     time.Time `json:"time"`
@@ -258,7 +261,7 @@ type AssignRequest struct {
 
 // Peer is a connection.
 type Peer struct {
-	PeerID   string     `json:"peer_id"`
+	PeerID   peer.ID    `json:"peer_id"`
 	Name     string     `json:"name"`
 	Card     graph.Card `json:"card"` // what they share with me
 	Online   bool       `json:"online"`
@@ -274,8 +277,8 @@ type Peer struct {
 
 // Identity is who this node is.
 type Identity struct {
-	PeerID string   `json:"peer_id"`
-	Addrs  []string `json:"addrs"` // full multiaddrs ending in /p2p/<peer id>
+	PeerID peer.ID               `json:"peer_id"`
+	Addrs  []multiaddr.Multiaddr `json:"addrs"` // full multiaddrs ending in /p2p/<peer id>
 }
 
 // Status is the daemon's state.
@@ -286,7 +289,7 @@ type Status struct {
 	Entries    int64     `json:"entries"`
 	Logs       int64     `json:"logs"`
 	Forks      int64     `json:"forks"`
-	Forked     []string  `json:"forked"` // peer IDs with fork evidence: their updates are held back
+	Forked     []peer.ID `json:"forked"` // peer IDs with fork evidence: their updates are held back
 	Contacts   int       `json:"contacts"`
 	StoreBytes int64     `json:"store_bytes"`
 	Version    string    `json:"version"`

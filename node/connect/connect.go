@@ -379,7 +379,7 @@ func (s *Service) Invite(ctx context.Context, req api.InviteRequest) (*api.Invit
 			inv.Addrs = append(inv.Addrs, a.Bytes())
 		}
 	}
-	return &api.InviteCode{Code: inv.String(), PeerID: s.id.PeerID().String(), Expires: expires.UTC(), Circles: circles}, nil
+	return &api.InviteCode{Code: inv.String(), PeerID: s.id.PeerID(), Expires: expires.UTC(), Circles: circles}, nil
 }
 
 // shareableAddrs are my listen addresses minus unspecified ones.
@@ -480,7 +480,7 @@ func (s *Service) Connect(ctx context.Context, req api.ConnectRequest) (*api.Con
 		}
 		return nil, fmt.Errorf("%w: %s says this code was used already or has expired; ask them for a new one, or connect by peer ID for them to accept by hand", api.ErrInviteInvalid, ai.ID)
 	}
-	return &api.ConnectResult{PeerID: ai.ID.String(), Status: status}, nil
+	return &api.ConnectResult{PeerID: ai.ID, Status: status}, nil
 }
 
 // restoreFrom is Connect on a home holding the key alone: it takes my log
@@ -498,7 +498,7 @@ func (s *Service) restoreFrom(ctx context.Context, ai peer.AddrInfo) (*api.Conne
 	if !s.isConnection(ctx, ai.ID) {
 		return nil, fmt.Errorf("%w: my log is back from %s, which is not a connection of mine; connect again to ask them", api.ErrInvalid, ai.ID)
 	}
-	return &api.ConnectResult{PeerID: ai.ID.String(), Status: spec.ConnectAccepted}, nil
+	return &api.ConnectResult{PeerID: ai.ID, Status: spec.ConnectAccepted}, nil
 }
 
 // dial connects to ai, finding addresses in the peerstore (mDNS, earlier
@@ -709,7 +709,7 @@ func (s *Service) Requests(ctx context.Context) ([]api.Request, error) {
 	}
 	out := make([]api.Request, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, api.Request{PeerID: r.Peer.String(), Outgoing: r.Outgoing, Note: r.Note, Time: r.Time.UTC()})
+		out = append(out, api.Request{PeerID: r.Peer, Outgoing: r.Outgoing, Note: r.Note, Time: r.Time.UTC()})
 	}
 	return out, nil
 }

@@ -42,7 +42,7 @@ var Tour = []TourStep{
 	{Args: []string{"id", "--json"}, Check: func(tb testing.TB, out string) {
 		var id api.Identity
 		decode(tb, out, &id)
-		if !strings.HasPrefix(id.PeerID, "12D3KooW") || len(id.Addrs) == 0 {
+		if !strings.HasPrefix(id.PeerID.String(), "12D3KooW") || len(id.Addrs) == 0 {
 			tb.Errorf("kith id --json = %+v, want a peer ID and addresses", id)
 		}
 	}},

@@ -345,7 +345,7 @@ func testPeers(t *testing.T, a api.API) {
 	require.NoError(t, err)
 	require.Empty(t, ps)
 
-	_, err = a.Connect(ctx, api.ConnectRequest{Target: id.PeerID})
+	_, err = a.Connect(ctx, api.ConnectRequest{Target: id.PeerID.String()})
 	wantErr(t, err, api.ErrInvalid, "Connect(self)")
 	_, err = a.Connect(ctx, api.ConnectRequest{Target: "not a peer"})
 	wantErr(t, err, api.ErrInvalid, "Connect(garbage)")
@@ -358,7 +358,7 @@ func testPeers(t *testing.T, a api.API) {
 	wantErr(t, err, api.ErrNotFound, "ResolveFork(no fork)")
 	_, err = a.ResolveFork(ctx, "garbage")
 	wantErr(t, err, api.ErrInvalid, "ResolveFork(garbage)")
-	_, err = a.ResolveFork(ctx, id.PeerID)
+	_, err = a.ResolveFork(ctx, id.PeerID.String())
 	wantErr(t, err, api.ErrInvalid, "ResolveFork(self)")
 }
 
@@ -784,17 +784,17 @@ func testPatchLinked(t *testing.T, mine, theirs api.API) {
 	bob := inv.PeerID
 	var c *api.Contact
 	require.Eventually(t, func() bool {
-		c, err = mine.Contact(ctx, bob)
+		c, err = mine.Contact(ctx, bob.String())
 		return err == nil && len(c.Card.Values("email")) == 1
 	}, 20*time.Second, 50*time.Millisecond, "their card never reached me")
 
 	// Set and add go into my notes; their card stays as it is.
-	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{
+	c, err = mine.PatchContact(ctx, bob.String(), api.ContactPatch{
 		Set: []api.FieldValues{fieldValues("note", "climbing on Tuesdays")},
 		Add: []api.FieldValues{fieldValues("email", "bob@work.example")},
 	})
 	require.NoError(t, err)
-	require.Equal(t, bob, c.ID)
+	require.Equal(t, bob.String(), c.ID)
 	require.ElementsMatch(t, []string{"bob@example.org", "bob@work.example"}, c.Card.Values("email"))
 	require.ElementsMatch(t, []graph.Field{{Name: "note", Value: "climbing on Tuesdays"}, {Name: "email", Value: "bob@work.example"}}, c.Notes.Fields)
 	got, err := mine.Contact(ctx, "builder")
@@ -802,27 +802,27 @@ func testPatchLinked(t *testing.T, mine, theirs api.API) {
 	require.Equal(t, c.Notes.Fields, got.Notes.Fields)
 
 	// A name I set hides theirs; removing it shows theirs again.
-	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{Set: []api.FieldValues{fieldValues("fn", "Bobby")}})
+	c, err = mine.PatchContact(ctx, bob.String(), api.ContactPatch{Set: []api.FieldValues{fieldValues("fn", "Bobby")}})
 	require.NoError(t, err)
 	require.Equal(t, "Bobby", c.Name)
-	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "fn"}}})
+	c, err = mine.PatchContact(ctx, bob.String(), api.ContactPatch{Remove: []api.FieldRef{{Name: "fn"}}})
 	require.NoError(t, err)
 	require.Equal(t, "Bob Builder", c.Name)
 
 	// Removing by field takes my values and leaves theirs; what is only
 	// on their card is theirs to change.
-	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "email"}}})
+	c, err = mine.PatchContact(ctx, bob.String(), api.ContactPatch{Remove: []api.FieldRef{{Name: "email"}}})
 	require.NoError(t, err)
 	require.Equal(t, []string{"bob@example.org"}, c.Card.Values("email"))
-	_, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "email"}}})
+	_, err = mine.PatchContact(ctx, bob.String(), api.ContactPatch{Remove: []api.FieldRef{{Name: "email"}}})
 	wantErr(t, err, api.ErrInvalid, "PatchContact(remove their email)")
-	_, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "tel"}}})
+	_, err = mine.PatchContact(ctx, bob.String(), api.ContactPatch{Remove: []api.FieldRef{{Name: "tel"}}})
 	wantErr(t, err, api.ErrNotFound, "PatchContact(remove a field nobody has)")
-	_, err = mine.PatchContact(ctx, bob, api.ContactPatch{Set: []api.FieldValues{fieldValues("email", "bob@")}})
+	_, err = mine.PatchContact(ctx, bob.String(), api.ContactPatch{Set: []api.FieldValues{fieldValues("email", "bob@")}})
 	wantErr(t, err, api.ErrInvalid, "PatchContact(invalid email in my notes)")
 
 	// Removing my last note leaves no notes, and the connection.
-	c, err = mine.PatchContact(ctx, bob, api.ContactPatch{Remove: []api.FieldRef{{Name: "note"}}})
+	c, err = mine.PatchContact(ctx, bob.String(), api.ContactPatch{Remove: []api.FieldRef{{Name: "note"}}})
 	require.NoError(t, err)
 	require.Empty(t, c.Notes.Fields)
 	require.Equal(t, "Bob Builder", c.Name)
