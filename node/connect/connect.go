@@ -105,8 +105,8 @@ type Config struct {
 	NoLog   error
 	Limiter *p2putil.Limiter // inbound streams per peer, shared with the other protocols
 	Tuning  Tuning
-	Now     func() time.Time
-	Log     *slog.Logger
+	Now     func() time.Time // default time.Now
+	Log     *slog.Logger     // default: discard
 }
 
 // Service is the connect protocol of one node.
@@ -140,6 +140,12 @@ type Service struct {
 // New starts the service: it serves /kith/connect/1.0.0 on c.Host until
 // Close.
 func New(ctx context.Context, c Config) (*Service, error) {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	dropped, err := c.Store.DroppedPeers(ctx)
 	if err != nil {
 		return nil, err

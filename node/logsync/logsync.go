@@ -93,8 +93,8 @@ type Config struct {
 	Peers   Peers
 	Limiter *p2putil.Limiter // inbound streams per peer, shared with the other protocols
 	Tuning  Tuning
-	Now     func() time.Time
-	Log     *slog.Logger
+	Now     func() time.Time // default time.Now
+	Log     *slog.Logger     // default: discard
 }
 
 // Service is the sync protocol of one node.
@@ -121,6 +121,12 @@ type Service struct {
 
 // New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
 func New(c Config) *Service {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
 		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}}

@@ -1,0 +1,110 @@
+package logsync_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/node/internal/p2putil"
+	"github.com/kith-p2p/kith/node/logsync"
+)
+
+// The service runs on a host, a store and a writer, with its view of
+// peers as a small interface: here a fixed set of connections.
+
+type peers struct {
+	with    map[peer.ID]bool
+	keys    chan peer.ID
+	refused chan peer.ID
+}
+
+func (p *peers) SyncsWith(_ context.Context, q peer.ID) bool { return p.with[q] }
+func (p *peers) Active(context.Context) ([]peer.ID, error) {
+	var out []peer.ID
+	for q := range p.with {
+		out = append(out, q)
+	}
+	return out, nil
+}
+func (p *peers) Refused(q peer.ID) { p.refused <- q }
+func (p *peers) KeysArrived(_ context.Context, q peer.ID) error {
+	p.keys <- q
+	return nil
+}
+
+type side struct {
+	id    *identity.Identity
+	st    *store.Store
+	w     *graph.Writer
+	svc   *logsync.Service
+	peers *peers
+}
+
+func newSide(t *testing.T, mn mocknet.Mocknet, label string, i int) *side {
+	t.Helper()
+	ctx := t.Context()
+	s := &side{id: identity.NewTest(t, label), st: store.NewTest(t), peers: &peers{with: map[peer.ID]bool{}, keys: make(chan peer.ID, 16), refused: make(chan peer.ID, 16)}}
+	h, err := mn.AddPeer(s.id.PrivKey(), ma.StringCast(fmt.Sprintf("/ip6/100::%x/tcp/4242", i)))
+	require.NoError(t, err)
+	s.w, err = graph.NewWriter(ctx, s.id, s.st, time.Now)
+	require.NoError(t, err)
+	_, err = s.w.Append(ctx,
+		graph.Draft{Body: graph.Body{Kind: graph.KindGenesis, Recovery: make([]byte, 32)}, To: graph.Audience{Public: true}},
+		graph.Draft{Body: graph.Body{Kind: graph.KindKeys, Enc: s.id.EncryptionKey()}, To: graph.Audience{Public: true}})
+	require.NoError(t, err)
+	tun := logsync.DefaultTuning
+	tun.IdleTimeout = 5 * time.Second
+	s.svc = logsync.New(logsync.Config{Host: h, Self: s.id.PeerID(), Open: graph.Opener(s.id), Store: s.st, Writer: s.w,
+		Peers: s.peers, Limiter: p2putil.NewLimiter(100, 100), Tuning: tun, Now: time.Now, Log: nil})
+	t.Cleanup(func() { require.NoError(t, s.svc.Close()) })
+	return s
+}
+
+func TestPullVerifiesAndStores(t *testing.T) {
+	ctx := t.Context()
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	alice, bob := newSide(t, mn, "alice", 1), newSide(t, mn, "bob", 2)
+	require.NoError(t, mn.LinkAll())
+	require.NoError(t, mn.ConnectAllButSelf())
+	alice.peers.with[bob.id.PeerID()] = true
+	bob.peers.with[alice.id.PeerID()] = true
+
+	for i := range 5 {
+		_, err := alice.w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: fmt.Sprintf("c%d", i)}, To: graph.Audience{Self: true}})
+		require.NoError(t, err)
+	}
+	require.NoError(t, bob.svc.Pull(ctx, alice.id.PeerID()))
+	h, err := bob.st.Head(ctx, alice.id.PeerID())
+	require.NoError(t, err)
+	require.Equal(t, alice.w.Head(), h, "bob holds alice's whole log")
+	require.Equal(t, alice.id.PeerID(), <-bob.peers.keys, "alice's key arrived with it")
+	r, err := bob.st.Record(ctx, alice.id.PeerID(), graph.KindKeys, "")
+	require.NoError(t, err)
+	require.Equal(t, alice.id.EncryptionKey(), r.Body.Enc)
+}
+
+// A peer that is not one to sync with is refused, and told of.
+func TestServeRefusesStrangers(t *testing.T) {
+	ctx := t.Context()
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	alice, mallory := newSide(t, mn, "alice", 1), newSide(t, mn, "mallory", 2)
+	require.NoError(t, mn.LinkAll())
+	require.NoError(t, mn.ConnectAllButSelf())
+	mallory.peers.with[alice.id.PeerID()] = true // mallory wants alice; alice does not know her
+	require.Error(t, mallory.svc.Pull(ctx, alice.id.PeerID()))
+	require.Equal(t, mallory.id.PeerID(), <-alice.peers.refused)
+	h, err := mallory.st.Head(ctx, alice.id.PeerID())
+	require.NoError(t, err)
+	require.Zero(t, h.Seq, "nothing of alice's log reached mallory")
+}
