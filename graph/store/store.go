@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -54,7 +55,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	uri, err := fileURI(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", uri+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
@@ -66,6 +71,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.startCheckpointer()
 	return s, nil
+}
+
+// fileURI returns the SQLite URI of the file at path, without a query.
+// The driver cuts the DSN at its first '?' and SQLite percent-decodes the
+// path and ends it at '?' or '#', so the path is escaped (a '?', '#', '%'
+// or space in a directory name would otherwise open another file, or
+// none). SQLite wants an absolute path after "file://"; on Windows that is
+// "file:///C:/…".
+func fileURI(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("making the path absolute: %w", err)
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a volume name: C:/…
+	}
+	u := url.URL{Scheme: "file", Path: p}
+	return u.String(), nil
 }
 
 // privatize takes group and other permissions off the files that exist
