@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 )
@@ -58,7 +59,7 @@ func HasLog(ctx context.Context, home string) (bool, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
-	st, err := store.Open(ctx, path)
+	st, err := store.Open(ctx, path, book.Index{})
 	if err != nil {
 		return false, err
 	}
@@ -97,7 +98,7 @@ func newLog(ctx context.Context, home string, id *identity.Identity) (*identity.
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, filepath.Join(home, DBName))
+	st, err := store.Open(ctx, filepath.Join(home, DBName), book.Index{})
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +136,7 @@ func bootstrap(ctx context.Context, id *identity.Identity, st graph.Store, commi
 func NewTest(tb testing.TB, label string, opts ...Option) *Node {
 	tb.Helper()
 	id := identity.NewTest(tb, label)
-	st := store.NewTest(tb)
+	st := store.NewTest(tb, book.Index{})
 	if err := bootstrap(context.Background(), id, st, make([]byte, 32)); err != nil {
 		tb.Fatalf("bootstrapping test node: %v", err)
 	}

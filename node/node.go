@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/routing"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
@@ -211,7 +212,7 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		if c.home == "" {
 			return nil, errors.New("node: neither WithHome nor WithStore given")
 		}
-		s, err := store.Open(ctx, filepath.Join(c.home, DBName))
+		s, err := store.Open(ctx, filepath.Join(c.home, DBName), book.Index{})
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 )
 
@@ -20,7 +21,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "my kith?x=1#frag%41 100%", "a+b&c=d")
 	require.NoError(t, os.MkdirAll(dir, 0o700))
 	path := filepath.Join(dir, "kith.db")
-	st, err := store.Open(ctx, path)
+	st, err := store.Open(ctx, path, book.Index{})
 	require.NoError(t, err)
 	require.NoError(t, st.PutInvite(ctx, []byte("s"), time.Unix(2_000_000_000, 0), []string{"friends"}))
 	require.NoError(t, st.Close())
@@ -33,7 +34,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 		require.True(t, strings.HasPrefix(e.Name(), "kith.db"), "stray file %q beside the store", e.Name())
 	}
 
-	st, err = store.Open(ctx, path)
+	st, err = store.Open(ctx, path, book.Index{})
 	require.NoError(t, err)
 	defer st.Close()
 	cs, err := st.UseInvite(ctx, []byte("s"), time.Unix(1_900_000_000, 0))

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/spec"
@@ -23,7 +24,7 @@ func card(fields ...string) *graph.Card {
 func TestSearch(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	w, err := graph.NewWriter(ctx, me, st, nil)
 	require.NoError(t, err)
 	add := func(key string, c *graph.Card) {
@@ -73,7 +74,7 @@ func TestCheckFindsDamage(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
 	dir := t.TempDir()
-	st, err := store.Open(ctx, dir+"/kith.db")
+	st, err := store.Open(ctx, dir+"/kith.db", book.Index{})
 	require.NoError(t, err)
 	defer st.Close()
 	w, err := graph.NewWriter(ctx, me, st, nil)
@@ -116,7 +117,7 @@ func TestCheckFindsDamage(t *testing.T) {
 func TestSameRecordTwiceInOneBatch(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	w, err := graph.NewWriter(ctx, me, st, nil)
 	require.NoError(t, err)
 	d := func(name string, del bool) graph.Draft {
@@ -147,7 +148,7 @@ func TestForkPastHead(t *testing.T) {
 	d := func(k string) graph.Draft {
 		return graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: k}, To: graph.Audience{Self: true}}
 	}
-	src := store.NewTest(t) // the author's branch: 1 2 3
+	src := store.NewTest(t, book.Index{}) // the author's branch: 1 2 3
 	w, err := graph.NewWriter(ctx, id, src, nil)
 	require.NoError(t, err)
 	common, err := w.Append(ctx, d("a"), d("b"))
@@ -155,7 +156,7 @@ func TestForkPastHead(t *testing.T) {
 	_, err = w.Append(ctx, d("c"))
 	require.NoError(t, err)
 
-	other := store.NewTest(t) // a second branch: 1 2 3' 4'
+	other := store.NewTest(t, book.Index{}) // a second branch: 1 2 3' 4'
 	require.NoError(t, other.Put(ctx, common))
 	w2, err := graph.NewWriter(ctx, id, other, nil)
 	require.NoError(t, err)
@@ -168,6 +169,6 @@ func TestForkPastHead(t *testing.T) {
 	require.EqualValues(t, 1, st.Forks)
 	require.EqualValues(t, 3, st.Entries, "nothing of the other branch is stored")
 	// A gap (seq head+2) is not evidence: it is refused and not recorded.
-	other2 := store.NewTest(t)
+	other2 := store.NewTest(t, book.Index{})
 	require.ErrorIs(t, other2.Put(ctx, forked[1:]), spec.ErrBadSeq)
 }
