@@ -8,7 +8,6 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/node/api"
 )
 
@@ -184,7 +183,7 @@ func runCheck(ctx context.Context, e *env, opts checkOptions, args []string) err
 	return nil
 }
 
-func printCheck(e *env, rep *store.CheckReport) {
+func printCheck(e *env, rep *api.CheckReport) {
 	t := newTable(e.Out)
 	t.row("entries", strconv.Itoa(rep.Entries))
 	t.row("logs", strconv.Itoa(rep.Logs))

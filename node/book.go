@@ -12,7 +12,6 @@ import (
 	"github.com/multiformats/go-multiaddr"
 
 	"github.com/kith-p2p/kith/graph"
-	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
 )
@@ -66,11 +65,6 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 		s.Forked = append(s.Forked, p.String())
 	}
 	return s, nil
-}
-
-// Check implements api.API.
-func (n *Node) Check(ctx context.Context) (*store.CheckReport, error) {
-	return n.store.Check(ctx, graph.Opener(n.id))
 }
 
 // Log implements api.API.

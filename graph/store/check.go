@@ -59,7 +59,7 @@ func (s *Store) Check(ctx context.Context, open func(*spec.Entry) (*graph.Body, 
 	return check(ctx, tx, s.idx, open)
 }
 
-func check(ctx context.Context, tx *sql.Tx, idx Index, open func(*spec.Entry) (*graph.Body, error)) (*CheckReport, error) {
+func check(ctx context.Context, tx rowsQuerier, idx Index, open func(*spec.Entry) (*graph.Body, error)) (*CheckReport, error) {
 	rep := &CheckReport{}
 	rows, err := tx.QueryContext(ctx, "SELECT cid, author, identity, seq, coalesce(kind, ''), coalesce(key, ''), kind IS NULL, raw FROM entries ORDER BY author, seq")
 	if err != nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -171,4 +172,78 @@ func TestForkPastHead(t *testing.T) {
 	// A gap (seq head+2) is not evidence: it is refused and not recorded.
 	other2 := store.NewTest(t, book.Index{})
 	require.ErrorIs(t, other2.Put(ctx, forked[1:]), spec.ErrBadSeq)
+}
+
+// TestFoldKeepsNewest: an older version folded after a newer one (an
+// entry kept unread, read again after an upgrade) does not replace it;
+// with equal times the later seq wins (graph.Version.After).
+func TestFoldKeepsNewest(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	at := time.UnixMilli(1_700_000_000_000)
+	w, err := graph.NewWriter(ctx, me, store.NewTest(t, book.Index{}), func() time.Time { return at })
+	require.NoError(t, err)
+	set := func(name string) graph.Draft {
+		return graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: "k", Card: card("fn", name)}, To: graph.Audience{Self: true}}
+	}
+	es, err := w.Append(ctx, set("Older"), set("Newer"))
+	require.NoError(t, err)
+	require.Equal(t, es[0].Time, es[1].Time, "both versions have one time: seq decides")
+
+	st := store.NewTest(t, book.Index{})
+	unread := *es[0]
+	unread.Body = nil
+	require.NoError(t, st.Put(ctx, []*graph.Entry{&unread, es[1]}))
+	n, err := st.Reread(ctx, graph.Opener(me), 1)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the older entry is read again")
+	r, err := st.Record(ctx, me.PeerID(), graph.KindContact, "k")
+	require.NoError(t, err)
+	require.Equal(t, es[1].CID, r.CID, "the record holds the newer version")
+	for q, want := range map[string]int{"older": 0, "newer": 1} {
+		rs, err := st.Search(ctx, me.PeerID(), graph.KindContact, q, 0)
+		require.NoError(t, err)
+		require.Len(t, rs, want, "Search(%q)", q)
+	}
+}
+
+// TestCheckWhileWriting: Check reads one snapshot, so entries committed
+// while it runs never make it report a problem.
+func TestCheckWhileWriting(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	st := store.NewTest(t, book.Index{})
+	w, err := graph.NewWriter(ctx, me, st, nil)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for b := range 20 {
+			var ds []graph.Draft
+			for i := range 25 {
+				key := fmt.Sprintf("c%d", i*7%25) // many records set again and again
+				ds = append(ds, graph.Draft{
+					Body: graph.Body{Kind: graph.KindContact, Key: key, Card: card("fn", fmt.Sprintf("Name %d %d", b, i), "email", key+"@example.org")},
+					To:   graph.Audience{Self: true},
+				})
+			}
+			if _, err := w.Append(ctx, ds...); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	checks := 0
+	for writing := true; writing; checks++ {
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+			writing = false
+		default:
+		}
+		rep, err := st.Check(ctx, graph.Opener(me))
+		require.NoError(t, err)
+		require.True(t, rep.OK(), "Check %d while writing: %v", checks, rep.Problems)
+	}
+	t.Logf("%d checks while writing", checks)
 }
