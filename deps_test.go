@@ -80,6 +80,9 @@ func TestImportDirection(t *testing.T) {
 			if rel == "node" && strings.HasPrefix(filepath.ToSlash(dir), "cli") && !nodeImporters[filepath.Base(path)] {
 				t.Errorf("%s imports node: commands other than init and daemon talk to the daemon through node/api", path)
 			}
+			if rel == "graph/store" && strings.HasPrefix(filepath.ToSlash(dir), "cli") {
+				t.Errorf("%s imports graph/store: commands reach the store through the daemon's API (node/api), never directly", path)
+			}
 			if to > from {
 				t.Errorf("%s (layer %d) imports %s (layer %d): imports must flow spec ← identity ← graph ← node ← cli ← main", path, from, p, to)
 			}

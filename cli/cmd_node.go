@@ -9,7 +9,6 @@ import (
 	"github.com/multiformats/go-multiaddr"
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/node/api"
 )
 
@@ -189,7 +188,7 @@ func runCheck(ctx context.Context, e *env, opts checkOptions, args []string) err
 	return nil
 }
 
-func printCheck(e *env, rep *store.CheckReport) {
+func printCheck(e *env, rep *api.CheckReport) {
 	t := newTable(e.Out)
 	t.row("entries", strconv.Itoa(rep.Entries))
 	t.row("logs", strconv.Itoa(rep.Logs))

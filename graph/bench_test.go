@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 )
@@ -42,7 +43,7 @@ func BenchmarkAppend(b *testing.B) {
 	for _, batch := range []int{1, benchBatch} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			ctx := b.Context()
-			w, err := graph.NewWriter(ctx, identity.NewTest(b, "bench"), store.NewTest(b), nil)
+			w, err := graph.NewWriter(ctx, identity.NewTest(b, "bench"), store.NewTest(b, book.Index{}), nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -67,7 +68,7 @@ func BenchmarkAppend(b *testing.B) {
 func BenchmarkVerifyStore(b *testing.B) {
 	ctx := b.Context()
 	me := identity.NewTest(b, "bench")
-	src, err := graph.NewWriter(ctx, me, store.NewTest(b), nil)
+	src, err := graph.NewWriter(ctx, me, store.NewTest(b, book.Index{}), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func BenchmarkVerifyStore(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
-		dst := store.NewTest(b)
+		dst := store.NewTest(b, book.Index{})
 		b.StartTimer()
 		for i := 0; i < len(raws); i += benchBatch {
 			batch := make([]*graph.Entry, 0, benchBatch)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/spec"
@@ -27,7 +28,7 @@ func contact(key, name string) graph.Draft {
 func TestWriterAppendChainsAndFolds(t *testing.T) {
 	ctx := t.Context()
 	alice := identity.NewTest(t, "alice")
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	clock := time.UnixMilli(1_700_000_000_000)
 	w, err := graph.NewWriter(ctx, alice, st, func() time.Time { return clock })
 	require.NoError(t, err)
@@ -118,7 +119,7 @@ func TestSealOpenAudiences(t *testing.T) {
 func TestVerifyAndReplicate(t *testing.T) {
 	ctx := t.Context()
 	alice := identity.NewTest(t, "alice")
-	src := store.NewTest(t)
+	src := store.NewTest(t, book.Index{})
 	w, err := graph.NewWriter(ctx, alice, src, nil)
 	require.NoError(t, err)
 	es, err := w.Append(ctx, contact("c1", "Ann"), contact("c2", "Bob"), contact("c3", "Cy"))
@@ -126,7 +127,7 @@ func TestVerifyAndReplicate(t *testing.T) {
 
 	// A replica (a friend's node) verifies and stores entries it cannot read.
 	bob := identity.NewTest(t, "bob")
-	dst := store.NewTest(t)
+	dst := store.NewTest(t, book.Index{})
 	var got []*graph.Entry
 	for _, e := range es {
 		v, err := graph.Verify(e.Raw, graph.Opener(bob))
@@ -144,7 +145,7 @@ func TestVerifyAndReplicate(t *testing.T) {
 	require.NoError(t, dst.Put(ctx, got), "re-putting held entries is a no-op")
 
 	// A fork: a different entry at a held seq is refused and kept as evidence.
-	other, err := graph.NewWriter(ctx, alice, store.NewTest(t), nil)
+	other, err := graph.NewWriter(ctx, alice, store.NewTest(t, book.Index{}), nil)
 	require.NoError(t, err)
 	forked, err := other.Append(ctx, contact("x", "Mallory"))
 	require.NoError(t, err)
@@ -187,7 +188,7 @@ func TestVersionAfter(t *testing.T) {
 func TestWriterConcurrentAppends(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
-	st := store.NewTest(t) // its cleanup re-verifies the whole chain
+	st := store.NewTest(t, book.Index{}) // its cleanup re-verifies the whole chain
 	w, err := graph.NewWriter(ctx, me, st, nil)
 	require.NoError(t, err)
 	var wg sync.WaitGroup
@@ -225,7 +226,7 @@ func (f *flaky) Put(ctx context.Context, es []*graph.Entry) error {
 func TestWriterRecoversAfterFailedPut(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
-	st := &flaky{Store: store.NewTest(t)}
+	st := &flaky{Store: store.NewTest(t, book.Index{})}
 	w, err := graph.NewWriter(ctx, me, st, nil)
 	require.NoError(t, err)
 	_, err = w.Append(ctx, contact("a", "A"))
@@ -265,14 +266,14 @@ func TestKeysBodyRefusesLowOrderKey(t *testing.T) {
 func TestWriterAdopt(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
-	full := store.NewTest(t)
+	full := store.NewTest(t, book.Index{})
 	w, err := graph.NewWriter(ctx, me, full, nil)
 	require.NoError(t, err)
 	es, err := w.Append(ctx, contact("a", "Ann"), contact("b", "Bob"), contact("c", "Cy"))
 	require.NoError(t, err)
 
 	// This store kept only the first entry; the writer is already running.
-	lossy := store.NewTest(t)
+	lossy := store.NewTest(t, book.Index{})
 	require.NoError(t, lossy.Put(ctx, es[:1]))
 	w2, err := graph.NewWriter(ctx, me, lossy, nil)
 	require.NoError(t, err)
@@ -288,7 +289,7 @@ func TestWriterAdopt(t *testing.T) {
 
 	// A store that wrote its own seq 2 after the loss: the friend's 2 and 3
 	// are another history. Refused, nothing recorded, writing goes on.
-	diverged := store.NewTest(t)
+	diverged := store.NewTest(t, book.Index{})
 	require.NoError(t, diverged.Put(ctx, es[:1]))
 	w3, err := graph.NewWriter(ctx, me, diverged, nil)
 	require.NoError(t, err)
@@ -305,13 +306,13 @@ func TestWriterAdopt(t *testing.T) {
 
 	// A copy that switches branch after a good first link is refused whole:
 	// no fork evidence is ever recorded against myself.
-	branch := store.NewTest(t) // 1 2' 3'
+	branch := store.NewTest(t, book.Index{}) // 1 2' 3'
 	require.NoError(t, branch.Put(ctx, es[:1]))
 	wb, err := graph.NewWriter(ctx, me, branch, nil)
 	require.NoError(t, err)
 	other2, err := wb.Append(ctx, contact("p", "Pia"), contact("q", "Quin"))
 	require.NoError(t, err)
-	short := store.NewTest(t) // only seq 1
+	short := store.NewTest(t, book.Index{}) // only seq 1
 	require.NoError(t, short.Put(ctx, es[:1]))
 	w4, err := graph.NewWriter(ctx, me, short, nil)
 	require.NoError(t, err)
@@ -324,7 +325,7 @@ func TestWriterAdopt(t *testing.T) {
 	require.NoError(t, err)
 
 	// Someone else's entries are never adopted into my log.
-	other, err := graph.NewWriter(ctx, identity.NewTest(t, "other"), store.NewTest(t), nil)
+	other, err := graph.NewWriter(ctx, identity.NewTest(t, "other"), store.NewTest(t, book.Index{}), nil)
 	require.NoError(t, err)
 	oes, err := other.Append(ctx, contact("o", "Oz"))
 	require.NoError(t, err)

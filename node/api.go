@@ -13,7 +13,6 @@ import (
 
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/book"
-	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/node/api"
 )
 
@@ -58,11 +57,6 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 		Forked: append([]peer.ID{}, forked...),
 	}
 	return s, nil
-}
-
-// Check implements api.API.
-func (n *Node) Check(ctx context.Context) (*store.CheckReport, error) {
-	return n.store.Check(ctx, graph.Opener(n.id))
 }
 
 // Log implements api.API.

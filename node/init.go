@@ -56,7 +56,7 @@ func HasLog(ctx context.Context, home string) (bool, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
-	st, err := store.Open(ctx, path)
+	st, err := store.Open(ctx, path, book.Index{})
 	if err != nil {
 		return false, err
 	}
@@ -95,7 +95,7 @@ func newLog(ctx context.Context, home string, id *identity.Identity) (*identity.
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, filepath.Join(home, DBName))
+	st, err := store.Open(ctx, filepath.Join(home, DBName), book.Index{})
 	if err != nil {
 		return nil, err
 	}

@@ -289,7 +289,7 @@ func (n *Node) openStore(ctx context.Context, c *config) error {
 		if c.home == "" {
 			return errors.New("node: neither WithHome nor WithStore given")
 		}
-		s, err := store.Open(ctx, filepath.Join(c.home, DBName))
+		s, err := store.Open(ctx, filepath.Join(c.home, DBName), book.Index{})
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node"
@@ -64,7 +65,7 @@ func elsewhere(t *testing.T, n *node.Node, label, circle string) []*graph.Entry 
 		require.NoError(t, err)
 		es = append(es, e)
 	}
-	scratch := store.NewTest(t)
+	scratch := store.NewTest(t, book.Index{})
 	require.NoError(t, scratch.Put(ctx, es))
 	w, err := graph.NewWriter(ctx, identity.NewTest(t, label), scratch, nil)
 	require.NoError(t, err)
@@ -243,7 +244,7 @@ func TestUnreadEntriesReadAfterUpgrade(t *testing.T) {
 	ctx := t.Context()
 	alice := node.NewTest(t, "alice")
 	aliceID, bob := identity.NewTest(t, "alice"), identity.NewTest(t, "bob")
-	w, err := graph.NewWriter(ctx, bob, store.NewTest(t), nil)
+	w, err := graph.NewWriter(ctx, bob, store.NewTest(t, book.Index{}), nil)
 	require.NoError(t, err)
 	es, err := w.Append(ctx, graph.Draft{
 		Body: graph.Body{Kind: graph.KindCard, Key: "friends", Card: &graph.Card{Fields: []graph.Field{{Name: "fn", Value: "Bob"}}}},
@@ -288,7 +289,7 @@ func TestKeyOnlyRestoredByFriend(t *testing.T) {
 
 	h := alice.Host()
 	require.NoError(t, alice.Close())
-	again, err := node.New(ctx, node.WithIdentity(identity.NewTest(t, "alice")), node.WithStore(store.NewTest(t)), node.WithHost(h))
+	again, err := node.New(ctx, node.WithIdentity(identity.NewTest(t, "alice")), node.WithStore(store.NewTest(t, book.Index{})), node.WithHost(h))
 	require.NoError(t, err, "a key without its log must start")
 	t.Cleanup(func() { again.Close() })
 	_, err = again.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"alice@example.org"}})

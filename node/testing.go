@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 )
@@ -16,7 +17,7 @@ import (
 func NewTest(tb testing.TB, label string, opts ...Option) *Node {
 	tb.Helper()
 	id := identity.NewTest(tb, label)
-	st := store.NewTest(tb)
+	st := store.NewTest(tb, book.Index{})
 	if err := bootstrap(context.Background(), id, st, make([]byte, 32)); err != nil {
 		tb.Fatalf("bootstrapping test node: %v", err)
 	}

@@ -10,6 +10,10 @@
 // API's JSON names and its errors wrap graph's kinds (graph.ErrNotFound,
 // graph.ErrInvalid, …), which are the API's sentinels.
 //
+// [Index] is the address book's meaning of a record for the store: which
+// text of a contact or card is searched, which UIDs find a contact. The
+// store takes it at Open and knows no vCard itself.
+//
 // Beside it are the rules, pure functions of their arguments and safe for
 // concurrent use: a contact's vCard UID ([NewUID], [LegacyUID],
 // [PeerUID], [ContactUID]), the keys that find likely duplicates

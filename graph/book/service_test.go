@@ -54,7 +54,7 @@ type fixture struct {
 func newBook(t *testing.T) *fixture {
 	t.Helper()
 	ctx := t.Context()
-	f := &fixture{st: store.NewTest(t), id: identity.NewTest(t, "alice"), clock: time.UnixMilli(1_700_000_000_000)}
+	f := &fixture{st: store.NewTest(t, book.Index{}), id: identity.NewTest(t, "alice"), clock: time.UnixMilli(1_700_000_000_000)}
 	gw, err := graph.NewWriter(ctx, f.id, f.st, func() time.Time { f.clock = f.clock.Add(time.Millisecond); return f.clock })
 	require.NoError(t, err)
 	_, err = gw.Append(ctx, append([]graph.Draft{

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/ipfs/go-cid"
@@ -45,9 +46,22 @@ type recBest struct {
 // the search index. open, if non-nil, decrypts bodies so that their kind
 // and key are checked too. Problems are reported, not repaired; the error is
 // for I/O only.
+//
+// Check reads in one read transaction, a snapshot of the store: writes
+// that commit while it runs are not seen, so they cannot make it report a
+// problem. It does not hold up writers (WAL mode).
 func (s *Store) Check(ctx context.Context, open func(*spec.Entry) (*graph.Body, error)) (*CheckReport, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // a deferred BEGIN, not the writers' IMMEDIATE
+	if err != nil {
+		return nil, fmt.Errorf("beginning the check's read transaction: %w", err)
+	}
+	defer tx.Rollback()
+	return check(ctx, tx, s.idx, open)
+}
+
+func check(ctx context.Context, tx rowsQuerier, idx Index, open func(*spec.Entry) (*graph.Body, error)) (*CheckReport, error) {
 	rep := &CheckReport{}
-	rows, err := s.db.QueryContext(ctx, "SELECT cid, author, identity, seq, coalesce(kind, ''), coalesce(key, ''), kind IS NULL, raw FROM entries ORDER BY author, seq")
+	rows, err := tx.QueryContext(ctx, "SELECT cid, author, identity, seq, coalesce(kind, ''), coalesce(key, ''), kind IS NULL, raw FROM entries ORDER BY author, seq")
 	if err != nil {
 		return nil, fmt.Errorf("reading entries: %w", err)
 	}
@@ -115,7 +129,7 @@ func (s *Store) Check(ctx context.Context, open func(*spec.Entry) (*graph.Body, 
 	}
 	rows.Close()
 
-	heads, err := s.Heads(ctx)
+	heads, err := headsOf(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +145,7 @@ func (s *Store) Check(ctx context.Context, open func(*spec.Entry) (*graph.Body, 
 		}
 	}
 
-	rrows, err := s.db.QueryContext(ctx, "SELECT identity, kind, key, cid, del, body FROM records")
+	rrows, err := tx.QueryContext(ctx, "SELECT identity, kind, key, cid, del, body FROM records")
 	if err != nil {
 		return nil, fmt.Errorf("reading records: %w", err)
 	}
@@ -167,7 +181,7 @@ func (s *Store) Check(ctx context.Context, open func(*spec.Entry) (*graph.Body, 
 		if b.Del != del {
 			rep.addf("record %s/%q: del column disagrees with body", k.kind, k.key)
 		}
-		if indexed(k.kind) && !b.Del && b.Card != nil {
+		if !b.Del && idx.SearchText(k.kind, k.key, b) != nil {
 			wantIndexed++
 		}
 	}
@@ -179,13 +193,13 @@ func (s *Store) Check(ctx context.Context, open func(*spec.Entry) (*graph.Body, 
 			rep.addf("record %s/%q of %s: set by an entry but missing", k.kind, k.key, k.identity)
 		}
 	}
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM cards_fts").Scan(&rep.Indexed); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM cards_fts").Scan(&rep.Indexed); err != nil {
 		return nil, fmt.Errorf("counting index: %w", err)
 	}
 	if rep.Indexed != wantIndexed {
 		rep.addf("search index holds %d cards, want %d", rep.Indexed, wantIndexed)
 	}
-	if err := s.checkUIDs(ctx, rep); err != nil {
+	if err := checkUIDs(ctx, tx, idx, rep); err != nil {
 		return nil, err
 	}
 	return rep, nil

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/identity"
 )
 
@@ -24,7 +25,7 @@ func TestMain(m *testing.M) {
 func TestCheckpointWhenIdle(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "kith.db")
-	s, err := Open(ctx, path)
+	s, err := Open(ctx, path, book.Index{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestCheckpointWhenIdle(t *testing.T) {
 }
 
 func TestCloseTwice(t *testing.T) {
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "kith.db"))
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "kith.db"), book.Index{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestStoreFileMode(t *testing.T) {
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(context.Background(), path)
+	s, err := Open(context.Background(), path, book.Index{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,5 +13,11 @@
 // one transaction. [Store.Check] re-verifies everything stored and rebuilds
 // the fold in memory to prove the views match the entries.
 //
+// The store knows nothing of cards: what a search finds a record by and
+// which UIDs name it comes from the [Index] its caller passes to [Open]
+// (graph/book.Index for Kith). The schema is a list of numbered migrations
+// (migrations/NNNN_name.sql, some with a Go step) that Open applies, one
+// transaction each; a store at a newer version than this code is refused.
+//
 // A *Store is safe for concurrent use.
 package store

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/kith-p2p/kith/graph/book"
 )
 
 // DB exposes the database to tests that damage it on purpose.
@@ -16,7 +18,7 @@ func (s *Store) DB() *sql.DB { return s.db }
 // CopyStore checkpoints the store in dir and opens a copy of it.
 func CopyStore(tb testing.TB, dir string) *Store {
 	tb.Helper()
-	src, err := Open(context.Background(), filepath.Join(dir, "kith.db"))
+	src, err := Open(context.Background(), filepath.Join(dir, "kith.db"), book.Index{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -50,10 +52,19 @@ func CopyStore(tb testing.TB, dir string) *Store {
 		tb.Fatal(err)
 	}
 	out.Close()
-	s, err := Open(context.Background(), dst)
+	s, err := Open(context.Background(), dst, book.Index{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+// SchemaVersion is the schema version Open migrates to.
+var SchemaVersion = schemaVersion
+
+// OpenAt opens the store at path migrated to schema version v only
+// (migrations 1..v), for tests that build a store as an older kith left it.
+func OpenAt(ctx context.Context, path string, idx Index, v int) (*Store, error) {
+	return open(ctx, path, idx, v)
 }

@@ -22,64 +22,99 @@ type Request struct {
 	Time     time.Time
 }
 
-func joinList(s []string) string { return strings.Join(s, ",") }
-
-func splitList(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
-}
-
 // PutRequest records (or replaces) a pending request.
 func (s *Store) PutRequest(ctx context.Context, r Request) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO requests (peer, outgoing, note, circles, time) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (peer) DO UPDATE SET outgoing = excluded.outgoing, note = excluded.note, circles = excluded.circles, time = excluded.time`,
-		[]byte(r.Peer), r.Outgoing, r.Note, joinList(r.Circles), r.Time.UnixMilli())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO requests (peer, outgoing, note, time) VALUES (?, ?, ?, ?)
+			ON CONFLICT (peer) DO UPDATE SET outgoing = excluded.outgoing, note = excluded.note, time = excluded.time`,
+			[]byte(r.Peer), r.Outgoing, r.Note, r.Time.UnixMilli()); err != nil {
+			return err
+		}
+		return putList(ctx, tx, "request_circles", "peer", "circle", []byte(r.Peer), r.Circles)
+	})
 	if err != nil {
 		return fmt.Errorf("recording request from %s: %w", r.Peer, err)
 	}
 	return nil
 }
 
+// inTx runs f in a write transaction and commits it if f succeeds.
+func (s *Store) inTx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// putList replaces the items of owner in a list table (owner column,
+// pos, item column), keeping their order.
+func putList(ctx context.Context, tx *sql.Tx, table, ownerCol, itemCol string, owner []byte, items []string) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE "+ownerCol+" = ?", owner); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 3*len(items))
+	for i, it := range items {
+		args = append(args, owner, i, it)
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO "+table+" ("+ownerCol+", pos, "+itemCol+") VALUES (?,?,?)"+
+		strings.Repeat(",(?,?,?)", len(items)-1), args...)
+	return err
+}
+
 // GetRequest returns the pending request with p; graph.ErrNotFound if none.
 func (s *Store) GetRequest(ctx context.Context, p peer.ID) (*Request, error) {
-	var (
-		r       = &Request{Peer: p}
-		circles string
-		ms      int64
-	)
-	err := s.db.QueryRowContext(ctx, "SELECT outgoing, note, circles, time FROM requests WHERE peer = ?", []byte(p)).Scan(&r.Outgoing, &r.Note, &circles, &ms)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: no pending request with %s", graph.ErrNotFound, p)
-	}
+	rs, err := s.requests(ctx, "WHERE r.peer = ?", []byte(p))
 	if err != nil {
 		return nil, err
 	}
-	r.Circles, r.Time = splitList(circles), time.UnixMilli(ms)
-	return r, nil
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("%w: no pending request with %s", graph.ErrNotFound, p)
+	}
+	return &rs[0], nil
 }
 
 // Requests lists pending requests, oldest first.
 func (s *Store) Requests(ctx context.Context) ([]Request, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT peer, outgoing, note, circles, time FROM requests ORDER BY time")
+	return s.requests(ctx, "")
+}
+
+// requests reads the requests that where (a WHERE clause on r, or "")
+// selects, oldest first, with their circles.
+func (s *Store) requests(ctx context.Context, where string, args ...any) ([]Request, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.peer, r.outgoing, r.note, r.time, c.circle
+		FROM requests r LEFT JOIN request_circles c ON c.peer = r.peer `+where+`
+		ORDER BY r.time, r.peer, c.pos`, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading requests: %w", err)
 	}
 	defer rows.Close()
 	var out []Request
 	for rows.Next() {
 		var (
-			r       Request
-			p       []byte
-			circles string
-			ms      int64
+			r      Request
+			p      []byte
+			ms     int64
+			circle sql.NullString
 		)
-		if err := rows.Scan(&p, &r.Outgoing, &r.Note, &circles, &ms); err != nil {
+		if err := rows.Scan(&p, &r.Outgoing, &r.Note, &ms, &circle); err != nil {
 			return nil, err
 		}
-		r.Peer, r.Circles, r.Time = peer.ID(p), splitList(circles), time.UnixMilli(ms)
-		out = append(out, r)
+		r.Peer, r.Time = peer.ID(p), time.UnixMilli(ms)
+		if n := len(out); n == 0 || out[n-1].Peer != r.Peer {
+			out = append(out, r)
+		}
+		if circle.Valid {
+			last := &out[len(out)-1]
+			last.Circles = append(last.Circles, circle.String)
+		}
 	}
 	return out, rows.Err()
 }
@@ -165,8 +200,16 @@ func (s *Store) ForgetDropped(ctx context.Context, p peer.ID) error {
 
 // PutInvite records a new invite secret.
 func (s *Store) PutInvite(ctx context.Context, secret []byte, expires time.Time, circles []string) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO invites (secret, expires, circles) VALUES (?, ?, ?)", secret, expires.Unix(), joinList(circles))
-	return err
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO invites (secret, expires) VALUES (?, ?)", secret, expires.Unix()); err != nil {
+			return err
+		}
+		return putList(ctx, tx, "invite_circles", "secret", "circle", secret, circles)
+	})
+	if err != nil {
+		return fmt.Errorf("recording invite: %w", err)
+	}
+	return nil
 }
 
 // ErrInviteInvalid: the invite secret is unknown, used or expired.
@@ -176,16 +219,42 @@ var ErrInviteInvalid = errors.New("store: invite unknown, used or expired")
 // ErrInviteInvalid if the secret is unknown, used or expired. One use only,
 // even under concurrent attempts.
 func (s *Store) UseInvite(ctx context.Context, secret []byte, now time.Time) ([]string, error) {
-	var circles string
-	err := s.db.QueryRowContext(ctx, "UPDATE invites SET used = 1 WHERE secret = ? AND used = 0 AND expires > ? RETURNING circles",
-		secret, now.Unix()).Scan(&circles)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrInviteInvalid
-	}
+	var circles []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var b []byte
+		err := tx.QueryRowContext(ctx, "UPDATE invites SET used = 1 WHERE secret = ? AND used = 0 AND expires > ? RETURNING secret",
+			secret, now.Unix()).Scan(&b)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrInviteInvalid
+		}
+		if err != nil {
+			return fmt.Errorf("using invite: %w", err)
+		}
+		circles, err = list(ctx, tx, "SELECT circle FROM invite_circles WHERE secret = ? ORDER BY pos", secret)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return splitList(circles), nil
+	return circles, nil
+}
+
+// list returns the one text column that q selects.
+func list(ctx context.Context, q rowsQuerier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // PeerInfo is what this node remembers of a peer between runs.
@@ -195,16 +264,23 @@ type PeerInfo struct {
 	LastSync time.Time
 }
 
-// PutPeerAddrs remembers a peer's addresses.
+// PutPeerAddrs remembers a peer's addresses (replacing those remembered).
 func (s *Store) PutPeerAddrs(ctx context.Context, p peer.ID, addrs []string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO peers (peer, addrs) VALUES (?, ?)
-		ON CONFLICT (peer) DO UPDATE SET addrs = excluded.addrs`, []byte(p), strings.Join(addrs, "\n"))
-	return err
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO peers (peer) VALUES (?) ON CONFLICT (peer) DO NOTHING", []byte(p)); err != nil {
+			return err
+		}
+		return putList(ctx, tx, "peer_addrs", "peer", "addr", []byte(p), addrs)
+	})
+	if err != nil {
+		return fmt.Errorf("recording the addresses of %s: %w", p, err)
+	}
+	return nil
 }
 
 // MarkSynced records a completed sync with p.
 func (s *Store) MarkSynced(ctx context.Context, p peer.ID, t time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO peers (peer, addrs, last_sync) VALUES (?, '', ?)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO peers (peer, last_sync) VALUES (?, ?)
 		ON CONFLICT (peer) DO UPDATE SET last_sync = excluded.last_sync`, []byte(p), t.UnixMilli())
 	s.noteWrite() // the commonest write of a node that writes little itself
 	return err
@@ -213,24 +289,28 @@ func (s *Store) MarkSynced(ctx context.Context, p peer.ID, t time.Time) error {
 // PeerInfo returns what is remembered of p (zero values if nothing).
 func (s *Store) PeerInfo(ctx context.Context, p peer.ID) (PeerInfo, error) {
 	pi := PeerInfo{Peer: p}
-	var (
-		addrs string
-		ms    int64
-	)
-	err := s.db.QueryRowContext(ctx, "SELECT addrs, last_sync FROM peers WHERE peer = ?", []byte(p)).Scan(&addrs, &ms)
-	if errors.Is(err, sql.ErrNoRows) {
-		return pi, nil
-	}
+	rows, err := s.db.QueryContext(ctx, `SELECT p.last_sync, a.addr FROM peers p LEFT JOIN peer_addrs a ON a.peer = p.peer
+		WHERE p.peer = ? ORDER BY a.pos`, []byte(p))
 	if err != nil {
-		return pi, err
+		return pi, fmt.Errorf("reading what is known of %s: %w", p, err)
 	}
-	if addrs != "" {
-		pi.Addrs = strings.Split(addrs, "\n")
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			ms   int64
+			addr sql.NullString
+		)
+		if err := rows.Scan(&ms, &addr); err != nil {
+			return pi, err
+		}
+		if ms > 0 {
+			pi.LastSync = time.UnixMilli(ms)
+		}
+		if addr.Valid {
+			pi.Addrs = append(pi.Addrs, addr.String)
+		}
 	}
-	if ms > 0 {
-		pi.LastSync = time.UnixMilli(ms)
-	}
-	return pi, nil
+	return pi, rows.Err()
 }
 
 // CountEntries returns how many entries of author are held.

@@ -8,13 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 )
 
 func TestRequestsAndDeclines(t *testing.T) {
 	ctx := t.Context()
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	alice, bob := identity.NewTest(t, "alice").PeerID(), identity.NewTest(t, "bob").PeerID()
 	t0 := time.UnixMilli(1_700_000_000_000)
 
@@ -45,7 +46,7 @@ func TestRequestsAndDeclines(t *testing.T) {
 
 func TestInviteOneUse(t *testing.T) {
 	ctx := t.Context()
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	now := time.Unix(1_700_000_000, 0)
 	require.NoError(t, st.PutInvite(ctx, []byte("secret-1"), now.Add(time.Hour), []string{"friends"}))
 	require.NoError(t, st.PutInvite(ctx, []byte("secret-2"), now.Add(time.Second), nil))
@@ -80,7 +81,7 @@ func TestInviteOneUse(t *testing.T) {
 
 func TestPeerInfo(t *testing.T) {
 	ctx := t.Context()
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	p := identity.NewTest(t, "p").PeerID()
 	pi, err := st.PeerInfo(ctx, p)
 	require.NoError(t, err)

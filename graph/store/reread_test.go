@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/spec"
@@ -19,7 +20,7 @@ func TestReread(t *testing.T) {
 	me, bob, carol := identity.NewTest(t, "me"), identity.NewTest(t, "bob"), identity.NewTest(t, "carol")
 	// Bob's log, as bob wrote it: a card for me, one for carol only, a
 	// public one.
-	w, err := graph.NewWriter(ctx, bob, store.NewTest(t), nil)
+	w, err := graph.NewWriter(ctx, bob, store.NewTest(t, book.Index{}), nil)
 	require.NoError(t, err)
 	to := func(ids ...*identity.Identity) graph.Audience {
 		var a graph.Audience
@@ -35,7 +36,7 @@ func TestReread(t *testing.T) {
 	)
 	require.NoError(t, err)
 	// My store holds it as an older kith did: unread.
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	var unread []*graph.Entry
 	for _, e := range es {
 		c := *e

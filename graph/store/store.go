@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ var ErrCorrupt = errors.New("store: corrupt")
 type Store struct {
 	db   *sql.DB
 	path string
+	idx  Index
 
 	wrote     chan struct{} // a commit happened: see checkpointer
 	stop      context.CancelFunc
@@ -38,8 +40,19 @@ type Store struct {
 
 var _ graph.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the store at path.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Open opens (creating if needed) the store at path, migrating its schema
+// to this code's version. idx says what the records mean for search and
+// UID lookups (graph/book.Index for Kith's address book); it is required.
+// A store last opened by a newer kith is refused with [ErrNewerSchema].
+func Open(ctx context.Context, path string, idx Index) (*Store, error) {
+	return open(ctx, path, idx, schemaVersion)
+}
+
+// open opens the store at path and migrates it to schema version target.
+func open(ctx context.Context, path string, idx Index, target int) (*Store, error) {
+	if idx == nil {
+		return nil, fmt.Errorf("opening store %s: no Index given: pass graph/book.Index{} (or the index of the records it holds), or nothing would be searchable", path)
+	}
 	// The store holds decrypted cards: only the owner may read it. SQLite
 	// gives new -wal and -shm files the database file's mode.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -54,18 +67,41 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	uri, err := fileURI(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", uri+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
-	s := &Store{db: db, path: path}
-	if err := s.migrate(ctx); err != nil {
+	s := &Store{db: db, path: path, idx: idx}
+	if err := migrate(ctx, db, idx, target); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 	s.startCheckpointer()
 	return s, nil
+}
+
+// fileURI returns the SQLite URI of the file at path, without a query.
+// The driver cuts the DSN at its first '?' and SQLite percent-decodes the
+// path and ends it at '?' or '#', so the path is escaped (a '?', '#', '%'
+// or space in a directory name would otherwise open another file, or
+// none). SQLite wants an absolute path after "file://"; on Windows that is
+// "file:///C:/…".
+func fileURI(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("making the path absolute: %w", err)
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a volume name: C:/…
+	}
+	u := url.URL{Scheme: "file", Path: p}
+	return u.String(), nil
 }
 
 // privatize takes group and other permissions off the files that exist
@@ -77,36 +113,6 @@ func privatize(paths ...string) {
 			os.Chmod(p, fi.Mode().Perm()&0o700)
 		}
 	}
-}
-
-func (s *Store) migrate(ctx context.Context) error {
-	var v int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return err
-	}
-	if v > schemaVersion {
-		return fmt.Errorf("%w: schema version %d is newer than this kith (%d); upgrade kith", ErrCorrupt, v, schemaVersion)
-	}
-	if _, err := s.db.ExecContext(ctx, schema+localSchema); err != nil {
-		return fmt.Errorf("creating schema: %w", err)
-	}
-	if v == schemaVersion {
-		return nil
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning migration: %w", err)
-	}
-	defer tx.Rollback()
-	if v < 2 {
-		if err := indexAllUIDs(ctx, tx); err != nil {
-			return fmt.Errorf("migrating to schema 2: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // Close stops the checkpointer and closes the database (which checkpoints
@@ -152,7 +158,11 @@ func headOf(ctx context.Context, q querier, author peer.ID) (graph.Head, error) 
 
 // Heads returns every held log's head.
 func (s *Store) Heads(ctx context.Context) (map[peer.ID]graph.Head, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT author, seq, cid, time FROM heads")
+	return headsOf(ctx, s.db)
+}
+
+func headsOf(ctx context.Context, q rowsQuerier) (map[peer.ID]graph.Head, error) {
+	rows, err := q.QueryContext(ctx, "SELECT author, seq, cid, time FROM heads")
 	if err != nil {
 		return nil, err
 	}
@@ -310,16 +320,20 @@ func (s *Store) ResolveFork(ctx context.Context, author peer.ID) (int, error) {
 }
 
 type prepared struct {
-	entry, head, cidAtSeq, recPut, uidDel *sql.Stmt
+	idx Index
+
+	entry, head, cidAtSeq, recNew, recGet, recSet, uidDel *sql.Stmt
 
 	// maxID is the largest records.id before this transaction: a record
 	// with a larger id was created by it (and is not in the index yet).
 	maxID int64
 
 	// unindex and index queue search-index changes for flushIndex: rows
-	// to delete (records that existed before), then rows to insert.
-	unindex []int64
-	index   map[int64][5]string
+	// to delete (records that existed before, each once: unindexed),
+	// then rows to insert.
+	unindex   []int64
+	unindexed map[int64]bool
+	index     map[int64][]string
 
 	// uids queues contact_uids rows for flushUIDs, by record;
 	// uidsDropped holds the records whose rows from before this
@@ -335,7 +349,7 @@ func (s *Store) begin(ctx context.Context) (tx *sql.Tx, p *prepared, done func()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("beginning transaction: %w", err)
 	}
-	p, err = prepare(ctx, tx)
+	p, err = prepare(ctx, tx, s.idx)
 	if err != nil {
 		tx.Rollback()
 		return nil, nil, nil, err
@@ -343,8 +357,8 @@ func (s *Store) begin(ctx context.Context) (tx *sql.Tx, p *prepared, done func()
 	return tx, p, func() { p.close(); tx.Rollback() }, nil
 }
 
-func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
-	p := &prepared{}
+func prepare(ctx context.Context, tx *sql.Tx, idx Index) (*prepared, error) {
+	p := &prepared{idx: idx}
 	for _, st := range []struct {
 		dst *(*sql.Stmt)
 		q   string
@@ -353,13 +367,10 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 		{&p.head, `INSERT INTO heads (author, identity, seq, cid, time) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, cid = excluded.cid, time = excluded.time`},
 		{&p.cidAtSeq, "SELECT cid FROM entries WHERE author = ? AND seq = ?"},
-		{&p.recPut, `INSERT INTO records (identity, kind, key, time, author, seq, cid, del, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (identity, kind, key) DO UPDATE SET time = excluded.time, author = excluded.author,
-			seq = excluded.seq, cid = excluded.cid, del = excluded.del, body = excluded.body
-			WHERE excluded.time > records.time
-				OR (excluded.time = records.time AND (excluded.author > records.author
-					OR (excluded.author = records.author AND excluded.seq > records.seq)))
-			RETURNING id`},
+		{&p.recNew, `INSERT INTO records (identity, kind, key, time, author, seq, cid, del, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (identity, kind, key) DO NOTHING RETURNING id`},
+		{&p.recGet, "SELECT id, time, author, seq FROM records WHERE identity = ? AND kind = ? AND key = ?"},
+		{&p.recSet, "UPDATE records SET time = ?, author = ?, seq = ?, cid = ?, del = ?, body = ? WHERE id = ?"},
 		{&p.uidDel, "DELETE FROM contact_uids WHERE record = ?"},
 	} {
 		st2, err := tx.PrepareContext(ctx, st.q)
@@ -377,7 +388,7 @@ func prepare(ctx context.Context, tx *sql.Tx) (*prepared, error) {
 }
 
 func (p *prepared) close() {
-	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recPut, p.uidDel} {
+	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recNew, p.recGet, p.recSet, p.uidDel} {
 		if st != nil {
 			st.Close()
 		}
@@ -405,7 +416,7 @@ func (p *prepared) insert(ctx context.Context, e *graph.Entry) error {
 }
 
 // fold folds a stored entry's body into records and queues its index
-// change; an entry without a readable body changes nothing.
+// changes; an entry without a readable body changes nothing.
 func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 	if e.Body == nil {
 		return nil
@@ -413,37 +424,60 @@ func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 	b := e.Body
 	body, err := spec.Marshal(b)
 	if err != nil {
-		return fmt.Errorf("encoding record: %w", err)
+		return fmt.Errorf("encoding record %s/%s: %w", b.Kind, b.Key, err)
 	}
-	// One statement folds the entry: insert the record, or replace it only
-	// if this version is newer (time, then author, then seq: graph.Version).
+	// A new record goes in with one statement (most of an import). One
+	// that exists is replaced only if this version is newer: the rule is
+	// graph.Version.After's, decided here and nowhere else.
 	var id int64
-	err = p.recPut.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id)
+	err = p.recNew.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil // an older version arriving late: the entry is kept, the record is not changed
+		var (
+			cur    graph.Version
+			author []byte
+		)
+		if err := p.recGet.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key).Scan(&id, &cur.Time, &author, &cur.Seq); err != nil {
+			return fmt.Errorf("reading record %s/%s: %w", b.Kind, b.Key, err)
+		}
+		cur.Author = peer.ID(author)
+		if !graph.VersionOf(e).After(cur) {
+			return nil // an older version arriving late: the entry is kept, the record is not changed
+		}
+		_, err = p.recSet.ExecContext(ctx, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body, id)
 	}
 	if err != nil {
 		return fmt.Errorf("writing record %s/%s: %w", b.Kind, b.Key, err)
 	}
-	existed := id <= p.maxID
-	if b.Kind == graph.KindContact {
-		if err := p.indexUIDs(ctx, e.Identity, id, existed, b); err != nil {
-			return err
-		}
+	return p.queueIndex(e.Identity, id, id <= p.maxID, b)
+}
+
+// queueIndex queues the index changes of record id, now at body b: its
+// search text and UIDs, as p.idx gives them, replace those of its version
+// before this transaction, if it existed.
+func (p *prepared) queueIndex(identity peer.ID, id int64, existed bool, b *graph.Body) error {
+	var text, uids []string
+	if !b.Del {
+		text, uids = p.idx.SearchText(b.Kind, b.Key, b), p.idx.UIDs(b.Kind, b.Key, b)
 	}
-	if !indexed(b.Kind) {
-		return nil
+	if len(text) > SearchColumns {
+		return fmt.Errorf("indexing record %s/%s: the index gives %d search columns, the store has %d; fix the Index passed to store.Open",
+			b.Kind, b.Key, len(text), SearchColumns)
 	}
-	if existed {
+	p.indexUIDs(identity, id, existed, uids)
+	if existed && !p.unindexed[id] {
 		p.unindex = append(p.unindex, id)
+		if p.unindexed == nil {
+			p.unindexed = map[int64]bool{}
+		}
+		p.unindexed[id] = true
 	}
 	if p.index == nil {
-		p.index = map[int64][5]string{}
+		p.index = map[int64][]string{}
 	}
-	if b.Del || b.Card == nil {
+	if text == nil {
 		delete(p.index, id)
 	} else {
-		p.index[id] = searchDoc(*b.Card) // the last version in the batch wins
+		p.index[id] = text // the last version in the batch wins
 	}
 	return nil
 }
@@ -475,7 +509,8 @@ func (p *prepared) flushIndex(ctx context.Context, tx *sql.Tx) error {
 		n := min(len(ids), ftsChunk)
 		args := make([]any, 0, n*6)
 		for _, id := range ids[:n] {
-			d := p.index[id]
+			var d [SearchColumns]string
+			copy(d[:], p.index[id])
 			args = append(args, id, d[0], d[1], d[2], d[3], d[4])
 		}
 		q := "INSERT INTO cards_fts (rowid, name, emails, phones, orgs, notes) VALUES (?,?,?,?,?,?)" + strings.Repeat(",(?,?,?,?,?,?)", n-1)
@@ -484,45 +519,8 @@ func (p *prepared) flushIndex(ctx context.Context, tx *sql.Tx) error {
 		}
 		ids = ids[n:]
 	}
-	p.index = nil
+	p.index, p.unindexed = nil, nil
 	return nil
-}
-
-func indexed(kind string) bool { return kind == graph.KindContact || kind == graph.KindCard }
-
-// searchDoc returns the indexed columns: name, emails, phones, orgs, notes.
-func searchDoc(c graph.Card) [5]string {
-	var d [5][]string
-	for _, f := range c.Fields {
-		switch f.Name {
-		case "fn", "n", "nickname":
-			d[0] = append(d[0], strings.ReplaceAll(f.Value, ";", " "))
-		case "email":
-			d[1] = append(d[1], f.Value, strings.NewReplacer("@", " ", ".", " ").Replace(f.Value))
-		case "tel":
-			digits := strings.Map(func(r rune) rune {
-				if unicode.IsDigit(r) {
-					return r
-				}
-				return -1
-			}, f.Value)
-			// Every digit suffix of four or more, so that a search for
-			// the local part of a number finds it without the prefix.
-			d[2] = append(d[2], f.Value)
-			for i := 0; i+4 <= len(digits); i++ {
-				d[2] = append(d[2], digits[i:])
-			}
-		case "org", "title", "role":
-			d[3] = append(d[3], strings.ReplaceAll(f.Value, ";", " "))
-		case "note", "adr", "categories", "url":
-			d[4] = append(d[4], strings.ReplaceAll(f.Value, ";", " "))
-		}
-	}
-	var out [5]string
-	for i := range d {
-		out[i] = strings.Join(d[i], " ")
-	}
-	return out
 }
 
 // Record returns the folded record (identity, kind, key), tombstones

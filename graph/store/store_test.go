@@ -3,10 +3,12 @@ package store_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/spec"
@@ -23,7 +25,7 @@ func card(fields ...string) *graph.Card {
 func TestSearch(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	w, err := graph.NewWriter(ctx, me, st, nil)
 	require.NoError(t, err)
 	add := func(key string, c *graph.Card) {
@@ -73,7 +75,7 @@ func TestCheckFindsDamage(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
 	dir := t.TempDir()
-	st, err := store.Open(ctx, dir+"/kith.db")
+	st, err := store.Open(ctx, dir+"/kith.db", book.Index{})
 	require.NoError(t, err)
 	defer st.Close()
 	w, err := graph.NewWriter(ctx, me, st, nil)
@@ -116,7 +118,7 @@ func TestCheckFindsDamage(t *testing.T) {
 func TestSameRecordTwiceInOneBatch(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	w, err := graph.NewWriter(ctx, me, st, nil)
 	require.NoError(t, err)
 	d := func(name string, del bool) graph.Draft {
@@ -147,7 +149,7 @@ func TestForkPastHead(t *testing.T) {
 	d := func(k string) graph.Draft {
 		return graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: k}, To: graph.Audience{Self: true}}
 	}
-	src := store.NewTest(t) // the author's branch: 1 2 3
+	src := store.NewTest(t, book.Index{}) // the author's branch: 1 2 3
 	w, err := graph.NewWriter(ctx, id, src, nil)
 	require.NoError(t, err)
 	common, err := w.Append(ctx, d("a"), d("b"))
@@ -155,7 +157,7 @@ func TestForkPastHead(t *testing.T) {
 	_, err = w.Append(ctx, d("c"))
 	require.NoError(t, err)
 
-	other := store.NewTest(t) // a second branch: 1 2 3' 4'
+	other := store.NewTest(t, book.Index{}) // a second branch: 1 2 3' 4'
 	require.NoError(t, other.Put(ctx, common))
 	w2, err := graph.NewWriter(ctx, id, other, nil)
 	require.NoError(t, err)
@@ -168,6 +170,80 @@ func TestForkPastHead(t *testing.T) {
 	require.EqualValues(t, 1, st.Forks)
 	require.EqualValues(t, 3, st.Entries, "nothing of the other branch is stored")
 	// A gap (seq head+2) is not evidence: it is refused and not recorded.
-	other2 := store.NewTest(t)
+	other2 := store.NewTest(t, book.Index{})
 	require.ErrorIs(t, other2.Put(ctx, forked[1:]), spec.ErrBadSeq)
+}
+
+// TestFoldKeepsNewest: an older version folded after a newer one (an
+// entry kept unread, read again after an upgrade) does not replace it;
+// with equal times the later seq wins (graph.Version.After).
+func TestFoldKeepsNewest(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	at := time.UnixMilli(1_700_000_000_000)
+	w, err := graph.NewWriter(ctx, me, store.NewTest(t, book.Index{}), func() time.Time { return at })
+	require.NoError(t, err)
+	set := func(name string) graph.Draft {
+		return graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: "k", Card: card("fn", name)}, To: graph.Audience{Self: true}}
+	}
+	es, err := w.Append(ctx, set("Older"), set("Newer"))
+	require.NoError(t, err)
+	require.Equal(t, es[0].Time, es[1].Time, "both versions have one time: seq decides")
+
+	st := store.NewTest(t, book.Index{})
+	unread := *es[0]
+	unread.Body = nil
+	require.NoError(t, st.Put(ctx, []*graph.Entry{&unread, es[1]}))
+	n, err := st.Reread(ctx, graph.Opener(me), 1)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the older entry is read again")
+	r, err := st.Record(ctx, me.PeerID(), graph.KindContact, "k")
+	require.NoError(t, err)
+	require.Equal(t, es[1].CID, r.CID, "the record holds the newer version")
+	for q, want := range map[string]int{"older": 0, "newer": 1} {
+		rs, err := st.Search(ctx, me.PeerID(), graph.KindContact, q, 0)
+		require.NoError(t, err)
+		require.Len(t, rs, want, "Search(%q)", q)
+	}
+}
+
+// TestCheckWhileWriting: Check reads one snapshot, so entries committed
+// while it runs never make it report a problem.
+func TestCheckWhileWriting(t *testing.T) {
+	ctx := t.Context()
+	me := identity.NewTest(t, "me")
+	st := store.NewTest(t, book.Index{})
+	w, err := graph.NewWriter(ctx, me, st, nil)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for b := range 20 {
+			var ds []graph.Draft
+			for i := range 25 {
+				key := fmt.Sprintf("c%d", i*7%25) // many records set again and again
+				ds = append(ds, graph.Draft{
+					Body: graph.Body{Kind: graph.KindContact, Key: key, Card: card("fn", fmt.Sprintf("Name %d %d", b, i), "email", key+"@example.org")},
+					To:   graph.Audience{Self: true},
+				})
+			}
+			if _, err := w.Append(ctx, ds...); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	checks := 0
+	for writing := true; writing; checks++ {
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+			writing = false
+		default:
+		}
+		rep, err := st.Check(ctx, graph.Opener(me))
+		require.NoError(t, err)
+		require.True(t, rep.OK(), "Check %d while writing: %v", checks, rep.Problems)
+	}
+	t.Logf("%d checks while writing", checks)
 }

@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// NewTest opens a store in a temporary directory for tests. Its cleanup
-// runs [Store.Check] and fails the test on any inconsistency.
-func NewTest(tb testing.TB) *Store {
+// NewTest opens a store with idx (graph/book.Index{} for Kith's records)
+// in a temporary directory for tests. Its cleanup runs [Store.Check] and
+// fails the test on any inconsistency.
+func NewTest(tb testing.TB, idx Index) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "kith.db"))
+	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "kith.db"), idx)
 	if err != nil {
 		tb.Fatalf("opening test store: %v", err)
 	}

@@ -11,17 +11,13 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
-	"github.com/kith-p2p/kith/graph/book"
 )
 
 // indexUIDs queues the contact_uids rows of record id for its new
-// version b (none for a tombstone or for notes on a connection), and drops
-// the rows of its version before this transaction, if it existed.
-func (p *prepared) indexUIDs(ctx context.Context, identity peer.ID, id int64, existed bool, b *graph.Body) error {
+// version (uids, as the Index gives them), and queues the rows of its
+// version before this transaction for deletion, if it existed.
+func (p *prepared) indexUIDs(identity peer.ID, id int64, existed bool, uids []string) {
 	if existed && !p.uidsDropped[id] {
-		if _, err := p.uidDel.ExecContext(ctx, id); err != nil {
-			return fmt.Errorf("unindexing the UIDs of %s: %w", b.Key, err)
-		}
 		if p.uidsDropped == nil {
 			p.uidsDropped = map[int64]bool{}
 		}
@@ -30,12 +26,11 @@ func (p *prepared) indexUIDs(ctx context.Context, identity peer.ID, id int64, ex
 	if p.uids == nil {
 		p.uids = map[int64]recordUIDs{}
 	}
-	if b.Del || b.Card == nil {
+	if len(uids) == 0 {
 		delete(p.uids, id)
-		return nil
+		return
 	}
-	p.uids[id] = recordUIDs{identity, book.ContactUIDs(b.Key, *b.Card)} // the last version in the batch wins
-	return nil
+	p.uids[id] = recordUIDs{identity, uids} // the last version in the batch wins
 }
 
 // recordUIDs are the UIDs of one record of identity's.
@@ -44,8 +39,21 @@ type recordUIDs struct {
 	uids     []string
 }
 
-// flushUIDs writes the queued contact_uids rows, many per statement.
+// flushUIDs deletes the contact_uids rows of the records replaced and
+// writes the queued ones, many per statement.
 func (p *prepared) flushUIDs(ctx context.Context, tx *sql.Tx) error {
+	dropped := slices.Sorted(maps.Keys(p.uidsDropped))
+	for len(dropped) > 0 {
+		n := min(len(dropped), ftsChunk)
+		args := make([]any, n)
+		for i, id := range dropped[:n] {
+			args[i] = id
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM contact_uids WHERE record IN (?"+strings.Repeat(",?", n-1)+")", args...); err != nil {
+			return fmt.Errorf("unindexing UIDs: %w", err)
+		}
+		dropped = dropped[n:]
+	}
 	var args []any
 	flush := func() error {
 		if len(args) == 0 {
@@ -73,10 +81,10 @@ func (p *prepared) flushUIDs(ctx context.Context, tx *sql.Tx) error {
 	return flush()
 }
 
-// indexAllUIDs fills contact_uids from the records (the migration to
-// schema 2; on an empty store it does nothing).
-func indexAllUIDs(ctx context.Context, tx *sql.Tx) error {
-	want, err := wantUIDs(ctx, tx)
+// indexAllUIDs fills contact_uids from the records, as idx gives their
+// UIDs (the Go step of migration 2; on an empty store it does nothing).
+func indexAllUIDs(ctx context.Context, tx *sql.Tx, idx Index) error {
+	want, err := wantUIDs(ctx, tx, idx)
 	if err != nil {
 		return err
 	}
@@ -103,41 +111,42 @@ type uidRow struct {
 	record   int64
 }
 
-// wantUIDs computes contact_uids from the live contact records.
-func wantUIDs(ctx context.Context, q interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}) (map[uidRow]bool, error) {
-	rows, err := q.QueryContext(ctx, "SELECT id, identity, key, body FROM records WHERE kind = ? AND del = 0", graph.KindContact)
+// wantUIDs computes contact_uids from the live records, as idx gives
+// their UIDs.
+func wantUIDs(ctx context.Context, q rowsQuerier, idx Index) (map[uidRow]bool, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, identity, kind, key, body FROM records WHERE del = 0")
 	if err != nil {
-		return nil, fmt.Errorf("reading contacts: %w", err)
+		return nil, fmt.Errorf("reading records: %w", err)
 	}
 	defer rows.Close()
 	out := map[uidRow]bool{}
 	for rows.Next() {
 		var (
-			id     int64
-			ib, bb []byte
-			key    string
+			id        int64
+			ib, bb    []byte
+			kind, key string
 		)
-		if err := rows.Scan(&id, &ib, &key, &bb); err != nil {
+		if err := rows.Scan(&id, &ib, &kind, &key, &bb); err != nil {
 			return nil, err
 		}
 		b, err := graph.DecodeBody(bb)
-		if err != nil || b.Card == nil {
+		if err != nil {
 			continue // Check reports an unreadable record
 		}
-		for _, uid := range book.ContactUIDs(key, *b.Card) {
+		for _, uid := range idx.UIDs(kind, key, b) {
 			out[uidRow{peer.ID(ib), uid, id}] = true
 		}
 	}
 	return out, rows.Err()
 }
 
-// LocalContacts returns how many live local contacts identity has (notes
-// on connections, also contact records, are not contacts).
+// LocalContacts returns how many live contact records of identity's have
+// UIDs: its local contacts, since the Index gives none to notes on a
+// connection (also contact records).
 func (s *Store) LocalContacts(ctx context.Context, identity peer.ID) (int, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT count(DISTINCT record) FROM contact_uids WHERE identity = ?", []byte(identity)).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT u.record) FROM contact_uids u JOIN records r ON r.id = u.record
+		WHERE u.identity = ? AND r.kind = ?`, []byte(identity), graph.KindContact).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting contacts: %w", err)
 	}
 	return n, nil
@@ -147,7 +156,7 @@ func (s *Store) LocalContacts(ctx context.Context, identity peer.ID) (int, error
 const uidChunk = 500
 
 // ContactsByUID returns identity's live contact records that uids name
-// (see graph/book.ContactUIDs), by UID; a UID that two records claim
+// (as the Index gives them), by UID; a UID that two records claim
 // (written on two devices) names the one with the smaller key.
 func (s *Store) ContactsByUID(ctx context.Context, identity peer.ID, uids []string) (map[string]*graph.Record, error) {
 	out := make(map[string]*graph.Record, len(uids))
@@ -184,6 +193,12 @@ func (s *Store) ContactsByUID(ctx context.Context, identity peer.ID, uids []stri
 	return out, nil
 }
 
+// rowsQuerier runs queries: a *sql.DB, *sql.Tx or *sql.Conn.
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // uidScanner scans a leading uid column, then what scanRecord reads.
 type uidScanner struct {
 	rows *sql.Rows
@@ -193,12 +208,12 @@ type uidScanner struct {
 func (u uidScanner) Scan(dest ...any) error { return u.rows.Scan(append([]any{u.uid}, dest...)...) }
 
 // checkUIDs compares contact_uids with what the records say it holds.
-func (s *Store) checkUIDs(ctx context.Context, rep *CheckReport) error {
-	want, err := wantUIDs(ctx, s.db)
+func checkUIDs(ctx context.Context, q rowsQuerier, idx Index, rep *CheckReport) error {
+	want, err := wantUIDs(ctx, q, idx)
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT identity, uid, record FROM contact_uids")
+	rows, err := q.QueryContext(ctx, "SELECT identity, uid, record FROM contact_uids")
 	if err != nil {
 		return fmt.Errorf("reading contact_uids: %w", err)
 	}

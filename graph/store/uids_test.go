@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 
@@ -28,7 +27,7 @@ func keysByUID(t *testing.T, st *store.Store, me *identity.Identity, uids ...str
 func TestContactsByUID(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
-	st := store.NewTest(t)
+	st := store.NewTest(t, book.Index{})
 	w, err := graph.NewWriter(ctx, me, st, nil)
 	require.NoError(t, err)
 	put := func(drafts ...graph.Draft) {
@@ -77,45 +76,11 @@ func TestContactsByUID(t *testing.T) {
 }
 
 // TestMigrateIndexesUIDs: a store made by a version without contact_uids
-// (schema 1) gets the index filled when it is opened.
-func TestMigrateIndexesUIDs(t *testing.T) {
-	ctx := t.Context()
-	me := identity.NewTest(t, "me")
-	path := filepath.Join(t.TempDir(), "kith.db")
-	st, err := store.Open(ctx, path)
-	require.NoError(t, err)
-	w, err := graph.NewWriter(ctx, me, st, nil)
-	require.NoError(t, err)
-	_, err = w.Append(ctx,
-		graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: "ann", Card: card("uid", "urn:uuid:ann", "fn", "Ann")}, To: graph.Audience{Self: true}},
-		graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: "old", Card: card("fn", "Old")}, To: graph.Audience{Self: true}},
-	)
-	require.NoError(t, err)
-	// Make it a schema-1 store.
-	_, err = st.DB().ExecContext(ctx, "DROP TABLE contact_uids")
-	require.NoError(t, err)
-	_, err = st.DB().ExecContext(ctx, "PRAGMA user_version = 1")
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
-
-	st, err = store.Open(context.Background(), path)
-	require.NoError(t, err)
-	defer st.Close()
-	require.Equal(t, map[string]string{"urn:uuid:ann": "ann", book.LegacyUID("old"): "old"},
-		keysByUID(t, st, me, "urn:uuid:ann", book.LegacyUID("old")))
-	rep, err := st.Check(ctx, nil)
-	require.NoError(t, err)
-	require.True(t, rep.OK(), "Check after migration: %v", rep.Problems)
-	var v int
-	require.NoError(t, st.DB().QueryRowContext(ctx, "PRAGMA user_version").Scan(&v))
-	require.Equal(t, 2, v)
-}
-
 // TestCheckFindsStaleUIDIndex: Check notices contact_uids out of step.
 func TestCheckFindsStaleUIDIndex(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "kith.db"))
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "kith.db"), book.Index{})
 	require.NoError(t, err)
 	defer st.Close()
 	w, err := graph.NewWriter(ctx, me, st, nil)

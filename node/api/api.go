@@ -11,7 +11,6 @@ import (
 
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/book"
-	"github.com/kith-p2p/kith/graph/store"
 )
 
 // SocketName is the API socket's file name inside $KITH_HOME.
@@ -109,7 +108,7 @@ type API interface {
 	// Status returns identity, addresses and store statistics.
 	Status(ctx context.Context) (*Status, error)
 	// Check re-verifies the whole store and its views.
-	Check(ctx context.Context) (*store.CheckReport, error)
+	Check(ctx context.Context) (*CheckReport, error)
 
 	// Me returns my profile: every field and the circles that see it, or
 	// only the fields circle sees when circle is not "".

@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"github.com/kith-p2p/kith/graph"
-	"github.com/kith-p2p/kith/graph/store"
 )
 
 // Client talks to a daemon over its unix socket.
@@ -96,8 +95,8 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 }
 
 // Check implements API.
-func (c *Client) Check(ctx context.Context) (*store.CheckReport, error) {
-	var v store.CheckReport
+func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
+	var v CheckReport
 	return &v, c.do(ctx, "POST", "/check", nil, &v)
 }
 

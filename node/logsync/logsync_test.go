@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/internal/p2putil"
@@ -52,7 +53,7 @@ type side struct {
 func newSide(t *testing.T, mn mocknet.Mocknet, label string, i int) *side {
 	t.Helper()
 	ctx := t.Context()
-	s := &side{id: identity.NewTest(t, label), st: store.NewTest(t), peers: &peers{with: map[peer.ID]bool{}, keys: make(chan peer.ID, 16), refused: make(chan peer.ID, 16)}}
+	s := &side{id: identity.NewTest(t, label), st: store.NewTest(t, book.Index{}), peers: &peers{with: map[peer.ID]bool{}, keys: make(chan peer.ID, 16), refused: make(chan peer.ID, 16)}}
 	h, err := mn.AddPeer(s.id.PrivKey(), ma.StringCast(fmt.Sprintf("/ip6/100::%x/tcp/4242", i)))
 	require.NoError(t, err)
 	s.w, err = graph.NewWriter(ctx, s.id, s.st, time.Now)

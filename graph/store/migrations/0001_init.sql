@@ -1,10 +1,7 @@
-package store
-
-// schemaVersion is stored in user_version; bump it with a migration.
-// Version 2 added contact_uids (see Store.migrate).
-const schemaVersion = 2
-
-const schema = `
+-- Schema version 1, exactly as kith created it before migrations were
+-- numbered files (graph/store/schema.go at the last commit with
+-- schemaVersion = 1). Never edit a migration that has been released: add
+-- the next one.
 CREATE TABLE IF NOT EXISTS entries (
 	cid      BLOB NOT NULL,           -- the entry's CID; (author, seq) is the key
 	author   BLOB NOT NULL,           -- signer (a device, one day)
@@ -37,16 +34,6 @@ CREATE TABLE IF NOT EXISTS records (
 	body     BLOB NOT NULL,           -- DAG-CBOR graph.Body
 	UNIQUE (identity, kind, key)
 );
--- contact_uids finds a live local contact by its vCard UID
--- (graph/book.ContactUIDs), so that an import updates the contact a card
--- names instead of adding a second. Written with the record it indexes.
-CREATE TABLE IF NOT EXISTS contact_uids (
-	identity BLOB NOT NULL,
-	uid      TEXT NOT NULL,
-	record   INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
-	PRIMARY KEY (identity, uid, record)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS contact_uids_record ON contact_uids (record);
 -- forks keeps evidence: a second entry with an author and seq already held.
 CREATE TABLE IF NOT EXISTS forks (
 	author   BLOB NOT NULL,
@@ -63,20 +50,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS cards_fts USING fts5(
 	content = '',             -- index only; the text lives in records
 	contentless_delete = 1    -- but rows can still be deleted by rowid
 );
-`
 
-// Local state that is not part of any log: pending connection requests,
-// invites, and what this node knows of its peers.
-const localSchema = `
+-- Local state that is not part of any log: pending connection requests,
+-- invites, and what this node knows of its peers.
 CREATE TABLE IF NOT EXISTS requests (
 	peer     BLOB PRIMARY KEY,
 	outgoing INTEGER NOT NULL,        -- 1: I asked them; 0: they asked me
 	note     TEXT NOT NULL,
 	circles  TEXT NOT NULL,           -- comma-separated, for outgoing requests
-	time     INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dropped_by (
-	peer     BLOB PRIMARY KEY,        -- a connection that disconnected me: not synced with
 	time     INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS declined (
@@ -98,4 +79,3 @@ CREATE TABLE IF NOT EXISTS peers (
 	addrs     TEXT NOT NULL,          -- newline-separated multiaddrs
 	last_sync INTEGER NOT NULL DEFAULT 0
 );
-`
