@@ -1,30 +1,45 @@
-// Package identity holds a Kith person's keys: the Ed25519 identity key, the
-// keys derived from it, the recovery key and the key file on disk.
+// Package identity holds a Kith person's keys: the root behind them and its
+// recovery phrase, the identity key that signs, the data key that reads, the
+// recovery key that may one day rotate, and the key file on disk.
 //
-// An [Identity] is an Ed25519 key pair built from a 32-byte seed. Its libp2p
-// peer ID ([Identity.PeerID]) is the person's public address, and
-// [Identity.PrivKey] is the key the node's libp2p host runs on. Two more keys
-// are derived from the seed with HKDF-SHA256, so that restoring the identity
-// key alone restores everything it can read:
+// Everything comes from a [Root]: 32 bytes of entropy shown once as a
+// 24-word BIP-39 phrase ([NewRoot], [Root.Phrase]) and never stored. HKDF-SHA256
+// of the root with three info strings gives three independent secrets:
 //
-//   - an X25519 encryption key pair ([Identity.EncryptionKey]); [Wrap] seals a
-//     content key to a recipient's public key with HPKE (RFC 9180) and
-//     [Identity.Unwrap] opens it;
-//   - a symmetric self key ([Identity.SelfKey]) for entries only the author
-//     reads.
+//   - the identity seed ("kith/identity/v2"), an Ed25519 key: its libp2p peer
+//     ID ([Identity.PeerID]) is the person's address, it signs their entries,
+//     and [Identity.PrivKey] is the key the node's libp2p host runs on;
+//   - the recovery key ("kith/recovery/v2", [Root.RecoveryKey]), an Ed25519
+//     key whose [Commitment] the genesis entry stores. Only it will authorise
+//     a rotation after a loss or theft, so no device ever stores it;
+//   - the data key D ("kith/data/v2", [Identity.DataKey]), behind everything
+//     private: the X25519 key pair others seal to ([Identity.EncryptionKey],
+//     HKDF(D, "kith/x25519/v2"); [Wrap] seals a content key to it with HPKE,
+//     RFC 9180, and [Identity.Unwrap] opens it) and the symmetric self key
+//     ([Identity.SelfKey], HKDF(D, "kith/self/v2")).
 //
-// A [Recovery] key is a second Ed25519 key shown once as a 24-word BIP-39
-// phrase and never stored; the genesis entry keeps its [Commitment] so a lost
-// identity key can be rotated away. [RecoveryKey] turns the phrase back into
-// the key.
+// An [Identity] is what a device holds: the identity seed and D (and the
+// recovery public key, which grants nothing). The phrase gives all of them
+// back ([ParsePhrase], [FromPhrase]), so it alone reaches everything the
+// person wrote; a stolen device reads what its owner could but cannot rotate
+// the identity away. The signing key is separate from D, so a later device
+// key authorised by the identity can sign while reading through the same D
+// ([FromKeys]). spec/SPEC.md "Keys" is the normative description.
 //
-// A [Keystore] keeps the identity key in $dir/identity.key (mode 0600), a
-// small JSON document written by [MarshalKey] and read by [ParseKey]. With a
-// passphrase the seed is sealed with XChaCha20-Poly1305 under a key stretched
-// by Argon2id; without one it is stored in the clear and the file mode is the
-// only protection.
+// [ParsePhrase] takes words separated by any whitespace in any case, and
+// refuses a wrong phrase with [ErrBadPhrase], naming each unknown word by
+// position with the nearest BIP-39 words, the wrong count, or a failing
+// checksum.
+//
+// A [Keystore] keeps the identity seed and D in $dir/identity.key (mode
+// 0600), a small JSON document written by [MarshalKey] and read by
+// [ParseKey]. With a passphrase both are sealed with XChaCha20-Poly1305 under
+// a key stretched by Argon2id; without one they are stored in the clear and
+// the file mode is the only protection. A key file of the pre-release
+// format, whose keys no phrase can restore, is refused with
+// [ErrPreReleaseKey].
 //
 // An Identity is immutable and safe for concurrent use; methods that return
-// byte slices return copies. Keystore and Recovery are plain values. Nothing in
+// byte slices return copies. Keystore and Root are plain values. Nothing in
 // this package prints or logs.
 package identity

@@ -3,6 +3,7 @@ package identity
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,7 @@ func FuzzParseKey(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(`{"version":1,"type":"ed25519","kdf":"none","seed":"","peer_id":""}`))
+	f.Add([]byte(`{"version":2,"type":"ed25519","kdf":"none","keys":"","recovery":"","peer_id":""}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`null`))
 
@@ -41,9 +43,37 @@ func FuzzParseKey(f *testing.F) {
 			if err != nil {
 				t.Fatalf("ParseKey(MarshalKey(ParseKey(data))): %v", err)
 			}
-			if again.PeerID() != id.PeerID() || !bytes.Equal(again.Seed(), id.Seed()) {
+			if again.PeerID() != id.PeerID() || !bytes.Equal(again.Seed(), id.Seed()) || !bytes.Equal(again.DataKey(), id.DataKey()) ||
+				!bytes.Equal(again.RecoveryPublic(), id.RecoveryPublic()) {
 				t.Fatalf("round trip changed the identity: %s -> %s", id.PeerID(), again.PeerID())
 			}
+		}
+	})
+}
+
+// FuzzParsePhrase: a phrase is typed or pasted by a person, or read from a
+// pipe; whatever it is, ParsePhrase returns a root or ErrBadPhrase, and a
+// root's phrase parses back to the same root.
+func FuzzParsePhrase(f *testing.F) {
+	f.Add(strings.Repeat("abandon ", 23) + "art")
+	f.Add(strings.Repeat("zoo ", 23) + "vote")
+	f.Add("ABANDON\tabandon\n" + strings.Repeat("abandon ", 21) + "art\r\n")
+	f.Add(strings.Repeat("abandn ", 23) + "art")
+	f.Add(strings.Repeat("abandon ", 23) + "zoo")
+	f.Add("")
+	f.Add("1. abandon 2. ability")
+	f.Add("abandón ſ K")
+	f.Fuzz(func(t *testing.T, phrase string) {
+		r, err := ParsePhrase(phrase)
+		if err != nil {
+			if r != nil || !errors.Is(err, ErrBadPhrase) {
+				t.Fatalf("ParsePhrase(%q) = %v, %v; want nil and ErrBadPhrase", phrase, r, err)
+			}
+			return
+		}
+		again, err := ParsePhrase(r.Phrase())
+		if err != nil || again.entropy != r.entropy {
+			t.Fatalf("ParsePhrase(Phrase()) of %q = %v, %v; want the same root", phrase, again, err)
 		}
 	})
 }

@@ -5,61 +5,68 @@ import (
 	"crypto/ed25519"
 	"crypto/hkdf"
 	"crypto/hpke"
-	crand "crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"io"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// SeedSize is the size of an Ed25519 seed, the only secret an Identity holds.
+// SeedSize is the size of an Ed25519 seed: the identity seed and the
+// recovery seed are each one.
 const SeedSize = ed25519.SeedSize
 
-// HKDF info strings for the keys derived from the identity seed. Changing one
+// DataKeySize is the size of the data key D, the secret behind everything
+// private (see [Identity.DataKey]).
+const DataKeySize = 32
+
+// HKDF info strings for the keys derived from the data key D. Changing one
 // changes every derived key: old entries would become unreadable.
 const (
-	infoX25519 = "kith/x25519/v1"
-	infoSelf   = "kith/self/v1"
+	infoX25519 = "kith/x25519/v2"
+	infoSelf   = "kith/self/v2"
 )
 
-// Identity is an Ed25519 identity key plus keys derived from its 32-byte seed.
-// Build one with [Generate], [FromSeed] or [Keystore.Load]; the zero value is
-// not usable. It is immutable and safe for concurrent use.
+// Identity is what a device holds: the Ed25519 identity key that signs (its
+// peer ID is the person's address) and the data key D behind the X25519 and
+// self keys. Build one with [Root.Identity], [FromPhrase], [FromKeys] or
+// [Keystore.Load]; the zero value is not usable. It is immutable and safe for
+// concurrent use.
 type Identity struct {
-	seed    [SeedSize]byte
-	priv    ed25519.PrivateKey
-	lpPriv  crypto.PrivKey
-	peerID  peer.ID
-	encPriv hpke.PrivateKey
-	encPub  []byte
-	selfKey []byte
+	seed     [SeedSize]byte
+	data     [DataKeySize]byte
+	recovery ed25519.PublicKey // nil when not known
+	priv     ed25519.PrivateKey
+	lpPriv   crypto.PrivKey
+	peerID   peer.ID
+	encPriv  hpke.PrivateKey
+	encPub   []byte
+	selfKey  []byte
 }
 
-// Generate creates a new identity from 32 bytes read from rand. A nil rand
-// means crypto/rand.
-func Generate(rand io.Reader) (*Identity, error) {
-	if rand == nil {
-		rand = crand.Reader
-	}
-	var seed [SeedSize]byte
-	if _, err := io.ReadFull(rand, seed[:]); err != nil {
-		return nil, fmt.Errorf("reading random seed: %w", err)
-	}
-	defer clear(seed[:])
-	return FromSeed(seed[:])
-}
-
-// FromSeed rebuilds an identity from its 32-byte Ed25519 seed. It returns
-// [ErrBadSeed] for any other length. The same seed always gives the same peer
-// ID, encryption key and self key.
-func FromSeed(seed []byte) (*Identity, error) {
+// FromKeys builds an identity from the two secrets a device holds: the
+// 32-byte Ed25519 identity seed and the 32-byte data key D, as a [Root]
+// derives them or a key file stores them. recovery is the recovery public
+// key the identity's genesis commits to, or nil when unknown; it grants no
+// power, and lets a key-only home start a new log committing to the same
+// recovery key ([Identity.RecoveryCommitment]). It returns [ErrBadSeed] for a
+// seed or data key of another length, or a recovery key that is not 32 bytes.
+func FromKeys(seed, data []byte, recovery ed25519.PublicKey) (*Identity, error) {
 	if len(seed) != SeedSize {
-		return nil, fmt.Errorf("%w: got %d bytes", ErrBadSeed, len(seed))
+		return nil, fmt.Errorf("%w: identity seed is %d bytes", ErrBadSeed, len(seed))
+	}
+	if len(data) != DataKeySize {
+		return nil, fmt.Errorf("%w: data key is %d bytes", ErrBadSeed, len(data))
+	}
+	if recovery != nil && len(recovery) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("%w: recovery public key is %d bytes", ErrBadSeed, len(recovery))
 	}
 	id := &Identity{priv: ed25519.NewKeyFromSeed(seed)}
 	copy(id.seed[:], seed)
+	copy(id.data[:], data)
+	if recovery != nil {
+		id.recovery = append(ed25519.PublicKey(nil), recovery...)
+	}
 
 	var err error
 	id.lpPriv, err = crypto.UnmarshalEd25519PrivateKey(id.priv)
@@ -71,7 +78,7 @@ func FromSeed(seed []byte) (*Identity, error) {
 		return nil, fmt.Errorf("deriving peer ID: %w", err)
 	}
 
-	encSeed, err := hkdf.Key(sha256.New, seed, nil, infoX25519, 32)
+	encSeed, err := hkdf.Key(sha256.New, data, nil, infoX25519, 32)
 	if err != nil {
 		return nil, fmt.Errorf("deriving encryption key: %w", err)
 	}
@@ -86,19 +93,47 @@ func FromSeed(seed []byte) (*Identity, error) {
 		return nil, fmt.Errorf("building HPKE key: %w", err)
 	}
 
-	id.selfKey, err = hkdf.Key(sha256.New, seed, nil, infoSelf, 32)
+	id.selfKey, err = hkdf.Key(sha256.New, data, nil, infoSelf, 32)
 	if err != nil {
 		return nil, fmt.Errorf("deriving self key: %w", err)
 	}
 	return id, nil
 }
 
-// Seed returns a copy of the 32-byte Ed25519 seed: the identity's only
-// secret, from which every other key is derived.
+// Seed returns a copy of the 32-byte Ed25519 identity seed, the secret
+// that signs. It opens nothing: that is [Identity.DataKey].
 func (id *Identity) Seed() []byte {
 	s := make([]byte, SeedSize)
 	copy(s, id.seed[:])
 	return s
+}
+
+// DataKey returns a copy of the 32-byte data key D, from which the X25519
+// and self keys are derived: the secret that reads everything the person
+// wrote.
+func (id *Identity) DataKey() []byte {
+	d := make([]byte, DataKeySize)
+	copy(d, id.data[:])
+	return d
+}
+
+// RecoveryPublic returns a copy of the recovery public key the identity's
+// genesis commits to, or nil when this identity does not know it (one built
+// by [FromKeys] without it, such as a test identity).
+func (id *Identity) RecoveryPublic() ed25519.PublicKey {
+	if id.recovery == nil {
+		return nil
+	}
+	return append(ed25519.PublicKey(nil), id.recovery...)
+}
+
+// RecoveryCommitment returns [Commitment] of [Identity.RecoveryPublic]: what
+// a genesis entry stores. It is nil when the recovery key is not known.
+func (id *Identity) RecoveryCommitment() []byte {
+	if id.recovery == nil {
+		return nil
+	}
+	return Commitment(id.recovery)
 }
 
 // PeerID returns the libp2p peer ID of the identity key (12D3KooW…).
@@ -121,13 +156,14 @@ func (id *Identity) Sign(msg []byte) ([]byte, error) {
 
 // EncryptionKey returns a copy of the identity's 32-byte X25519 public key,
 // the key others pass to [Wrap]. The private half is
-// HKDF-SHA256(seed, info "kith/x25519/v1"), so it is restored with the seed.
+// HKDF-SHA256(D, info "kith/x25519/v2"), so it is restored with the data
+// key D, which the recovery phrase derives.
 func (id *Identity) EncryptionKey() []byte {
 	return append([]byte(nil), id.encPub...)
 }
 
 // SelfKey returns a copy of the 32-byte symmetric key for entries whose
-// audience is only the author: HKDF-SHA256(seed, info "kith/self/v1").
+// audience is only the author: HKDF-SHA256(D, info "kith/self/v2").
 func (id *Identity) SelfKey() []byte {
 	return append([]byte(nil), id.selfKey...)
 }

@@ -29,37 +29,47 @@ func mustHex(tb testing.TB, s string) []byte {
 	return b
 }
 
-func TestFromSeedLength(t *testing.T) {
+func TestFromKeysLength(t *testing.T) {
+	k32 := make([]byte, 32)
 	tests := []struct {
-		name    string
-		seed    []byte
-		wantErr error
+		name           string
+		seed, data     []byte
+		recovery       []byte
+		wantErr        error
+		wantRecoveryOK bool
 	}{
-		{"nil", nil, ErrBadSeed},
-		{"empty", []byte{}, ErrBadSeed},
-		{"31 bytes", make([]byte, 31), ErrBadSeed},
-		{"33 bytes", make([]byte, 33), ErrBadSeed},
-		{"64-byte private key", make([]byte, 64), ErrBadSeed},
-		{"32 bytes", make([]byte, 32), nil},
+		{"nil seed", nil, k32, nil, ErrBadSeed, false},
+		{"31-byte seed", make([]byte, 31), k32, nil, ErrBadSeed, false},
+		{"64-byte private key as seed", make([]byte, 64), k32, nil, ErrBadSeed, false},
+		{"nil data key", k32, nil, nil, ErrBadSeed, false},
+		{"33-byte data key", k32, make([]byte, 33), nil, ErrBadSeed, false},
+		{"31-byte recovery key", k32, k32, make([]byte, 31), ErrBadSeed, false},
+		{"no recovery key", k32, k32, nil, nil, false},
+		{"all 32 bytes", k32, k32, k32, nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			id, err := FromSeed(tc.seed)
+			id, err := FromKeys(tc.seed, tc.data, tc.recovery)
 			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("FromSeed(%d bytes) error = %v, want %v", len(tc.seed), err, tc.wantErr)
+				t.Fatalf("FromKeys(%d, %d, %d bytes) error = %v, want %v", len(tc.seed), len(tc.data), len(tc.recovery), err, tc.wantErr)
 			}
 			if (id != nil) != (tc.wantErr == nil) {
-				t.Fatalf("FromSeed(%d bytes) = %v with error %v", len(tc.seed), id, err)
+				t.Fatalf("FromKeys = %v with error %v", id, err)
+			}
+			if id != nil && (id.RecoveryCommitment() != nil) != tc.wantRecoveryOK {
+				t.Errorf("RecoveryCommitment() = %x, want one: %v", id.RecoveryCommitment(), tc.wantRecoveryOK)
 			}
 		})
 	}
 }
 
-// TestVector pins what a fixed seed derives to. These values are part of the
-// format: a node restored from a seed must derive exactly them.
+// TestVector pins what a fixed identity seed and data key derive to. These
+// values are part of the format: a node restored from them must derive
+// exactly these keys. (spec/testdata/keys.json pins the root above them.)
 func TestVector(t *testing.T) {
 	seed := mustHex(t, rfc8032Seed)
-	id, err := FromSeed(seed)
+	data := bytes.Repeat([]byte{0xd0}, DataKeySize)
+	id, err := FromKeys(seed, data, nil)
 	require.NoError(t, err)
 
 	// The public key is RFC 8032's.
@@ -79,23 +89,27 @@ func TestVector(t *testing.T) {
 		t.Errorf("PeerID() = %s, want %s", got, wantPeerID)
 	}
 
-	// The encryption and self keys, pinned and recomputed from the spec.
-	wantEnc := mustHex(t, "58514b0d39668030368f57a1ffac918a9fcf075aa7b636a842fd081a5b8e2810")
-	encSeed, err := hkdf.Key(sha256.New, seed, nil, "kith/x25519/v1", 32)
+	// The encryption and self keys, recomputed from the spec: both come
+	// from the data key, none from the identity seed.
+	encSeed, err := hkdf.Key(sha256.New, data, nil, "kith/x25519/v2", 32)
 	require.NoError(t, err)
 	ecPriv, err := ecdh.X25519().NewPrivateKey(encSeed)
 	require.NoError(t, err)
-	require.Equal(t, wantEnc, ecPriv.PublicKey().Bytes(), "spec derivation of the X25519 key")
-	if got := id.EncryptionKey(); !bytes.Equal(got, wantEnc) {
-		t.Errorf("EncryptionKey() = %x, want %x", got, wantEnc)
+	if got := id.EncryptionKey(); !bytes.Equal(got, ecPriv.PublicKey().Bytes()) {
+		t.Errorf("EncryptionKey() = %x, want %x", got, ecPriv.PublicKey().Bytes())
+	}
+	self, err := hkdf.Key(sha256.New, data, nil, "kith/self/v2", 32)
+	require.NoError(t, err)
+	if got := id.SelfKey(); !bytes.Equal(got, self) {
+		t.Errorf("SelfKey() = %x, want %x", got, self)
 	}
 
-	wantSelf := mustHex(t, "15e3e0a2f680ff5a9b2342a640a6fa7a0a32415a269cb6232bd9676efe394a96")
-	self, err := hkdf.Key(sha256.New, seed, nil, "kith/self/v1", 32)
+	// Another identity seed with the same data key reads the same: the
+	// signing key is separable from what stands behind the private data.
+	other, err := FromKeys(bytes.Repeat([]byte{1}, SeedSize), data, nil)
 	require.NoError(t, err)
-	require.Equal(t, wantSelf, self, "spec derivation of the self key")
-	if got := id.SelfKey(); !bytes.Equal(got, wantSelf) {
-		t.Errorf("SelfKey() = %x, want %x", got, wantSelf)
+	if other.PeerID() == id.PeerID() || !bytes.Equal(other.SelfKey(), id.SelfKey()) || !bytes.Equal(other.EncryptionKey(), id.EncryptionKey()) {
+		t.Errorf("a second signing key over the same data key: peer ID %s (want another), same self and X25519 keys", other.PeerID())
 	}
 
 	// The libp2p key is the same key.
@@ -107,22 +121,23 @@ func TestVector(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
+	root, err := NewRoot(bytes.NewReader(bytes.Repeat([]byte{7}, RootSize)))
+	require.NoError(t, err)
+	want, err := root.Identity()
+	require.NoError(t, err)
 	tests := []struct {
 		name string
 		make func() (*Identity, error)
 	}{
-		{"FromSeed", func() (*Identity, error) { return FromSeed(mustHex(t, rfc8032Seed)) }},
-		{"Generate", func() (*Identity, error) { return Generate(bytes.NewReader(mustHex(t, rfc8032Seed))) }},
-		{"FromSeed of Seed", func() (*Identity, error) {
-			id, err := FromSeed(mustHex(t, rfc8032Seed))
-			if err != nil {
-				return nil, err
-			}
-			return FromSeed(id.Seed())
+		{"Root.Identity again", root.Identity},
+		{"FromKeys of the accessors", func() (*Identity, error) {
+			return FromKeys(want.Seed(), want.DataKey(), want.RecoveryPublic())
+		}},
+		{"FromPhrase", func() (*Identity, error) {
+			id, _, err := FromPhrase(root.Phrase())
+			return id, err
 		}},
 	}
-	want, err := FromSeed(mustHex(t, rfc8032Seed))
-	require.NoError(t, err)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.make()
@@ -139,23 +154,30 @@ func TestDeterministic(t *testing.T) {
 			if !bytes.Equal(got.SelfKey(), want.SelfKey()) {
 				t.Errorf("SelfKey() = %x, want %x", got.SelfKey(), want.SelfKey())
 			}
+			if !bytes.Equal(got.RecoveryCommitment(), want.RecoveryCommitment()) {
+				t.Errorf("RecoveryCommitment() = %x, want %x", got.RecoveryCommitment(), want.RecoveryCommitment())
+			}
 		})
 	}
 }
 
-func TestGenerate(t *testing.T) {
-	a, err := Generate(nil)
+func TestNewRoot(t *testing.T) {
+	a, err := NewRoot(nil)
 	require.NoError(t, err)
-	b, err := Generate(crand.Reader)
+	b, err := NewRoot(crand.Reader)
 	require.NoError(t, err)
-	if a.PeerID() == b.PeerID() {
-		t.Errorf("two generated identities share peer ID %s", a.PeerID())
+	ida, err := a.Identity()
+	require.NoError(t, err)
+	idb, err := b.Identity()
+	require.NoError(t, err)
+	if ida.PeerID() == idb.PeerID() || a.Phrase() == b.Phrase() {
+		t.Errorf("two new roots share peer ID %s or phrase", ida.PeerID())
 	}
-	if !strings.HasPrefix(a.PeerID().String(), "12D3KooW") {
-		t.Errorf("PeerID() = %s, want prefix 12D3KooW", a.PeerID())
+	if !strings.HasPrefix(ida.PeerID().String(), "12D3KooW") {
+		t.Errorf("PeerID() = %s, want prefix 12D3KooW", ida.PeerID())
 	}
-	if _, err := Generate(bytes.NewReader(make([]byte, 31))); err == nil {
-		t.Errorf("Generate(short reader) succeeded, want error")
+	if _, err := NewRoot(bytes.NewReader(make([]byte, 31))); err == nil {
+		t.Errorf("NewRoot(short reader) succeeded, want error")
 	}
 }
 
@@ -166,6 +188,9 @@ func TestAccessorsReturnCopies(t *testing.T) {
 		get  func() []byte
 	}{
 		{"Seed", id.Seed},
+		{"DataKey", id.DataKey},
+		{"RecoveryPublic", func() []byte { return id.RecoveryPublic() }},
+		{"RecoveryCommitment", id.RecoveryCommitment},
 		{"EncryptionKey", id.EncryptionKey},
 		{"SelfKey", id.SelfKey},
 		{"PublicKey", func() []byte { return id.PublicKey() }},
@@ -185,9 +210,10 @@ func TestAccessorsReturnCopies(t *testing.T) {
 func TestStringHidesSeed(t *testing.T) {
 	id := NewTest(t, "string")
 	seedHex := hex.EncodeToString(id.Seed())
+	dataHex := hex.EncodeToString(id.DataKey())
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		out := fmt.Sprintf(verb, id)
-		if strings.Contains(out, seedHex) || !strings.Contains(out, id.PeerID().String()) {
+		if strings.Contains(out, seedHex) || strings.Contains(out, dataHex) || !strings.Contains(out, id.PeerID().String()) {
 			t.Errorf("Sprintf(%q, id) = %q, want the peer ID and no seed", verb, out)
 		}
 	}
@@ -283,7 +309,7 @@ func TestWrapUnwrap(t *testing.T) {
 	t.Run("standard HPKE recipient", func(t *testing.T) {
 		// Anyone holding the spec-derived X25519 key can open it with plain
 		// RFC 9180: nothing Kith-specific on the wire.
-		encSeed, err := hkdf.Key(sha256.New, bob.Seed(), nil, "kith/x25519/v1", 32)
+		encSeed, err := hkdf.Key(sha256.New, bob.DataKey(), nil, "kith/x25519/v2", 32)
 		require.NoError(t, err)
 		priv, err := hpke.DHKEM(ecdh.X25519()).NewPrivateKey(encSeed)
 		require.NoError(t, err)

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	crand "crypto/rand"
 	"encoding/json"
 	"errors"
@@ -14,24 +15,33 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// Key file format, version 1. A JSON object:
+// Key file format, version 2. A JSON object:
 //
 //	{
-//	  "version":  1,
+//	  "version":  2,
 //	  "type":     "ed25519",
 //	  "kdf":      "none" | "argon2id",
 //	  "argon2id": {"time": 3, "memory_kib": 65536, "threads": 4},  // argon2id only
 //	  "salt":     "<base64, 16 bytes>",                             // argon2id only
 //	  "nonce":    "<base64, 24 bytes>",                             // argon2id only
-//	  "seed":     "<base64: 32-byte seed, or its XChaCha20-Poly1305 sealing>",
+//	  "keys":     "<base64: identity seed (32) || data key D (32), or their XChaCha20-Poly1305 sealing>",
+//	  "recovery": "<base64: the recovery public key, 32 bytes>",
 //	  "peer_id":  "12D3KooW…"
 //	}
 //
-// For argon2id, key = Argon2id(passphrase, salt, params, 32 bytes) and seed =
-// XChaCha20-Poly1305(key, nonce, plaintext seed, additional data =
-// keyFileAD(version, type, kdf, params)). Base64 is standard, padded.
+// For argon2id, key = Argon2id(passphrase, salt, params, 32 bytes) and keys =
+// XChaCha20-Poly1305(key, nonce, seed || D, additional data =
+// keyFileAD(version, type, kdf, params, recovery)). Base64 is standard,
+// padded. The file never holds the root or the recovery private key.
+//
+// Version 1 (pre-release) held one seed from which everything was derived,
+// with a recovery key beside it; a phrase cannot restore those keys, so
+// ParseKey refuses it with [ErrPreReleaseKey].
 const (
-	keyFileVersion = 1
+	keyFileVersion = 2
+	// preReleaseKeyFileVersion is the version before the keys came from a
+	// recovery phrase.
+	preReleaseKeyFileVersion = 1
 	keyTypeEd25519 = "ed25519"
 	kdfNone        = "none"
 	kdfArgon2id    = "argon2id"
@@ -90,20 +100,25 @@ type keyFile struct {
 	Argon2id *argon2Params `json:"argon2id,omitempty"`
 	Salt     []byte        `json:"salt,omitempty"`
 	Nonce    []byte        `json:"nonce,omitempty"`
-	Seed     []byte        `json:"seed"`
+	Keys     []byte        `json:"keys"`
+	Recovery []byte        `json:"recovery"`
 	PeerID   string        `json:"peer_id"`
 }
 
-// keyFileAD is the additional data of the sealed seed: it binds the version,
-// key type, KDF and its parameters, so none can be swapped without the
-// decryption failing.
-func keyFileAD(version int, typ, kdf string, p argon2Params) []byte {
+// keysSize is the plaintext of "keys": identity seed || data key.
+const keysSize = SeedSize + DataKeySize
+
+// keyFileAD is the additional data of the sealed keys: it binds the version,
+// key type, KDF and its parameters and the recovery public key, so none can
+// be swapped without the decryption failing.
+func keyFileAD(version int, typ, kdf string, p argon2Params, recovery []byte) []byte {
 	ad := []byte("kith/identity-key")
 	for _, f := range []string{
 		strconv.Itoa(version), typ, kdf,
 		strconv.FormatUint(uint64(p.Time), 10),
 		strconv.FormatUint(uint64(p.MemoryKiB), 10),
 		strconv.FormatUint(uint64(p.Threads), 10),
+		string(recovery),
 	} {
 		ad = append(ad, 0)
 		ad = append(ad, f...)
@@ -116,16 +131,22 @@ func deriveFileKey(passphrase, salt []byte, p argon2Params) []byte {
 }
 
 // MarshalKey returns the key file bytes for id: the contents of
-// identity.key, also used by `kith export --with-key`. With a non-empty
-// passphrase the seed is sealed under an Argon2id-stretched key; with an
-// empty one it is stored in the clear.
+// identity.key, also used by `kith export --with-key`. It holds the identity
+// seed and the data key, with a non-empty passphrase sealed under an
+// Argon2id-stretched key, with an empty one in the clear; and the recovery
+// public key. It returns [ErrNoRecoveryKey] if id does not know its recovery
+// public key.
 func MarshalKey(id *Identity, passphrase []byte) ([]byte, error) {
+	if id.recovery == nil {
+		return nil, ErrNoRecoveryKey
+	}
 	kf := keyFile{
-		Version: keyFileVersion,
-		Type:    keyTypeEd25519,
-		KDF:     kdfNone,
-		Seed:    id.Seed(),
-		PeerID:  id.PeerID().String(),
+		Version:  keyFileVersion,
+		Type:     keyTypeEd25519,
+		KDF:      kdfNone,
+		Keys:     append(id.Seed(), id.data[:]...),
+		Recovery: id.RecoveryPublic(),
+		PeerID:   id.PeerID().String(),
 	}
 	if len(passphrase) > 0 {
 		p := kdfCost
@@ -145,13 +166,13 @@ func MarshalKey(id *Identity, passphrase []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("creating cipher: %w", err)
 		}
-		plain := kf.Seed
-		kf.Seed = aead.Seal(nil, kf.Nonce, plain, keyFileAD(kf.Version, kf.Type, kf.KDF, p))
+		plain := kf.Keys
+		kf.Keys = aead.Seal(nil, kf.Nonce, plain, keyFileAD(kf.Version, kf.Type, kf.KDF, p, kf.Recovery))
 		clear(plain)
 	}
 	out, err := json.MarshalIndent(kf, "", "  ")
 	if kf.KDF == kdfNone {
-		clear(kf.Seed)
+		clear(kf.Keys)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("encoding key file: %w", err)
@@ -165,7 +186,8 @@ func MarshalKey(id *Identity, passphrase []byte) ([]byte, error) {
 // [ErrCorruptKey] for anything malformed: more than [MaxKeyFileSize] bytes,
 // bad JSON, unknown fields or version, bad base64, wrong sizes, Argon2id
 // parameters beyond time 10, 1 GiB or 16 threads, or a seed that does not give
-// the recorded peer_id.
+// the recorded peer_id. A key file of the pre-release version 1 is refused
+// with an error matching both [ErrPreReleaseKey] and [ErrCorruptKey].
 func ParseKey(data []byte, passphrase []byte) (*Identity, error) {
 	return parseKey(data, passphrase, fileLimits)
 }
@@ -175,7 +197,7 @@ func parseKey(data, passphrase []byte, lim kdfLimits) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	seed := kf.Seed
+	keys := kf.Keys
 	if kf.KDF == kdfArgon2id {
 		if len(passphrase) == 0 {
 			return nil, ErrPassphraseRequired
@@ -186,13 +208,13 @@ func parseKey(data, passphrase []byte, lim kdfLimits) (*Identity, error) {
 		if err != nil {
 			return nil, fmt.Errorf("creating cipher: %w", err)
 		}
-		seed, err = aead.Open(nil, kf.Nonce, kf.Seed, keyFileAD(kf.Version, kf.Type, kf.KDF, *kf.Argon2id))
+		keys, err = aead.Open(nil, kf.Nonce, kf.Keys, keyFileAD(kf.Version, kf.Type, kf.KDF, *kf.Argon2id, kf.Recovery))
 		if err != nil {
 			return nil, ErrWrongPassphrase
 		}
 	}
-	defer clear(seed)
-	id, err := FromSeed(seed)
+	defer clear(keys)
+	id, err := FromKeys(keys[:SeedSize], keys[SeedSize:], kf.Recovery)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorruptKey, err)
 	}
@@ -217,6 +239,12 @@ func decodeKeyFile(data []byte, lim kdfLimits) (*decodedKeyFile, error) {
 	if len(data) > MaxKeyFileSize {
 		return nil, corrupt("%d bytes, limit %d", len(data), MaxKeyFileSize)
 	}
+	var v struct {
+		Version int `json:"version"`
+	}
+	if json.Unmarshal(data, &v) == nil && v.Version == preReleaseKeyFileVersion {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptKey, ErrPreReleaseKey)
+	}
 	var kf keyFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -232,6 +260,9 @@ func decodeKeyFile(data []byte, lim kdfLimits) (*decodedKeyFile, error) {
 	if kf.Type != keyTypeEd25519 {
 		return nil, corrupt("unsupported key type %q", kf.Type)
 	}
+	if len(kf.Recovery) != ed25519.PublicKeySize {
+		return nil, corrupt("recovery is %d bytes, want %d", len(kf.Recovery), ed25519.PublicKeySize)
+	}
 	pid, err := peer.Decode(kf.PeerID)
 	if err != nil {
 		return nil, corrupt("peer_id: %v", err)
@@ -241,8 +272,8 @@ func decodeKeyFile(data []byte, lim kdfLimits) (*decodedKeyFile, error) {
 		if kf.Argon2id != nil || kf.Salt != nil || kf.Nonce != nil {
 			return nil, corrupt("kdf none with argon2id, salt or nonce set")
 		}
-		if len(kf.Seed) != SeedSize {
-			return nil, corrupt("seed is %d bytes, want %d", len(kf.Seed), SeedSize)
+		if len(kf.Keys) != keysSize {
+			return nil, corrupt("keys is %d bytes, want %d", len(kf.Keys), keysSize)
 		}
 	case kdfArgon2id:
 		if kf.Argon2id == nil {
@@ -257,8 +288,8 @@ func decodeKeyFile(data []byte, lim kdfLimits) (*decodedKeyFile, error) {
 		if len(kf.Nonce) != nonceSize {
 			return nil, corrupt("nonce is %d bytes, want %d", len(kf.Nonce), nonceSize)
 		}
-		if want := SeedSize + chacha20poly1305.Overhead; len(kf.Seed) != want {
-			return nil, corrupt("sealed seed is %d bytes, want %d", len(kf.Seed), want)
+		if want := keysSize + chacha20poly1305.Overhead; len(kf.Keys) != want {
+			return nil, corrupt("sealed keys is %d bytes, want %d", len(kf.Keys), want)
 		}
 	default:
 		return nil, corrupt("unknown kdf %q", kf.KDF)

@@ -28,7 +28,9 @@ func TestKeystoreRoundTrip(t *testing.T) {
 			if ks.Exists() {
 				t.Fatalf("Exists() = true before Save")
 			}
-			id, err := Generate(nil)
+			root, err := NewRoot(nil)
+			require.NoError(t, err)
+			id, err := root.Identity()
 			require.NoError(t, err)
 			require.NoError(t, ks.Save(id, tc.passphrase))
 

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"crypto/ed25519"
+	"crypto/hkdf"
 	crand "crypto/rand"
 	"crypto/sha256"
 	"errors"
@@ -16,82 +17,165 @@ const (
 	// RecoveryWords is the number of words in a recovery phrase.
 	RecoveryWords = 24
 
-	// recoveryEntropy is the entropy behind a phrase: 256 bits, 24 words.
-	recoveryEntropy = 32
-	// recoverySalt is the BIP-39 "passphrase" mixed into the seed, so a Kith
-	// phrase yields a different key than the same words in a wallet.
-	recoverySalt = "kith"
+	// RootSize is the size of the root entropy a phrase encodes: 256 bits,
+	// 24 words with an 8-bit checksum.
+	RootSize = 32
+
+	// MaxPhraseLen bounds the text [ParsePhrase] reads: 24 words of at most 8
+	// letters need 215 bytes; the rest is room for spacing and line breaks.
+	MaxPhraseLen = 4096
+
 	// commitmentPrefix domain-separates the recovery key commitment.
 	commitmentPrefix = "kith/recovery/v1"
 )
 
-// Recovery is a second Ed25519 key, created at init and shown once as a
-// 24-word BIP-39 English phrase. The node never stores it; the genesis entry
-// stores its [Commitment].
-type Recovery struct {
-	// Phrase is the 24-word phrase to show the person, words separated by
-	// single spaces.
-	Phrase string
-	// Public is the recovery public key.
-	Public ed25519.PublicKey
+// HKDF-SHA256 info strings for the three secrets a root derives. Each is a
+// key of its own: knowing one tells nothing of the others or of the root.
+const (
+	infoIdentity = "kith/identity/v2"
+	infoRecovery = "kith/recovery/v2"
+	infoData     = "kith/data/v2"
+)
+
+// Root is the 32 bytes of entropy behind a person's keys, shown once as a
+// 24-word BIP-39 phrase and never stored. Everything else derives from it
+// with HKDF-SHA256: the identity seed ([Root.Identity]), the recovery key
+// ([Root.RecoveryKey]) and the data key D. Make one with [NewRoot] or
+// [ParsePhrase]. A Root is a plain value; [Root.Clear] wipes it.
+type Root struct {
+	entropy [RootSize]byte
 }
 
-// NewRecovery draws 256 bits of entropy from rand (nil means crypto/rand) and
-// returns the phrase and public key. The private key is not kept; get it back
-// with [RecoveryKey].
-func NewRecovery(rand io.Reader) (*Recovery, error) {
+// NewRoot draws 256 bits from rand (nil means crypto/rand) for a new person.
+func NewRoot(rand io.Reader) (*Root, error) {
 	if rand == nil {
 		rand = crand.Reader
 	}
-	entropy := make([]byte, recoveryEntropy)
-	defer clear(entropy)
-	if _, err := io.ReadFull(rand, entropy); err != nil {
-		return nil, fmt.Errorf("reading recovery entropy: %w", err)
+	r := &Root{}
+	if _, err := io.ReadFull(rand, r.entropy[:]); err != nil {
+		return nil, fmt.Errorf("reading root entropy: %w", err)
 	}
-	phrase, err := bip39.NewMnemonic(entropy)
-	if err != nil {
-		return nil, fmt.Errorf("encoding recovery phrase: %w", err)
-	}
-	priv := recoveryKeyFromMnemonic(phrase)
-	defer clear(priv)
-	return &Recovery{
-		Phrase: phrase,
-		Public: append(ed25519.PublicKey(nil), priv.Public().(ed25519.PublicKey)...),
-	}, nil
+	return r, nil
 }
 
-// RecoveryKey returns the recovery private key for a phrase made by
-// [NewRecovery]. Case and spacing (including newlines) do not matter. It
-// returns [ErrBadPhrase], naming the first unknown word, for the wrong number
-// of words, or when the checksum fails (a word mistyped into another valid
-// word, or words out of order).
-func RecoveryKey(phrase string) (ed25519.PrivateKey, error) {
+// Phrase returns the 24-word BIP-39 English phrase of the root, words
+// separated by single spaces.
+func (r *Root) Phrase() string {
+	p, err := bip39.NewMnemonic(r.entropy[:])
+	if err != nil {
+		panic("bug: 32 bytes of entropy always make a mnemonic: " + err.Error())
+	}
+	return p
+}
+
+// Identity returns what a device holds: the identity seed and data key
+// derived from the root, with the recovery public key.
+func (r *Root) Identity() (*Identity, error) {
+	seed := r.derive(infoIdentity)
+	defer clear(seed)
+	data := r.derive(infoData)
+	defer clear(data)
+	rec := r.RecoveryKey()
+	defer clear(rec)
+	return FromKeys(seed, data, rec.Public().(ed25519.PublicKey))
+}
+
+// RecoveryKey returns the recovery private key: Ed25519 with the seed
+// HKDF-SHA256(root, info "kith/recovery/v2"). The genesis commits to its
+// public key; only it authorises a rotation after a loss, so it is never
+// stored on a device.
+func (r *Root) RecoveryKey() ed25519.PrivateKey {
+	s := r.derive(infoRecovery)
+	defer clear(s)
+	return ed25519.NewKeyFromSeed(s)
+}
+
+// Clear overwrites the root's entropy with zeros.
+func (r *Root) Clear() { clear(r.entropy[:]) }
+
+func (r *Root) derive(info string) []byte {
+	k, err := hkdf.Key(sha256.New, r.entropy[:], nil, info, 32)
+	if err != nil {
+		panic("bug: HKDF-SHA256 of 32 bytes: " + err.Error())
+	}
+	return k
+}
+
+// ParsePhrase reads a recovery phrase back into its root. Words may be
+// separated by any whitespace (line breaks too) and be in any case. It
+// returns [ErrBadPhrase] naming every word that is not a BIP-39 English
+// word, by position, with the nearest word when one is within two edits;
+// or for the wrong number of words; or when the checksum fails (a word was
+// mistyped into another word of the list, or two were swapped).
+func ParsePhrase(phrase string) (*Root, error) {
+	if len(phrase) > MaxPhraseLen {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrBadPhrase, len(phrase), MaxPhraseLen)
+	}
 	words := strings.Fields(strings.ToLower(phrase))
+	if len(words) == 0 {
+		return nil, fmt.Errorf("%w: it is empty; want %d words", ErrBadPhrase, RecoveryWords)
+	}
+	var bad []string
 	for i, w := range words {
-		if _, ok := bip39.GetWordIndex(w); !ok {
-			return nil, fmt.Errorf("%w: word %d %q is not in the BIP-39 English word list", ErrBadPhrase, i+1, w)
+		if _, ok := bip39.GetWordIndex(w); ok {
+			continue
 		}
+		msg := fmt.Sprintf("word %d %q is not in the BIP-39 English word list", i+1, w)
+		if near := nearestWords(w); len(near) > 0 {
+			msg += fmt.Sprintf(" (did you mean %s?)", orList(near))
+		}
+		bad = append(bad, msg)
+		if len(bad) == 5 {
+			bad = append(bad, "…")
+			break
+		}
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrBadPhrase, strings.Join(bad, "; "))
 	}
 	if len(words) != RecoveryWords {
 		return nil, fmt.Errorf("%w: got %d words, want %d", ErrBadPhrase, len(words), RecoveryWords)
 	}
-	mnemonic := strings.Join(words, " ")
-	if _, err := bip39.EntropyFromMnemonic(mnemonic); err != nil {
+	entropy, err := bip39.EntropyFromMnemonic(strings.Join(words, " "))
+	if err != nil {
 		if errors.Is(err, bip39.ErrChecksumIncorrect) {
-			return nil, fmt.Errorf("%w: checksum does not match (a word is wrong or out of order)", ErrBadPhrase)
+			return nil, fmt.Errorf("%w: the checksum does not match: a word is wrong (mistyped into another word of the list) or two are swapped", ErrBadPhrase)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrBadPhrase, err)
 	}
-	return recoveryKeyFromMnemonic(mnemonic), nil
+	defer clear(entropy)
+	if len(entropy) != RootSize {
+		panic(fmt.Sprintf("bug: 24 words gave %d bytes of entropy", len(entropy)))
+	}
+	r := &Root{}
+	copy(r.entropy[:], entropy)
+	return r, nil
 }
 
-// recoveryKeyFromMnemonic derives the key from a normalised, valid mnemonic:
-// the first 32 bytes of the BIP-39 seed (PBKDF2-SHA512, salt "mnemonic"+"kith")
-// are the Ed25519 seed.
-func recoveryKeyFromMnemonic(mnemonic string) ed25519.PrivateKey {
-	seed := bip39.NewSeed(mnemonic, recoverySalt)
-	defer clear(seed)
-	return ed25519.NewKeyFromSeed(seed[:ed25519.SeedSize])
+// FromPhrase is [ParsePhrase] followed by [Root.Identity] and
+// [Root.RecoveryKey]: everything a recovery phrase gives back.
+func FromPhrase(phrase string) (*Identity, ed25519.PrivateKey, error) {
+	r, err := ParsePhrase(phrase)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Clear()
+	id, err := r.Identity()
+	if err != nil {
+		return nil, nil, err
+	}
+	return id, r.RecoveryKey(), nil
+}
+
+// RecoveryKey returns the recovery private key of a phrase, with the errors
+// of [ParsePhrase].
+func RecoveryKey(phrase string) (ed25519.PrivateKey, error) {
+	r, err := ParsePhrase(phrase)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Clear()
+	return r.RecoveryKey(), nil
 }
 
 // Commitment returns sha256("kith/recovery/v1" || pub): what the genesis
@@ -101,4 +185,81 @@ func Commitment(pub ed25519.PublicKey) []byte {
 	h.Write([]byte(commitmentPrefix))
 	h.Write(pub)
 	return h.Sum(nil)
+}
+
+// maxSuggestDistance is how many edits (insert, delete, substitute, swap
+// two neighbours) a word may be from the one suggested for it.
+const maxSuggestDistance = 2
+
+// nearestWords returns the BIP-39 words closest to w, if the closest are
+// within maxSuggestDistance edits; at most three, in list order.
+func nearestWords(w string) []string {
+	// Every BIP-39 English word has 3 to 8 letters.
+	if len(w) > 8+maxSuggestDistance {
+		return nil
+	}
+	best := maxSuggestDistance + 1
+	var near []string
+	for _, c := range bip39.GetWordList() {
+		d := editDistance(w, c, maxSuggestDistance+1)
+		switch {
+		case d > maxSuggestDistance:
+		case d < best:
+			best, near = d, []string{c}
+		case d == best && len(near) < 3:
+			near = append(near, c)
+		}
+	}
+	if best > maxSuggestDistance {
+		return nil
+	}
+	return near
+}
+
+// orList writes words as `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
+func orList(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = fmt.Sprintf("%q", w)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// editDistance is the optimal string alignment distance between a and b
+// (Levenshtein plus swapping two neighbouring bytes), or any value ≥ limit
+// once it is sure to reach limit.
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d >= limit || -d >= limit {
+		return limit
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin >= limit {
+			return limit
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }

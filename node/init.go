@@ -14,15 +14,17 @@ import (
 	"github.com/kith-p2p/kith/identity"
 )
 
-// InitResult is what Init created.
+// InitResult is what Init, Recover or NewLog made.
 type InitResult struct {
 	PeerID         string
-	RecoveryPhrase string // shown once, never stored
+	RecoveryPhrase string // from Init only: shown once, never stored
 }
 
-// Init creates home (0700), a new identity key (encrypted when passphrase
-// is non-empty), a recovery phrase, and the first entries of the log:
-// genesis (committing to the recovery key), keys, and the default circles.
+// Init creates home (0700), a new root with its recovery phrase, the
+// identity key and data key it derives (saved encrypted when passphrase is
+// non-empty; the phrase and the recovery key are not), and the first
+// entries of the log: genesis (committing to the recovery key), keys, and
+// the default circles.
 func Init(ctx context.Context, home string, passphrase []byte) (*InitResult, error) {
 	ks := identity.Keystore{Dir: home}
 	if ks.Exists() {
@@ -31,12 +33,16 @@ func Init(ctx context.Context, home string, passphrase []byte) (*InitResult, err
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, fmt.Errorf("creating home %s: %w", home, err)
 	}
-	id, err := identity.Generate(rand.Reader)
+	root, err := identity.NewRoot(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := newLog(ctx, home, id)
+	defer root.Clear()
+	id, err := root.Identity()
 	if err != nil {
+		return nil, err
+	}
+	if err := newLog(ctx, home, id); err != nil {
 		return nil, err
 	}
 	// The key is saved last: a crash before this leaves a log without a key,
@@ -44,7 +50,34 @@ func Init(ctx context.Context, home string, passphrase []byte) (*InitResult, err
 	if err := ks.Save(id, passphrase); err != nil {
 		return nil, err
 	}
-	return &InitResult{PeerID: id.PeerID().String(), RecoveryPhrase: rec.Phrase}, nil
+	return &InitResult{PeerID: id.PeerID().String(), RecoveryPhrase: root.Phrase()}, nil
+}
+
+// Recover writes home's key file from a recovery phrase: the identity key
+// and data key the phrase derives, encrypted when passphrase is non-empty.
+// It writes no log: home is then a key-only home, which gets its log back
+// from the first connection that holds it (see [HasLog]). It refuses a home
+// that holds a key already ([ErrAlreadyInitialized]) and a wrong phrase
+// ([identity.ErrBadPhrase], saying which word).
+func Recover(ctx context.Context, home, phrase string, passphrase []byte) (*InitResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ks := identity.Keystore{Dir: home}
+	if ks.Exists() {
+		return nil, fmt.Errorf("%w: %s exists", ErrAlreadyInitialized, ks.Path())
+	}
+	id, _, err := identity.FromPhrase(phrase)
+	if err != nil {
+		return nil, err
+	}
+	if err := ks.Save(id, passphrase); err != nil {
+		if errors.Is(err, identity.ErrKeyExists) {
+			return nil, fmt.Errorf("%w: %w", ErrAlreadyInitialized, err)
+		}
+		return nil, err
+	}
+	return &InitResult{PeerID: id.PeerID().String()}, nil
 }
 
 // HasLog reports whether home's store holds any log (its own log is the
@@ -66,9 +99,8 @@ func HasLog(ctx context.Context, home string) (bool, error) {
 }
 
 // NewLog starts a new log for the identity key in home, which has none:
-// the first entries as [Init] writes them, committing to a new recovery
-// phrase (returned; the old one cannot be checked against a key alone).
-// Friends holding the old log see the new one as a fork: getting the old
+// the first entries as [Init] writes them, committing to the recovery key
+// the key file names, so the recovery phrase stays the same. Friends holding the old log see the new one as a fork: getting the old
 // one back from them is better when there are any. It takes the home's
 // lock, so no daemon runs on it meanwhile.
 func NewLog(ctx context.Context, home string, passphrase []byte) (*InitResult, error) {
@@ -81,29 +113,21 @@ func NewLog(ctx context.Context, home string, passphrase []byte) (*InitResult, e
 		return nil, err
 	}
 	defer unlock()
-	rec, err := newLog(ctx, home, id)
-	if err != nil {
+	if err := newLog(ctx, home, id); err != nil {
 		return nil, err
 	}
-	return &InitResult{PeerID: id.PeerID().String(), RecoveryPhrase: rec.Phrase}, nil
+	return &InitResult{PeerID: id.PeerID().String()}, nil
 }
 
-// newLog makes a recovery key and starts id's log in home's store with a
-// genesis that commits to it.
-func newLog(ctx context.Context, home string, id *identity.Identity) (*identity.Recovery, error) {
-	rec, err := identity.NewRecovery(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
+// newLog starts id's log in home's store with a genesis that commits to its
+// recovery key.
+func newLog(ctx context.Context, home string, id *identity.Identity) error {
 	st, err := store.Open(ctx, filepath.Join(home, DBName), book.Index{})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer st.Close()
-	if err := bootstrap(ctx, id, st, identity.Commitment(rec.Public)); err != nil {
-		return nil, err
-	}
-	return rec, nil
+	return bootstrap(ctx, id, st, id.RecoveryCommitment())
 }
 
 // bootstrap writes the first entries of id's log.
