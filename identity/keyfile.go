@@ -42,9 +42,9 @@ const (
 	// preReleaseKeyFileVersion is the version before the keys came from a
 	// recovery phrase.
 	preReleaseKeyFileVersion = 1
-	keyTypeEd25519 = "ed25519"
-	kdfNone        = "none"
-	kdfArgon2id    = "argon2id"
+	keyTypeEd25519           = "ed25519"
+	kdfNone                  = "none"
+	kdfArgon2id              = "argon2id"
 
 	// MaxKeyFileSize bounds a key file; ParseKey rejects anything larger,
 	// since the bytes may come from an untrusted export.
