@@ -92,7 +92,7 @@ func TestSealOpenAudiences(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			aud, sealed, err := graph.Seal(alice, tc.aud, body)
 			require.NoError(t, err)
-			e := &spec.Entry{V: 1, Author: []byte(alice.PeerID()), Seq: 1, Aud: aud, Body: sealed}
+			e := &spec.Entry{V: spec.Version, Author: []byte(alice.PeerID()), Seq: 1, Aud: aud, Body: sealed}
 			for _, id := range tc.canRead {
 				got, err := graph.Open(id, e)
 				require.NoError(t, err, "Open as %s", id.PeerID())

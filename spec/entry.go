@@ -124,6 +124,10 @@ func Decode(data []byte) (*Entry, error) {
 	if err := decMode.Unmarshal(data, &e); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	if e.V < Version {
+		return nil, fmt.Errorf("%w: v=%d was written by a pre-release kith whose keys a recovery phrase cannot restore; "+
+			"this node reads v=%d only (make a new home with `kith init`)", ErrUnknownVersion, e.V, Version)
+	}
 	if e.V != Version {
 		return nil, fmt.Errorf("%w: v=%d, this node knows v=%d", ErrUnknownVersion, e.V, Version)
 	}

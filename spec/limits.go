@@ -5,7 +5,7 @@ package spec
 // older nodes reject what exceeds theirs.
 const (
 	// Version is the entry format version ("v") this code writes and accepts.
-	Version = 1
+	Version = 2
 
 	// MaxEntrySize bounds the encoded size of one entry, signature included.
 	MaxEntrySize = 64 << 10

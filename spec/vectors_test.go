@@ -64,14 +64,14 @@ func makeVectors(tb testing.TB) []vector {
 	_, other := testKey(tb, 2)
 	b64 := base64.StdEncoding.EncodeToString
 
-	genesis := &Entry{V: 1, Author: author, Seq: 1, Time: 1764000000000, Aud: PublicAudience, Body: []byte{0xa2, 0x63, 'k', 'e', 'y', 0x60, 0x64, 'k', 'i', 'n', 'd', 0x67, 'g', 'e', 'n', 'e', 's', 'i', 's'}}
+	genesis := &Entry{V: Version, Author: author, Seq: 1, Time: 1764000000000, Aud: PublicAudience, Body: []byte{0xa2, 0x63, 'k', 'e', 'y', 0x60, 0x64, 'k', 'i', 'n', 'd', 0x67, 'g', 'e', 'n', 'e', 's', 'i', 's'}}
 	gBytes := signed(tb, priv, genesis)
 	gCID := CIDOf(gBytes)
 
-	second := &Entry{V: 1, Author: author, Seq: 2, Prev: LinkTo(gCID), Time: 1764000000001, Aud: SelfAudience, Body: bytes.Repeat([]byte{0x42}, 40)}
+	second := &Entry{V: Version, Author: author, Seq: 2, Prev: LinkTo(gCID), Time: 1764000000001, Aud: SelfAudience, Body: bytes.Repeat([]byte{0x42}, 40)}
 	sBytes := signed(tb, priv, second)
 
-	third := &Entry{V: 1, Author: author, Seq: 3, Prev: LinkTo(CIDOf(sBytes)), Time: 1764000000002,
+	third := &Entry{V: Version, Author: author, Seq: 3, Prev: LinkTo(CIDOf(sBytes)), Time: 1764000000002,
 		Aud: Audience{Recipients: []Recipient{{ID: other, Key: bytes.Repeat([]byte{7}, 80)}}}, Body: bytes.Repeat([]byte{0x43}, 40)}
 	tBytes := signed(tb, priv, third)
 
@@ -106,8 +106,13 @@ func makeVectors(tb testing.TB) []vector {
 	vs = append(vs, vector{Name: "genesis with prev", CBOR: b64(signed(tb, priv, &genesisWithPrev)), Error: "bad_prev"})
 
 	unknown := *genesis
-	unknown.V = 2
+	unknown.V = Version + 1
 	vs = append(vs, vector{Name: "unknown version", CBOR: b64(signed(tb, priv, &unknown)), Error: "unknown_version"})
+
+	// v=1: the pre-release format, whose keys no recovery phrase restores.
+	preRelease := *genesis
+	preRelease.V = 1
+	vs = append(vs, vector{Name: "pre-release version 1", CBOR: b64(signed(tb, priv, &preRelease)), Error: "unknown_version"})
 
 	big := *genesis
 	big.Body = make([]byte, MaxEntrySize)
@@ -146,7 +151,7 @@ func reorderFirstKeyLast(tb testing.TB, enc []byte) []byte {
 	require.NoError(tb, decModeLoose(tb).Unmarshal(enc, &m))
 	// "v" sorts first (shortest); write it last by hand.
 	require.Equal(tb, byte(0xa8), enc[0], "want an 8-pair map")
-	vPair := []byte{0x61, 'v', 0x01}
+	vPair := []byte{0x61, 'v', Version}
 	require.True(tb, bytes.HasPrefix(enc[1:], vPair))
 	out := append([]byte{0xa8}, enc[1+len(vPair):]...)
 	return append(out, vPair...)
@@ -157,7 +162,7 @@ func withExtraField(tb testing.TB, enc []byte) []byte {
 	// Add "zz": 0 as a ninth pair at the end (length-first order keeps it after "v" but before "aud"; put it
 	// in canonical position so only the unknown key is wrong).
 	out := []byte{0xa9}
-	out = append(out, 0x61, 'v', 0x01)
+	out = append(out, 0x61, 'v', Version)
 	out = append(out, 0x62, 'z', 'z', 0x00)
 	return append(out, enc[4:]...)
 }
