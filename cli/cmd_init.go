@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -15,6 +17,15 @@ import (
 type initOptions struct {
 	NoPassphrase bool
 	NewLog       bool
+	Recover      bool
+	JSON         bool
+}
+
+// initJSON is what `kith init --json` prints.
+type initJSON struct {
+	PeerID         string `json:"peer_id"`
+	RecoveryPhrase string `json:"recovery_phrase,omitempty"`
+	Home           string `json:"home"`
 }
 
 func initCommand(e *env) *ucli.Command {
@@ -23,12 +34,17 @@ func initCommand(e *env) *ucli.Command {
 		Name:     "init",
 		Category: "start here",
 		Usage:    "create your identity and an empty address book (once)",
-		UsageText: `kith init [--no-passphrase]
+		UsageText: `kith init [--no-passphrase] [--json]
+   kith init --recover [--no-passphrase] [--json]
+   kith init --new-log
 
 Examples:
    kith init                             # asks for an optional passphrase
    KITH_PASSPHRASE='correct horse' kith init
-   kith --home /tmp/alice init --no-passphrase`,
+   kith --home /tmp/alice init --no-passphrase
+   kith init --json                      # {"peer_id", "recovery_phrase", "home"} for scripts
+   kith init --recover                   # asks for your 24 words, then a passphrase
+   kith init --recover --no-passphrase < phrase.txt   # the words from a file or pipe`,
 		Description: `Creates $KITH_HOME (default ~/.kith) with a new identity key, encrypted
 with a passphrase if you give one, and the first entries of your log: your
 public keys and the circles friends, family and work. Your name (kith me
@@ -36,14 +52,22 @@ set fn) will be shared with every circle; other fields stay private unless
 you name a circle.
 
 It prints your peer ID and, once, a recovery phrase. The phrase is not
-stored anywhere: write it down. It is the only way to take your identity
-back if the key is lost or stolen.
+stored anywhere: write it down. It alone gives back your identity and the
+keys that read everything you wrote, if this device is lost or stolen;
+and only it will be able to move your identity to a new key.
+
+kith init --recover takes your identity back on a new device: it asks for
+the 24 words (in any case, separated by spaces or line breaks; read from
+standard input when it is not a terminal), then for a passphrase as init
+does, and writes the key. Start kith daemon and connect to a friend (kith
+connect): your log comes back from them. A wrong word is named, with the
+nearest word of the list.
 
 A home holding only identity.key (copied from a backup) needs no init:
 kith daemon rebuilds the store and gets your log back from the first
 friend that reaches it (or that you kith connect to). Only if no friend
-holds it, kith init --new-log starts a new log, with a new recovery phrase;
-friends that do hold the old one would see the new one as a fork.`,
+holds it, kith init --new-log starts a new log (your recovery phrase stays
+the same); friends that do hold the old one would see the new one as a fork.`,
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{
 				Name:        "no-passphrase",
@@ -57,6 +81,18 @@ friends that do hold the old one would see the new one as a fork.`,
 				EnvVars:     []string{"KITH_NEW_LOG"},
 				Destination: &opts.NewLog,
 			},
+			&ucli.BoolFlag{
+				Name:        "recover",
+				Usage:       "take your identity back from its 24-word recovery phrase (asked for, or read from standard input)",
+				EnvVars:     []string{"KITH_RECOVER"},
+				Destination: &opts.Recover,
+			},
+			&ucli.BoolFlag{
+				Name:        "json",
+				Usage:       `print {"peer_id", "recovery_phrase", "home"} as JSON (no phrase with --recover)`,
+				EnvVars:     []string{"KITH_JSON"},
+				Destination: &opts.JSON,
+			},
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
 			return runInit(c.Context, e, opts, args)
@@ -68,7 +104,13 @@ func runInit(ctx context.Context, e *env, opts initOptions, args []string) error
 	if err := noArgs(args); err != nil {
 		return err
 	}
+	if opts.Recover && opts.NewLog {
+		return usagef("--recover and --new-log do not go together: --recover writes the key, and the log comes back from a friend")
+	}
 	ks := identity.Keystore{Dir: e.home}
+	if opts.Recover {
+		return runRecover(ctx, e, opts)
+	}
 	if ks.Exists() {
 		return runNewLog(ctx, e, opts)
 	}
@@ -83,6 +125,9 @@ func runInit(ctx context.Context, e *env, opts initOptions, args []string) error
 	res, err := node.Init(ctx, e.home, pass)
 	if err != nil {
 		return err
+	}
+	if opts.JSON {
+		return writeJSON(e.Out, initJSON{PeerID: res.PeerID, RecoveryPhrase: res.RecoveryPhrase, Home: e.home})
 	}
 	encrypted := "encrypted with your passphrase"
 	if len(pass) == 0 {
@@ -138,20 +183,97 @@ func runNewLog(ctx context.Context, e *env, opts initOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.JSON {
+		return writeJSON(e.Out, initJSON{PeerID: res.PeerID, Home: e.home})
+	}
 	fmt.Fprintf(e.Out, `Started a new log in %s for your identity key:
 
    %s
 
 Friends that still hold your old log will see this one as a fork.
+Your recovery phrase stays the same: the new log commits to the same
+recovery key.
 
-Your new recovery phrase (%d words; the old one does not fit this log).
-WRITE THIS DOWN NOW; it is not stored anywhere and will not be shown again:
+Next: start your node with `+"`kith daemon`"+`.
+`, e.home, res.PeerID)
+	return nil
+}
+
+// runRecover is `kith init --recover`: the phrase, then the passphrase,
+// then the key, into a home that has none.
+func runRecover(ctx context.Context, e *env, opts initOptions) error {
+	ks := identity.Keystore{Dir: e.home}
+	if ks.Exists() {
+		return fmt.Errorf("%w: %s already holds an identity key (%s); recover into another --home, or move it aside first",
+			node.ErrAlreadyInitialized, e.home, ks.Path())
+	}
+	phrase, err := e.readPhrase(ctx)
+	if err != nil {
+		return err
+	}
+	// Refuse a wrong phrase before asking for a passphrase.
+	if _, err := identity.ParsePhrase(phrase); err != nil {
+		return err
+	}
+	pass, err := e.newPassphrase(ctx, opts.NoPassphrase)
+	if err != nil {
+		return err
+	}
+	defer clear(pass)
+	res, err := node.Recover(ctx, e.home, phrase, pass)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(e.Out, initJSON{PeerID: res.PeerID, Home: e.home})
+	}
+	fmt.Fprintf(e.Out, `Recovered your Kith identity into %s:
 
    %s
 
-Next: start your node with `+"`kith daemon`"+`.
-`, e.home, res.PeerID, len(strings.Fields(res.RecoveryPhrase)), wrapWords(res.RecoveryPhrase, 6, "\n   "))
+Your log is not here yet: it comes back from a friend who holds it.
+Start your node with `+"`kith daemon`"+`; it takes your log back from the first
+friend that reaches it, or at once: kith connect <their address or invite code>
+`, e.home, res.PeerID)
 	return nil
+}
+
+// readPhrase reads a recovery phrase: on a terminal it asks for it and reads
+// lines until it has 24 words or an empty line; otherwise it reads standard
+// input to its end (at most identity.MaxPhraseLen bytes).
+func (e *env) readPhrase(ctx context.Context) (string, error) {
+	if e.In == nil {
+		return "", usagef("--recover needs the recovery phrase on standard input")
+	}
+	if _, ok := terminalFd(e.In); !ok {
+		b, err := io.ReadAll(io.LimitReader(e.In, identity.MaxPhraseLen+1))
+		if err != nil {
+			return "", fmt.Errorf("reading the recovery phrase: %w", err)
+		}
+		return string(b), nil
+	}
+	fmt.Fprintf(e.Err, "Type your %d-word recovery phrase (spaces or line breaks between words; an empty line ends it):\n", identity.RecoveryWords)
+	done := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		r := bufio.NewReader(e.In)
+		for n := 0; n < identity.RecoveryWords && b.Len() <= identity.MaxPhraseLen; {
+			line, err := r.ReadString('\n')
+			b.WriteString(line + " ")
+			n += len(strings.Fields(line))
+			if err != nil || strings.TrimSpace(line) == "" {
+				break
+			}
+		}
+		done <- b.String()
+	}()
+	select {
+	case p := <-done:
+		return p, nil
+	case <-ctx.Done():
+		fmt.Fprintln(e.Err)
+		return "", ctx.Err()
+	}
 }
 
 // wrapWords puts n words per line, in columns, so that the phrase is easy

@@ -30,6 +30,7 @@ const (
 	exitDeclined    = 10
 	exitInviteUsed  = 11
 	exitPortInUse   = 12
+	exitBadPhrase   = 13
 )
 
 // exitCodes is the one place that maps errors to exit codes: the first row
@@ -58,6 +59,7 @@ var exitCodes = []struct {
 	{exitDeclined, "the peer declined your request to connect", []error{api.ErrDeclined}},
 	{exitInviteUsed, "the invite code was used already or has expired: ask for a new one", []error{api.ErrInviteInvalid}},
 	{exitPortInUse, "the daemon's listen port is taken (by another home's daemon?): pick another with --listen", []error{node.ErrPortInUse}},
+	{exitBadPhrase, "the recovery phrase is wrong (kith init --recover): the message names the word, or the checksum", []error{identity.ErrBadPhrase}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).
