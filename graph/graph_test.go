@@ -332,3 +332,39 @@ func TestWriterAdopt(t *testing.T) {
 	_, err = w2.Adopt(ctx, oes)
 	require.Error(t, err)
 }
+
+// TestPhraseOpensWhatTheAuthorWrote: an identity rebuilt from the recovery
+// phrase alone opens the self-sealed and reader-sealed bodies the original
+// wrote; an identity with the same signing key but another data key (a
+// device key without D) opens neither.
+func TestPhraseOpensWhatTheAuthorWrote(t *testing.T) {
+	root, err := identity.NewRoot(nil)
+	require.NoError(t, err)
+	orig, err := root.Identity()
+	require.NoError(t, err)
+	bob := identity.NewTest(t, "bob")
+	body := &graph.Body{Kind: graph.KindCard, Key: "friends", Card: &graph.Card{Fields: []graph.Field{{Name: "email", Value: "a@example.org"}}}}
+	var entries []*spec.Entry
+	for _, aud := range []graph.Audience{
+		{Self: true},
+		{Readers: []graph.Reader{{ID: orig.PeerID(), EncKey: orig.EncryptionKey()}, {ID: bob.PeerID(), EncKey: bob.EncryptionKey()}}},
+	} {
+		a, sealed, err := graph.Seal(orig, aud, body)
+		require.NoError(t, err)
+		entries = append(entries, &spec.Entry{V: spec.Version, Author: []byte(orig.PeerID()), Seq: 1, Aud: a, Body: sealed})
+	}
+
+	recovered, _, err := identity.FromPhrase(root.Phrase())
+	require.NoError(t, err)
+	require.Equal(t, orig.PeerID(), recovered.PeerID())
+	signerOnly, err := identity.FromKeys(orig.Seed(), make([]byte, identity.DataKeySize), nil)
+	require.NoError(t, err)
+	for i, e := range entries {
+		got, err := graph.Open(recovered, e)
+		require.NoError(t, err, "entry %d opened by the recovered identity", i)
+		require.Equal(t, body, got)
+		if _, err := graph.Open(signerOnly, e); !errors.Is(err, graph.ErrDecrypt) {
+			t.Errorf("entry %d opened without the data key: err = %v, want %v", i, err, graph.ErrDecrypt)
+		}
+	}
+}
