@@ -230,3 +230,12 @@ func isEntryCID(c cid.Cid) bool {
 	p := c.Prefix()
 	return p.Version == 1 && p.Codec == uint64(multicodec.DagCbor) && p.MhType == uint64(multicodec.Sha2_256) && p.MhLength == 32
 }
+
+// CID returns the CID of the manifest's block, the export's root.
+func (m *Manifest) CID() (cid.Cid, error) {
+	b, err := spec.Marshal(m)
+	if err != nil {
+		return cid.Undef, fmt.Errorf("encoding the manifest: %w", err)
+	}
+	return spec.CIDOf(b), nil
+}

@@ -14,7 +14,9 @@ func StoreSource(s *store.Store) Source { return storeSource{s} }
 
 type storeSource struct{ s *store.Store }
 
-func (s storeSource) Heads(ctx context.Context) (map[peer.ID]graph.Head, error) { return s.s.Heads(ctx) }
+func (s storeSource) Heads(ctx context.Context) (map[peer.ID]graph.Head, error) {
+	return s.s.Heads(ctx)
+}
 
 func (s storeSource) Entries(ctx context.Context, author peer.ID, after uint64, limit int) ([][]byte, error) {
 	les, err := s.s.Log(ctx, author, after, limit)
