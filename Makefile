@@ -50,6 +50,8 @@ fuzz: ## run each fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run='^$$' -fuzz='^FuzzParseKey$$' -fuzztime=$(FUZZTIME) ./identity/
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePhrase$$' -fuzztime=$(FUZZTIME) ./identity/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/vcard/
+	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./graph/archive/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeManifest$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 
 .PHONY: vet
 vet: ## go vet
@@ -63,7 +65,7 @@ fmt-check: ## fail if gofmt would change a file
 lint: vet fmt-check ## vet + format check
 
 .PHONY: bench
-bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS, replication, fan-out)
+bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS, replication, fan-out, 100k export/import)
 	$(GO) test -run='^$$' -bench=. -benchmem ./graph/ ./graph/vcard/ ./identity/
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./test/e2e/ ./node/
 

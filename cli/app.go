@@ -175,6 +175,8 @@ func newApp(e *env) *ucli.App {
 			peersCommand(e),
 			disconnectCommand(e),
 			forksCommand(e),
+			exportCommand(e),
+			importCommand(e, node.Import),
 			helpCommand(),
 		},
 		Action:                    groupAction,

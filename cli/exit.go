@@ -9,6 +9,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/archive"
 	"github.com/kith-p2p/kith/graph/vcard"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node"
@@ -31,6 +32,8 @@ const (
 	exitInviteUsed  = 11
 	exitPortInUse   = 12
 	exitBadPhrase   = 13
+	exitBadExport   = 14
+	exitHomeHasLog  = 15
 )
 
 // exitCodes is the one place that maps errors to exit codes: the first row
@@ -60,6 +63,10 @@ var exitCodes = []struct {
 	{exitInviteUsed, "the invite code was used already or has expired: ask for a new one", []error{api.ErrInviteInvalid}},
 	{exitPortInUse, "the daemon's listen port is taken (by another home's daemon?): pick another with --listen", []error{node.ErrPortInUse}},
 	{exitBadPhrase, "the recovery phrase is wrong (kith init --recover): the message names the word, or the checksum", []error{identity.ErrBadPhrase}},
+	{exitBadExport, "kith import refused the export: damaged, truncated, forged, another identity's, or without the key the home needs; nothing was imported",
+		[]error{archive.ErrMalformed, archive.ErrTruncated, archive.ErrTooLarge, archive.ErrBlockMismatch, archive.ErrBadManifestSignature,
+			archive.ErrBadEntry, archive.ErrChain, archive.ErrWrongIdentity, node.ErrImportCheck, node.ErrNoKeyToImport}},
+	{exitHomeHasLog, "kith import: the home holds a log already; import into a new --home", []error{node.ErrHomeHasLog}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"time"
 
@@ -201,6 +202,59 @@ type API interface {
 	// dropped and taken again from what their node serves now. It returns
 	// how many entries were dropped.
 	ResolveFork(ctx context.Context, peerID string) (int, error)
+
+	// Export writes a CAR v1 of every log this node holds, behind a
+	// manifest signed by the identity (graph/archive), to w, and the
+	// identity key too when req.WithKey, encrypted with a passphrase. A
+	// failure after the first bytes leaves w holding a partial export,
+	// which import refuses as truncated.
+	Export(ctx context.Context, req ExportRequest, w io.Writer) (*ExportResult, error)
+}
+
+// ExportRequest asks for an export.
+type ExportRequest struct {
+	WithKey bool `json:"with_key,omitempty"`
+	// Passphrase encrypts the key in the export. Empty: the key file goes
+	// in as it is, which must then be encrypted (ErrInvalid otherwise).
+	Passphrase []byte `json:"passphrase,omitempty"`
+	// Progress, when set, is called with the entries written so far and
+	// the total, first with done 0 before anything is written.
+	Progress func(done, total uint64) `json:"-"`
+}
+
+// ExportResult describes an export that was written.
+type ExportResult struct {
+	PeerID  peer.ID   `json:"peer_id"`
+	Root    string    `json:"root"` // the manifest's CID
+	Logs    int       `json:"logs"`
+	Entries uint64    `json:"entries"`
+	Key     bool      `json:"key"` // the export holds the identity key
+	Created time.Time `json:"created"`
+	Bytes   int64     `json:"bytes"`
+}
+
+// ImportOptions configures an import (node.Import), which acts on a home
+// directly, with no daemon running, like init.
+type ImportOptions struct {
+	// HomePassphrase opens the home's own key file, when it has one.
+	HomePassphrase []byte
+	// KeyPassphrase returns the passphrase of the key in the export; it is
+	// called only when the home has no key of its own.
+	KeyPassphrase func(ctx context.Context) ([]byte, error)
+	// Progress, when set, is called with the entries verified and stored
+	// so far, and the total.
+	Progress func(done, total uint64)
+}
+
+// ImportResult describes an import that was done.
+type ImportResult struct {
+	PeerID      peer.ID   `json:"peer_id"`
+	Home        string    `json:"home"`
+	Logs        int       `json:"logs"`
+	Entries     uint64    `json:"entries"`
+	KeyImported bool      `json:"key_imported"` // the home's key came from the export
+	Created     time.Time `json:"created"`      // when the export was made
+	Contacts    int       `json:"contacts"`
 }
 
 // InviteRequest asks for an invite code.

@@ -248,3 +248,112 @@ func (c *Client) ResolveFork(ctx context.Context, peerID string) (int, error) {
 	err := c.do(ctx, "POST", "/forks/resolve", map[string]string{"peer_id": peerID}, &v)
 	return v.Dropped, err
 }
+
+// Export implements API: the daemon streams the CAR as the answer's body
+// and its result (or an error met midway) in a trailer.
+func (c *Client) Export(ctx context.Context, req ExportRequest, w io.Writer) (*ExportResult, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding request: %w", err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, "POST", "http://kith/api/v0/export", bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, &Error{Code: "not_running", Message: fmt.Sprintf("%s (no socket at %s); start it with `kith daemon` (or `make run`)", ErrDaemonNotRunning, c.socket)}
+		}
+		return nil, fmt.Errorf("calling the daemon at %s: %w", c.socket, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var e Error
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e); err != nil || e.Code == "" {
+			return nil, &Error{Code: "internal", Message: fmt.Sprintf("daemon answered %s", resp.Status)}
+		}
+		return nil, &e
+	}
+	var out io.Writer = w
+	if req.Progress != nil {
+		total, _ := strconv.ParseUint(resp.Header.Get(exportTotalHeader), 10, 64)
+		skip := 1 // the manifest
+		if req.WithKey {
+			skip++
+		}
+		out = io.MultiWriter(w, &sectionCounter{skip: skip, report: func(n uint64) { req.Progress(n, total) }})
+	}
+	n, err := io.Copy(out, resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading the export from the daemon: %w", err)
+	}
+	if s := resp.Trailer.Get(exportErrorHeader); s != "" {
+		var e Error
+		if err := json.Unmarshal([]byte(s), &e); err != nil || e.Code == "" {
+			return nil, &Error{Code: "internal", Message: "the daemon's export failed midway"}
+		}
+		return nil, &e
+	}
+	var res ExportResult
+	if err := json.Unmarshal([]byte(resp.Trailer.Get(exportResultHeader)), &res); err != nil {
+		return nil, fmt.Errorf("the daemon's export ended without its result (was it stopped?): %w", err)
+	}
+	res.Bytes = n
+	return &res, nil
+}
+
+// The export's headers and trailers.
+const (
+	exportTotalHeader  = "Kith-Export-Entries"
+	exportResultHeader = "Kith-Export-Result"
+	exportErrorHeader  = "Kith-Export-Error"
+)
+
+// sectionCounter counts the sections of a CAR v1 stream written to it (a
+// uvarint length, then that many bytes; the header first), for progress.
+// It keeps no data: the stream is the daemon's, and the file is checked
+// by import.
+type sectionCounter struct {
+	skip     int // sections after the header not counted (manifest, key)
+	report   func(uint64)
+	header   bool   // the header was skipped
+	left     uint64 // bytes left in the current section
+	varint   uint64 // length being read
+	shift    uint
+	sections uint64
+}
+
+func (s *sectionCounter) Write(p []byte) (int, error) {
+	n := len(p)
+	before := s.sections
+	for len(p) > 0 {
+		if s.left > 0 {
+			k := min(uint64(len(p)), s.left)
+			s.left, p = s.left-k, p[k:]
+			continue
+		}
+		c := p[0]
+		p = p[1:]
+		if s.shift < 64 {
+			s.varint |= uint64(c&0x7f) << s.shift
+		}
+		s.shift += 7
+		if c&0x80 != 0 {
+			continue
+		}
+		s.left, s.varint, s.shift = s.varint, 0, 0
+		if !s.header {
+			s.header = true
+		} else if s.skip > 0 {
+			s.skip--
+		} else {
+			s.sections++
+		}
+	}
+	if s.sections != before {
+		s.report(s.sections)
+	}
+	return n, nil
+}

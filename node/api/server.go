@@ -27,6 +27,7 @@ func Handler(impl API, log *slog.Logger) http.Handler {
 	route := func(pattern string, h func(r *http.Request) (any, error)) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, h) })
 	}
+	mux.HandleFunc("POST /api/v0/export", s.export)
 	route("GET /api/v0/id", func(r *http.Request) (any, error) { return impl.ID(r.Context()) })
 	route("GET /api/v0/status", func(r *http.Request) (any, error) { return impl.Status(r.Context()) })
 	route("POST /api/v0/check", func(r *http.Request) (any, error) { return impl.Check(r.Context()) })
@@ -209,6 +210,56 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, h func(*http.Requ
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		s.log.Warn("writing response", "err", err)
 	}
+}
+
+// export streams impl's export as the body: the total in a header, the
+// result, or an error met once the body has begun, in a trailer.
+func (s *server) export(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Origin") != "" || r.Header.Get("Referer") != "" {
+		writeError(w, fmt.Errorf("%w: requests from web pages are refused", ErrForbidden))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+	var req ExportRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	req.Progress = func(done, total uint64) {
+		if done == 0 {
+			w.Header().Set(exportTotalHeader, strconv.FormatUint(total, 10))
+		}
+	}
+	w.Header().Set("Content-Type", "application/vnd.ipld.car; version=1")
+	w.Header().Set("Trailer", exportResultHeader+", "+exportErrorHeader)
+	bw := &startedWriter{w: w}
+	res, err := s.impl.Export(r.Context(), req, bw)
+	clear(req.Passphrase)
+	switch {
+	case err != nil && !bw.started:
+		if !errors.Is(err, context.Canceled) {
+			w.Header().Del("Trailer")
+			writeError(w, err)
+		}
+	case err != nil:
+		s.log.Warn("export failed midway", "err", err)
+		b, _ := json.Marshal(Error{Code: Code(err), Message: err.Error()})
+		w.Header().Set(exportErrorHeader, string(b))
+	default:
+		b, _ := json.Marshal(res)
+		w.Header().Set(exportResultHeader, string(b))
+	}
+}
+
+// startedWriter records whether anything was written.
+type startedWriter struct {
+	w       io.Writer
+	started bool
+}
+
+func (s *startedWriter) Write(p []byte) (int, error) {
+	s.started = true
+	return s.w.Write(p)
 }
 
 var statusOf = map[string]int{

@@ -4,6 +4,8 @@
 package apitest
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -15,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/archive"
+	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
 )
 
@@ -39,6 +43,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"PatchErrors", testPatchErrors},
 		{"Log", testLog},
 		{"Peers", testPeers},
+		{"Export", testExport},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -829,4 +834,55 @@ func testPatchLinked(t *testing.T, mine, theirs api.API) {
 	ps, err := mine.Peers(ctx)
 	require.NoError(t, err)
 	require.Len(t, ps, 1)
+}
+
+// testExport streams an export and reads it back: the node's identity,
+// its whole log, verified; with the key, sealed with the passphrase given.
+func testExport(t *testing.T, a api.API) {
+	ctx := t.Context()
+	_, err := a.AddContacts(ctx, []graph.Card{card("fn", "Ada Lovelace"), card("fn", "Grace Hopper")})
+	require.NoError(t, err)
+	who, err := a.ID(ctx)
+	require.NoError(t, err)
+	log, err := a.Log(ctx, 0, 0)
+	require.NoError(t, err)
+
+	var buf bytes.Buffer
+	var last [2]uint64
+	res, err := a.Export(ctx, api.ExportRequest{Progress: func(done, total uint64) { last = [2]uint64{done, total} }}, &buf)
+	require.NoError(t, err)
+	if res.PeerID != who.PeerID || res.Key || res.Logs != 1 || res.Entries != uint64(len(log)) || res.Bytes != int64(buf.Len()) || res.Root == "" {
+		t.Errorf("Export = %+v, want peer %s, 1 log, %d entries, no key, %d bytes", res, who.PeerID, len(log), buf.Len())
+	}
+	if last != [2]uint64{uint64(len(log)), uint64(len(log))} {
+		t.Errorf("last progress = %v, want %d of %d", last, len(log), len(log))
+	}
+	r, err := archive.NewReader(bytes.NewReader(buf.Bytes()), archive.ReadOptions{Expect: who.PeerID})
+	require.NoError(t, err)
+	if r.Key() != nil {
+		t.Errorf("export without --with-key holds a key block")
+	}
+	n := 0
+	require.NoError(t, r.Entries(ctx, nil, func(_ context.Context, es []*graph.Entry) error { n += len(es); return nil }))
+	if n != len(log) {
+		t.Errorf("export holds %d entries, the log %d", n, len(log))
+	}
+
+	// The key only encrypted: this node's key file has no passphrase.
+	_, err = a.Export(ctx, api.ExportRequest{WithKey: true}, &bytes.Buffer{})
+	wantErr(t, err, api.ErrInvalid, "Export(with key, no passphrase, key file in the clear)")
+
+	buf.Reset()
+	res, err = a.Export(ctx, api.ExportRequest{WithKey: true, Passphrase: []byte("export pass")}, &buf)
+	require.NoError(t, err)
+	require.True(t, res.Key)
+	r, err = archive.NewReader(bytes.NewReader(buf.Bytes()), archive.ReadOptions{})
+	require.NoError(t, err)
+	_, err = identity.ParseKey(r.Key(), []byte("wrong"))
+	wantErr(t, err, identity.ErrWrongPassphrase, "ParseKey(export's key, wrong passphrase)")
+	id, err := identity.ParseKey(r.Key(), []byte("export pass"))
+	require.NoError(t, err)
+	if id.PeerID() != who.PeerID {
+		t.Errorf("export's key is %s's, want %s's", id.PeerID(), who.PeerID)
+	}
 }

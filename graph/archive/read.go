@@ -1,0 +1,298 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+
+	"github.com/ipfs/go-cid"
+	car "github.com/ipld/go-car/v2"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/spec"
+)
+
+// ReadOptions configures [NewReader].
+type ReadOptions struct {
+	// Expect, when set, is the identity the export must belong to.
+	Expect peer.ID
+	// Workers verify entries in parallel (0: GOMAXPROCS).
+	Workers int
+	// Progress, when set, is called with the entries verified and handed
+	// on so far, and the total the manifest announces.
+	Progress func(done, total uint64)
+}
+
+// Reader reads an export: [NewReader] reads and verifies the manifest
+// (and the key block), [Reader.Entries] the logs.
+type Reader struct {
+	br       *car.BlockReader
+	opts     ReadOptions
+	manifest *Manifest
+	identity peer.ID
+	key      []byte
+	block    int // blocks read so far, for error messages
+}
+
+// NewReader reads r's CAR header, its manifest and, when the manifest names
+// one, its key block; it checks that each block matches its CID and that
+// the manifest is signed by the identity it names (and is opts.Expect's).
+func NewReader(r io.Reader, opts ReadOptions) (*Reader, error) {
+	br, err := car.NewBlockReader(r, car.MaxAllowedHeaderSize(maxHeaderSize), car.MaxAllowedSectionSize(MaxManifestSize),
+		car.WithTrustedCAR(true)) // every block is hashed here, entries by the workers
+	if err != nil {
+		return nil, readErr(err, "the CAR header")
+	}
+	if br.Version != 1 {
+		return nil, fmt.Errorf("%w: CAR version %d, an export is CAR v1", ErrMalformed, br.Version)
+	}
+	if len(br.Roots) != 1 || !isEntryCID(br.Roots[0]) {
+		return nil, fmt.Errorf("%w: the CAR must have one root, its manifest", ErrMalformed)
+	}
+	ar := &Reader{br: br, opts: opts}
+	c, data, err := ar.next("the manifest")
+	if err != nil {
+		return nil, err
+	}
+	if !c.Equals(br.Roots[0]) {
+		return nil, fmt.Errorf("%w: the first block is %s, not the root %s", ErrMalformed, c, br.Roots[0])
+	}
+	if !spec.CIDOf(data).Equals(c) {
+		return nil, fmt.Errorf("%w: the manifest (block 1)", ErrBlockMismatch)
+	}
+	m, err := DecodeManifest(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Verify(); err != nil {
+		return nil, err
+	}
+	ar.manifest = m
+	ar.identity, _ = m.IdentityID()
+	if opts.Expect != "" && ar.identity != opts.Expect {
+		return nil, fmt.Errorf("%w: it is %s's, this home is %s's", ErrWrongIdentity, ar.identity, opts.Expect)
+	}
+	if m.Key.Defined() {
+		c, data, err := ar.next("the key block")
+		if err != nil {
+			return nil, err
+		}
+		if !c.Equals(m.Key.Cid) {
+			return nil, fmt.Errorf("%w: block 2 is %s, the manifest names the key block %s", ErrMalformed, c, m.Key)
+		}
+		if len(data) > MaxKeySize {
+			return nil, fmt.Errorf("%w: key block is %d bytes", ErrTooLarge, len(data))
+		}
+		if !keyCIDOf(data).Equals(c) {
+			return nil, fmt.Errorf("%w: the key block (block 2)", ErrBlockMismatch)
+		}
+		ar.key = data
+	}
+	return ar, nil
+}
+
+// Manifest returns the verified manifest.
+func (r *Reader) Manifest() *Manifest { return r.manifest }
+
+// Identity returns the identity the export belongs to.
+func (r *Reader) Identity() peer.ID { return r.identity }
+
+// Key returns the key block (a passphrase-encrypted key file), or nil when
+// the export has none. Its bytes match the CID the manifest signs; opening
+// it is identity.ParseKey's job.
+func (r *Reader) Key() []byte { return r.key }
+
+// next reads the next block; what names it for errors.
+func (r *Reader) next(what string) (cid.Cid, []byte, error) {
+	blk, err := r.br.Next()
+	if err != nil {
+		return cid.Undef, nil, readErr(err, fmt.Sprintf("%s (block %d)", what, r.block+1))
+	}
+	r.block++
+	return blk.Cid(), blk.RawData(), nil
+}
+
+// readErr classifies an error of go-car's reader.
+func readErr(err error, what string) error {
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: it ends before %s", ErrTruncated, what)
+	case err.Error() == "invalid section data, length of read beyond allowable maximum":
+		return fmt.Errorf("%w: %s is over %d bytes", ErrTooLarge, what, MaxManifestSize)
+	default:
+		return fmt.Errorf("%w: reading %s: %v", ErrMalformed, what, err)
+	}
+}
+
+// batchSize is how many entries go to a worker and to put at once.
+const batchSize = 1024
+
+// batch is a run of consecutive entry blocks, verified by a worker.
+type batch struct {
+	first   int // block number of the first (1-based)
+	cids    []cid.Cid
+	raws    [][]byte
+	entries []*graph.Entry
+	err     error
+	done    chan struct{}
+}
+
+// Entries reads every log the manifest announces and hands the entries,
+// verified, to put in batches, in order (each log from seq 1, logs in the
+// manifest's order). open opens bodies (nil: none are opened). It returns
+// an error, and stops calling put, at the first block that is out of
+// place, does not match its CID, or does not verify; at a gap in a log
+// or a log that does not reach the manifest's head; at a truncated file
+// or a block after the last. Entries already handed to put are not
+// taken back: the caller writes them somewhere it can drop (a temporary
+// store) until Entries returns nil.
+func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Body, error), put func(context.Context, []*graph.Entry) error) error {
+	workers := r.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	total := r.manifest.Entries()
+	g, ctx := errgroup.WithContext(ctx)
+	work := make(chan *batch, workers)
+	ordered := make(chan *batch, 2*workers)
+
+	// The reader: blocks into batches, in file order.
+	g.Go(func() error {
+		defer close(work)
+		defer close(ordered)
+		for read := uint64(0); read < total; {
+			b := &batch{first: r.block + 1, done: make(chan struct{})}
+			for n := min(batchSize, total-read); uint64(len(b.raws)) < n; {
+				c, data, err := r.next(r.where(read + uint64(len(b.raws))))
+				if err != nil {
+					return err
+				}
+				b.cids, b.raws = append(b.cids, c), append(b.raws, data)
+			}
+			read += uint64(len(b.raws))
+			for _, ch := range []chan *batch{work, ordered} {
+				select {
+				case ch <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		if _, err := r.br.Next(); !errors.Is(err, io.EOF) {
+			if err == nil {
+				return fmt.Errorf("%w: block %d comes after the last entry the manifest announces", ErrMalformed, r.block+1)
+			}
+			return readErr(err, "its end")
+		}
+		return nil
+	})
+	// The workers: CID, decoding, signature, body.
+	for range workers {
+		g.Go(func() error {
+			for b := range work {
+				b.verify(open)
+				close(b.done)
+			}
+			return nil
+		})
+	}
+	// The chain, in order, and put.
+	g.Go(func() error {
+		c := chain{logs: r.manifest.Logs}
+		var done uint64
+		for b := range ordered {
+			select {
+			case <-b.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if b.err != nil {
+				return b.err
+			}
+			for i, e := range b.entries {
+				if err := c.next(e); err != nil {
+					return fmt.Errorf("block %d: %w", b.first+i, err)
+				}
+			}
+			if err := put(ctx, b.entries); err != nil {
+				return err
+			}
+			done += uint64(len(b.entries))
+			if r.opts.Progress != nil {
+				r.opts.Progress(done, total)
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// where names the i-th entry block (0-based) for an error.
+func (r *Reader) where(i uint64) string {
+	for _, l := range r.manifest.Logs {
+		if i < l.Seq {
+			return fmt.Sprintf("entry %d of %d of the log of %s (block %d)", i+1, l.Seq, peer.ID(l.Author), r.block+1)
+		}
+		i -= l.Seq
+	}
+	return fmt.Sprintf("block %d", r.block+1)
+}
+
+func (b *batch) verify(open func(*spec.Entry) (*graph.Body, error)) {
+	b.entries = make([]*graph.Entry, len(b.raws))
+	for i, raw := range b.raws {
+		if !spec.CIDOf(raw).Equals(b.cids[i]) {
+			b.err = fmt.Errorf("%w: block %d (%s)", ErrBlockMismatch, b.first+i, b.cids[i])
+			return
+		}
+		e, err := graph.Verify(raw, open)
+		if err != nil {
+			b.err = fmt.Errorf("%w: block %d (%s): %w", ErrBadEntry, b.first+i, b.cids[i], err)
+			return
+		}
+		b.entries[i] = e
+	}
+}
+
+// chain checks that entries arrive as the manifest's logs, each from seq
+// 1 to its head, each linked to the one before.
+type chain struct {
+	logs []LogHead
+	log  int     // index of the current log
+	prev cid.Cid // CID of the entry before, in the current log
+	seq  uint64  // its seq (0 at a log's start)
+}
+
+func (c *chain) next(e *graph.Entry) error {
+	if c.log >= len(c.logs) {
+		return fmt.Errorf("%w: an entry after the last log", ErrChain)
+	}
+	l := c.logs[c.log]
+	author := peer.ID(l.Author)
+	if !bytes.Equal(e.Entry.Author, l.Author) {
+		return fmt.Errorf("%w: log of %s: entry %s is by %s, at seq %d of %d", ErrChain, author, e.CID, e.Author, c.seq+1, l.Seq)
+	}
+	var prev *spec.Entry
+	if c.seq > 0 {
+		prev = &spec.Entry{Author: l.Author, Seq: c.seq}
+	}
+	if err := spec.CheckLink(prev, c.prev, e.Entry); err != nil {
+		return fmt.Errorf("%w: log of %s after seq %d: %w", ErrChain, author, c.seq, err)
+	}
+	c.prev, c.seq = e.CID, e.Seq
+	if c.seq == l.Seq {
+		if !e.CID.Equals(l.Head.Cid) {
+			return fmt.Errorf("%w: log of %s: the entry at seq %d is %s, the manifest's head %s", ErrChain, author, c.seq, e.CID, l.Head)
+		}
+		c.log, c.prev, c.seq = c.log+1, cid.Undef, 0
+	}
+	return nil
+}

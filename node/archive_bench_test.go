@@ -1,0 +1,56 @@
+package node_test
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
+	"github.com/kith-p2p/kith/node"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// BenchmarkExportImport100k: a node holding 100,000 entries exports them
+// (with the key) and a fresh home imports them (verify, store, fold, then
+// Store.Check), reported in entries per second each way next to the
+// single-core crypto/ed25519 verify rate measured in the same run.
+func BenchmarkExportImport100k(b *testing.B) {
+	const total = 100_000
+	ctx := b.Context()
+	a := node.NewTest(b, "bench-a")
+	for base := head(b, a, a); base < total; base = head(b, a, a) {
+		cards := make([]graph.Card, min(book.MaxAddBatch, int(total-base)))
+		for j := range cards {
+			cards[j] = graph.Card{Fields: []graph.Field{{Name: "fn", Value: fmt.Sprintf("Person %d", int(base)+j)}, {Name: "email", Value: fmt.Sprintf("p%d@example.org", int(base)+j)}}}
+		}
+		_, err := a.AddContacts(ctx, cards)
+		require.NoError(b, err)
+	}
+	ceiling := ed25519Rate()
+	var exportRate, importRate float64
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		start := time.Now()
+		res, err := a.Export(ctx, api.ExportRequest{WithKey: true, Passphrase: []byte("bench")}, &buf)
+		require.NoError(b, err)
+		exportRate = float64(res.Entries) / time.Since(start).Seconds()
+		size = buf.Len()
+
+		home := filepath.Join(b.TempDir(), "home")
+		start = time.Now()
+		imp, err := node.Import(ctx, home, &buf, api.ImportOptions{KeyPassphrase: passphrase("bench")})
+		require.NoError(b, err)
+		importRate = float64(imp.Entries) / time.Since(start).Seconds()
+	}
+	b.ReportMetric(exportRate, "export-entries/s")
+	b.ReportMetric(importRate, "import-entries/s")
+	b.ReportMetric(ceiling, "ed25519-verifies/s")
+	b.ReportMetric(importRate/ceiling*100, "import-%-of-ceiling")
+	b.ReportMetric(float64(size)/total, "bytes/entry")
+}

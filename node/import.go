@@ -1,0 +1,151 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/archive"
+	"github.com/kith-p2p/kith/graph/book"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// Errors from Import.
+var (
+	// ErrHomeHasLog: the home's store holds entries already; an import
+	// goes into a fresh home (there is no merge).
+	ErrHomeHasLog = errors.New("node: this home already holds a log")
+	// ErrNoKeyToImport: the export holds no key and the home has none, so
+	// nothing could open the entries or run the node.
+	ErrNoKeyToImport = errors.New("node: the export holds no identity key and the home has none")
+	// ErrImportCheck: the imported store did not pass Store.Check.
+	ErrImportCheck = errors.New("node: the imported store is inconsistent")
+)
+
+// Import reads an export (graph/archive) from r into home, which needs no
+// init: it verifies every block, signature and chain and rebuilds every
+// view. Home must hold no log (an empty home, or one holding only the
+// identity key, which the export must then belong to); when it has no key,
+// the export's key becomes its key, under the export's passphrase. The
+// entries go into a temporary store that is checked (Store.Check) and
+// moved into place only when everything passed: a refused import leaves
+// home as it was. It takes the home's lock, so no daemon runs meanwhile.
+func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOptions) (res *api.ImportResult, err error) {
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, fmt.Errorf("creating home %s: %w", home, err)
+	}
+	unlock, err := lockHome(home)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	dbPath := filepath.Join(home, DBName)
+	if has, err := HasLog(ctx, home); err != nil {
+		return nil, err
+	} else if has {
+		return nil, fmt.Errorf("%w (%s); import into a fresh home (--home or KITH_HOME naming a new directory), or move %s aside first",
+			ErrHomeHasLog, home, dbPath)
+	}
+	ks := identity.Keystore{Dir: home}
+	var id *identity.Identity
+	if ks.Exists() {
+		if id, err = ks.Load(opts.HomePassphrase); err != nil {
+			return nil, err
+		}
+	}
+	ropts := archive.ReadOptions{Progress: opts.Progress}
+	if id != nil {
+		ropts.Expect = id.PeerID()
+	}
+	ar, err := archive.NewReader(bufio.NewReaderSize(r, 1<<20), ropts)
+	if err != nil {
+		return nil, err
+	}
+	var pass []byte
+	keyImported := false
+	if id == nil {
+		if ar.Key() == nil {
+			return nil, fmt.Errorf("%w: export again with --with-key, or put the identity key (identity.key) into %s first", ErrNoKeyToImport, home)
+		}
+		if opts.KeyPassphrase == nil {
+			return nil, fmt.Errorf("the export's key: %w", identity.ErrPassphraseRequired)
+		}
+		if pass, err = opts.KeyPassphrase(ctx); err != nil {
+			return nil, err
+		}
+		defer clear(pass)
+		if id, err = identity.ParseKey(ar.Key(), pass); err != nil {
+			return nil, fmt.Errorf("opening the key in the export: %w", err)
+		}
+		if id.PeerID() != ar.Identity() {
+			return nil, fmt.Errorf("%w: its key is %s's, its manifest %s's", archive.ErrWrongIdentity, id.PeerID(), ar.Identity())
+		}
+		keyImported = true
+	}
+
+	tmp := dbPath + ".import"
+	removeDB(tmp)
+	st, err := store.Open(ctx, tmp, book.Index{})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if st != nil {
+			st.Close()
+		}
+		if err != nil {
+			removeDB(tmp)
+		}
+	}()
+	open := graph.Opener(id)
+	if err := ar.Entries(ctx, open, st.Put); err != nil {
+		return nil, err
+	}
+	rep, err := st.Check(ctx, open)
+	if err != nil {
+		return nil, err
+	}
+	if !rep.OK() {
+		return nil, fmt.Errorf("%w: %v", ErrImportCheck, rep.Problems)
+	}
+	contacts, err := st.Count(ctx, id.PeerID(), graph.KindContact)
+	if err != nil {
+		return nil, err
+	}
+	cerr := st.Close()
+	st = nil
+	if cerr != nil {
+		return nil, cerr
+	}
+	if keyImported {
+		if err := ks.Save(id, pass); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				os.Remove(ks.Path())
+			}
+		}()
+	}
+	removeDB(dbPath) // an empty store (checked above), if any
+	if err := os.Rename(tmp, dbPath); err != nil {
+		return nil, fmt.Errorf("moving the imported store into place: %w", err)
+	}
+	m := ar.Manifest()
+	return &api.ImportResult{PeerID: id.PeerID(), Home: home, Logs: len(m.Logs), Entries: m.Entries(), KeyImported: keyImported,
+		Created: m.CreatedTime().UTC(), Contacts: contacts}, nil
+}
+
+// removeDB removes a store's files.
+func removeDB(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+}
