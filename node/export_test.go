@@ -32,6 +32,23 @@ func FastTimers(t *Tuning) {
 	t.sweepEvery = 200 * time.Millisecond
 }
 
+// DaemonTimers puts back the timers FastTimers shortens, as a daemon runs
+// them: for tests in a synctest bubble, where waiting costs no time.
+func DaemonTimers(t *Tuning) {
+	d := defaultTuning()
+	t.reconnectTick, t.backoffMin, t.backoffMax = d.reconnectTick, d.backoffMin, d.backoffMax
+	t.sync.IdleTimeout = d.sync.IdleTimeout
+	t.connect.Timeout, t.connect.RepeatAfter = d.connect.Timeout, d.connect.RepeatAfter
+	t.sweepEvery = d.sweepEvery
+}
+
+// SweptWithin is how long after a peer leaves its rate limiter has surely
+// been looked at by a sweep of the redial loop.
+func (n *Node) SweptWithin() time.Duration { return n.t.sweepEvery + n.t.reconnectTick }
+
+// SyncIdleTimeout is how long a sync stream may stall before it is reset.
+func (n *Node) SyncIdleTimeout() time.Duration { return n.t.sync.IdleTimeout }
+
 // WithInboundRate lowers the flood limit (hostile-peer tests).
 func WithInboundRate(r float64, burst int) Option {
 	return WithTuning(func(t *Tuning) { t.inboundRate, t.inboundBurst = r, burst })
