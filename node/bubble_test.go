@@ -1,6 +1,9 @@
 package node_test
 
 import (
+	"fmt"
+	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -21,11 +24,35 @@ import (
 // bubbled holds the *testing.T of every test running in a bubble.
 var bubbled sync.Map
 
+// bubbleWallLimit bounds the wall time of one bubble. A bubble's tests
+// take seconds; one that runs this long is frozen (see inBubble).
+const bubbleWallLimit = 2 * time.Minute
+
 // inBubble runs f in a synctest bubble. Everything f starts must be closed
 // by the end of its cleanups (which run in the bubble): synctest fails the
 // test on a goroutine left blocked.
+//
+// A goroutine waiting for a sync.Mutex is not durably blocked: while one
+// waits for a lock whose holder waits for fake time to pass (SQLite's
+// busy handler sleeps, and graph.Writer and book.Book hold their lock
+// across a store write), fake time never moves on and the bubble is
+// frozen. synctest cannot tell that from work in progress, so a bubble
+// past bubbleWallLimit of wall time ends the test binary with every
+// goroutine's stack, rather than the much later go test -timeout.
 func inBubble(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(bubbleWallLimit):
+			buf := make([]byte, 64<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			fmt.Fprintf(os.Stderr, "%s: synctest bubble still running after %v of wall time; goroutines:\n%s\n", t.Name(), bubbleWallLimit, buf)
+			panic(fmt.Sprintf("%s: synctest bubble frozen or stuck for %v (a goroutine waiting for a sync.Mutex whose holder waits for fake time?)", t.Name(), bubbleWallLimit))
+		}
+	}()
 	synctest.Test(t, func(t *testing.T) {
 		bubbled.Store(t, true)
 		t.Cleanup(func() { bubbled.Delete(t) }) // first registered: runs last
