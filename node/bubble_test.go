@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // In-process network tests (a mocknet: streams are in-memory pipes) run in
@@ -124,4 +126,13 @@ func idle(t testing.TB) {
 		t.Fatal("idle outside a synctest bubble: nothing tells when the nodes are done")
 	}
 	synctest.Wait()
+}
+
+// noLeaks fails t if a goroutine it started outlives it (its cleanups
+// included): what a bubble checks by itself, for tests on the wall clock.
+// Call it first, so that its check runs after every other cleanup.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }

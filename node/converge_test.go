@@ -27,6 +27,7 @@ import (
 // froze fake time (a goroutine waiting for a sync.Mutex is not durably
 // blocked, so time never moves on; see inBubble).
 func TestConvergence(t *testing.T) {
+	noLeaks(t)
 	if testing.Short() {
 		t.Skip("20-node convergence in -short mode")
 	}

@@ -91,6 +91,7 @@ func circleNames(cs []api.Circle) []string {
 // pause, until a token comes back. Fake time never moves on while that
 // goes on, so in a bubble it never ends.
 func TestBurstOfWritesReachesFriend(t *testing.T) {
+	noLeaks(t)
 	ctx := t.Context()
 	tn := newNet(t)
 	alice, bob := tn.add("alice"), tn.add("bob")
