@@ -21,7 +21,9 @@ import (
 //
 // Tests on real sockets (loopback TCP/QUIC: relay, DHT, LAN, the API over
 // a unix socket, benchmarks) cannot: a goroutine blocked on the network is
-// not durably blocked. They run on the wall clock, bounded.
+// not durably blocked. They run on the wall clock, bounded, and so do two
+// mocknet tests that a bubble cannot hold (TestBurstOfWritesReachesFriend,
+// TestConvergence: see there).
 
 // bubbled holds the *testing.T of every test running in a bubble.
 var bubbled sync.Map
