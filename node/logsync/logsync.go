@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -66,7 +67,16 @@ type Store interface {
 // back go through it.
 type Writer interface {
 	Head() graph.Head
+	// Adopt stores entries of my log that extend my head.
 	Adopt(ctx context.Context, entries []*graph.Entry) (int, error)
+	// Rebase takes back a friend's history of my log from the first seq
+	// where it differs from mine, and appends my records from there again
+	// on top; it returns how many entries it took and appended again.
+	Rebase(ctx context.Context, theirs []*graph.Entry) (taken, again int, err error)
+	// Left reports whether c is an entry of my log a rebase took out.
+	Left(c cid.Cid) bool
+	// Learnt is told that a pull of my log from p completed.
+	Learnt(p peer.ID)
 }
 
 // Peers is what the service asks about peers and tells of them.
@@ -117,6 +127,9 @@ type Service struct {
 	// meanwhile (see coalesce).
 	mu               sync.Mutex
 	pulls, announces map[peer.ID]bool
+	// parted holds the peers whose copy of my log was seen to part from
+	// mine: their next pull compares whole logs (rebaseFrom).
+	parted map[peer.ID]bool
 }
 
 // New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
@@ -129,7 +142,7 @@ func New(c Config) *Service {
 	}
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
-		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}}
+		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, parted: map[peer.ID]bool{}}
 	c.Host.SetStreamHandler(spec.ProtoSync, s.handle)
 	return s
 }
@@ -323,9 +336,10 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 	// second verifies each chunk on every core and stores it, in order.
 	chunks := make(chan [][]byte, 2)
 	type result struct {
-		stored  int
-		gotKeys bool
-		err     error
+		stored   int
+		gotKeys  bool
+		diverged bool
+		err      error
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -336,7 +350,9 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 			}
 			es, err := s.verifyChunk(chunk, p)
 			if err == nil {
-				err = s.storeFrom(ctx, es)
+				var d bool
+				d, err = s.storeFrom(ctx, es)
+				res.diverged = res.diverged || d
 			}
 			if err != nil {
 				res.err = fmt.Errorf("entries from %s: %w", p, err)
@@ -386,6 +402,16 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 		return readErr
 	}
 	stored, gotKeys := res.stored, res.gotKeys
+	s.mu.Lock()
+	parted := s.parted[p]
+	delete(s.parted, p)
+	s.mu.Unlock()
+	if res.diverged || parted {
+		if err := s.rebaseFrom(ctx, p); err != nil {
+			return fmt.Errorf("taking back %s's history of my log: %w", p, err)
+		}
+	}
+	s.writer.Learnt(p)
 	if err := s.store.MarkSynced(ctx, p, s.now()); err != nil {
 		s.log.Warn("recording the time of a sync", "peer", p, "err", err)
 	}
@@ -453,10 +479,19 @@ func (s *Service) handle(str network.Stream) {
 		if err != nil {
 			continue
 		}
+		if a == s.self && s.partsFromMine(ctx, h) {
+			// Their copy of my log is another history: take it back
+			// (and append mine again on top) rather than let them see
+			// a fork.
+			s.mu.Lock()
+			s.parted[remote] = true
+			s.mu.Unlock()
+			s.Schedule(remote)
+			break
+		}
 		if h.Seq > mine.Seq || a == remote && h.Seq == mine.Seq && h.Seq > 0 && len(h.CID) > 0 && !bytes.Equal(h.CID, mine.CID.Bytes()) {
 			// They are ahead, or their own log is at my seq with another
-			// entry (a fork: the pull brings the evidence). A differing
-			// copy of my own log they hold is never taken: mine wins.
+			// entry (a fork: the pull brings the evidence).
 			s.Schedule(remote)
 			break
 		}
@@ -469,6 +504,11 @@ func (s *Service) handle(str network.Stream) {
 			continue // only my log and theirs are served to them, once each
 		}
 		served[a] = true
+		if a == s.self && s.partsFromMine(ctx, want) {
+			// Mine would be a fork to them: they get my log once I have
+			// taken theirs back (the Have above scheduled that pull).
+			continue
+		}
 		after := want.Seq
 		if after > 0 && len(want.CID) > 0 {
 			// Their copy ends in a different entry than mine at that seq:
@@ -505,7 +545,9 @@ func (s *Service) handle(str network.Stream) {
 
 // storeFrom stores verified entries from a peer: my own log's through the
 // writer (a friend giving back what this store lost), the rest directly.
-func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) error {
+// It reports whether the peer's copy of my log parts from mine (a rebase
+// follows the pull); then none of my entries of this batch is stored.
+func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) (diverged bool, err error) {
 	var mine, theirs []*graph.Entry
 	for _, e := range es {
 		if e.Author == s.self {
@@ -515,20 +557,151 @@ func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) error {
 		}
 	}
 	if len(mine) > 0 {
-		k, err := s.writer.Adopt(ctx, mine)
+		diverged, err = s.differs(ctx, mine)
+		if err != nil {
+			return false, err
+		}
+		var k int
+		if !diverged {
+			k, err = s.writer.Adopt(ctx, mine)
+		}
 		switch {
 		case errors.Is(err, spec.ErrBadPrev) || errors.Is(err, spec.ErrBadSeq):
-			// My log went on differently after this store lost its end:
-			// their copy is another history. Mine wins; theirs is dropped.
-			s.log.Warn("a connection holds a different history of my own log; keeping mine", "err", err)
+			diverged = true
 		case err != nil:
-			return fmt.Errorf("restoring my own log: %w", err)
+			return false, fmt.Errorf("restoring my own log: %w", err)
 		}
 		if k > 0 {
 			s.log.Info("restored entries of my own log from a connection", "entries", k)
 		}
 	}
-	return s.store.Put(ctx, theirs)
+	return diverged, s.store.Put(ctx, theirs)
+}
+
+// differs reports whether any of es (entries of my log) is another entry
+// than mine at its seq.
+func (s *Service) differs(ctx context.Context, es []*graph.Entry) (bool, error) {
+	head, err := s.store.Head(ctx, s.self)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range es {
+		if e.Seq > head.Seq {
+			break
+		}
+		les, err := s.store.Log(ctx, s.self, e.Seq-1, 1)
+		if err != nil {
+			return false, err
+		}
+		if len(les) == 1 && !les[0].CID.Equals(e.CID) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// partsFromMine reports whether pos, a peer's position in my log, names
+// another entry than mine at its seq: their copy is another history. One
+// a rebase of mine took out does not count (they see the fork).
+func (s *Service) partsFromMine(ctx context.Context, pos spec.LogPos) bool {
+	if pos.Seq == 0 || len(pos.CID) == 0 {
+		return false
+	}
+	theirs, err := cid.Cast(pos.CID)
+	if err != nil || s.writer.Left(theirs) {
+		return false
+	}
+	les, err := s.store.Log(ctx, s.self, pos.Seq-1, 1)
+	return err == nil && len(les) == 1 && !les[0].CID.Equals(theirs)
+}
+
+// rebaseFrom asks p for its whole copy of my log, finds the first seq
+// where it parts from mine and takes it back from there
+// ([Writer.Rebase]); a copy that only extends mine is adopted.
+func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
+	head, err := s.store.Head(ctx, s.self)
+	if err != nil {
+		return err
+	}
+	req := &spec.SyncRequest{Want: []spec.LogPos{{Author: []byte(s.self)}}, Have: []spec.LogPos{}}
+	str, err := s.openStream(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			str.Reset()
+		} else {
+			str.Close()
+		}
+	}()
+	touch, stop := p2putil.Watchdog(ctx, str, s.t.IdleTimeout)
+	defer stop()
+	if err := p2putil.WriteMsg(str, req); err != nil {
+		return err
+	}
+	var parted, ext []*graph.Entry
+	take := func(chunk [][]byte) error {
+		es, err := s.verifyChunk(chunk, p)
+		if err != nil {
+			return err
+		}
+		var held []store.LogEntry
+		if len(parted) == 0 && es[0].Seq <= head.Seq {
+			if held, err = s.store.Log(ctx, s.self, es[0].Seq-1, len(es)); err != nil {
+				return err
+			}
+		}
+		for i, e := range es {
+			if e.Author != s.self {
+				return fmt.Errorf("%w: a %s entry", ErrUnrequested, e.Author)
+			}
+			switch {
+			case len(parted) > 0:
+				parted = append(parted, e)
+			case i < len(held) && held[i].Seq == e.Seq && held[i].CID.Equals(e.CID):
+				// the same history so far
+			case e.Seq <= head.Seq:
+				parted = append(parted, e)
+			default:
+				ext = append(ext, e)
+			}
+		}
+		return nil
+	}
+	r := bufio.NewReaderSize(str, 64<<10)
+	chunk := make([][]byte, 0, s.t.Batch)
+	for {
+		touch()
+		frame, err := spec.ReadFrame(r, spec.MaxFrameSize)
+		if err != nil {
+			return fmt.Errorf("reading from %s: %w", p, err)
+		}
+		if len(frame) == 0 {
+			break
+		}
+		if chunk = append(chunk, frame); len(chunk) == cap(chunk) {
+			if err := take(chunk); err != nil {
+				return err
+			}
+			chunk = chunk[:0]
+		}
+	}
+	if len(chunk) > 0 {
+		if err := take(chunk); err != nil {
+			return err
+		}
+	}
+	if len(parted) == 0 {
+		_, err := s.writer.Adopt(ctx, ext)
+		return err
+	}
+	taken, again, err := s.writer.Rebase(ctx, parted)
+	if err != nil {
+		return err
+	}
+	s.log.Info("took back a connection's history of my log", "peer", p, "taken", taken, "appended_again", again)
+	return nil
 }
 
 // verifyChunk verifies received entries on every core and checks that each
