@@ -72,8 +72,8 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 	// start starts the node; fresh moves the store aside first (Restore of
 	// a store that fails its check). The API follows the node running now.
 	var (
-		mu  sync.Mutex
-		n   *Node
+		mu   sync.Mutex
+		n    *Node
 		api0 swapHandler
 	)
 	var start func(ctx context.Context, fresh bool) (*Node, error)
@@ -196,4 +196,6 @@ type swapHandler struct{ h atomic.Pointer[http.Handler] }
 
 func (s *swapHandler) set(h http.Handler) { s.h.Store(&h) }
 
-func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*s.h.Load()).ServeHTTP(w, r) }
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.h.Load()).ServeHTTP(w, r)
+}
