@@ -262,5 +262,5 @@ func (l *logWriter) restoring() bool {
 
 // errNoLog is the answer to a write while my log is being restored.
 var errNoLog = fmt.Errorf("%w: this home holds your identity key but not your log; it comes back from a connection: "+
-	"keep the daemon running for one to reach it, or `kith restore --from` a friend's address, invite code or peer ID "+
+	"keep the daemon running for one to reach it, or `kith restore --from` (or `kith connect`) a friend's address, invite code or peer ID "+
 	"(`kith init --new-log` starts a new log instead, which friends holding the old one see as a fork)", api.ErrNoLog)
