@@ -43,16 +43,18 @@
 // peer that claims a far-ahead head of my log without the entries costs
 // one pull and cannot hold writes past the bound.
 //
-// If my log did part from a friend's copy (I wrote past the hold on an old
-// store), logsync finds out (an entry of mine at a seq where the friend
-// holds another, in a pull or in its heads), asks that friend for its
-// whole copy of my log, and the log writer rebases: in one store
+// If my log did part from a longer copy a friend holds (I wrote past the
+// hold on an old store), logsync finds out (a pull brings entries past my
+// head that do not link to it), asks that friend for its whole copy of my
+// log, and the log writer rebases: in one store
 // transaction (store.Rewind) my entries from the first differing seq are
 // replaced by the friend's (verified: signed by my key, chained), and the
 // bodies of mine it dropped are appended again on top unless the friend's
 // history holds a newer version of the record. Friends only ever see my
-// log grow from what they hold. A history holding an entry a rebase of
-// this run took out is a branch I left, and is served as a fork instead.
+// log grow from what they hold. A copy no longer than mine that parts
+// from it stays the friend's fork to resolve (equal lengths give no
+// reason to prefer theirs), and so does a history holding an entry a
+// rebase of this run took out: a branch I left.
 //
 // [Node.Restore] (`kith restore --from`) pulls my log from a named friend
 // at once, then the friend's log; other connections' logs come from each

@@ -117,6 +117,10 @@ func (l *logWriter) Adopt(ctx context.Context, entries []*graph.Entry) (int, err
 // took out in an earlier rebase; it is not taken back.
 var ErrStaleBranch = errors.New("node: a history of my log that this node left")
 
+// ErrNotAhead: a friend's history of my log that parts from mine is not
+// longer than mine; it is not taken back.
+var ErrNotAhead = errors.New("node: a friend's history of my log is not ahead of mine")
+
 // Rebase takes back theirs, a friend's history of my log from the first
 // seq where it differs from mine (verified entries, each linked to the one
 // before, the first to my entry before it), in place of mine from there.
@@ -125,10 +129,12 @@ var ErrStaleBranch = errors.New("node: a history of my log that this node left")
 // version of that record. It returns how many entries it took back and
 // how many it appended again.
 //
-// Friends then see my log extend the history they hold: no fork. The
-// rebased log is longer than both, so two histories cannot make a node go
-// back and forth for long; and a history holding an entry a rebase took
-// out is refused (ErrStaleBranch).
+// Only a longer history is taken (ErrNotAhead otherwise): a friend
+// holding a copy as long as mine that parts from it holds a fork, which
+// it records and resolves (`kith forks resolve`). Friends then see my log
+// extend the history they hold: no fork. The rebased log is longer than
+// both, so two histories cannot make a node go back and forth; and a
+// history holding an entry a rebase took out is refused (ErrStaleBranch).
 func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, again int, err error) {
 	if len(theirs) == 0 {
 		return 0, 0, nil
@@ -156,6 +162,11 @@ func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, a
 	if len(les) == 0 {
 		k, err := l.w.Adopt(ctx, theirs)
 		return k, 0, err
+	}
+	if last, head := theirs[len(theirs)-1].Seq, l.w.Head().Seq; last <= head {
+		// Not ahead of mine: the friend holds a fork of my log, and mine
+		// stays (equal lengths are no reason to prefer theirs).
+		return 0, 0, fmt.Errorf("%w: their copy ends at seq %d, mine at %d", ErrNotAhead, last, head)
 	}
 	from := theirs[0].Seq
 	if from == 1 {
@@ -238,13 +249,6 @@ func (l *logWriter) audienceOf(ctx context.Context, a spec.Audience) (graph.Audi
 		}
 	}
 	return out, nil
-}
-
-// Left reports whether c is an entry of my log that a rebase took out.
-func (l *logWriter) Left(c cid.Cid) bool {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return l.dropped[c]
 }
 
 // restoring reports whether my log is still to be restored: the home

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -73,8 +72,6 @@ type Writer interface {
 	// where it differs from mine, and appends my records from there again
 	// on top; it returns how many entries it took and appended again.
 	Rebase(ctx context.Context, theirs []*graph.Entry) (taken, again int, err error)
-	// Left reports whether c is an entry of my log a rebase took out.
-	Left(c cid.Cid) bool
 	// Learnt is told that a pull of my log from p completed.
 	Learnt(p peer.ID)
 }
@@ -127,9 +124,6 @@ type Service struct {
 	// meanwhile (see coalesce).
 	mu               sync.Mutex
 	pulls, announces map[peer.ID]bool
-	// parted holds the peers whose copy of my log was seen to part from
-	// mine: their next pull compares whole logs (rebaseFrom).
-	parted map[peer.ID]bool
 }
 
 // New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
@@ -142,7 +136,7 @@ func New(c Config) *Service {
 	}
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
-		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, parted: map[peer.ID]bool{}}
+		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}}
 	c.Host.SetStreamHandler(spec.ProtoSync, s.handle)
 	return s
 }
@@ -402,16 +396,13 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 		return readErr
 	}
 	stored, gotKeys := res.stored, res.gotKeys
-	s.mu.Lock()
-	parted := s.parted[p]
-	delete(s.parted, p)
-	s.mu.Unlock()
-	if res.diverged || parted {
+	s.writer.Learnt(p)
+	if res.diverged {
 		if err := s.rebaseFrom(ctx, p); err != nil {
+			s.log.Warn("a connection holds another history of my log; keeping mine", "peer", p, "err", err)
 			return fmt.Errorf("taking back %s's history of my log: %w", p, err)
 		}
 	}
-	s.writer.Learnt(p)
 	if err := s.store.MarkSynced(ctx, p, s.now()); err != nil {
 		s.log.Warn("recording the time of a sync", "peer", p, "err", err)
 	}
@@ -479,19 +470,11 @@ func (s *Service) handle(str network.Stream) {
 		if err != nil {
 			continue
 		}
-		if a == s.self && s.partsFromMine(ctx, h) {
-			// Their copy of my log is another history: take it back
-			// (and append mine again on top) rather than let them see
-			// a fork.
-			s.mu.Lock()
-			s.parted[remote] = true
-			s.mu.Unlock()
-			s.Schedule(remote)
-			break
-		}
 		if h.Seq > mine.Seq || a == remote && h.Seq == mine.Seq && h.Seq > 0 && len(h.CID) > 0 && !bytes.Equal(h.CID, mine.CID.Bytes()) {
-			// They are ahead, or their own log is at my seq with another
-			// entry (a fork: the pull brings the evidence).
+			// They are ahead (on my own log too: the pull takes their
+			// history back if it parts from mine), or their own log is at
+			// my seq with another entry (a fork: the pull brings the
+			// evidence).
 			s.Schedule(remote)
 			break
 		}
@@ -504,11 +487,6 @@ func (s *Service) handle(str network.Stream) {
 			continue // only my log and theirs are served to them, once each
 		}
 		served[a] = true
-		if a == s.self && s.partsFromMine(ctx, want) {
-			// Mine would be a fork to them: they get my log once I have
-			// taken theirs back (the Have above scheduled that pull).
-			continue
-		}
 		after := want.Seq
 		if after > 0 && len(want.CID) > 0 {
 			// Their copy ends in a different entry than mine at that seq:
@@ -545,8 +523,9 @@ func (s *Service) handle(str network.Stream) {
 
 // storeFrom stores verified entries from a peer: my own log's through the
 // writer (a friend giving back what this store lost), the rest directly.
-// It reports whether the peer's copy of my log parts from mine (a rebase
-// follows the pull); then none of my entries of this batch is stored.
+// It reports whether the peer's copy of my log is longer than mine and
+// parts from it (a rebase follows the pull). A copy that parts from mine
+// but is no longer is the friend's to resolve: it holds a fork of mine.
 func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) (diverged bool, err error) {
 	var mine, theirs []*graph.Entry
 	for _, e := range es {
@@ -557,17 +536,10 @@ func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) (diverged bo
 		}
 	}
 	if len(mine) > 0 {
-		diverged, err = s.differs(ctx, mine)
-		if err != nil {
-			return false, err
-		}
-		var k int
-		if !diverged {
-			k, err = s.writer.Adopt(ctx, mine)
-		}
+		k, err := s.writer.Adopt(ctx, mine)
 		switch {
 		case errors.Is(err, spec.ErrBadPrev) || errors.Is(err, spec.ErrBadSeq):
-			diverged = true
+			diverged = true // entries past my head that do not link to it
 		case err != nil:
 			return false, fmt.Errorf("restoring my own log: %w", err)
 		}
@@ -576,43 +548,6 @@ func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) (diverged bo
 		}
 	}
 	return diverged, s.store.Put(ctx, theirs)
-}
-
-// differs reports whether any of es (entries of my log) is another entry
-// than mine at its seq.
-func (s *Service) differs(ctx context.Context, es []*graph.Entry) (bool, error) {
-	head, err := s.store.Head(ctx, s.self)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range es {
-		if e.Seq > head.Seq {
-			break
-		}
-		les, err := s.store.Log(ctx, s.self, e.Seq-1, 1)
-		if err != nil {
-			return false, err
-		}
-		if len(les) == 1 && !les[0].CID.Equals(e.CID) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// partsFromMine reports whether pos, a peer's position in my log, names
-// another entry than mine at its seq: their copy is another history. One
-// a rebase of mine took out does not count (they see the fork).
-func (s *Service) partsFromMine(ctx context.Context, pos spec.LogPos) bool {
-	if pos.Seq == 0 || len(pos.CID) == 0 {
-		return false
-	}
-	theirs, err := cid.Cast(pos.CID)
-	if err != nil || s.writer.Left(theirs) {
-		return false
-	}
-	les, err := s.store.Log(ctx, s.self, pos.Seq-1, 1)
-	return err == nil && len(les) == 1 && !les[0].CID.Equals(theirs)
 }
 
 // rebaseFrom asks p for its whole copy of my log, finds the first seq

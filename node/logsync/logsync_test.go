@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
@@ -50,8 +49,7 @@ type plainWriter struct{ *graph.Writer }
 func (plainWriter) Rebase(context.Context, []*graph.Entry) (int, int, error) {
 	return 0, 0, errors.New("no rebase in this test")
 }
-func (plainWriter) Left(cid.Cid) bool { return false }
-func (plainWriter) Learnt(peer.ID)    {}
+func (plainWriter) Learnt(peer.ID) {}
 
 type side struct {
 	id    *identity.Identity
