@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -111,5 +112,57 @@ func TestDrillNewLaptop(t *testing.T) {
 	b.MustRun("check")
 	if out := b.MustRun("forks"); strings.Contains(out, aid.PeerID.String()) {
 		t.Errorf("B lists A under forks after the move:\n%s", out)
+	}
+}
+
+// TestDrillLostPhone: A's home is gone; with nothing but the recovery
+// phrase, a fresh home becomes A again and everything comes back from
+// friend B alone; B sees the same person, online, with the card she
+// shares.
+func TestDrillLostPhone(t *testing.T) {
+	a, b := NewBareHome(t), NewHome(t)
+	var made struct {
+		PeerID         string `json:"peer_id"`
+		RecoveryPhrase string `json:"recovery_phrase"`
+	}
+	out := a.MustRun("init", "--no-passphrase", "--json")
+	require.NoError(t, json.Unmarshal([]byte(out), &made))
+	require.Len(t, strings.Fields(made.RecoveryPhrase), 24)
+	a.Start()
+	b.Start()
+	aid, bid := someone(t, a, b)
+	before := views(t, a)
+	a.Stop()
+	require.NoError(t, os.RemoveAll(a.Dir), "the phone is gone")
+
+	phone := NewBareHome(t)
+	r := phone.RunStdin([]byte(made.RecoveryPhrase+"\n"), "init", "--recover", "--no-passphrase")
+	require.Zero(t, r.Code, "kith init --recover: %s", r.Stderr)
+	phone.Start()
+	var pid api.Identity
+	phone.JSON(&pid, "id")
+	require.Equal(t, aid.PeerID, pid.PeerID, "the phrase gives back A's peer ID")
+	phone.MustRun("restore", "--from", bid.Addrs[0].String())
+	waitFor(t, "the restored node to reach B", 30*time.Second, func() bool {
+		var ps []api.Peer
+		phone.JSON(&ps, "peers")
+		return len(ps) == 1 && ps[0].Online && len(ps[0].Card.Values("fn")) > 0
+	})
+	requireSameViews(t, before, views(t, phone))
+
+	waitFor(t, "B to see A online", 30*time.Second, func() bool {
+		var ps []api.Peer
+		b.JSON(&ps, "peers")
+		return len(ps) == 1 && ps[0].PeerID == aid.PeerID && ps[0].Online
+	})
+	require.Equal(t, []string{"ada@example.org"}, sharedBy(t, b, aid.PeerID.String(), "email"), "B sees the card A shares")
+	phone.MustRun("me", "set", "note", "back from the phrase", "--circle", "friends")
+	waitFor(t, "B to see what the restored node wrote", 30*time.Second, func() bool {
+		return slices.Equal(sharedBy(t, b, aid.PeerID.String(), "note"), []string{"back from the phrase"})
+	})
+	phone.MustRun("check")
+	b.MustRun("check")
+	if out := b.MustRun("forks"); strings.Contains(out, aid.PeerID.String()) {
+		t.Errorf("B lists A under forks after the restore:\n%s", out)
 	}
 }
