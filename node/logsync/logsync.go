@@ -124,6 +124,9 @@ type Service struct {
 	// meanwhile (see coalesce).
 	mu               sync.Mutex
 	pulls, announces map[peer.ID]bool
+	// later holds the peers with a pull waiting for their rate limit (see
+	// scheduleLater).
+	later map[peer.ID]bool
 }
 
 // New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
@@ -136,7 +139,7 @@ func New(c Config) *Service {
 	}
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
-		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}}
+		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{}}
 	c.Host.SetStreamHandler(spec.ProtoSync, s.handle)
 	return s
 }
@@ -160,6 +163,40 @@ func (s *Service) Schedule(p peer.ID) {
 			s.log.Debug("sync pull failed", "peer", p, "err", err)
 		}
 	})
+}
+
+// scheduleLater pulls from p once p's inbound streams may come in again:
+// what a refused stream announced is not lost, and two peers over each
+// other's limits do not bounce refused pulls back and forth. At most one
+// such pull waits per peer.
+func (s *Service) scheduleLater(p peer.ID) {
+	s.mu.Lock()
+	if s.later[p] {
+		s.mu.Unlock()
+		return
+	}
+	s.later[p] = true
+	s.mu.Unlock()
+	d := max(s.limiter.Delay(p), 50*time.Millisecond)
+	ok := s.g.Go(func() {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.g.Context().Done():
+		}
+		s.mu.Lock()
+		delete(s.later, p)
+		s.mu.Unlock()
+		if s.g.Context().Err() == nil {
+			s.Schedule(p)
+		}
+	})
+	if !ok {
+		s.mu.Lock()
+		delete(s.later, p)
+		s.mu.Unlock()
+	}
 }
 
 // Announce tells every online connection that my log grew. At most one
@@ -443,8 +480,8 @@ func (s *Service) handle(str network.Stream) {
 	}
 	if !s.limiter.Allow(remote) {
 		// Too many streams: refuse this one, but do not lose what it may
-		// have announced. Pulls from one peer coalesce.
-		s.Schedule(remote)
+		// have announced: pull once the peer may come in again.
+		s.scheduleLater(remote)
 		str.Reset()
 		return
 	}
