@@ -3,6 +3,7 @@ package p2putil
 import (
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -32,6 +33,10 @@ func TestLimiterDelay(t *testing.T) {
 }
 
 func TestGroupWaitsAndRefusesAfterClose(t *testing.T) {
+	synctest.Test(t, testGroup)
+}
+
+func testGroup(t *testing.T) {
 	g := NewGroup()
 	var ran atomic.Int32
 	release := make(chan struct{})
@@ -40,10 +45,11 @@ func TestGroupWaitsAndRefusesAfterClose(t *testing.T) {
 	}
 	closed := make(chan struct{})
 	go func() { g.Close(); close(closed) }()
+	synctest.Wait() // every goroutine of the bubble is blocked now
 	select {
 	case <-closed:
 		t.Fatal("Close returned while a goroutine ran")
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	close(release)
 	<-closed
