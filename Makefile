@@ -65,7 +65,7 @@ fmt-check: ## fail if gofmt would change a file
 lint: vet fmt-check ## vet + format check
 
 .PHONY: bench
-bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS, replication, fan-out, 100k export/import)
+bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS, replication, fan-out, 100k export/import, restore of 10k contacts and 20 friends)
 	$(GO) test -run='^$$' -bench=. -benchmem ./graph/ ./graph/vcard/ ./identity/
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./test/e2e/ ./node/
 
