@@ -208,6 +208,12 @@ func (c *Client) Connect(ctx context.Context, req ConnectRequest) (*ConnectResul
 	return &v, c.do(ctx, "POST", "/connect", req, &v)
 }
 
+// Rotate implements API.
+func (c *Client) Rotate(ctx context.Context, req RotateRequest) (*RotateResult, error) {
+	var v RotateResult
+	return &v, c.do(ctx, "POST", "/rotate", req, &v)
+}
+
 // Requests implements API.
 func (c *Client) Requests(ctx context.Context) ([]Request, error) {
 	var v []Request
