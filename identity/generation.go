@@ -11,7 +11,7 @@ import (
 // MaxGeneration bounds the generations [Root.GenerationOf] tries: a person
 // rotating once a day for a decade stays well inside it, and deriving one
 // generation costs two HKDFs and an Ed25519 key (≈ 30 µs).
-const MaxGeneration = 4096
+const MaxGeneration = 1024
 
 // generationInfo returns the HKDF info string of a secret in generation
 // gen: the generation 0 strings are those of "Keys" (so a root's first

@@ -1,0 +1,194 @@
+package node_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/node"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// rotPhrase is keys.json's zero-root phrase.
+const rotPhrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon " +
+	"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art"
+
+// rotNet is a mocknet for rotation tests (after p2p_test.go's newNet).
+type rotNet struct {
+	t  testing.TB
+	mn mocknet.Mocknet
+	i  int
+}
+
+func newRotNet(t testing.TB) *rotNet {
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	return &rotNet{t: t, mn: mn}
+}
+
+// host adds a mocknet host for id, linked to every other.
+func (rn *rotNet) host(id *identity.Identity) host.Host {
+	rn.t.Helper()
+	rn.i++
+	h, err := rn.mn.AddPeer(id.PrivKey(), ma.StringCast(fmt.Sprintf("/ip6/100::%x/tcp/4242", rn.i)))
+	require.NoError(rn.t, err)
+	require.NoError(rn.t, rn.mn.LinkAll())
+	return h
+}
+
+// homeNode starts a node on home's key file and store.
+func (rn *rotNet) homeNode(home string) *node.Node {
+	rn.t.Helper()
+	id, err := identity.Keystore{Dir: home}.Load(nil)
+	require.NoError(rn.t, err)
+	n, err := node.New(rn.t.Context(), node.WithIdentity(id), node.WithHome(home), node.WithHost(rn.host(id)),
+		node.WithTuning(node.FastTimers))
+	require.NoError(rn.t, err)
+	rn.t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// phraseHome makes a home from rotPhrase with a log whose genesis commits
+// to the phrase's recovery key.
+func phraseHome(t testing.TB) string {
+	t.Helper()
+	home := t.TempDir()
+	_, err := node.Recover(t.Context(), home, rotPhrase, nil)
+	require.NoError(t, err)
+	_, err = node.NewLog(t.Context(), home, nil)
+	require.NoError(t, err)
+	return home
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func peerOf(t testing.TB, n *node.Node, p peer.ID) (api.Peer, bool) {
+	ps, err := n.Peers(t.Context())
+	require.NoError(t, err)
+	i := slices.IndexFunc(ps, func(x api.Peer) bool { return x.PeerID == p })
+	if i < 0 {
+		return api.Peer{}, false
+	}
+	return ps[i], true
+}
+
+// connectRot connects a and b with an invite of a's, b in aCircles.
+func connectRot(t testing.TB, a, b *node.Node, aCircles ...string) {
+	t.Helper()
+	inv, err := a.Invite(t.Context(), api.InviteRequest{Circles: aCircles})
+	require.NoError(t, err)
+	res, err := b.Connect(t.Context(), api.ConnectRequest{Target: inv.Code})
+	require.NoError(t, err)
+	require.Equal(t, "accepted", res.Status)
+	waitFor(t, "both sides list the connection", func() bool {
+		_, ab := peerOf(t, a, b.Host().ID())
+		_, ba := peerOf(t, b, a.Host().ID())
+		return ab && ba
+	})
+}
+
+func TestRotateFollowedByFriend(t *testing.T) {
+	ctx := t.Context()
+	rn := newRotNet(t)
+	home := phraseHome(t)
+	a := rn.homeNode(home)
+	oldA := a.Host().ID()
+	bobID := identity.NewTest(t, "bob")
+	b := node.NewTest(t, "bob", node.WithHost(rn.host(bobID)))
+
+	_, err := a.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}, Circles: []string{"friends", "work"}})
+	require.NoError(t, err)
+	_, err = b.AddCircle(ctx, "climbing")
+	require.NoError(t, err)
+	connectRot(t, a, b, "work")
+	require.NoError(t, b.AssignCircles(ctx, api.AssignRequest{PeerID: oldA.String(), Circles: []string{"friends", "climbing"}}))
+	require.NoError(t, b.AppendContact(ctx, oldA.String(), graph.Card{Fields: []graph.Field{{Name: "note", Value: "met at the crag"}}}))
+	waitFor(t, "bob reads alice's card", func() bool {
+		p, _ := peerOf(t, b, oldA)
+		return slices.Contains(p.Card.Values("fn"), "Alice")
+	})
+	before, _ := peerOf(t, b, oldA)
+
+	res, err := a.Rotate(ctx, api.RotateRequest{Phrase: rotPhrase})
+	require.NoError(t, err)
+	root, err := identity.ParsePhrase(rotPhrase)
+	require.NoError(t, err)
+	next, err := root.IdentityAt(1)
+	require.NoError(t, err)
+	if res.OldPeerID != oldA || res.PeerID != next.PeerID() || res.Generation != 1 || res.Mode != graph.RotatePlanned {
+		t.Fatalf("Rotate = %+v, want %s → %s at generation 1, planned", res, oldA, next.PeerID())
+	}
+	if _, err := a.SetMe(ctx, api.SetMeRequest{Field: "tel", Values: []string{"+1 555 0100"}}); !errors.Is(err, graph.ErrRotated) {
+		t.Errorf("writing as the old identity after a rotation = %v, want ErrRotated", err)
+	}
+	if _, err := a.Rotate(ctx, api.RotateRequest{Phrase: rotPhrase}); !errors.Is(err, api.ErrExists) {
+		t.Errorf("second Rotate = %v, want ErrExists", err)
+	}
+
+	waitFor(t, "bob moves the connection to alice's new peer ID", func() bool {
+		_, hasNew := peerOf(t, b, next.PeerID())
+		_, hasOld := peerOf(t, b, oldA)
+		return hasNew && !hasOld
+	})
+
+	// Alice restarts on her new key: same home, a new host.
+	require.NoError(t, a.Close())
+	require.NoError(t, a.Host().Close())
+	a2 := rn.homeNode(home)
+	if a2.Host().ID() != next.PeerID() {
+		t.Fatalf("restarted node runs as %s, want %s", a2.Host().ID(), next.PeerID())
+	}
+	if _, ok := peerOf(t, a2, b.Host().ID()); !ok {
+		t.Fatal("the new identity lost its connection with bob")
+	}
+	_, err = rn.mn.ConnectPeers(a2.Host().ID(), b.Host().ID())
+	require.NoError(t, err)
+
+	waitFor(t, "bob reads alice's card under her new peer ID", func() bool {
+		p, _ := peerOf(t, b, next.PeerID())
+		return slices.Contains(p.Card.Values("fn"), "Alice")
+	})
+	after, _ := peerOf(t, b, next.PeerID())
+	if !slices.Equal(after.Circles, before.Circles) {
+		t.Errorf("bob's circles for alice = %v, want %v", after.Circles, before.Circles)
+	}
+	c, err := b.Contact(ctx, next.PeerID().String())
+	require.NoError(t, err)
+	if c.Notes == nil || !slices.Contains(c.Notes.Values("note"), "met at the crag") {
+		t.Errorf("bob's notes on alice after the rotation = %+v, want the note", c.Notes)
+	}
+
+	// Sync goes on: a change on the new identity reaches bob.
+	_, err = a2.SetMe(ctx, api.SetMeRequest{Field: "tel", Values: []string{"+1 555 0100"}, Circles: []string{"work"}})
+	require.NoError(t, err)
+	waitFor(t, "bob reads alice's new field", func() bool {
+		p, _ := peerOf(t, b, next.PeerID())
+		return len(p.Card.Values("tel")) == 1
+	})
+	// And bob's card reaches alice's new identity.
+	_, err = b.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Bob"}, Circles: []string{"friends"}})
+	require.NoError(t, err)
+	waitFor(t, "alice's new identity reads bob's card", func() bool {
+		p, _ := peerOf(t, a2, b.Host().ID())
+		return slices.Contains(p.Card.Values("fn"), "Bob")
+	})
+}
