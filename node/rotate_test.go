@@ -1,12 +1,16 @@
 package node_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
@@ -191,4 +195,69 @@ func TestRotateFollowedByFriend(t *testing.T) {
 		p, _ := peerOf(t, a2, b.Host().ID())
 		return slices.Contains(p.Card.Values("fn"), "Bob")
 	})
+}
+
+func TestForgedRotationRefusedBySync(t *testing.T) {
+	ctx := t.Context()
+	rn := newRotNet(t)
+	a := rn.homeNode(phraseHome(t))
+	logs := &logRecorder{}
+	b := node.NewTest(t, "bob", node.WithHost(rn.host(identity.NewTest(t, "bob"))), node.WithLogger(slog.New(logs)))
+	connectRot(t, a, b)
+	oldA := a.Host().ID()
+	held := func() uint64 {
+		p, _ := peerOf(t, b, oldA)
+		return uint64(p.Entries)
+	}
+	ps, err := a.Log(ctx, 0, 1000)
+	require.NoError(t, err)
+	last := ps[len(ps)-1]
+	waitFor(t, "bob holds alice's log", func() bool { return held() == last.Seq })
+
+	// A thief with alice's device key and a recovery key of its own.
+	thief, err := identity.NewRoot(nil)
+	require.NoError(t, err)
+	next, err := thief.IdentityAt(1)
+	require.NoError(t, err)
+	c, err := cid.Decode(last.CID)
+	require.NoError(t, err)
+	d, err := graph.RotationDraft(oldA, graph.Head{Seq: last.Seq, CID: c, Time: last.Time.UnixMilli()}, graph.RotateRecover, next, 1, thief.RecoveryKey())
+	require.NoError(t, err)
+	require.NoError(t, a.AppendUnchecked(ctx, d))
+
+	waitFor(t, "bob refuses the forged rotation", func() bool { return logs.has(refusedMsg) })
+	if got := held(); got != last.Seq {
+		t.Errorf("bob holds %d entries of alice's log, want %d (the forged rotation refused)", got, last.Seq)
+	}
+	if _, ok := peerOf(t, b, next.PeerID()); ok {
+		t.Error("bob follows a forged rotation")
+	}
+	if _, ok := peerOf(t, b, oldA); !ok {
+		t.Error("bob lost alice after a forged rotation")
+	}
+}
+
+// refusedMsg is what a node logs when it refuses a rotation.
+const refusedMsg = "refused entries: an invalid or replayed rotation, or an entry after a rotation"
+
+// logRecorder is a slog handler that keeps the messages it sees.
+type logRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, r.Message)
+	return nil
+}
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
+
+func (l *logRecorder) has(msg string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Contains(l.msgs, msg)
 }
