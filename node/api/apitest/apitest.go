@@ -44,6 +44,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"Log", testLog},
 		{"Peers", testPeers},
 		{"Export", testExport},
+		{"RotateErrors", testRotateErrors},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
