@@ -176,6 +176,7 @@ func newApp(e *env) *ucli.App {
 			disconnectCommand(e),
 			forksCommand(e),
 			exportCommand(e),
+			rotateCommand(e),
 			importCommand(e, node.Import),
 			helpCommand(),
 		},

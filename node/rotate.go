@@ -45,7 +45,7 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	self := n.id.PeerID()
 	gen, ok := root.GenerationOf(self)
 	if !ok {
-		return nil, graph.Invalidf("this recovery phrase is not the phrase of %s (no generation of its keys is this identity)", self)
+		return nil, fmt.Errorf("%w: no generation of its keys is %s", api.ErrWrongPhrase, self)
 	}
 	if r, err := n.store.Record(ctx, self, graph.KindRotate, ""); err == nil && r.Body.Rotate != nil {
 		np, _ := r.Body.Rotate.NewPeer()

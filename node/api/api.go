@@ -47,6 +47,9 @@ var (
 	// ErrNoLog: the home holds the identity key but not yet its log (it is
 	// restored from a connection); nothing can be written until then.
 	ErrNoLog = errors.New("no log yet")
+	// ErrWrongPhrase: a recovery phrase that is well formed but not this
+	// identity's (no generation of its keys is this identity).
+	ErrWrongPhrase = errors.New("the recovery phrase is not this identity's")
 	// ErrDaemonNotRunning: nothing listens on the API socket.
 	ErrDaemonNotRunning = errors.New("the kith daemon is not running")
 	// ErrInternal: anything else; the message says what.
@@ -68,6 +71,7 @@ var codes = []struct {
 	{"declined", ErrDeclined},
 	{"invite_invalid", ErrInviteInvalid},
 	{"no_log", ErrNoLog},
+	{"wrong_phrase", ErrWrongPhrase},
 	{"not_running", ErrDaemonNotRunning},
 	{"internal", ErrInternal},
 }
