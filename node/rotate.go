@@ -83,6 +83,14 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 		return nil, fmt.Errorf("ending my log with the rotation: %w", err)
 	}
 	n.writer.announce()
+	// The old identity takes no more connect messages. A friend that has
+	// followed the rotation holds a tombstone for the old peer ID, and
+	// answers its next sync with "disconnected": recorded, that would mark
+	// the friend as gone in the store the new identity starts from. Sync
+	// keeps serving, so that friends fetch the rotation.
+	if err := n.connect.Load().Close(); err != nil {
+		n.log.Warn("stopping the connect protocol of the old identity", "err", err)
+	}
 	res := &api.RotateResult{OldPeerID: self, PeerID: next.PeerID(), Generation: gen + 1, Mode: mode, Carried: carried}
 	if staged != "" {
 		ks := identity.Keystore{Dir: n.home}

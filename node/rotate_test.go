@@ -116,8 +116,8 @@ func TestRotateFollowedByFriend(t *testing.T) {
 	home := phraseHome(t)
 	a := rn.homeNode(home)
 	oldA := a.Host().ID()
-	bobID := identity.NewTest(t, "bob")
-	b := node.NewTest(t, "bob", node.WithHost(rn.host(bobID)))
+	bobLogs := &logRecorder{}
+	b := node.NewTest(t, "bob", node.WithHost(rn.host(identity.NewTest(t, "bob"))), node.WithLogger(slog.New(bobLogs)))
 
 	_, err := a.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}, Circles: []string{"friends", "work"}})
 	require.NoError(t, err)
@@ -153,6 +153,18 @@ func TestRotateFollowedByFriend(t *testing.T) {
 		_, hasOld := peerOf(t, b, oldA)
 		return hasNew && !hasOld
 	})
+
+	// Until she restarts, her old identity still syncs; bob, who ended
+	// the old connection, answers it with "disconnected", which must not
+	// stick to bob in the store her new identity starts from.
+	require.NoError(t, rn.mn.DisconnectPeers(oldA, b.Host().ID()))
+	_, err = rn.mn.ConnectPeers(oldA, b.Host().ID())
+	require.NoError(t, err)
+	dropped := func() bool { p, _ := peerOf(t, a, b.Host().ID()); return p.DisconnectedByThem }
+	waitFor(t, "bob tries to tell the old identity it is disconnected", func() bool { return bobLogs.has(toldMsg) || dropped() })
+	if dropped() {
+		t.Error("the old identity recorded bob's answer: the new one would not sync with bob")
+	}
 
 	// Alice restarts on her new key: same home, a new host.
 	require.NoError(t, a.Close())
@@ -236,6 +248,10 @@ func TestForgedRotationRefusedBySync(t *testing.T) {
 		t.Error("bob lost alice after a forged rotation")
 	}
 }
+
+// toldMsg is what a node logs when it cannot tell a peer it ended their
+// connection (the peer takes no connect messages).
+const toldMsg = "telling a peer I disconnected it"
 
 // refusedMsg is what a node logs when it refuses a rotation.
 const refusedMsg = "refused entries: an invalid or replayed rotation, or an entry after a rotation"
