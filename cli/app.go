@@ -169,6 +169,7 @@ func newApp(e *env) *ucli.App {
 			contactsCommand(e),
 			inviteCommand(e),
 			connectCommand(e),
+			restoreCommand(e),
 			requestsCommand(e),
 			acceptCommand(e),
 			declineCommand(e),

@@ -65,7 +65,7 @@ nearest word of the list.
 
 A home holding only identity.key (copied from a backup) needs no init:
 kith daemon rebuilds the store and gets your log back from the first
-friend that reaches it (or that you kith connect to). Only if no friend
+friend that reaches it (or that you name: kith restore --from). Only if no friend
 holds it, kith init --new-log starts a new log (your recovery phrase stays
 the same); friends that do hold the old one would see the new one as a fork.`,
 		Flags: []ucli.Flag{
@@ -171,7 +171,7 @@ func runNewLog(ctx context.Context, e *env, opts initOptions) error {
 	}
 	if !opts.NewLog {
 		return fmt.Errorf("%w: %s holds an identity key (%s) but no log. To get your log back from a friend, "+
-			"run `kith daemon`: it does so when a friend reaches it, or at once with `kith connect` and their address or invite code. "+
+			"run `kith daemon`: it does so when a friend reaches it, or at once with `kith restore --from` and their address, invite code or peer ID. "+
 			"If no friend holds it, `kith init --new-log` starts a new one", node.ErrAlreadyInitialized, e.home, ks.Path())
 	}
 	pass, err := e.keyPassphrase(ctx)
@@ -233,7 +233,7 @@ func runRecover(ctx context.Context, e *env, opts initOptions) error {
 
 Your log is not here yet: it comes back from a friend who holds it.
 Start your node with `+"`kith daemon`"+`; it takes your log back from the first
-friend that reaches it, or at once: kith connect <their address or invite code>
+friend that reaches it, or at once: kith restore --from <their address, invite code or peer ID>
 `, e.home, res.PeerID)
 	return nil
 }

@@ -51,115 +51,119 @@ func localCount(t *testing.T, n *node.Node) int {
 // edit, an import of their exported card and a merge change only my
 // notes; rm removes my notes and keeps the connection.
 func TestLinkedContact(t *testing.T) {
-	ctx := t.Context()
-	tn := newNet(t)
-	alice, bob := tn.add("alice"), tn.add("bob")
-	connect(t, alice, bob, "friends")
-	share(t, bob, "fn", "Bob Builder")
-	share(t, bob, "email", "bob@example.org")
-	eventually(t, "alice sees bob's card", func() bool { return len(seen(t, alice, bob, "email")) == 1 })
-	bobID := bob.Host().ID().String()
+	inBubble(t, func(t *testing.T) {
+		ctx := t.Context()
+		tn := newNet(t)
+		alice, bob := tn.add("alice"), tn.add("bob")
+		connect(t, alice, bob, "friends")
+		share(t, bob, "fn", "Bob Builder")
+		share(t, bob, "email", "bob@example.org")
+		eventually(t, "alice sees bob's card", func() bool { return len(seen(t, alice, bob, "email")) == 1 })
+		bobID := bob.Host().ID().String()
 
-	c, err := alice.Contact(ctx, "builder") // by a word of the name
-	require.NoError(t, err)
-	require.Equal(t, bobID, c.ID)
-	require.Equal(t, "urn:kith:peer:"+bobID, c.UID)
-	require.Equal(t, "Bob Builder", c.Name)
-	require.NotNil(t, c.Notes)
-	require.Empty(t, c.Notes.Fields)
-
-	// An edit as the CLI made it before (the whole card plus a note)
-	// stores only the note: every field of theirs shows once.
-	edited := c.Card
-	edited.Fields = append(slices.Clone(edited.Fields), graph.Field{Name: "note", Value: "climbing on Tuesdays"})
-	c2, err := alice.EditContact(ctx, bobID, edited)
-	require.NoError(t, err)
-	for _, f := range []struct{ name, value string }{{"fn", "Bob Builder"}, {"email", "bob@example.org"}, {"note", "climbing on Tuesdays"}} {
-		if n := count(c2.Card, f.name, f.value); n != 1 {
-			t.Errorf("after the edit, %s %q shows %d times, want once: %+v", f.name, f.value, n, c2.Card.Fields)
-		}
-	}
-	require.Equal(t, fields("note", "climbing on Tuesdays"), *c2.Notes)
-
-	// Their change shows, not a stale copy of it.
-	share(t, bob, "email", "bob@new.example")
-	eventually(t, "alice sees bob's new email", func() bool {
-		c, err := alice.Contact(ctx, bobID)
+		c, err := alice.Contact(ctx, "builder") // by a word of the name
 		require.NoError(t, err)
-		return slices.Equal(c.Card.Values("email"), []string{"bob@new.example"})
+		require.Equal(t, bobID, c.ID)
+		require.Equal(t, "urn:kith:peer:"+bobID, c.UID)
+		require.Equal(t, "Bob Builder", c.Name)
+		require.NotNil(t, c.Notes)
+		require.Empty(t, c.Notes.Fields)
+
+		// An edit as the CLI made it before (the whole card plus a note)
+		// stores only the note: every field of theirs shows once.
+		edited := c.Card
+		edited.Fields = append(slices.Clone(edited.Fields), graph.Field{Name: "note", Value: "climbing on Tuesdays"})
+		c2, err := alice.EditContact(ctx, bobID, edited)
+		require.NoError(t, err)
+		for _, f := range []struct{ name, value string }{{"fn", "Bob Builder"}, {"email", "bob@example.org"}, {"note", "climbing on Tuesdays"}} {
+			if n := count(c2.Card, f.name, f.value); n != 1 {
+				t.Errorf("after the edit, %s %q shows %d times, want once: %+v", f.name, f.value, n, c2.Card.Fields)
+			}
+		}
+		require.Equal(t, fields("note", "climbing on Tuesdays"), *c2.Notes)
+
+		// Their change shows, not a stale copy of it.
+		share(t, bob, "email", "bob@new.example")
+		eventually(t, "alice sees bob's new email", func() bool {
+			c, err := alice.Contact(ctx, bobID)
+			require.NoError(t, err)
+			return slices.Equal(c.Card.Values("email"), []string{"bob@new.example"})
+		})
+
+		// Importing their exported card again, with a note added in another
+		// app, changes only my notes and adds no local contact.
+		c, err = alice.Contact(ctx, bobID)
+		require.NoError(t, err)
+		exported := c.Card
+		exported.Fields = append(slices.Clone(exported.Fields), graph.Field{Name: "tel", Value: "+1 555 0100"})
+		refs, err := alice.AddContacts(ctx, []graph.Card{exported})
+		require.NoError(t, err)
+		require.Equal(t, api.StatusUpdated, refs[0].Status)
+		require.Equal(t, bobID, refs[0].ID)
+		c, err = alice.Contact(ctx, bobID)
+		require.NoError(t, err)
+		require.Equal(t, fields("note", "climbing on Tuesdays", "tel", "+1 555 0100"), *c.Notes)
+		refs, err = alice.AddContacts(ctx, []graph.Card{c.Card})
+		require.NoError(t, err)
+		require.Equal(t, api.StatusUnchanged, refs[0].Status)
+		require.Equal(t, 0, localCount(t, alice), "importing a linked contact made a local copy")
+
+		// A local card merged into the linked contact becomes notes.
+		local, err := alice.AddContacts(ctx, []graph.Card{fields("fn", "Bobby", "email", "bob@new.example", "email", "bobby@home.example")})
+		require.NoError(t, err)
+		_, err = alice.MergeContacts(ctx, local[0].ID, bobID)
+		require.ErrorIs(t, err, api.ErrInvalid, "merging a linked contact into a local one")
+		res, err := alice.MergeContacts(ctx, bobID, local[0].ID)
+		require.NoError(t, err)
+		require.Equal(t, bobID, res.Contact.ID)
+		require.Equal(t, "Bob Builder", res.Contact.Name, "their name stays")
+		require.Equal(t, fields("note", "climbing on Tuesdays", "tel", "+1 555 0100", "nickname", "Bobby", "email", "bobby@home.example"), *res.Contact.Notes)
+		require.Equal(t, 0, localCount(t, alice))
+
+		// rm removes my notes; the connection stays.
+		require.NoError(t, alice.RemoveContact(ctx, bobID))
+		c, err = alice.Contact(ctx, bobID)
+		require.NoError(t, err)
+		require.Empty(t, c.Notes.Fields)
+		require.Equal(t, []string{"Bob Builder"}, c.Card.Values("fn"))
+		require.True(t, hasPeer(t, alice, bob))
+		require.NoError(t, alice.RemoveContact(ctx, bobID), "rm with no notes left")
 	})
-
-	// Importing their exported card again, with a note added in another
-	// app, changes only my notes and adds no local contact.
-	c, err = alice.Contact(ctx, bobID)
-	require.NoError(t, err)
-	exported := c.Card
-	exported.Fields = append(slices.Clone(exported.Fields), graph.Field{Name: "tel", Value: "+1 555 0100"})
-	refs, err := alice.AddContacts(ctx, []graph.Card{exported})
-	require.NoError(t, err)
-	require.Equal(t, api.StatusUpdated, refs[0].Status)
-	require.Equal(t, bobID, refs[0].ID)
-	c, err = alice.Contact(ctx, bobID)
-	require.NoError(t, err)
-	require.Equal(t, fields("note", "climbing on Tuesdays", "tel", "+1 555 0100"), *c.Notes)
-	refs, err = alice.AddContacts(ctx, []graph.Card{c.Card})
-	require.NoError(t, err)
-	require.Equal(t, api.StatusUnchanged, refs[0].Status)
-	require.Equal(t, 0, localCount(t, alice), "importing a linked contact made a local copy")
-
-	// A local card merged into the linked contact becomes notes.
-	local, err := alice.AddContacts(ctx, []graph.Card{fields("fn", "Bobby", "email", "bob@new.example", "email", "bobby@home.example")})
-	require.NoError(t, err)
-	_, err = alice.MergeContacts(ctx, local[0].ID, bobID)
-	require.ErrorIs(t, err, api.ErrInvalid, "merging a linked contact into a local one")
-	res, err := alice.MergeContacts(ctx, bobID, local[0].ID)
-	require.NoError(t, err)
-	require.Equal(t, bobID, res.Contact.ID)
-	require.Equal(t, "Bob Builder", res.Contact.Name, "their name stays")
-	require.Equal(t, fields("note", "climbing on Tuesdays", "tel", "+1 555 0100", "nickname", "Bobby", "email", "bobby@home.example"), *res.Contact.Notes)
-	require.Equal(t, 0, localCount(t, alice))
-
-	// rm removes my notes; the connection stays.
-	require.NoError(t, alice.RemoveContact(ctx, bobID))
-	c, err = alice.Contact(ctx, bobID)
-	require.NoError(t, err)
-	require.Empty(t, c.Notes.Fields)
-	require.Equal(t, []string{"Bob Builder"}, c.Card.Values("fn"))
-	require.True(t, hasPeer(t, alice, bob))
-	require.NoError(t, alice.RemoveContact(ctx, bobID), "rm with no notes left")
 }
 
 // TestLinkedContactName: a connection who shares no name is called by
 // their best other field, never by their peer ID.
 func TestLinkedContactName(t *testing.T) {
-	ctx := t.Context()
-	tn := newNet(t)
-	alice, carol, dan := tn.add("alice"), tn.add("carol"), tn.add("dan")
-	connect(t, alice, carol, "friends")
-	connect(t, alice, dan, "friends")
-	share(t, carol, "email", "carol@example.org")
-	share(t, carol, "tel", "+1 555 0100")
-	eventually(t, "alice sees carol's card", func() bool { return len(seen(t, alice, carol, "tel")) == 1 })
-	cs, err := alice.Contacts(ctx)
-	require.NoError(t, err)
-	names := map[string]string{}
-	for _, c := range cs {
-		names[c.ID] = c.Name
-	}
-	require.Equal(t, map[string]string{carol.Host().ID().String(): "carol@example.org", dan.Host().ID().String(): ""}, names)
-
-	// kith peers names them the same way: erin shares only her phone.
-	erin := tn.add("erin")
-	connect(t, alice, erin, "friends")
-	share(t, erin, "tel", "+1 555 0199")
-	eventually(t, "alice sees erin's card", func() bool { return len(seen(t, alice, erin, "tel")) == 1 })
-	ps, err := alice.Peers(ctx)
-	require.NoError(t, err)
-	for _, p := range ps {
-		if p.PeerID == erin.Host().ID() && p.Name != "+1 555 0199" {
-			t.Errorf("Peers names erin %q, want her best field +1 555 0199", p.Name)
+	inBubble(t, func(t *testing.T) {
+		ctx := t.Context()
+		tn := newNet(t)
+		alice, carol, dan := tn.add("alice"), tn.add("carol"), tn.add("dan")
+		connect(t, alice, carol, "friends")
+		connect(t, alice, dan, "friends")
+		share(t, carol, "email", "carol@example.org")
+		share(t, carol, "tel", "+1 555 0100")
+		eventually(t, "alice sees carol's card", func() bool { return len(seen(t, alice, carol, "tel")) == 1 })
+		cs, err := alice.Contacts(ctx)
+		require.NoError(t, err)
+		names := map[string]string{}
+		for _, c := range cs {
+			names[c.ID] = c.Name
 		}
-	}
+		require.Equal(t, map[string]string{carol.Host().ID().String(): "carol@example.org", dan.Host().ID().String(): ""}, names)
+
+		// kith peers names them the same way: erin shares only her phone.
+		erin := tn.add("erin")
+		connect(t, alice, erin, "friends")
+		share(t, erin, "tel", "+1 555 0199")
+		eventually(t, "alice sees erin's card", func() bool { return len(seen(t, alice, erin, "tel")) == 1 })
+		ps, err := alice.Peers(ctx)
+		require.NoError(t, err)
+		for _, p := range ps {
+			if p.PeerID == erin.Host().ID() && p.Name != "+1 555 0199" {
+				t.Errorf("Peers names erin %q, want her best field +1 555 0199", p.Name)
+			}
+		}
+	})
 }
 
 // TestContactMadeBeforeUIDs: a contact stored without a UID is shown and

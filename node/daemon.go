@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kith-p2p/kith/identity"
@@ -67,12 +69,55 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 	if err := checkPorts(listen, kept); err != nil {
 		return err
 	}
-	n, err := New(ctx, WithIdentity(id), WithHome(cfg.Home), WithListenAddrs(listen...), WithLogger(log),
-		WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...), WithDHTServer(cfg.DHTServer), WithRelays(cfg.Relays...))
+	// start starts the node; fresh moves the store aside first (Restore of
+	// a store that fails its check). The API follows the node running now.
+	var (
+		mu   sync.Mutex
+		n    *Node
+		api0 swapHandler
+	)
+	var start func(ctx context.Context, fresh bool) (*Node, error)
+	start = func(sctx context.Context, fresh bool) (*Node, error) {
+		st, damaged, err := openHomeStore(sctx, cfg.Home, fresh, func(msg string, args ...any) {
+			log.Warn(msg, append([]any{"subsystem", "daemon"}, args...)...)
+		})
+		if err != nil {
+			return nil, err
+		}
+		nn, err := New(ctx, WithIdentity(id), WithHome(cfg.Home), WithStore(st), withOwnedStore(damaged), WithListenAddrs(listen...), WithLogger(log),
+			WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...), WithDHTServer(cfg.DHTServer), WithRelays(cfg.Relays...))
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		nn.reopen = func(rctx context.Context) (*Node, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if n != nn {
+				return n, nil // replaced already
+			}
+			if err := nn.Close(); err != nil {
+				log.Warn("closing the node on the damaged store", "subsystem", "daemon", "err", err)
+			}
+			fresh, err := start(rctx, true)
+			if err != nil {
+				return nil, err
+			}
+			n = fresh
+			api0.set(api.Handler(fresh, log))
+			return fresh, nil
+		}
+		return nn, nil
+	}
+	first, err := start(ctx, false)
 	if err != nil {
 		return err
 	}
+	n = first
+	api0.set(api.Handler(first, log))
 	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
 		if cerr := n.Close(); err == nil {
 			err = cerr
 		}
@@ -85,14 +130,14 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 	}
 	defer os.Remove(sock)
 	srv := &http.Server{
-		Handler:           api.Handler(n, log),
+		Handler:           &api0,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	who, err := n.ID(ctx)
+	who, err := first.ID(ctx)
 	if err != nil {
 		return err
 	}
@@ -144,4 +189,13 @@ func listenUnix(path string) (net.Listener, error) {
 		return nil, fmt.Errorf("listening on %s: %w (unix socket paths are limited to ~100 bytes; use a shorter KITH_HOME)", path, err)
 	}
 	return ln, nil
+}
+
+// swapHandler serves the API of the node running now.
+type swapHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (s *swapHandler) set(h http.Handler) { s.h.Store(&h) }
+
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.h.Load()).ServeHTTP(w, r)
 }

@@ -14,6 +14,7 @@ import (
 // finds the other's addresses through the DHT (real hosts on loopback, a
 // third node as the bootstrap peer and DHT server) and sends its request.
 func TestConnectByPeerIDThroughDHT(t *testing.T) {
+	noLeaks(t)
 	ctx := t.Context()
 	loopback := node.WithListenAddrs("/ip4/127.0.0.1/tcp/0")
 	boot := node.NewTest(t, "boot", loopback, node.WithDHTServer(true))
@@ -50,6 +51,7 @@ func TestConnectByPeerIDThroughDHT(t *testing.T) {
 // (mDNS itself is go-libp2p's; this drives its callback, as multicast is
 // not something a test can count on.)
 func TestConnectByPeerIDOnLAN(t *testing.T) {
+	noLeaks(t)
 	ctx := t.Context()
 	loopback := node.WithListenAddrs("/ip4/127.0.0.1/tcp/0")
 	alice := node.NewTest(t, "alice", loopback)

@@ -34,6 +34,35 @@
 // encryption key, the book re-issues the cards of that peer's circles,
 // now sealed to them too.
 //
+// An old copy of the store (a restored backup of kith.db) must not fork
+// my log: friends may hold entries of it this store lacks. So after start
+// the log writer holds writes until one connection has answered a pull
+// (its view of my head is then in the store), for at most writeHold (15 s:
+// a dial and a pull). A node without connections, or whose connections
+// all fail to dial, writes at once: a laptop offline must still work. A
+// peer that claims a far-ahead head of my log without the entries costs
+// one pull and cannot hold writes past the bound.
+//
+// If my log did part from a longer copy a friend holds (I wrote past the
+// hold on an old store), logsync finds out (a pull brings entries past my
+// head that do not link to it), asks that friend for its whole copy of my
+// log, and the log writer rebases: in one store
+// transaction (store.Rewind) my entries from the first differing seq are
+// replaced by the friend's (verified: signed by my key, chained), and the
+// bodies of mine it dropped are appended again on top unless the friend's
+// history holds a newer version of the record. Friends only ever see my
+// log grow from what they hold. A copy no longer than mine that parts
+// from it stays the friend's fork to resolve (equal lengths give no
+// reason to prefer theirs), and so does a history holding an entry a
+// rebase of this run took out: a branch I left.
+//
+// [Node.Restore] (`kith restore --from`) pulls my log from a named friend
+// at once, then the friend's log; other connections' logs come from each
+// when online. RunDaemon moves a store that does not open aside
+// (kith.db.damaged-<time>) and starts a fresh one; Restore does the same
+// for a store that fails its check, by restarting the node on a fresh
+// store behind the same API socket.
+//
 // [New] returns a running *Node; [Node.Close] stops everything it started
 // and waits for it. A *Node is safe for concurrent use.
 package node

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -19,6 +20,23 @@ func WithTuning(f func(*Tuning)) Option {
 // FastTimers shortens the timers of a node on a mocknet or loopback
 // (NewTest applies it).
 func FastTimers(t *Tuning) { fastTimers(t) }
+
+// DaemonTimers puts back the timers FastTimers shortens, as a daemon runs
+// them: for tests in a synctest bubble, where waiting costs no time.
+func DaemonTimers(t *Tuning) {
+	d := defaultTuning()
+	t.reconnectTick, t.backoffMin, t.backoffMax = d.reconnectTick, d.backoffMin, d.backoffMax
+	t.sync.IdleTimeout = d.sync.IdleTimeout
+	t.connect.Timeout, t.connect.RepeatAfter = d.connect.Timeout, d.connect.RepeatAfter
+	t.sweepEvery = d.sweepEvery
+}
+
+// SweptWithin is how long after a peer leaves its rate limiter has surely
+// been looked at by a sweep of the redial loop.
+func (n *Node) SweptWithin() time.Duration { return n.t.sweepEvery + n.t.reconnectTick }
+
+// SyncIdleTimeout is how long a sync stream may stall before it is reset.
+func (n *Node) SyncIdleTimeout() time.Duration { return n.t.sync.IdleTimeout }
 
 // WithInboundRate lowers the flood limit (hostile-peer tests).
 func WithInboundRate(r float64, burst int) Option {

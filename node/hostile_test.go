@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"sync/atomic"
 	"testing"
@@ -67,7 +68,21 @@ func malloryEntries(t *testing.T, mallory *node.Node) [][]byte {
 	return out
 }
 
-func TestHostilePeer(t *testing.T) {
+// hostile is alice, bob and mallory, friends of alice, with mallory's log
+// a few entries ahead of what alice holds of it: the stage of an attack.
+type hostile struct {
+	alice, bob, mallory *node.Node
+	// own is mallory's log; alice holds it up to own[held-1].
+	own  [][]byte
+	held uint64
+	// forged is mallory's next entry with a broken signature; oversized
+	// is one validly signed but over the entry size limit (still within
+	// one frame); bobs is an entry of bob's log.
+	forged, oversized, bobs []byte
+}
+
+func newHostile(t *testing.T) *hostile {
+	t.Helper()
 	tn := newNet(t)
 	alice, bob, mallory := tn.add("alice"), tn.add("bob"), tn.add("mallory")
 	connect(t, alice, bob, "friends")
@@ -89,143 +104,175 @@ func TestHostilePeer(t *testing.T) {
 		_, err := mallory.AddContacts(ctx, []graph.Card{{Fields: []graph.Field{{Name: "fn", Value: "x"}}}})
 		require.NoError(t, err)
 	}
-	own := malloryEntries(t, mallory)
-	held := head(t, alice, mallory)
-	require.Less(t, held, uint64(len(own)), "alice must be behind for the test to mean anything")
-	next := own[held] // the entry alice would take next
+	h := &hostile{alice: alice, bob: bob, mallory: mallory, own: malloryEntries(t, mallory), held: head(t, alice, mallory)}
+	require.Less(t, h.held, uint64(len(h.own)), "alice must be behind for the test to mean anything")
+	next := h.own[h.held] // the entry alice would take next
 
-	forged := func() []byte {
-		e, err := spec.Decode(next)
-		require.NoError(t, err)
-		e.Sig = bytes.Clone(e.Sig)
-		e.Sig[5] ^= 0x40
-		b, err := e.Encode()
-		require.NoError(t, err)
-		return b
-	}()
+	e, err := spec.Decode(next)
+	require.NoError(t, err)
+	e.Sig = bytes.Clone(e.Sig)
+	e.Sig[5] ^= 0x40
+	h.forged, err = e.Encode()
+	require.NoError(t, err)
+
+	e, err = spec.Decode(next)
+	require.NoError(t, err)
+	e.Body = bytes.Repeat([]byte{0x42}, spec.MaxEntrySize-len(e.Body)+200)
+	require.NoError(t, e.Sign(identity.NewTest(t, "mallory").Sign))
+	h.oversized, err = spec.Marshal(e)
+	require.NoError(t, err)
+	require.Greater(t, len(h.oversized), spec.MaxEntrySize)
+	require.LessOrEqual(t, len(h.oversized), spec.MaxFrameSize)
+
 	bobs, err := bob.Store().Log(ctx, bob.Host().ID(), 0, 0)
 	require.NoError(t, err)
-	// Mallory's next entry, validly signed but over the entry size limit
-	// (still within one frame).
-	oversized := func() []byte {
-		e, err := spec.Decode(next)
-		require.NoError(t, err)
-		e.Body = bytes.Repeat([]byte{0x42}, spec.MaxEntrySize-len(e.Body)+200)
-		require.NoError(t, e.Sign(identity.NewTest(t, "mallory").Sign))
-		b, err := spec.Marshal(e)
-		require.NoError(t, err)
-		require.Greater(t, len(b), spec.MaxEntrySize)
-		require.LessOrEqual(t, len(b), spec.MaxFrameSize)
-		return b
-	}()
+	h.bobs = bobs[0].Raw
+	return h
+}
 
+// TestHostilePeer: a friend's node answering alice's pulls with what no
+// honest node sends gets nothing stored at alice, and alice goes on
+// serving her API and syncing with bob.
+func TestHostilePeer(t *testing.T) {
 	cases := []struct {
 		name    string
-		respond func(w *bufio.Writer, s network.Stream)
+		respond func(h *hostile, w *bufio.Writer, s network.Stream)
+		// stalls: the stream is left hanging, and alice must reset it
+		// once it has been idle for her sync idle timeout.
+		stalls bool
 	}{
-		{"forged signature", func(w *bufio.Writer, _ network.Stream) {
-			spec.WriteFrame(w, forged)
+		{"forged signature", func(h *hostile, w *bufio.Writer, _ network.Stream) {
+			spec.WriteFrame(w, h.forged)
 			spec.WriteFrame(w, nil)
-		}},
-		{"out of order", func(w *bufio.Writer, _ network.Stream) {
-			spec.WriteFrame(w, own[len(own)-1]) // skips the ones before
+		}, false},
+		{"out of order", func(h *hostile, w *bufio.Writer, _ network.Stream) {
+			spec.WriteFrame(w, h.own[len(h.own)-1]) // skips the ones before
 			spec.WriteFrame(w, nil)
-		}},
-		{"replayed entries of someone else's log", func(w *bufio.Writer, _ network.Stream) {
-			spec.WriteFrame(w, bobs[0].Raw)
+		}, false},
+		{"replayed entries of someone else's log", func(h *hostile, w *bufio.Writer, _ network.Stream) {
+			spec.WriteFrame(w, h.bobs)
 			spec.WriteFrame(w, nil)
-		}},
-		{"garbage", func(w *bufio.Writer, _ network.Stream) {
+		}, false},
+		{"garbage", func(_ *hostile, w *bufio.Writer, _ network.Stream) {
 			w.Write([]byte{0x05, 'h', 'e', 'l', 'l', 'o', 0x00})
-		}},
-		{"entry over the size limit", func(w *bufio.Writer, _ network.Stream) {
-			spec.WriteFrame(w, oversized)
+		}, false},
+		{"entry over the size limit", func(h *hostile, w *bufio.Writer, _ network.Stream) {
+			spec.WriteFrame(w, h.oversized)
 			spec.WriteFrame(w, nil)
-		}},
-		{"oversized frame", func(w *bufio.Writer, _ network.Stream) {
+		}, false},
+		{"oversized frame", func(_ *hostile, w *bufio.Writer, _ network.Stream) {
 			w.Write([]byte{0xff, 0xff, 0x7f}) // a 2 MiB length prefix
 			w.Write(make([]byte, 1024))
-		}},
-		{"stream that never ends", func(w *bufio.Writer, s network.Stream) {
+		}, false},
+		{"stream that never ends", func(_ *hostile, w *bufio.Writer, s network.Stream) {
 			w.Write([]byte{0x80, 0x01}) // a 128-byte frame...
 			w.Flush()
 			io.Copy(io.Discard, s) // ...that never comes: wait for alice to reset
-		}},
+		}, true},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			served := evilSync(t, mallory, tc.respond)
-			before, err := alice.Store().Stats(ctx)
+	// One stage for every attack, in turn, as one node would meet them:
+	// a bubble cannot hold subtests, and the stage costs more than an
+	// attack. Each attack is named in the log before it runs.
+	inBubble(t, func(t *testing.T) {
+		h := newHostile(t)
+		ctx := t.Context()
+		for _, tc := range cases {
+			t.Logf("attack: %s", tc.name)
+			var ended atomic.Bool // mallory's handler returned
+			served := evilSync(t, h.mallory, func(w *bufio.Writer, s network.Stream) {
+				defer ended.Store(true)
+				tc.respond(h, w, s)
+			})
+			before, err := h.alice.Store().Stats(ctx)
 			require.NoError(t, err)
-			poke(t, mallory, alice)
-			eventually(t, "alice pulls from mallory", func() bool { return served.Load() > 0 })
-			time.Sleep(300 * time.Millisecond)
-			after, err := alice.Store().Stats(ctx)
+			poke(t, h.mallory, h.alice)
+			eventually(t, tc.name+": alice pulls from mallory", func() bool { return served.Load() > 0 })
+			idle(t) // the attack has played out, as far as it can without time passing
+			if tc.stalls {
+				require.False(t, ended.Load(), "the stalled stream ended before alice's idle timeout")
+				time.Sleep(h.alice.SyncIdleTimeout())
+				idle(t)
+				require.True(t, ended.Load(), "alice did not reset a stream idle for her sync idle timeout")
+			}
+			after, err := h.alice.Store().Stats(ctx)
 			require.NoError(t, err)
 			if after.Entries != before.Entries {
-				t.Errorf("alice stored %d entries from a hostile stream", after.Entries-before.Entries)
+				t.Errorf("%s: alice stored %d entries from a hostile stream", tc.name, after.Entries-before.Entries)
 			}
-			assertHealthy(t, alice, bob)
-		})
-	}
+			assertHealthy(t, h.alice, h.bob)
+		}
 
-	// A flood of streams: most are reset by the rate limit, the node lives.
-	t.Run("flood", func(t *testing.T) {
-		var opened atomic.Int32
+		// A flood of streams: most are reset by the rate limit, the node lives.
+		t.Logf("attack: flood")
 		for range 300 {
-			s, err := mallory.Host().NewStream(ctx, alice.Host().ID(), spec.ProtoConnect)
+			s, err := h.mallory.Host().NewStream(ctx, h.alice.Host().ID(), spec.ProtoConnect)
 			if err != nil {
 				continue
 			}
-			opened.Add(1)
 			s.Write([]byte{0x01, 0x00})
 			s.Reset()
 		}
-		assertHealthy(t, alice, bob)
-	})
+		assertHealthy(t, h.alice, h.bob)
 
-	// Mallory, honest again, is synced normally: nothing was poisoned.
-	mallory.Host().SetStreamHandler(spec.ProtoSync, nil)
-	mallory.Host().RemoveStreamHandler(spec.ProtoSync)
-	requireConsistent(t, alice)
+		// Nothing was poisoned: alice's store passes kith check.
+		h.mallory.Host().RemoveStreamHandler(spec.ProtoSync)
+		requireConsistent(t, h.alice)
+	})
 }
+
+// healthy numbers the notes of assertHealthy: each is new.
+var healthy atomic.Int64
 
 // assertHealthy checks that alice still serves her API and syncs with bob.
 func assertHealthy(t *testing.T, alice, bob *node.Node) {
 	t.Helper()
 	ctx := t.Context()
-	v := time.Now().Format("150405.000000")
-	_, err := alice.SetMe(ctx, api.SetMeRequest{Field: "note", Values: []string{"alive " + v}, Circles: []string{"friends"}})
+	v := fmt.Sprintf("alive %d", healthy.Add(1))
+	_, err := alice.SetMe(ctx, api.SetMeRequest{Field: "note", Values: []string{v}, Circles: []string{"friends"}})
 	require.NoError(t, err)
 	eventually(t, "bob still gets alice's updates", func() bool {
 		got := seen(t, bob, alice, "note")
-		return len(got) == 1 && got[0] == "alive "+v
+		return len(got) == 1 && got[0] == v
 	})
 }
 
 // Reconnecting does not buy a flooding peer a fresh burst of streams.
 func TestRateLimitSurvivesReconnect(t *testing.T) {
-	tn := newNet(t)
-	alice, mallory := tn.add("alice", node.WithInboundRate(0.001, 3)), tn.add("mallory", node.WithInboundRate(0.001, 3))
-	connect(t, alice, mallory, "friends")
-	burst := func() (served int) {
-		for range 10 {
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-			s, err := mallory.Host().NewStream(ctx, alice.Host().ID(), spec.ProtoSync)
-			if err == nil {
-				b, _ := spec.Marshal(&spec.SyncRequest{Want: []spec.LogPos{}, Have: []spec.LogPos{}})
-				spec.WriteFrame(s, b)
-				if f, err := spec.ReadFrame(bufio.NewReader(s), 16); err == nil && len(f) == 0 {
-					served++
+	inBubble(t, func(t *testing.T) {
+		tn := newNet(t)
+		// Only alice's limit is lowered. Were mallory's too, each refused
+		// stream would make the refusing side pull from the other at once,
+		// to be refused in turn: the two would bounce refused pulls back
+		// and forth without pause until a token came back (1000s here),
+		// and fake time could never move on.
+		alice, mallory := tn.add("alice", node.WithInboundRate(0.001, 3)), tn.add("mallory")
+		connect(t, alice, mallory, "friends")
+		burst := func() (served int) {
+			for range 10 {
+				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+				s, err := mallory.Host().NewStream(ctx, alice.Host().ID(), spec.ProtoSync)
+				if err == nil {
+					b, _ := spec.Marshal(&spec.SyncRequest{Want: []spec.LogPos{}, Have: []spec.LogPos{}})
+					spec.WriteFrame(s, b)
+					if f, err := spec.ReadFrame(bufio.NewReader(s), 16); err == nil && len(f) == 0 {
+						served++
+					}
+					s.Close()
 				}
-				s.Close()
+				cancel()
 			}
-			cancel()
+			return served
 		}
-		return served
-	}
-	burst() // uses up whatever the connection's own syncs left
-	require.NoError(t, tn.mn.DisconnectPeers(alice.Host().ID(), mallory.Host().ID()))
-	time.Sleep(400 * time.Millisecond) // past a limiter sweep
-	require.Zero(t, burst(), "reconnecting reset the rate limit")
+		burst() // uses up whatever the connection's own syncs left
+		// Mallory stays away past a limiter sweep (unlinked, so that alice's
+		// redials fail), then comes back.
+		a, m := alice.Host().ID(), mallory.Host().ID()
+		require.NoError(t, tn.mn.UnlinkPeers(a, m))
+		require.NoError(t, tn.mn.DisconnectPeers(a, m))
+		time.Sleep(alice.SweptWithin())
+		idle(t)
+		_, err := tn.mn.LinkPeers(a, m)
+		require.NoError(t, err)
+		require.Zero(t, burst(), "reconnecting reset the rate limit")
+	})
 }

@@ -64,6 +64,10 @@ type config struct {
 	log          *slog.Logger
 	now          func() time.Time
 	tuning       tuning
+	// ownStore: New closes store (RunDaemon opened it); damaged is where a
+	// damaged store was moved aside.
+	ownStore bool
+	damaged  string
 }
 
 // Option configures New.
@@ -168,6 +172,10 @@ type tuning struct {
 	// readerVersion is graph.ReaderVersion; tests raise it to act out an
 	// upgrade.
 	readerVersion int
+	// writeHold bounds how long writes wait after start for a connection
+	// to tell my log's head (see package doc, "An old copy of the store"):
+	// a dial (dialTimeout) and a pull fit in it.
+	writeHold time.Duration
 }
 
 func defaultTuning() tuning {
@@ -185,6 +193,7 @@ func defaultTuning() tuning {
 		relayBootDelay: 20 * time.Second,
 		relayBackoff:   5 * time.Minute,
 		readerVersion:  graph.ReaderVersion,
+		writeHold:      15 * time.Second,
 	}
 }
 
@@ -216,6 +225,12 @@ type Node struct {
 	// bg runs the node's own background work (redials, LAN dials).
 	bg *p2putil.Group
 
+	// damaged is where a damaged store was moved aside at start ("" if
+	// none); reopen, set by RunDaemon, replaces this node with one on a
+	// fresh store (Restore of a store that fails its check).
+	damaged string
+	reopen  func(ctx context.Context) (*Node, error)
+
 	// closers run in reverse order on Close: what New started or opened.
 	closers   []func() error
 	closeOnce sync.Once
@@ -243,7 +258,7 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		c.now = time.Now
 	}
 	n := &Node{id: c.id, log: c.log.With("subsystem", "node"), now: c.now, home: c.home, started: c.now(), t: c.tuning,
-		ready: make(chan struct{}), bg: p2putil.NewGroup()}
+		ready: make(chan struct{}), bg: p2putil.NewGroup(), damaged: c.damaged}
 	ok := false
 	defer func() {
 		if !ok {
@@ -257,7 +272,7 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.writer = &logWriter{w: w, announce: func() { n.sync.Announce() }}
+	n.writer = newLogWriter(w, n.id, n.store, n.log, func() { n.sync.Announce() })
 	if n.writer.restoring() {
 		// A home restored from a copy of the key alone. Writing a new log
 		// here would fork the one friends hold: get that back first.
@@ -285,6 +300,9 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 // kept unread are read.
 func (n *Node) openStore(ctx context.Context, c *config) error {
 	n.store = c.store
+	if c.ownStore {
+		n.closers = append(n.closers, n.store.Close)
+	}
 	if n.store == nil {
 		if c.home == "" {
 			return errors.New("node: neither WithHome nor WithStore given")
@@ -316,7 +334,7 @@ func (n *Node) openStore(ctx context.Context, c *config) error {
 func (n *Node) startServices(ctx context.Context) error {
 	n.inbound = p2putil.NewLimiter(n.t.inboundRate, n.t.inboundBurst)
 	n.sync = logsync.New(logsync.Config{
-		Host: n.host, Self: n.id.PeerID(), Open: graph.Opener(n.id), Store: rotationStore{n}, Writer: n.writer.w,
+		Host: n.host, Self: n.id.PeerID(), Open: graph.Opener(n.id), Store: rotationStore{n}, Writer: n.writer,
 		Peers: syncPeers{n}, Limiter: n.inbound, Tuning: n.t.sync, Now: n.now, Log: n.log.With("service", "sync"),
 	})
 	n.closers = append(n.closers, n.sync.Close)
@@ -387,3 +405,9 @@ func (s syncPeers) Refused(p peer.ID) {
 }
 
 func (s syncPeers) KeysArrived(ctx context.Context, p peer.ID) error { return s.n.book.Reissue(ctx, p) }
+
+// withOwnedStore makes New close the store given with WithStore; damaged
+// is where a damaged store was moved aside for it ("" if none).
+func withOwnedStore(damaged string) Option {
+	return func(c *config) error { c.ownStore, c.damaged = true, damaged; return nil }
+}

@@ -44,7 +44,62 @@ func (n *Node) startRedial(ctx context.Context) {
 	}
 	n.host.Network().Notify(notifiee)
 	n.closers = append(n.closers, func() error { n.host.Network().StopNotify(notifiee); return nil })
+	n.bg.Go(n.learnHead)
 	n.bg.Go(n.redialLoop)
+}
+
+// learnHead holds my writes until a connection has told me its view of my
+// log's head (its pull completes: logWriter.Learnt), so that a store
+// restored from an old copy does not write over entries friends hold. It
+// dials every connection at once; the hold ends when one pull completes,
+// when no connection could be reached, or after writeHold, whichever is
+// first. A node without connections writes at once.
+func (n *Node) learnHead() {
+	ctx := n.bg.Context()
+	cs := n.connect.Load()
+	active, err := cs.Active(ctx)
+	if err != nil || len(active) == 0 {
+		n.writer.release("no connection to learn my head from")
+		return
+	}
+	t := time.NewTimer(n.t.writeHold)
+	defer t.Stop()
+	reached := make(chan bool, len(active))
+	for _, p := range active {
+		n.bg.Go(func() {
+			dctx, cancel := context.WithTimeout(ctx, n.t.dialTimeout)
+			defer cancel()
+			reached <- n.online(p) || cs.Dial(dctx, peer.AddrInfo{ID: p}) == nil
+			if n.online(p) {
+				n.sync.Schedule(p) // its completion ends the hold
+			}
+		})
+	}
+	reachedAny := false
+	for range active {
+		select {
+		case ok := <-reached:
+			reachedAny = reachedAny || ok
+			continue
+		case <-n.writer.held:
+			return
+		case <-t.C:
+			n.writer.release("no connection told my head in time")
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+	if !reachedAny {
+		n.writer.release("no connection reachable")
+		return
+	}
+	select {
+	case <-n.writer.held:
+	case <-t.C:
+		n.writer.release("no connection told my head in time")
+	case <-ctx.Done():
+	}
 }
 
 // online reports whether p can be reached now.

@@ -23,6 +23,7 @@ import (
 // The reservation is made by hand: autorelay, which makes it in the
 // daemon, only relays through public addresses, and loopback is not one.
 func TestReachableThroughRelay(t *testing.T) {
+	noLeaks(t)
 	ctx := t.Context()
 	relay := node.NewTest(t, "relay", node.WithListenAddrs("/ip4/127.0.0.1/tcp/0"), node.WithReachability(network.ReachabilityPublic))
 	relayInfo := peer.AddrInfo{ID: relay.Host().ID(), Addrs: relay.Host().Addrs()}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
@@ -23,32 +22,34 @@ import (
 // backup of kith.db). Sync gives it back, and my node goes on writing
 // after it instead of forking its own log.
 func TestOwnLogRestoredFromFriend(t *testing.T) {
-	ctx := t.Context()
-	tn := newNet(t)
-	alice, bob := tn.add("alice"), tn.add("bob")
-	connect(t, alice, bob, "friends")
-	eventually(t, "bob holds alice's log", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
+	inBubble(t, func(t *testing.T) {
+		ctx := t.Context()
+		tn := newNet(t)
+		alice, bob := tn.add("alice"), tn.add("bob")
+		connect(t, alice, bob, "friends")
+		eventually(t, "bob holds alice's log", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
 
-	// Alice's entry N+1, which only bob holds.
-	require.NoError(t, bob.Store().Put(ctx, elsewhere(t, alice, "alice", "lost")))
+		// Alice's entry N+1, which only bob holds.
+		require.NoError(t, bob.Store().Put(ctx, elsewhere(t, alice, "alice", "lost")))
 
-	// Bob writes anything: his announcement carries alice's head too.
-	want := head(t, alice, alice) + 1
-	_, err := bob.AddCircle(ctx, "poke")
-	require.NoError(t, err)
-	eventually(t, "alice restores her entry from bob", func() bool { return head(t, alice, alice) == want })
-	circles, err := alice.Circles(ctx)
-	require.NoError(t, err)
-	require.Contains(t, circleNames(circles), "lost", "the restored entry is folded")
+		// Bob writes anything: his announcement carries alice's head too.
+		want := head(t, alice, alice) + 1
+		_, err := bob.AddCircle(ctx, "poke")
+		require.NoError(t, err)
+		eventually(t, "alice restores her entry from bob", func() bool { return head(t, alice, alice) == want })
+		circles, err := alice.Circles(ctx)
+		require.NoError(t, err)
+		require.Contains(t, circleNames(circles), "lost", "the restored entry is folded")
 
-	for i := range 2 {
-		_, err := alice.AddCircle(ctx, fmt.Sprintf("after%d", i))
-		require.NoError(t, err, "writing after the restore")
-	}
-	st, err := alice.Store().Stats(ctx)
-	require.NoError(t, err)
-	require.Zero(t, st.Forks)
-	eventually(t, "bob follows alice past the restored entry", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
+		for i := range 2 {
+			_, err := alice.AddCircle(ctx, fmt.Sprintf("after%d", i))
+			require.NoError(t, err, "writing after the restore")
+		}
+		st, err := alice.Store().Stats(ctx)
+		require.NoError(t, err)
+		require.Zero(t, st.Forks)
+		eventually(t, "bob follows alice past the restored entry", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
+	})
 }
 
 // elsewhere returns the next entry of n's log (a new circle), written with
@@ -85,7 +86,14 @@ func circleNames(cs []api.Circle) []string {
 // A burst of writes, well over the receiver's inbound stream rate, still
 // reaches a connected friend: announcements coalesce, and a refused one
 // leaves a pull scheduled.
+//
+// It runs on the wall clock, not in a bubble: once each side has used up
+// its limit for the other, a refused stream makes the refusing side pull
+// from the other at once, which refuses it in turn, and so on, without a
+// pause, until a token comes back. Fake time never moves on while that
+// goes on, so in a bubble it never ends.
 func TestBurstOfWritesReachesFriend(t *testing.T) {
+	noLeaks(t)
 	ctx := t.Context()
 	tn := newNet(t)
 	alice, bob := tn.add("alice"), tn.add("bob")
@@ -102,117 +110,123 @@ func TestBurstOfWritesReachesFriend(t *testing.T) {
 // public entry of a kind from a newer kith) is kept unread; it does not
 // stall the rest of the log.
 func TestUnreadableEntryDoesNotStallLog(t *testing.T) {
-	ctx := t.Context()
-	tn := newNet(t)
-	alice, mallory := tn.add("alice"), tn.add("mallory")
-	connect(t, alice, mallory, "friends")
-	eventually(t, "alice holds mallory's log", func() bool { return head(t, alice, mallory) == head(t, mallory, mallory) })
+	inBubble(t, func(t *testing.T) {
+		ctx := t.Context()
+		tn := newNet(t)
+		alice, mallory := tn.add("alice"), tn.add("mallory")
+		connect(t, alice, mallory, "friends")
+		eventually(t, "alice holds mallory's log", func() bool { return head(t, alice, mallory) == head(t, mallory, mallory) })
 
-	mid := identity.NewTest(t, "mallory")
-	h, err := mallory.Store().Head(ctx, mallory.Host().ID())
-	require.NoError(t, err)
-	body, err := spec.Marshal(graph.Body{Kind: "device", Key: "phone"})
-	require.NoError(t, err)
-	se := &spec.Entry{V: spec.Version, Author: []byte(mid.PeerID()), Seq: h.Seq + 1, Prev: spec.LinkTo(h.CID),
-		Time: h.Time + 1, Aud: spec.PublicAudience, Body: body}
-	require.NoError(t, se.Sign(mid.Sign))
-	raw, err := se.Encode()
-	require.NoError(t, err)
-	require.NoError(t, mallory.Store().Put(ctx, []*graph.Entry{{Entry: se, Raw: raw, CID: spec.CIDOf(raw), Author: mid.PeerID(), Identity: mid.PeerID()}}))
-	// An ordinary entry after it, by a writer that knows the new head.
-	w, err := graph.NewWriter(ctx, mid, mallory.Store(), nil)
-	require.NoError(t, err)
-	_, err = w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "later"}, To: graph.Audience{Self: true}})
-	require.NoError(t, err)
-	poke(t, mallory, alice)
+		mid := identity.NewTest(t, "mallory")
+		h, err := mallory.Store().Head(ctx, mallory.Host().ID())
+		require.NoError(t, err)
+		body, err := spec.Marshal(graph.Body{Kind: "device", Key: "phone"})
+		require.NoError(t, err)
+		se := &spec.Entry{V: spec.Version, Author: []byte(mid.PeerID()), Seq: h.Seq + 1, Prev: spec.LinkTo(h.CID),
+			Time: h.Time + 1, Aud: spec.PublicAudience, Body: body}
+		require.NoError(t, se.Sign(mid.Sign))
+		raw, err := se.Encode()
+		require.NoError(t, err)
+		require.NoError(t, mallory.Store().Put(ctx, []*graph.Entry{{Entry: se, Raw: raw, CID: spec.CIDOf(raw), Author: mid.PeerID(), Identity: mid.PeerID()}}))
+		// An ordinary entry after it, by a writer that knows the new head.
+		w, err := graph.NewWriter(ctx, mid, mallory.Store(), nil)
+		require.NoError(t, err)
+		_, err = w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "later"}, To: graph.Audience{Self: true}})
+		require.NoError(t, err)
+		poke(t, mallory, alice)
 
-	eventually(t, "alice gets past the unreadable entry", func() bool { return head(t, alice, mallory) == head(t, mallory, mallory) })
-	requireConsistent(t, alice)
+		eventually(t, "alice gets past the unreadable entry", func() bool { return head(t, alice, mallory) == head(t, mallory, mallory) })
+		requireConsistent(t, alice)
+	})
 }
 
 // Two copies of one log of the same length but different last entries: the
 // CID in the sync request makes the holder send its entry, and the fork is
 // recorded.
 func TestForkOfEqualLengthDetected(t *testing.T) {
-	ctx := t.Context()
-	tn := newNet(t)
-	alice, bob := tn.add("alice"), tn.add("bob")
-	connect(t, alice, bob, "friends")
-	eventually(t, "alice holds bob's log", func() bool { return head(t, alice, bob) == head(t, bob, bob) })
-	// Bob's key writes seq N+1 twice: one copy reaches alice by hand, the
-	// other is bob's own.
-	require.NoError(t, alice.Store().Put(ctx, elsewhere(t, bob, "bob", "clone")))
-	_, err := bob.AddCircle(ctx, "real") // the same seq, another entry; announced
-	require.NoError(t, err)
-
-	eventually(t, "alice records the fork", func() bool {
-		st, err := alice.Store().Stats(ctx)
+	inBubble(t, func(t *testing.T) {
+		ctx := t.Context()
+		tn := newNet(t)
+		alice, bob := tn.add("alice"), tn.add("bob")
+		connect(t, alice, bob, "friends")
+		eventually(t, "alice holds bob's log", func() bool { return head(t, alice, bob) == head(t, bob, bob) })
+		// Bob's key writes seq N+1 twice: one copy reaches alice by hand, the
+		// other is bob's own.
+		require.NoError(t, alice.Store().Put(ctx, elsewhere(t, bob, "bob", "clone")))
+		_, err := bob.AddCircle(ctx, "real") // the same seq, another entry; announced
 		require.NoError(t, err)
-		return st.Forks == 1
-	})
-	s, err := alice.Status(ctx)
-	require.NoError(t, err)
-	require.EqualValues(t, 1, s.Forks, "kith status shows the fork")
-	require.Equal(t, []peer.ID{bob.Host().ID()}, s.Forked)
-	ps, err := alice.Peers(ctx)
-	require.NoError(t, err)
-	require.True(t, ps[0].Forked, "kith peers flags bob")
-	// Bob's further updates are held back at alice.
-	held := head(t, alice, bob)
-	_, err = bob.AddCircle(ctx, "more")
-	require.NoError(t, err)
-	time.Sleep(300 * time.Millisecond)
-	require.Equal(t, held, head(t, alice, bob), "entries of a forked author are held back")
 
-	// Alice settles it: bob's log is taken again from bob's node as it is
-	// now, and his updates flow again.
-	_, err = bob.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Bob"}, Circles: []string{"friends"}})
-	require.NoError(t, err)
-	dropped, err := alice.ResolveFork(ctx, bob.Host().ID().String())
-	require.NoError(t, err)
-	require.Positive(t, dropped)
-	eventually(t, "alice takes bob's log again", func() bool { return head(t, alice, bob) == head(t, bob, bob) })
-	eventually(t, "alice sees bob's card", func() bool { return slices.Equal(seen(t, alice, bob, "fn"), []string{"Bob"}) })
-	s, err = alice.Status(ctx)
-	require.NoError(t, err)
-	require.Zero(t, s.Forks)
-	require.Empty(t, s.Forked)
-	_, err = alice.ResolveFork(ctx, bob.Host().ID().String())
-	require.ErrorIs(t, err, api.ErrNotFound, "nothing left to resolve")
-	requireConsistent(t, alice)
+		eventually(t, "alice records the fork", func() bool {
+			st, err := alice.Store().Stats(ctx)
+			require.NoError(t, err)
+			return st.Forks == 1
+		})
+		s, err := alice.Status(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, s.Forks, "kith status shows the fork")
+		require.Equal(t, []peer.ID{bob.Host().ID()}, s.Forked)
+		ps, err := alice.Peers(ctx)
+		require.NoError(t, err)
+		require.True(t, ps[0].Forked, "kith peers flags bob")
+		// Bob's further updates are held back at alice.
+		held := head(t, alice, bob)
+		_, err = bob.AddCircle(ctx, "more")
+		require.NoError(t, err)
+		idle(t) // bob's announcement, and any pull it set off, are done
+		require.Equal(t, held, head(t, alice, bob), "entries of a forked author are held back")
+
+		// Alice settles it: bob's log is taken again from bob's node as it is
+		// now, and his updates flow again.
+		_, err = bob.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Bob"}, Circles: []string{"friends"}})
+		require.NoError(t, err)
+		dropped, err := alice.ResolveFork(ctx, bob.Host().ID().String())
+		require.NoError(t, err)
+		require.Positive(t, dropped)
+		eventually(t, "alice takes bob's log again", func() bool { return head(t, alice, bob) == head(t, bob, bob) })
+		eventually(t, "alice sees bob's card", func() bool { return slices.Equal(seen(t, alice, bob, "fn"), []string{"Bob"}) })
+		s, err = alice.Status(ctx)
+		require.NoError(t, err)
+		require.Zero(t, s.Forks)
+		require.Empty(t, s.Forked)
+		_, err = alice.ResolveFork(ctx, bob.Host().ID().String())
+		require.ErrorIs(t, err, api.ErrNotFound, "nothing left to resolve")
+		requireConsistent(t, alice)
+	})
 }
 
 // A flood of requests from throwaway identities does not make the node
 // turn real people away.
 func TestRequestQueueFull(t *testing.T) {
-	ctx := t.Context()
-	tn := newNet(t)
-	alice := tn.add("alice", node.WithMaxPendingIn(3))
-	var spam []*node.Node
-	for i := range 3 {
-		s := tn.add(fmt.Sprintf("spam%d", i))
-		res, err := s.Connect(ctx, api.ConnectRequest{Target: alice.Host().ID().String()})
+	inBubble(t, func(t *testing.T) {
+		ctx := t.Context()
+		tn := newNet(t)
+		alice := tn.add("alice", node.WithMaxPendingIn(3))
+		var spam []*node.Node
+		for i := range 3 {
+			s := tn.add(fmt.Sprintf("spam%d", i))
+			res, err := s.Connect(ctx, api.ConnectRequest{Target: alice.Host().ID().String()})
+			require.NoError(t, err)
+			require.Equal(t, "pending", res.Status)
+			spam = append(spam, s)
+		}
+		carol := tn.add("carol")
+		res, err := carol.Connect(ctx, api.ConnectRequest{Target: alice.Host().ID().String()})
 		require.NoError(t, err)
-		require.Equal(t, "pending", res.Status)
-		spam = append(spam, s)
-	}
-	carol := tn.add("carol")
-	res, err := carol.Connect(ctx, api.ConnectRequest{Target: alice.Host().ID().String()})
-	require.NoError(t, err)
-	require.Equal(t, "pending", res.Status, "a full queue must not answer declined")
-	reqs, err := alice.Requests(ctx)
-	require.NoError(t, err)
-	require.Len(t, reqs, 3)
-	rs, err := carol.Requests(ctx)
-	require.NoError(t, err)
-	require.Len(t, rs, 1, "carol keeps her request and asks again later")
+		require.Equal(t, "pending", res.Status, "a full queue must not answer declined")
+		reqs, err := alice.Requests(ctx)
+		require.NoError(t, err)
+		require.Len(t, reqs, 3)
+		rs, err := carol.Requests(ctx)
+		require.NoError(t, err)
+		require.Len(t, rs, 1, "carol keeps her request and asks again later")
 
-	// What alice keeps per peer goes when they do.
-	require.Equal(t, 4, alice.Limiters())
-	for _, sp := range spam {
-		require.NoError(t, tn.mn.DisconnectPeers(alice.Host().ID(), sp.Host().ID()))
-	}
-	eventually(t, "alice drops the rate limiters of peers that left", func() bool { return alice.Limiters() == 1 })
+		// What alice keeps per peer goes when they do.
+		require.Equal(t, 4, alice.Limiters())
+		for _, sp := range spam {
+			require.NoError(t, tn.mn.DisconnectPeers(alice.Host().ID(), sp.Host().ID()))
+		}
+		eventually(t, "alice drops the rate limiters of peers that left", func() bool { return alice.Limiters() == 1 })
+	})
 }
 
 // Fork evidence against a node's own log (left by an older version) is
@@ -278,34 +292,36 @@ func requireConsistent(t *testing.T, n *node.Node) {
 // fresh store) writes nothing, and takes its whole log back from a friend
 // that redials it, instead of starting a new log that would fork it.
 func TestKeyOnlyRestoredByFriend(t *testing.T) {
-	ctx := t.Context()
-	tn := newNet(t)
-	alice, bob := tn.add("alice"), tn.add("bob")
-	connect(t, alice, bob, "friends")
-	_, err := alice.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}})
-	require.NoError(t, err)
-	eventually(t, "bob holds alice's whole log", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
-	want := head(t, alice, alice)
+	inBubble(t, func(t *testing.T) {
+		ctx := t.Context()
+		tn := newNet(t)
+		alice, bob := tn.add("alice"), tn.add("bob")
+		connect(t, alice, bob, "friends")
+		_, err := alice.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}})
+		require.NoError(t, err)
+		eventually(t, "bob holds alice's whole log", func() bool { return head(t, bob, alice) == head(t, alice, alice) })
+		want := head(t, alice, alice)
 
-	h := alice.Host()
-	require.NoError(t, alice.Close())
-	again, err := node.New(ctx, node.WithIdentity(identity.NewTest(t, "alice")), node.WithStore(store.NewTest(t, book.Index{})), node.WithHost(h))
-	require.NoError(t, err, "a key without its log must start")
-	t.Cleanup(func() { again.Close() })
-	_, err = again.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"alice@example.org"}})
-	if !errors.Is(err, api.ErrNoLog) {
-		t.Errorf("a write before the log is back: err = %v, want ErrNoLog", err)
-	}
-	// Bob's node redials it, as after a restart.
-	require.NoError(t, tn.mn.DisconnectPeers(h.ID(), bob.Host().ID()))
-	eventually(t, "alice's log is back", func() bool { return head(t, again, alice) >= want })
-	eventually(t, "alice knows bob again", func() bool { return hasPeer(t, again, bob) })
-	p, err := again.Me(ctx, "friends")
-	require.NoError(t, err)
-	require.Equal(t, "Alice", p.Fields[0].Value)
-	_, err = again.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"alice@example.org"}, Circles: []string{"friends"}})
-	require.NoError(t, err)
-	eventually(t, "bob takes alice's next entries: no fork", func() bool {
-		return slices.Equal(seen(t, bob, alice, "email"), []string{"alice@example.org"})
+		h := alice.Host()
+		require.NoError(t, alice.Close())
+		again, err := node.New(ctx, node.WithIdentity(identity.NewTest(t, "alice")), node.WithStore(store.NewTest(t, book.Index{})), node.WithHost(h))
+		require.NoError(t, err, "a key without its log must start")
+		t.Cleanup(func() { again.Close() })
+		_, err = again.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"alice@example.org"}})
+		if !errors.Is(err, api.ErrNoLog) {
+			t.Errorf("a write before the log is back: err = %v, want ErrNoLog", err)
+		}
+		// Bob's node redials it, as after a restart.
+		require.NoError(t, tn.mn.DisconnectPeers(h.ID(), bob.Host().ID()))
+		eventually(t, "alice's log is back", func() bool { return head(t, again, alice) >= want })
+		eventually(t, "alice knows bob again", func() bool { return hasPeer(t, again, bob) })
+		p, err := again.Me(ctx, "friends")
+		require.NoError(t, err)
+		require.Equal(t, "Alice", p.Fields[0].Value)
+		_, err = again.SetMe(ctx, api.SetMeRequest{Field: "email", Values: []string{"alice@example.org"}, Circles: []string{"friends"}})
+		require.NoError(t, err)
+		eventually(t, "bob takes alice's next entries: no fork", func() bool {
+			return slices.Equal(seen(t, bob, alice, "email"), []string{"alice@example.org"})
+		})
 	})
 }

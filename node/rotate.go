@@ -76,7 +76,7 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	if err != nil {
 		return nil, fmt.Errorf("writing the new identity's log: %w", err)
 	}
-	_, err = n.writer.w.AppendRotation(ctx, genesis.Body.Recovery, func(h graph.Head) (graph.Draft, error) {
+	_, err = n.appendRotation(ctx, genesis.Body.Recovery, func(h graph.Head) (graph.Draft, error) {
 		return graph.RotationDraft(self, h, mode, next, gen+1, rec)
 	})
 	if err != nil {
@@ -102,6 +102,18 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	}
 	n.log.Info("rotated to a new identity; restart the daemon to run as it", "old", self, "new", next.PeerID(), "generation", gen+1, "mode", mode)
 	return res, nil
+}
+
+// appendRotation ends my log with a rotation as logWriter.Append writes:
+// once my head is learnt from a connection, and never during a rebase.
+func (n *Node) appendRotation(ctx context.Context, commitment []byte, build func(graph.Head) (graph.Draft, error)) (*graph.Entry, error) {
+	l := n.writer
+	if err := l.wait(ctx); err != nil {
+		return nil, err
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.w.AppendRotation(ctx, commitment, build)
 }
 
 // stageKey writes next's key file into the staging directory, sealed with

@@ -43,4 +43,5 @@ func fastTimers(t *tuning) {
 	t.connect.Timeout = 5 * time.Second
 	t.connect.RepeatAfter = 300 * time.Millisecond
 	t.sweepEvery = 200 * time.Millisecond
+	t.writeHold = 2 * time.Second
 }

@@ -2,21 +2,52 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"sync/atomic"
 
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
+	"github.com/kith-p2p/kith/spec"
 )
 
-// logWriter is my log's writer as the book and the API see it: it refuses
-// to write while my log is to be restored, and announces every append to
-// my online connections (the one place that happens).
+// logWriter is my log's writer as the book, the API and the sync service
+// see it. It refuses to write while my log is to be restored; it holds
+// writes after start until my head is learnt from a connection (or the
+// hold runs out: see [tuning].writeHold); it takes back a friend's history
+// of my log when mine diverged from it (Rebase); and it announces every
+// append to my online connections (the one place that happens).
 type logWriter struct {
 	w        *graph.Writer
+	id       *identity.Identity
+	store    *store.Store
 	announce func()
+	log      *slog.Logger
 	// hasLog caches that my log exists; it never goes back.
 	hasLog atomic.Bool
+
+	// held is closed once writes may go: a connection told me its view of
+	// my head, or none could in time.
+	held     chan struct{}
+	holdOnce sync.Once
+
+	// mu is held shared by appends and exclusively by a rebase, which
+	// rewrites the stored log under the writer.
+	mu sync.RWMutex
+	// dropped are the CIDs of my entries a rebase took out (this run): a
+	// history holding one is a branch I left, not one to take back.
+	dropped map[cid.Cid]bool
+}
+
+func newLogWriter(w *graph.Writer, id *identity.Identity, st *store.Store, log *slog.Logger, announce func()) *logWriter {
+	return &logWriter{w: w, id: id, store: st, log: log, announce: announce, held: make(chan struct{}), dropped: map[cid.Cid]bool{}}
 }
 
 // CanWrite returns errNoLog while my log is to be restored.
@@ -27,17 +58,197 @@ func (l *logWriter) CanWrite() error {
 	return nil
 }
 
+// release lets writes go; why says what ended the hold.
+func (l *logWriter) release(why string) {
+	l.holdOnce.Do(func() {
+		l.log.Debug("writes may go", "why", why, "head", l.w.Head().Seq)
+		close(l.held)
+	})
+}
+
+// Learnt is told that a pull of my log from p completed: p's view of my
+// head is in this store now, so writes need not wait any more.
+func (l *logWriter) Learnt(p peer.ID) { l.release("head learnt from " + p.String()) }
+
+// wait waits for the hold to end.
+func (l *logWriter) wait(ctx context.Context) error {
+	select {
+	case <-l.held:
+		return nil
+	default:
+	}
+	select {
+	case <-l.held:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting to learn my log's head from a connection: %w", ctx.Err())
+	}
+}
+
 // Append writes drafts to my log and announces them.
 func (l *logWriter) Append(ctx context.Context, drafts ...graph.Draft) ([]*graph.Entry, error) {
 	if l.restoring() {
 		return nil, errNoLog
 	}
+	if err := l.wait(ctx); err != nil {
+		return nil, err
+	}
+	l.mu.RLock()
 	es, err := l.w.Append(ctx, drafts...)
+	l.mu.RUnlock()
 	if err != nil {
 		return nil, err
 	}
 	l.announce()
 	return es, nil
+}
+
+// Head is the head of my log as built.
+func (l *logWriter) Head() graph.Head { return l.w.Head() }
+
+// Adopt stores entries of my log a friend gave back that extend my head.
+func (l *logWriter) Adopt(ctx context.Context, entries []*graph.Entry) (int, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.w.Adopt(ctx, entries)
+}
+
+// ErrStaleBranch: a friend's history of my log holds an entry this node
+// took out in an earlier rebase; it is not taken back.
+var ErrStaleBranch = errors.New("node: a history of my log that this node left")
+
+// ErrNotAhead: a friend's history of my log that parts from mine is not
+// longer than mine; it is not taken back.
+var ErrNotAhead = errors.New("node: a friend's history of my log is not ahead of mine")
+
+// Rebase takes back theirs, a friend's history of my log from the first
+// seq where it differs from mine (verified entries, each linked to the one
+// before, the first to my entry before it), in place of mine from there.
+// My entries from that seq on are not lost: the body of each is appended
+// again on top (sealed to the same readers), unless theirs holds a newer
+// version of that record. It returns how many entries it took back and
+// how many it appended again.
+//
+// Only a longer history is taken (ErrNotAhead otherwise): a friend
+// holding a copy as long as mine that parts from it holds a fork, which
+// it records and resolves (`kith forks resolve`). Friends then see my log
+// extend the history they hold: no fork. The rebased log is longer than
+// both, so two histories cannot make a node go back and forth; and a
+// history holding an entry a rebase took out is refused (ErrStaleBranch).
+func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, again int, err error) {
+	if len(theirs) == 0 {
+		return 0, 0, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	me := l.id.PeerID()
+	for _, e := range theirs {
+		if l.dropped[e.CID] {
+			return 0, 0, fmt.Errorf("%w: seq %d", ErrStaleBranch, e.Seq)
+		}
+	}
+	les, err := l.store.Log(ctx, me, theirs[0].Seq-1, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	// What is the same as mine (another pull may have rebased meanwhile)
+	// stays; a copy that only extends mine is adopted.
+	for len(theirs) > 0 && len(les) > 0 && les[0].Seq == theirs[0].Seq && les[0].CID.Equals(theirs[0].CID) {
+		les, theirs = les[1:], theirs[1:]
+	}
+	if len(theirs) == 0 {
+		return 0, 0, nil
+	}
+	if len(les) == 0 {
+		k, err := l.w.Adopt(ctx, theirs)
+		return k, 0, err
+	}
+	if last, head := theirs[len(theirs)-1].Seq, l.w.Head().Seq; last <= head {
+		// Not ahead of mine: the friend holds a fork of my log, and mine
+		// stays (equal lengths are no reason to prefer theirs).
+		return 0, 0, fmt.Errorf("%w: their copy ends at seq %d, mine at %d", ErrNotAhead, last, head)
+	}
+	from := theirs[0].Seq
+	if from == 1 {
+		// A different genesis: another log of this key (`--new-log`), not
+		// a history to merge.
+		return 0, 0, fmt.Errorf("rebasing my log: the friend's copy starts with another genesis")
+	}
+	open := graph.Opener(l.id)
+	var drafts []graph.Draft
+	var mine []cid.Cid
+	for _, le := range les {
+		mine = append(mine, le.CID)
+		e, err := graph.Verify(le.Raw, open)
+		if err != nil || e.Body == nil || e.Body.Kind == graph.KindGenesis {
+			continue
+		}
+		if newerIn(theirs, e) {
+			continue
+		}
+		to, err := l.audienceOf(ctx, e.Entry.Aud)
+		if err != nil {
+			return 0, 0, err
+		}
+		drafts = append(drafts, graph.Draft{Body: *e.Body, To: to})
+	}
+	if _, err := l.store.Rewind(ctx, me, from-1, theirs, open); err != nil {
+		return 0, 0, fmt.Errorf("taking back a friend's history of my log: %w", err)
+	}
+	if _, err := l.w.Adopt(ctx, nil); err != nil { // the writer reads the new head
+		return 0, 0, err
+	}
+	for _, c := range mine {
+		l.dropped[c] = true
+	}
+	if len(drafts) > 0 {
+		if _, err := l.w.Append(ctx, drafts...); err != nil {
+			return len(theirs), 0, fmt.Errorf("appending my records again after taking back a friend's history: %w", err)
+		}
+	}
+	l.log.Warn("my log had diverged from a friend's copy: took theirs back and appended mine again on top",
+		"from_seq", from, "taken", len(theirs), "dropped", len(mine), "appended_again", len(drafts))
+	l.announce()
+	return len(theirs), len(drafts), nil
+}
+
+// newerIn reports whether theirs holds a version of e's record at least
+// as new as e.
+func newerIn(theirs []*graph.Entry, e *graph.Entry) bool {
+	for _, t := range theirs {
+		if t.Body != nil && t.Body.Kind == e.Body.Kind && t.Body.Key == e.Body.Key && t.Time >= e.Time {
+			return true
+		}
+	}
+	return false
+}
+
+// audienceOf is the audience to seal a body to again: the readers of a
+// stored entry, each with the encryption key this store holds for them.
+func (l *logWriter) audienceOf(ctx context.Context, a spec.Audience) (graph.Audience, error) {
+	switch {
+	case a.Public:
+		return graph.Audience{Public: true}, nil
+	case a.Self:
+		return graph.Audience{Self: true}, nil
+	}
+	me := graph.Reader{ID: l.id.PeerID(), EncKey: l.id.EncryptionKey()}
+	out := graph.Audience{Readers: []graph.Reader{me}}
+	for _, r := range a.Recipients {
+		p, err := peer.IDFromBytes(r.ID)
+		if err != nil || p == me.ID {
+			continue
+		}
+		k, err := l.store.Record(ctx, p, graph.KindKeys, "")
+		switch {
+		case errors.Is(err, graph.ErrNotFound):
+		case err != nil:
+			return graph.Audience{}, err
+		case !k.Body.Del && identity.CheckEncryptionKey(k.Body.Enc) == nil:
+			out.Readers = append(out.Readers, graph.Reader{ID: p, EncKey: k.Body.Enc})
+		}
+	}
+	return out, nil
 }
 
 // restoring reports whether my log is still to be restored: the home
@@ -55,5 +266,5 @@ func (l *logWriter) restoring() bool {
 
 // errNoLog is the answer to a write while my log is being restored.
 var errNoLog = fmt.Errorf("%w: this home holds your identity key but not your log; it comes back from a connection: "+
-	"keep the daemon running for one to reach it, or `kith connect` a friend's address or invite code "+
+	"keep the daemon running for one to reach it, or `kith restore --from` (or `kith connect`) a friend's address, invite code or peer ID "+
 	"(`kith init --new-log` starts a new log instead, which friends holding the old one see as a fork)", api.ErrNoLog)

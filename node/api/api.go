@@ -190,6 +190,14 @@ type API interface {
 	// A refusal is an error: ErrDeclined, or ErrInviteInvalid for a code
 	// that was used already or has expired.
 	Connect(ctx context.Context, req ConnectRequest) (*ConnectResult, error)
+	// Restore takes my own log back from a friend (Target: invite code,
+	// multiaddr or peer ID), then that friend's own log; the logs of my
+	// other connections come from each when it is next online. It works on
+	// a home that held the key alone, and on one whose log is behind or
+	// parted from the friend's copy. ErrInvalid for a bad target,
+	// ErrUnreachable when the friend cannot be reached, ErrNotFound when
+	// it holds no copy of my log.
+	Restore(ctx context.Context, req RestoreRequest) (*RestoreResult, error)
 	// Requests lists pending connection requests, both ways.
 	Requests(ctx context.Context) ([]Request, error)
 	// Accept accepts an incoming request and puts the peer in circles.
@@ -319,6 +327,36 @@ type ConnectRequest struct {
 	Target  string   `json:"target"` // invite code, /…/p2p/<id> multiaddr, or peer ID
 	Note    string   `json:"note,omitempty"`
 	Circles []string `json:"circles,omitempty"` // where they land once accepted (default friends)
+}
+
+// RestoreRequest names the friend to restore from.
+type RestoreRequest struct {
+	Target string `json:"target"` // invite code, /…/p2p/<id> multiaddr, or peer ID
+}
+
+// RestoreResult says what a restore brought back.
+type RestoreResult struct {
+	From peer.ID `json:"from"`
+	// Logs are the logs pulled from From: mine first, then theirs.
+	Logs []RestoredLog `json:"logs"`
+	// Connection reports whether From is a connection of mine (per my
+	// restored log): only then is its own log pulled too.
+	Connection bool `json:"connection"`
+	// Syncing are my other connections online now, pulled from in the
+	// background; Pending those offline, pulled from when next online.
+	Syncing []peer.ID `json:"syncing"`
+	Pending []peer.ID `json:"pending"`
+	// DamagedStore is where a damaged kith.db was moved aside when this
+	// daemon started, if it was.
+	DamagedStore string `json:"damaged_store,omitempty"`
+}
+
+// RestoredLog is one log a restore pulled.
+type RestoredLog struct {
+	Author  peer.ID `json:"author"`
+	Mine    bool    `json:"mine"`
+	Entries uint64  `json:"entries"` // entries this restore added
+	Head    uint64  `json:"head"`    // the log's head after it
 }
 
 // ConnectResult is the peer's answer: accepted or pending (a refusal is

@@ -208,6 +208,12 @@ func (c *Client) Connect(ctx context.Context, req ConnectRequest) (*ConnectResul
 	return &v, c.do(ctx, "POST", "/connect", req, &v)
 }
 
+// Restore implements API.
+func (c *Client) Restore(ctx context.Context, req RestoreRequest) (*RestoreResult, error) {
+	var v RestoreResult
+	return &v, c.do(ctx, "POST", "/restore", req, &v)
+}
+
 // Rotate implements API.
 func (c *Client) Rotate(ctx context.Context, req RotateRequest) (*RotateResult, error) {
 	var v RotateResult

@@ -125,6 +125,13 @@ func Handler(impl API, log *slog.Logger) http.Handler {
 		}
 		return impl.Connect(r.Context(), req)
 	})
+	route("POST /api/v0/restore", func(r *http.Request) (any, error) {
+		var req RestoreRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.Restore(r.Context(), req)
+	})
 	route("GET /api/v0/requests", func(r *http.Request) (any, error) { return impl.Requests(r.Context()) })
 	route("POST /api/v0/requests/accept", func(r *http.Request) (any, error) {
 		var req AcceptRequest

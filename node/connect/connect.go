@@ -394,9 +394,9 @@ func (s *Service) shareableAddrs() []ma.Multiaddr {
 	return out
 }
 
-// parseTarget reads an invite code (returned too), a multiaddr ending in
-// /p2p/<id>, or a bare peer ID.
-func parseTarget(target string) (peer.AddrInfo, *spec.Invite, error) {
+// ParseTarget reads an invite code (returned too), a multiaddr ending in
+// /p2p/<id>, or a bare peer ID; anything else is api.ErrInvalid.
+func ParseTarget(target string) (peer.AddrInfo, *spec.Invite, error) {
 	target = strings.TrimSpace(target)
 	switch {
 	case strings.HasPrefix(target, spec.InvitePrefix):
@@ -426,7 +426,7 @@ func parseTarget(target string) (peer.AddrInfo, *spec.Invite, error) {
 
 // Connect is api.API.Connect.
 func (s *Service) Connect(ctx context.Context, req api.ConnectRequest) (*api.ConnectResult, error) {
-	ai, inv, err := parseTarget(req.Target)
+	ai, inv, err := ParseTarget(req.Target)
 	if err != nil {
 		return nil, err
 	}

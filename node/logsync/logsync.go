@@ -66,7 +66,14 @@ type Store interface {
 // back go through it.
 type Writer interface {
 	Head() graph.Head
+	// Adopt stores entries of my log that extend my head.
 	Adopt(ctx context.Context, entries []*graph.Entry) (int, error)
+	// Rebase takes back a friend's history of my log from the first seq
+	// where it differs from mine, and appends my records from there again
+	// on top; it returns how many entries it took and appended again.
+	Rebase(ctx context.Context, theirs []*graph.Entry) (taken, again int, err error)
+	// Learnt is told that a pull of my log from p completed.
+	Learnt(p peer.ID)
 }
 
 // Peers is what the service asks about peers and tells of them.
@@ -117,6 +124,9 @@ type Service struct {
 	// meanwhile (see coalesce).
 	mu               sync.Mutex
 	pulls, announces map[peer.ID]bool
+	// later holds the peers with a pull waiting for their rate limit (see
+	// scheduleLater).
+	later map[peer.ID]bool
 }
 
 // New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
@@ -129,7 +139,7 @@ func New(c Config) *Service {
 	}
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
-		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}}
+		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{}}
 	c.Host.SetStreamHandler(spec.ProtoSync, s.handle)
 	return s
 }
@@ -153,6 +163,40 @@ func (s *Service) Schedule(p peer.ID) {
 			s.log.Debug("sync pull failed", "peer", p, "err", err)
 		}
 	})
+}
+
+// scheduleLater pulls from p once p's inbound streams may come in again:
+// what a refused stream announced is not lost, and two peers over each
+// other's limits do not bounce refused pulls back and forth. At most one
+// such pull waits per peer.
+func (s *Service) scheduleLater(p peer.ID) {
+	s.mu.Lock()
+	if s.later[p] {
+		s.mu.Unlock()
+		return
+	}
+	s.later[p] = true
+	s.mu.Unlock()
+	d := max(s.limiter.Delay(p), 50*time.Millisecond)
+	ok := s.g.Go(func() {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.g.Context().Done():
+		}
+		s.mu.Lock()
+		delete(s.later, p)
+		s.mu.Unlock()
+		if s.g.Context().Err() == nil {
+			s.Schedule(p)
+		}
+	})
+	if !ok {
+		s.mu.Lock()
+		delete(s.later, p)
+		s.mu.Unlock()
+	}
 }
 
 // Announce tells every online connection that my log grew. At most one
@@ -323,9 +367,10 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 	// second verifies each chunk on every core and stores it, in order.
 	chunks := make(chan [][]byte, 2)
 	type result struct {
-		stored  int
-		gotKeys bool
-		err     error
+		stored   int
+		gotKeys  bool
+		diverged bool
+		err      error
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -336,7 +381,9 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 			}
 			es, err := s.verifyChunk(chunk, p)
 			if err == nil {
-				err = s.storeFrom(ctx, es)
+				var d bool
+				d, err = s.storeFrom(ctx, es)
+				res.diverged = res.diverged || d
 			}
 			if err != nil {
 				res.err = fmt.Errorf("entries from %s: %w", p, err)
@@ -386,6 +433,13 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 		return readErr
 	}
 	stored, gotKeys := res.stored, res.gotKeys
+	s.writer.Learnt(p)
+	if res.diverged {
+		if err := s.rebaseFrom(ctx, p); err != nil {
+			s.log.Warn("a connection holds another history of my log; keeping mine", "peer", p, "err", err)
+			return fmt.Errorf("taking back %s's history of my log: %w", p, err)
+		}
+	}
 	if err := s.store.MarkSynced(ctx, p, s.now()); err != nil {
 		s.log.Warn("recording the time of a sync", "peer", p, "err", err)
 	}
@@ -426,8 +480,8 @@ func (s *Service) handle(str network.Stream) {
 	}
 	if !s.limiter.Allow(remote) {
 		// Too many streams: refuse this one, but do not lose what it may
-		// have announced. Pulls from one peer coalesce.
-		s.Schedule(remote)
+		// have announced: pull once the peer may come in again.
+		s.scheduleLater(remote)
 		str.Reset()
 		return
 	}
@@ -454,9 +508,10 @@ func (s *Service) handle(str network.Stream) {
 			continue
 		}
 		if h.Seq > mine.Seq || a == remote && h.Seq == mine.Seq && h.Seq > 0 && len(h.CID) > 0 && !bytes.Equal(h.CID, mine.CID.Bytes()) {
-			// They are ahead, or their own log is at my seq with another
-			// entry (a fork: the pull brings the evidence). A differing
-			// copy of my own log they hold is never taken: mine wins.
+			// They are ahead (on my own log too: the pull takes their
+			// history back if it parts from mine), or their own log is at
+			// my seq with another entry (a fork: the pull brings the
+			// evidence).
 			s.Schedule(remote)
 			break
 		}
@@ -505,7 +560,10 @@ func (s *Service) handle(str network.Stream) {
 
 // storeFrom stores verified entries from a peer: my own log's through the
 // writer (a friend giving back what this store lost), the rest directly.
-func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) error {
+// It reports whether the peer's copy of my log is longer than mine and
+// parts from it (a rebase follows the pull). A copy that parts from mine
+// but is no longer is the friend's to resolve: it holds a fork of mine.
+func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) (diverged bool, err error) {
 	var mine, theirs []*graph.Entry
 	for _, e := range es {
 		if e.Author == s.self {
@@ -518,17 +576,104 @@ func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) error {
 		k, err := s.writer.Adopt(ctx, mine)
 		switch {
 		case errors.Is(err, spec.ErrBadPrev) || errors.Is(err, spec.ErrBadSeq):
-			// My log went on differently after this store lost its end:
-			// their copy is another history. Mine wins; theirs is dropped.
-			s.log.Warn("a connection holds a different history of my own log; keeping mine", "err", err)
+			diverged = true // entries past my head that do not link to it
 		case err != nil:
-			return fmt.Errorf("restoring my own log: %w", err)
+			return false, fmt.Errorf("restoring my own log: %w", err)
 		}
 		if k > 0 {
 			s.log.Info("restored entries of my own log from a connection", "entries", k)
 		}
 	}
-	return s.store.Put(ctx, theirs)
+	return diverged, s.store.Put(ctx, theirs)
+}
+
+// rebaseFrom asks p for its whole copy of my log, finds the first seq
+// where it parts from mine and takes it back from there
+// ([Writer.Rebase]); a copy that only extends mine is adopted.
+func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
+	head, err := s.store.Head(ctx, s.self)
+	if err != nil {
+		return err
+	}
+	req := &spec.SyncRequest{Want: []spec.LogPos{{Author: []byte(s.self)}}, Have: []spec.LogPos{}}
+	str, err := s.openStream(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			str.Reset()
+		} else {
+			str.Close()
+		}
+	}()
+	touch, stop := p2putil.Watchdog(ctx, str, s.t.IdleTimeout)
+	defer stop()
+	if err := p2putil.WriteMsg(str, req); err != nil {
+		return err
+	}
+	var parted, ext []*graph.Entry
+	take := func(chunk [][]byte) error {
+		es, err := s.verifyChunk(chunk, p)
+		if err != nil {
+			return err
+		}
+		var held []store.LogEntry
+		if len(parted) == 0 && es[0].Seq <= head.Seq {
+			if held, err = s.store.Log(ctx, s.self, es[0].Seq-1, len(es)); err != nil {
+				return err
+			}
+		}
+		for i, e := range es {
+			if e.Author != s.self {
+				return fmt.Errorf("%w: a %s entry", ErrUnrequested, e.Author)
+			}
+			switch {
+			case len(parted) > 0:
+				parted = append(parted, e)
+			case i < len(held) && held[i].Seq == e.Seq && held[i].CID.Equals(e.CID):
+				// the same history so far
+			case e.Seq <= head.Seq:
+				parted = append(parted, e)
+			default:
+				ext = append(ext, e)
+			}
+		}
+		return nil
+	}
+	r := bufio.NewReaderSize(str, 64<<10)
+	chunk := make([][]byte, 0, s.t.Batch)
+	for {
+		touch()
+		frame, err := spec.ReadFrame(r, spec.MaxFrameSize)
+		if err != nil {
+			return fmt.Errorf("reading from %s: %w", p, err)
+		}
+		if len(frame) == 0 {
+			break
+		}
+		if chunk = append(chunk, frame); len(chunk) == cap(chunk) {
+			if err := take(chunk); err != nil {
+				return err
+			}
+			chunk = chunk[:0]
+		}
+	}
+	if len(chunk) > 0 {
+		if err := take(chunk); err != nil {
+			return err
+		}
+	}
+	if len(parted) == 0 {
+		_, err := s.writer.Adopt(ctx, ext)
+		return err
+	}
+	taken, again, err := s.writer.Rebase(ctx, parted)
+	if err != nil {
+		return err
+	}
+	s.log.Info("took back a connection's history of my log", "peer", p, "taken", taken, "appended_again", again)
+	return nil
 }
 
 // verifyChunk verifies received entries on every core and checks that each

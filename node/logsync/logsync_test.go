@@ -2,6 +2,7 @@ package logsync_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -42,6 +43,14 @@ func (p *peers) KeysArrived(_ context.Context, q peer.ID) error {
 	return nil
 }
 
+// plainWriter is a graph.Writer as logsync's Writer: it never rebases.
+type plainWriter struct{ *graph.Writer }
+
+func (plainWriter) Rebase(context.Context, []*graph.Entry) (int, int, error) {
+	return 0, 0, errors.New("no rebase in this test")
+}
+func (plainWriter) Learnt(peer.ID) {}
+
 type side struct {
 	id    *identity.Identity
 	st    *store.Store
@@ -64,7 +73,7 @@ func newSide(t *testing.T, mn mocknet.Mocknet, label string, i int) *side {
 	require.NoError(t, err)
 	tun := logsync.DefaultTuning
 	tun.IdleTimeout = 5 * time.Second
-	s.svc = logsync.New(logsync.Config{Host: h, Self: s.id.PeerID(), Open: graph.Opener(s.id), Store: s.st, Writer: s.w,
+	s.svc = logsync.New(logsync.Config{Host: h, Self: s.id.PeerID(), Open: graph.Opener(s.id), Store: s.st, Writer: plainWriter{s.w},
 		Peers: s.peers, Limiter: p2putil.NewLimiter(100, 100), Tuning: tun, Now: time.Now, Log: nil})
 	t.Cleanup(func() { require.NoError(t, s.svc.Close()) })
 	return s

@@ -38,6 +38,8 @@ func Build(dir string) error {
 type Home struct {
 	tb  testing.TB
 	Dir string
+	// Env is added to the environment of every run (KITH_PASSPHRASE=…).
+	Env []string
 
 	mu     sync.Mutex
 	daemon *exec.Cmd
@@ -49,6 +51,14 @@ type Home struct {
 // ~107 bytes) and runs `kith init --no-passphrase` in it.
 func NewHome(tb testing.TB) *Home {
 	tb.Helper()
+	h := NewBareHome(tb)
+	h.MustRun("init", "--no-passphrase")
+	return h
+}
+
+// NewBareHome makes a short temporary home and runs nothing in it.
+func NewBareHome(tb testing.TB) *Home {
+	tb.Helper()
 	dir, err := os.MkdirTemp("", "kith-e2e-")
 	if err != nil {
 		tb.Fatal(err)
@@ -58,7 +68,6 @@ func NewHome(tb testing.TB) *Home {
 		h.Stop()
 		os.RemoveAll(dir)
 	})
-	h.MustRun("init", "--no-passphrase")
 	return h
 }
 
@@ -116,7 +125,7 @@ func (h *Home) JSON(v any, args ...string) {
 }
 
 func (h *Home) env() []string {
-	env := []string{"KITH_HOME=" + h.Dir, "KITH_NO_MDNS=1", "HOME=" + h.Dir, "PATH=" + os.Getenv("PATH")}
+	env := append([]string{"KITH_HOME=" + h.Dir, "KITH_NO_MDNS=1", "HOME=" + h.Dir, "PATH=" + os.Getenv("PATH")}, h.Env...)
 	for _, k := range []string{"TMPDIR", "GOCOVERDIR"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)

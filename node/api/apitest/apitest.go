@@ -6,6 +6,7 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"reflect"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
@@ -44,6 +47,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"Log", testLog},
 		{"Peers", testPeers},
 		{"Export", testExport},
+		{"RestoreErrors", testRestoreErrors},
 		{"RotateErrors", testRotateErrors},
 	}
 	for _, tc := range tests {
@@ -885,5 +889,27 @@ func testExport(t *testing.T, a api.API) {
 	require.NoError(t, err)
 	if id.PeerID() != who.PeerID {
 		t.Errorf("export's key is %s's, want %s's", id.PeerID(), who.PeerID)
+	}
+}
+
+// testRestoreErrors: what one node can say of a restore without a friend.
+func testRestoreErrors(t *testing.T, a api.API) {
+	ctx := t.Context()
+	id, err := a.ID(ctx)
+	require.NoError(t, err)
+	for _, target := range []string{"", "not a peer", "/ip4/127.0.0.1/tcp/1", id.PeerID.String()} {
+		_, err := a.Restore(ctx, api.RestoreRequest{Target: target})
+		wantErr(t, err, api.ErrInvalid, fmt.Sprintf("Restore(%q)", target))
+	}
+	_, pub, err := crypto.GenerateEd25519Key(rand.Reader)
+	require.NoError(t, err)
+	nobody, err := peer.IDFromPublicKey(pub)
+	require.NoError(t, err)
+	_, err = a.Restore(ctx, api.RestoreRequest{Target: "/ip4/127.0.0.1/tcp/9/p2p/" + nobody.String()})
+	wantErr(t, err, api.ErrUnreachable, "Restore(a peer nobody runs)")
+	st, err := a.Status(ctx)
+	require.NoError(t, err)
+	if st.Forks != 0 || st.Logs != 1 {
+		t.Errorf("Status after failed restores = %+v, want 1 log, no forks", st)
 	}
 }

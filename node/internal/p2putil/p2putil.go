@@ -123,6 +123,20 @@ func (l *Limiter) Allow(p peer.ID) bool {
 	return r.Allow()
 }
 
+// Delay returns how long until p may open another inbound stream (0 when
+// it may now).
+func (l *Limiter) Delay(p peer.ID) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.m[p]
+	if !ok {
+		return 0
+	}
+	res := r.Reserve()
+	defer res.Cancel()
+	return res.Delay()
+}
+
 // Forget drops p's limiter once p has no connection left. It goes only
 // once full again: reconnecting must not buy a peer a fresh burst.
 func (l *Limiter) Forget(p peer.ID) {
