@@ -177,6 +177,7 @@ func newApp(e *env) *ucli.App {
 			disconnectCommand(e),
 			forksCommand(e),
 			exportCommand(e),
+			rotateCommand(e),
 			importCommand(e, node.Import),
 			helpCommand(),
 		},

@@ -34,6 +34,7 @@ const (
 	exitBadPhrase   = 13
 	exitBadExport   = 14
 	exitHomeHasLog  = 15
+	exitWrongPhrase = 16
 )
 
 // exitCodes is the one place that maps errors to exit codes: the first row
@@ -67,6 +68,7 @@ var exitCodes = []struct {
 		[]error{archive.ErrMalformed, archive.ErrTruncated, archive.ErrTooLarge, archive.ErrBlockMismatch, archive.ErrBadManifestSignature,
 			archive.ErrBadEntry, archive.ErrChain, archive.ErrWrongIdentity, node.ErrImportCheck, node.ErrNoKeyToImport}},
 	{exitHomeHasLog, "kith import: the home holds a log already; import into a new --home", []error{node.ErrHomeHasLog}},
+	{exitWrongPhrase, "kith rotate: the recovery phrase is well formed but not this identity's", []error{api.ErrWrongPhrase}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).

@@ -43,10 +43,11 @@ type Body struct {
 	Key  string `cbor:"key" json:"key"`
 	Del  bool   `cbor:"del,omitempty" json:"del,omitempty"` // tombstone
 
-	Card     *Card    `cbor:"card,omitempty" json:"card,omitempty"`         // contact, card
-	Members  []string `cbor:"members,omitempty" json:"members,omitempty"`   // circle: peer IDs
-	Recovery []byte   `cbor:"recovery,omitempty" json:"recovery,omitempty"` // genesis: identity.Commitment
-	Enc      []byte   `cbor:"enc,omitempty" json:"enc,omitempty"`           // keys: X25519 public key
+	Card     *Card     `cbor:"card,omitempty" json:"card,omitempty"`         // contact, card
+	Members  []string  `cbor:"members,omitempty" json:"members,omitempty"`   // circle: peer IDs
+	Recovery []byte    `cbor:"recovery,omitempty" json:"recovery,omitempty"` // genesis: identity.Commitment
+	Enc      []byte    `cbor:"enc,omitempty" json:"enc,omitempty"`           // keys: X25519 public key
+	Rotate   *Rotation `cbor:"rot,omitempty" json:"rot,omitempty"`           // rotate: the hand-over
 }
 
 // Check validates the record name and the fields its kind needs.
@@ -68,6 +69,13 @@ func (b *Body) Check() error {
 	case KindKeys:
 		if err := identity.CheckEncryptionKey(b.Enc); err != nil {
 			return fmt.Errorf("%w: keys entry: %w", ErrBadBody, err)
+		}
+	case KindRotate:
+		if b.Rotate == nil {
+			return fmt.Errorf("%w: rotate without a rotation", ErrBadBody)
+		}
+		if err := b.Rotate.check(); err != nil {
+			return fmt.Errorf("%w: rotate: %w", ErrBadBody, err)
 		}
 	case KindGenesis:
 		if len(b.Recovery) != 32 {

@@ -33,6 +33,9 @@ type Writer struct {
 	head Head
 	// last is the most recent append in flight (nil when none).
 	last *pending
+	// closed is why nothing more may be appended: the log ended with a
+	// rotation (see AppendRotation); nil while it is open.
+	closed error
 }
 
 // pending is one built append waiting for its turn to be stored.
@@ -66,6 +69,10 @@ func (w *Writer) Head() Head {
 // once they are durably stored.
 func (w *Writer) Append(ctx context.Context, drafts ...Draft) ([]*Entry, error) {
 	w.mu.Lock()
+	if w.closed != nil {
+		w.mu.Unlock()
+		return nil, w.closed
+	}
 	if w.last != nil {
 		select {
 		case <-w.last.done:

@@ -26,6 +26,12 @@
 // key authorised by the identity can sign while reading through the same D
 // ([FromKeys]). spec/SPEC.md "Keys" is the normative description.
 //
+// A rotation (spec/SPEC.md "Rotation") moves a person to the next
+// generation of the same root ([Root.IdentityAt]: the info strings gain
+// "/g<n>"; generation 0 is the above): new identity and data keys, the
+// same recovery key and phrase. [Root.GenerationOf] finds which generation
+// a peer ID is.
+//
 // [ParsePhrase] takes words separated by any whitespace in any case, and
 // refuses a wrong phrase with [ErrBadPhrase], naming each unknown word by
 // position with the nearest BIP-39 words, the wrong count, or a failing

@@ -47,6 +47,9 @@ var (
 	// ErrNoLog: the home holds the identity key but not yet its log (it is
 	// restored from a connection); nothing can be written until then.
 	ErrNoLog = errors.New("no log yet")
+	// ErrWrongPhrase: a recovery phrase that is well formed but not this
+	// identity's (no generation of its keys is this identity).
+	ErrWrongPhrase = errors.New("the recovery phrase is not this identity's")
 	// ErrDaemonNotRunning: nothing listens on the API socket.
 	ErrDaemonNotRunning = errors.New("the kith daemon is not running")
 	// ErrInternal: anything else; the message says what.
@@ -68,6 +71,7 @@ var codes = []struct {
 	{"declined", ErrDeclined},
 	{"invite_invalid", ErrInviteInvalid},
 	{"no_log", ErrNoLog},
+	{"wrong_phrase", ErrWrongPhrase},
 	{"not_running", ErrDaemonNotRunning},
 	{"internal", ErrInternal},
 }
@@ -217,6 +221,38 @@ type API interface {
 	// failure after the first bytes leaves w holding a partial export,
 	// which import refuses as truncated.
 	Export(ctx context.Context, req ExportRequest, w io.Writer) (*ExportResult, error)
+
+	// Rotate moves my identity to the next generation of my recovery
+	// phrase's keys (spec/SPEC.md "Rotation"): my log ends with a rotate
+	// entry signed by the recovery key, my book is carried into the new
+	// identity's log, and my connections follow. The daemon keeps running
+	// as the old identity, writing nothing more, until it is restarted.
+	Rotate(ctx context.Context, req RotateRequest) (*RotateResult, error)
+}
+
+// RotateRequest asks for a rotation.
+type RotateRequest struct {
+	// Phrase is the 24-word recovery phrase: every rotation needs the
+	// recovery key's signature.
+	Phrase string `json:"phrase"`
+	// Recover marks a rotation after a loss or theft: the old key may be
+	// in someone else's hands (friends show it so).
+	Recover bool `json:"recover,omitempty"`
+	// Passphrase seals the new key file; it must be given when the
+	// current key file is sealed with one.
+	Passphrase []byte `json:"passphrase,omitempty"`
+}
+
+// RotateResult is a rotation that was written.
+type RotateResult struct {
+	OldPeerID  peer.ID `json:"old_peer_id"`
+	PeerID     peer.ID `json:"peer_id"`
+	Generation uint32  `json:"generation"`
+	Mode       string  `json:"mode"`    // "planned" or "recover"
+	Carried    int     `json:"carried"` // records carried into the new log
+	// KeyFile is the path of the new key file, or "" when the node has no
+	// home (a test node).
+	KeyFile string `json:"key_file,omitempty"`
 }
 
 // ExportRequest asks for an export.

@@ -214,6 +214,12 @@ func (c *Client) Restore(ctx context.Context, req RestoreRequest) (*RestoreResul
 	return &v, c.do(ctx, "POST", "/restore", req, &v)
 }
 
+// Rotate implements API.
+func (c *Client) Rotate(ctx context.Context, req RotateRequest) (*RotateResult, error) {
+	var v RotateResult
+	return &v, c.do(ctx, "POST", "/rotate", req, &v)
+}
+
 // Requests implements API.
 func (c *Client) Requests(ctx context.Context) ([]Request, error) {
 	var v []Request

@@ -166,6 +166,13 @@ func Handler(impl API, log *slog.Logger) http.Handler {
 		}
 		return nil, impl.Disconnect(r.Context(), req.PeerID)
 	})
+	route("POST /api/v0/rotate", func(r *http.Request) (any, error) {
+		var req RotateRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.Rotate(r.Context(), req)
+	})
 	route("POST /api/v0/forks/resolve", func(r *http.Request) (any, error) {
 		var req struct {
 			PeerID string `json:"peer_id"`

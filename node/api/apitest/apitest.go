@@ -48,6 +48,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"Peers", testPeers},
 		{"Export", testExport},
 		{"RestoreErrors", testRestoreErrors},
+		{"RotateErrors", testRotateErrors},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

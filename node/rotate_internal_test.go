@@ -1,0 +1,115 @@
+package node
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
+)
+
+// rotLog writes a person's log (genesis, keys, a contact) into its own
+// store and returns its writer with the keys to rotate.
+func rotLog(t *testing.T, fill byte) (w *graph.Writer, id0, id1 *identity.Identity, rec ed25519.PrivateKey, es []*graph.Entry) {
+	t.Helper()
+	root, err := identity.NewRoot(bytes.NewReader(bytes.Repeat([]byte{fill}, identity.RootSize)))
+	require.NoError(t, err)
+	id0, err = root.IdentityAt(0)
+	require.NoError(t, err)
+	id1, err = root.IdentityAt(1)
+	require.NoError(t, err)
+	rec = root.RecoveryKey()
+	w, err = graph.NewWriter(t.Context(), id0, store.NewTest(t, book.Index{}), nil)
+	require.NoError(t, err)
+	es, err = w.Append(t.Context(),
+		graph.Draft{Body: graph.Body{Kind: graph.KindGenesis, Recovery: id0.RecoveryCommitment()}, To: graph.Audience{Public: true}},
+		graph.Draft{Body: graph.Body{Kind: graph.KindKeys, Enc: id0.EncryptionKey()}, To: graph.Audience{Public: true}},
+		graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "friends"}, To: graph.Audience{Self: true}})
+	require.NoError(t, err)
+	return w, id0, id1, rec, es
+}
+
+// appendRot appends a rotation drafted for head h (not necessarily the
+// writer's head: a replay) without the writer's checks.
+func appendRot(t *testing.T, w *graph.Writer, old, next *identity.Identity, h graph.Head, rec ed25519.PrivateKey) *graph.Entry {
+	t.Helper()
+	d, err := graph.RotationDraft(old.PeerID(), h, graph.RotatePlanned, next, 1, rec)
+	require.NoError(t, err)
+	es, err := w.Append(t.Context(), d)
+	require.NoError(t, err)
+	return es[0]
+}
+
+func headOf(e *graph.Entry) graph.Head { return graph.Head{Seq: e.Seq, CID: e.CID, Time: e.Time} }
+
+func TestCheckRotations(t *testing.T) {
+	cases := []struct {
+		name string
+		// log returns the batches a friend receives, in order; the last
+		// is the one checked.
+		log       func(t *testing.T) [][]*graph.Entry
+		wantErr   error
+		wantMoves int
+	}{
+		{"valid, with the genesis in the batch", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, rec, es := rotLog(t, 1)
+			return [][]*graph.Entry{append(es, appendRot(t, w, id0, id1, w.Head(), rec))}
+		}, nil, 1},
+		{"valid, the genesis held from an earlier sync", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, rec, es := rotLog(t, 2)
+			return [][]*graph.Entry{es, {appendRot(t, w, id0, id1, w.Head(), rec)}}
+		}, nil, 1},
+		{"forged: another person's recovery key", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, _, es := rotLog(t, 3)
+			_, _, _, other, _ := rotLog(t, 4)
+			return [][]*graph.Entry{es, {appendRot(t, w, id0, id1, w.Head(), other)}}
+		}, graph.ErrBadRotation, 0},
+		{"the device key alone", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, _, es := rotLog(t, 5)
+			return [][]*graph.Entry{es, {appendRot(t, w, id0, id1, w.Head(), ed25519.NewKeyFromSeed(id0.Seed()))}}
+		}, graph.ErrBadRotation, 0},
+		{"replayed onto a later head", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, rec, es := rotLog(t, 6)
+			h := w.Head()
+			more, err := w.Append(t.Context(), graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "work"}, To: graph.Audience{Self: true}})
+			require.NoError(t, err)
+			return [][]*graph.Entry{append(es, more...), {appendRot(t, w, id0, id1, h, rec)}}
+		}, graph.ErrBadRotation, 0},
+		{"second rotation of the same identity", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, rec, es := rotLog(t, 7)
+			first := appendRot(t, w, id0, id1, w.Head(), rec)
+			return [][]*graph.Entry{append(es, first), {appendRot(t, w, id0, id1, headOf(first), rec)}}
+		}, graph.ErrRotated, 0},
+		{"any entry after a rotation, in the same batch", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, rec, es := rotLog(t, 8)
+			first := appendRot(t, w, id0, id1, w.Head(), rec)
+			more, err := w.Append(t.Context(), graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "work"}, To: graph.Audience{Self: true}})
+			require.NoError(t, err)
+			return [][]*graph.Entry{append(append(es, first), more...)}
+		}, graph.ErrRotated, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &Node{store: store.NewTest(t, book.Index{})}
+			batches := tc.log(t)
+			for _, b := range batches[:len(batches)-1] {
+				_, err := n.checkRotations(t.Context(), b)
+				require.NoError(t, err)
+				require.NoError(t, n.store.Put(t.Context(), b))
+			}
+			got, err := n.checkRotations(t.Context(), batches[len(batches)-1])
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("checkRotations = %v, want %v", err, tc.wantErr)
+			}
+			if len(got) != tc.wantMoves {
+				t.Errorf("checkRotations found %d rotations to follow, want %d", len(got), tc.wantMoves)
+			}
+		})
+	}
+}
