@@ -180,8 +180,8 @@ func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, a
 	for _, le := range les {
 		mine = append(mine, le.CID)
 		e, err := graph.Verify(le.Raw, open)
-		if err != nil || e.Body == nil || e.Body.Kind == graph.KindGenesis {
-			continue
+		if err != nil || e.Body == nil || e.Body.Kind == graph.KindGenesis || e.Body.Kind == graph.KindRotate {
+			continue // a log's genesis is the friend's too; a rotation ends a log and is never written again
 		}
 		if newerIn(theirs, e) {
 			continue
