@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/archive"
 	"github.com/kith-p2p/kith/graph/book"
@@ -92,7 +94,7 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 
 	tmp := dbPath + ".import"
 	removeDB(tmp)
-	st, err := store.Open(ctx, tmp, book.Index{})
+	st, err := store.OpenBulk(ctx, tmp, book.Index{})
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +110,19 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	if err := ar.Entries(ctx, open, st.Put); err != nil {
 		return nil, err
 	}
-	rep, err := st.Check(ctx, open)
+	if err := st.FinishBulk(ctx); err != nil {
+		return nil, err
+	}
+	// Entries returned nil: it verified every entry's signature and hash,
+	// and each log's chain up to the head the manifest signs. Check
+	// re-hashes and re-links everything stored and rebuilds the fold and
+	// the indexes, but leaves the signatures alone: a stored log that
+	// links up to the verified head holds exactly the entries verified.
+	verified := map[peer.ID]graph.Head{}
+	for _, l := range ar.Manifest().Logs {
+		verified[peer.ID(l.Author)] = graph.Head{Seq: l.Seq, CID: l.Head.Cid}
+	}
+	rep, err := st.CheckWith(ctx, store.CheckOptions{Open: open, Verified: verified})
 	if err != nil {
 		return nil, err
 	}
