@@ -126,6 +126,20 @@ func TestBulkLoadMatchesNormal(t *testing.T) {
 	require.Len(t, rs, 1)
 }
 
+// TestBulkPutFailureIsFinal: without a journal a failed Put cannot be
+// rolled back, so the bulk load refuses to go on.
+func TestBulkPutFailureIsFinal(t *testing.T) {
+	ctx := t.Context()
+	_, _, entries := loadedEntries(t)
+	bulk, err := store.OpenBulk(ctx, filepath.Join(t.TempDir(), "bulk.db"), book.Index{})
+	require.NoError(t, err)
+	defer bulk.Close()
+	require.NoError(t, bulk.Put(ctx, entries[:1]))
+	require.Error(t, bulk.Put(ctx, entries[2:3]), "Put past a gap")
+	require.ErrorIs(t, bulk.Put(ctx, entries[1:2]), store.ErrBulkFailed)
+	require.ErrorIs(t, bulk.FinishBulk(ctx), store.ErrBulkFailed)
+}
+
 func TestOpenBulkNeedsNewFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kith.db")
 	require.NoError(t, os.WriteFile(path, []byte("something"), 0o600))

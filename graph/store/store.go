@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/ipfs/go-cid"
@@ -34,7 +35,8 @@ type Store struct {
 	// bulk: opened by [OpenBulk] and not yet finished ([Store.FinishBulk]):
 	// Put leaves the search index and contact_uids to FinishBulk. lax: the
 	// file was written without journal or fsync, so Close syncs it.
-	bulk, lax bool
+	bulk, lax  bool
+	bulkFailed atomic.Bool // a Put of the bulk load failed
 
 	wrote     chan struct{} // a commit happened: see checkpointer
 	stop      context.CancelFunc
@@ -204,9 +206,23 @@ func headsOf(ctx context.Context, q rowsQuerier) (map[peer.ID]graph.Head, error)
 // author's log (after the entries before it in the batch); an entry already
 // held is skipped; a different entry at a held seq returns ErrFork and the
 // evidence is kept. Nothing of the batch is stored on any other error.
-func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
+//
+// In a bulk load ([OpenBulk]) there is no journal to roll back with: a
+// failed Put leaves the store unusable, and every later Put and
+// [Store.FinishBulk] returns [ErrBulkFailed].
+func (s *Store) Put(ctx context.Context, entries []*graph.Entry) (err error) {
 	if len(entries) == 0 {
 		return nil
+	}
+	if s.bulk {
+		if s.bulkFailed.Load() {
+			return ErrBulkFailed
+		}
+		defer func() {
+			if err != nil {
+				s.bulkFailed.Store(true)
+			}
+		}()
 	}
 	tx, p, done, err := s.begin(ctx)
 	if err != nil {
@@ -258,6 +274,9 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 			return err
 		}
 		heads[e.Author] = graph.Head{Seq: e.Seq, CID: e.CID, Time: e.Time}
+	}
+	if fork != nil && s.bulk {
+		return fmt.Errorf("%w: %s seq %d", graph.ErrFork, fork.Author, fork.Seq)
 	}
 	if fork != nil {
 		tx.Rollback()
