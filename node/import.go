@@ -62,7 +62,11 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 			return nil, err
 		}
 	}
-	ropts := archive.ReadOptions{Progress: opts.Progress}
+	// Signatures are verified behind the store: the entries go into the
+	// temporary store once their CIDs, encoding and chain check out, and
+	// indexing and Store.Check run while the signatures are verified;
+	// nothing is kept until ar.Signatures returns nil.
+	ropts := archive.ReadOptions{Progress: opts.Progress, SignaturesBehind: true}
 	if id != nil {
 		ropts.Expect = id.PeerID()
 	}
@@ -107,17 +111,19 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 		}
 	}()
 	open := graph.Opener(id)
+	defer ar.Signatures() // on an early return: wait for the verifiers to stop
 	if err := ar.Entries(ctx, open, st.Put); err != nil {
 		return nil, err
 	}
 	if err := st.FinishBulk(ctx); err != nil {
 		return nil, err
 	}
-	// Entries returned nil: it verified every entry's signature and hash,
-	// and each log's chain up to the head the manifest signs. Check
-	// re-hashes and re-links everything stored and rebuilds the fold and
-	// the indexes, but leaves the signatures alone: a stored log that
-	// links up to the verified head holds exactly the entries verified.
+	// Entries returned nil: it verified every entry's hash and each log's
+	// chain up to the head the manifest signs, and ar.Signatures below
+	// proves every entry's signature. Check re-hashes and re-links
+	// everything stored and rebuilds the fold and the indexes, but leaves
+	// the signatures alone: a stored log that links up to the verified
+	// head holds exactly the entries whose signatures ar verifies.
 	verified := map[peer.ID]graph.Head{}
 	for _, l := range ar.Manifest().Logs {
 		verified[peer.ID(l.Author)] = graph.Head{Seq: l.Seq, CID: l.Head.Cid}
@@ -128,6 +134,9 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	}
 	if !rep.OK() {
 		return nil, fmt.Errorf("%w: %v", ErrImportCheck, rep.Problems)
+	}
+	if err := ar.Signatures(); err != nil {
+		return nil, err
 	}
 	contacts, err := st.Count(ctx, id.PeerID(), graph.KindContact)
 	if err != nil {
