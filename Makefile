@@ -69,6 +69,10 @@ bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import,
 	$(GO) test -run='^$$' -bench=. -benchmem ./graph/ ./graph/vcard/ ./identity/
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./test/e2e/ ./node/
 
+.PHONY: bench-import
+bench-import: ## run the 100k export/import benchmark 3 times (entries/s each way next to the ed25519 verify rate)
+	$(GO) test -run='^$$' -bench='^BenchmarkExportImport100k$$' -benchtime=1x -count=3 ./node/
+
 .PHONY: cross
 cross: ## build bin/kith-OS-ARCH for phones and other laptops (no cgo)
 	CGO_ENABLED=0 GOOS=linux   GOARCH=arm64 $(GO) build -o $(BIN)-linux-arm64 .

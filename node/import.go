@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/archive"
 	"github.com/kith-p2p/kith/graph/book"
@@ -60,7 +62,11 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 			return nil, err
 		}
 	}
-	ropts := archive.ReadOptions{Progress: opts.Progress}
+	// Signatures are verified behind the store: the entries go into the
+	// temporary store once their CIDs, encoding and chain check out, and
+	// indexing and Store.Check run while the signatures are verified;
+	// nothing is kept until ar.Signatures returns nil.
+	ropts := archive.ReadOptions{Progress: opts.Progress, SignaturesBehind: true}
 	if id != nil {
 		ropts.Expect = id.PeerID()
 	}
@@ -92,7 +98,7 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 
 	tmp := dbPath + ".import"
 	removeDB(tmp)
-	st, err := store.Open(ctx, tmp, book.Index{})
+	st, err := store.OpenBulk(ctx, tmp, book.Index{})
 	if err != nil {
 		return nil, err
 	}
@@ -105,15 +111,32 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 		}
 	}()
 	open := graph.Opener(id)
+	defer ar.Signatures() // on an early return: wait for the verifiers to stop
 	if err := ar.Entries(ctx, open, st.Put); err != nil {
 		return nil, err
 	}
-	rep, err := st.Check(ctx, open)
+	if err := st.FinishBulk(ctx); err != nil {
+		return nil, err
+	}
+	// Entries returned nil: it verified every entry's hash and each log's
+	// chain up to the head the manifest signs, and ar.Signatures below
+	// proves every entry's signature. Check re-hashes and re-links
+	// everything stored and rebuilds the fold and the indexes, but leaves
+	// the signatures alone: a stored log that links up to the verified
+	// head holds exactly the entries whose signatures ar verifies.
+	verified := map[peer.ID]graph.Head{}
+	for _, l := range ar.Manifest().Logs {
+		verified[peer.ID(l.Author)] = graph.Head{Seq: l.Seq, CID: l.Head.Cid}
+	}
+	rep, err := st.CheckWith(ctx, store.CheckOptions{Open: open, Verified: verified})
 	if err != nil {
 		return nil, err
 	}
 	if !rep.OK() {
 		return nil, fmt.Errorf("%w: %v", ErrImportCheck, rep.Problems)
+	}
+	if err := ar.Signatures(); err != nil {
+		return nil, err
 	}
 	contacts, err := st.Count(ctx, id.PeerID(), graph.KindContact)
 	if err != nil {

@@ -16,7 +16,10 @@
 // the identity it names, and each log must run from seq 1 to the head the
 // manifest signs without a gap. Because a log is a hash chain ending in a
 // signed head, the chain alone authenticates every entry; their own
-// signatures are verified too, in parallel, with the bodies opened there.
+// signatures are verified too, in parallel, with the bodies opened there,
+// or behind the caller's put ([ReadOptions.SignaturesBehind], then
+// [Reader.Signatures] waits for them) so that an import indexes and
+// checks its temporary store meanwhile.
 //
 // A [Reader] is not safe for concurrent use; [Write] and [DecodeManifest]
 // are plain functions.

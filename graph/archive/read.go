@@ -26,6 +26,15 @@ type ReadOptions struct {
 	// Progress, when set, is called with the entries verified and handed
 	// on so far, and the total the manifest announces.
 	Progress func(done, total uint64)
+	// SignaturesBehind verifies the entries' own signatures behind put
+	// instead of in front of it: [Reader.Entries] hands on entries once
+	// they match their CIDs, decode, open and link up to the head the
+	// manifest signs, and returns before every signature is verified;
+	// [Reader.Signatures] waits for the rest. For a caller that writes
+	// the entries somewhere it can drop and does more work before it
+	// keeps them (an import: index, check, then rename), which then
+	// overlaps with the verifying.
+	SignaturesBehind bool
 }
 
 // Reader reads an export: [NewReader] reads and verifies the manifest
@@ -37,6 +46,10 @@ type Reader struct {
 	identity peer.ID
 	key      []byte
 	block    int // blocks read so far, for error messages
+
+	// sigs waits for the signatures verified behind put
+	// (SignaturesBehind); nil when there are none outstanding.
+	sigs func() error
 }
 
 // NewReader reads r's CAR header, its manifest and, when the manifest names
@@ -142,6 +155,19 @@ type batch struct {
 	done    chan struct{}
 }
 
+// Signatures waits for the signatures that [Reader.Entries] left to be
+// verified behind put (ReadOptions.SignaturesBehind) and returns the
+// first that does not verify, naming its block. Without that option, or
+// once it has returned, it returns nil at once: Entries verified them.
+func (r *Reader) Signatures() error {
+	if r.sigs == nil {
+		return nil
+	}
+	err := r.sigs()
+	r.sigs = nil
+	return err
+}
+
 // Entries reads every log the manifest announces and hands the entries,
 // verified, to put in batches, in order (each log from seq 1, logs in the
 // manifest's order). open opens bodies (nil: none are opened). It returns
@@ -157,6 +183,34 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 		workers = runtime.GOMAXPROCS(0)
 	}
 	total := r.manifest.Entries()
+	behind := r.opts.SignaturesBehind
+	// Signatures verified behind put run in their own group, which
+	// outlives Entries when it succeeds; when it fails, they are stopped
+	// and waited for here.
+	sctx, stop := context.WithCancel(ctx)
+	sg, sctx := errgroup.WithContext(sctx)
+	var sigwork chan *batch
+	if behind {
+		sigwork = make(chan *batch, maxBatchesBehind)
+		for range workers {
+			sg.Go(func() error {
+				for b := range sigwork {
+					select {
+					case <-b.done:
+					case <-sctx.Done():
+						return sctx.Err()
+					}
+					if b.err != nil {
+						continue // Entries reports it
+					}
+					if err := b.verifySignatures(); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	work := make(chan *batch, workers)
 	ordered := make(chan *batch, 2*workers)
@@ -165,6 +219,9 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 	g.Go(func() error {
 		defer close(work)
 		defer close(ordered)
+		if behind {
+			defer close(sigwork)
+		}
 		for read := uint64(0); read < total; {
 			b := &batch{first: r.block + 1, done: make(chan struct{})}
 			for n := min(batchSize, total-read); uint64(len(b.raws)) < n; {
@@ -175,11 +232,16 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 				b.cids, b.raws = append(b.cids, c), append(b.raws, data)
 			}
 			read += uint64(len(b.raws))
-			for _, ch := range []chan *batch{work, ordered} {
+			for _, ch := range []chan *batch{work, ordered, sigwork} {
+				if ch == nil {
+					continue
+				}
 				select {
 				case ch <- b:
 				case <-ctx.Done():
 					return ctx.Err()
+				case <-sctx.Done():
+					return fmt.Errorf("verifying signatures: %w", context.Cause(sctx))
 				}
 			}
 		}
@@ -191,11 +253,11 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 		}
 		return nil
 	})
-	// The workers: CID, decoding, signature, body.
+	// The workers: CID, decoding, signature (unless behind), body.
 	for range workers {
 		g.Go(func() error {
 			for b := range work {
-				b.verify(open)
+				b.verify(open, !behind)
 				close(b.done)
 			}
 			return nil
@@ -230,10 +292,25 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 		return nil
 	})
 	if err := g.Wait(); err != nil {
+		stop()
+		if serr := sg.Wait(); serr != nil && !errors.Is(serr, context.Canceled) {
+			return serr // a bad signature, found first, made the reader stop
+		}
 		return err
+	}
+	r.sigs = func() error {
+		defer stop()
+		return sg.Wait()
+	}
+	if !behind {
+		return r.Signatures()
 	}
 	return nil
 }
+
+// maxBatchesBehind bounds how far signature verification may fall behind
+// put (SignaturesBehind): 64 batches of entries, about 28 MiB of them.
+const maxBatchesBehind = 64
 
 // where names the i-th entry block (0-based) for an error.
 func (r *Reader) where(i uint64) string {
@@ -246,14 +323,24 @@ func (r *Reader) where(i uint64) string {
 	return fmt.Sprintf("block %d", r.block+1)
 }
 
-func (b *batch) verify(open func(*spec.Entry) (*graph.Body, error)) {
+// verify checks each block's CID, decodes and opens it, and checks its
+// signature when sig (else verifySignatures does, behind put).
+func (b *batch) verify(open func(*spec.Entry) (*graph.Body, error), sig bool) {
 	b.entries = make([]*graph.Entry, len(b.raws))
 	for i, raw := range b.raws {
 		if !spec.CIDOf(raw).Equals(b.cids[i]) {
 			b.err = fmt.Errorf("%w: block %d (%s)", ErrBlockMismatch, b.first+i, b.cids[i])
 			return
 		}
-		e, err := graph.Verify(raw, open)
+		var (
+			e   *graph.Entry
+			err error
+		)
+		if sig {
+			e, err = graph.Verify(raw, open)
+		} else {
+			e, err = decode(raw, b.cids[i], open)
+		}
 		if err != nil {
 			b.err = fmt.Errorf("%w: block %d (%s): %w", ErrBadEntry, b.first+i, b.cids[i], err)
 			return
@@ -295,4 +382,40 @@ func (c *chain) next(e *graph.Entry) error {
 		c.log, c.prev, c.seq = c.log+1, cid.Undef, 0
 	}
 	return nil
+}
+
+// verifySignatures checks the signatures of a batch that verify decoded
+// without them.
+func (b *batch) verifySignatures() error {
+	for i, e := range b.entries {
+		if err := e.Entry.Verify(); err != nil {
+			return fmt.Errorf("%w: block %d (%s): %w", ErrBadEntry, b.first+i, b.cids[i], err)
+		}
+	}
+	return nil
+}
+
+// decode is graph.Verify without the signature, for a block whose CID c
+// has been checked.
+func decode(raw []byte, c cid.Cid, open func(*spec.Entry) (*graph.Body, error)) (*graph.Entry, error) {
+	se, err := spec.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	author, err := se.AuthorID()
+	if err != nil {
+		return nil, err
+	}
+	e := &graph.Entry{Entry: se, Raw: raw, CID: c, Author: author, Identity: author}
+	if open != nil {
+		b, err := open(se)
+		switch {
+		case err == nil:
+			e.Body = b
+		case errors.Is(err, graph.ErrNotForMe):
+		default:
+			return nil, fmt.Errorf("opening body of %s: %w", e.CID, err)
+		}
+	}
+	return e, nil
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/spec"
@@ -41,93 +43,218 @@ type recBest struct {
 	cid cid.Cid
 }
 
+// CheckOptions configures [Store.CheckWith]; the zero value checks
+// everything without opening bodies.
+type CheckOptions struct {
+	// Open, if non-nil, decrypts bodies so that their kind and key are
+	// checked too.
+	Open func(*spec.Entry) (*graph.Body, error)
+	// Verified lists, by author, heads up to which the caller verified
+	// every entry's signature in this process moments ago (an import
+	// that read them). Check does not verify those signatures again: it
+	// still hashes every stored entry, checks every link and requires the
+	// stored entry at each listed seq to be the listed head, and the chain
+	// of CIDs then proves every stored entry up to it is the one whose
+	// signature was verified. A log that does not reach its listed head
+	// is a problem.
+	Verified map[peer.ID]graph.Head
+}
+
 // Check re-verifies every stored entry (encoding, signature, CID, chain),
 // every log head, and recomputes the fold to compare with the records and
 // the search index. open, if non-nil, decrypts bodies so that their kind
 // and key are checked too. Problems are reported, not repaired; the error is
-// for I/O only.
+// for I/O only. It is CheckWith(ctx, CheckOptions{Open: open}).
 //
 // Check reads in one read transaction, a snapshot of the store: writes
 // that commit while it runs are not seen, so they cannot make it report a
-// problem. It does not hold up writers (WAL mode).
+// problem. It does not hold up writers (WAL mode). Entries are decoded,
+// verified and opened on every core.
 func (s *Store) Check(ctx context.Context, open func(*spec.Entry) (*graph.Body, error)) (*CheckReport, error) {
+	return s.CheckWith(ctx, CheckOptions{Open: open})
+}
+
+// CheckWith is [Store.Check] with options.
+func (s *Store) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // a deferred BEGIN, not the writers' IMMEDIATE
 	if err != nil {
 		return nil, fmt.Errorf("beginning the check's read transaction: %w", err)
 	}
 	defer tx.Rollback()
-	return check(ctx, tx, s.idx, open)
+	return check(ctx, tx, s.idx, opts)
 }
 
-func check(ctx context.Context, tx rowsQuerier, idx Index, open func(*spec.Entry) (*graph.Body, error)) (*CheckReport, error) {
-	rep := &CheckReport{}
-	rows, err := tx.QueryContext(ctx, "SELECT cid, author, identity, seq, coalesce(kind, ''), coalesce(key, ''), kind IS NULL, raw FROM entries ORDER BY author, seq")
-	if err != nil {
-		return nil, fmt.Errorf("reading entries: %w", err)
+// checkRow is one row of entries, and what a worker made of it.
+type checkRow struct {
+	cb, ab, ib, raw []byte
+	seq             uint64
+	kind, key       string
+	unreadable      bool
+
+	e       *graph.Entry
+	err     error // decoding or verifying
+	body    *graph.Body
+	openErr error
+}
+
+// checkBatch is a run of rows for one worker.
+type checkBatch struct {
+	rows []checkRow
+	done chan struct{}
+}
+
+// checkBatchSize rows go to a worker at once.
+const checkBatchSize = 256
+
+// work decodes and verifies the batch's entries (the signature unless
+// verified lists the author up to that seq) and opens their bodies.
+func (b *checkBatch) work(verified map[peer.ID]graph.Head, open func(*spec.Entry) (*graph.Body, error)) {
+	defer close(b.done)
+	for i := range b.rows {
+		r := &b.rows[i]
+		h, ok := verified[peer.ID(r.ab)]
+		r.e, r.err = decodeEntry(r.raw, !ok || r.seq > h.Seq)
+		if r.err == nil && open != nil {
+			r.body, r.openErr = open(r.e.Entry)
+		}
 	}
-	defer rows.Close()
+}
+
+// decodeEntry is graph.Verify without opening the body, and without
+// checking the signature unless sig.
+func decodeEntry(raw []byte, sig bool) (*graph.Entry, error) {
+	if sig {
+		return graph.Verify(raw, nil)
+	}
+	se, err := spec.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	author, err := se.AuthorID()
+	if err != nil {
+		return nil, err
+	}
+	return &graph.Entry{Entry: se, Raw: raw, CID: spec.CIDOf(raw), Author: author, Identity: author}, nil
+}
+
+func check(ctx context.Context, tx rowsQuerier, idx Index, opts CheckOptions) (*CheckReport, error) {
+	rep := &CheckReport{}
 	var (
 		prev     *spec.Entry
 		prevCID  cid.Cid
 		lastHead = map[peer.ID]graph.Head{}
 		best     = map[recKey]recBest{}
 	)
-	for rows.Next() {
-		var (
-			cb, ab, ib, raw []byte
-			seq             uint64
-			kind, key       string
-			unreadable      bool
-		)
-		if err := rows.Scan(&cb, &ab, &ib, &seq, &kind, &key, &unreadable, &raw); err != nil {
-			return nil, err
-		}
-		rep.Entries++
-		author := peer.ID(ab)
-		e, err := graph.Verify(raw, nil)
+	workers := runtime.GOMAXPROCS(0)
+	g, gctx := errgroup.WithContext(ctx)
+	work := make(chan *checkBatch, workers)
+	ordered := make(chan *checkBatch, 2*workers)
+	g.Go(func() error {
+		defer close(work)
+		defer close(ordered)
+		rows, err := tx.QueryContext(gctx, "SELECT cid, author, identity, seq, coalesce(kind, ''), coalesce(key, ''), kind IS NULL, raw FROM entries ORDER BY author, seq")
 		if err != nil {
-			rep.addf("entry %s seq %d: %v", author, seq, err)
-			prev = nil
-			continue
+			return fmt.Errorf("reading entries: %w", err)
 		}
-		if c, _ := cid.Cast(cb); !c.Equals(e.CID) {
-			rep.addf("entry %s seq %d: stored under CID %s, content hashes to %s", author, seq, c, e.CID)
-		}
-		if e.Author != author || e.Seq != seq || !bytes.Equal(ib, ab) {
-			rep.addf("entry %s seq %d: columns disagree with the entry", author, seq)
-		}
-		if prev != nil && !bytes.Equal(prev.Author, e.Entry.Author) {
-			prev = nil
-		}
-		if err := spec.CheckLink(prev, prevCID, e.Entry); err != nil {
-			rep.addf("entry %s seq %d: %v", author, seq, err)
-		}
-		prev, prevCID = e.Entry, e.CID
-		lastHead[author] = graph.Head{Seq: e.Seq, CID: e.CID, Time: e.Time}
-		if open != nil {
-			b, err := open(e.Entry)
-			switch {
-			case err == nil && unreadable:
-				rep.addf("entry %s seq %d: readable but not folded", author, seq)
-			case err == nil && (b.Kind != kind || b.Key != key):
-				rep.addf("entry %s seq %d: body is %s/%s, columns say %s/%s", author, seq, b.Kind, b.Key, kind, key)
-			case err != nil && !unreadable:
-				rep.addf("entry %s seq %d: folded but does not open: %v", author, seq, err)
+		defer rows.Close()
+		for more := true; more; {
+			b := &checkBatch{done: make(chan struct{})}
+			for len(b.rows) < checkBatchSize {
+				if more = rows.Next(); !more {
+					break
+				}
+				var r checkRow
+				if err := rows.Scan(&r.cb, &r.ab, &r.ib, &r.seq, &r.kind, &r.key, &r.unreadable, &r.raw); err != nil {
+					return err
+				}
+				b.rows = append(b.rows, r)
+			}
+			if len(b.rows) == 0 {
+				break
+			}
+			for _, ch := range []chan *checkBatch{work, ordered} {
+				select {
+				case ch <- b:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
 			}
 		}
-		if unreadable {
-			continue
-		}
-		k := recKey{peer.ID(ib), kind, key}
-		v := graph.VersionOf(e)
-		if cur, ok := best[k]; !ok || v.After(cur.v) {
-			best[k] = recBest{v: v, cid: e.CID}
-		}
+		return rows.Err()
+	})
+	for range workers {
+		g.Go(func() error {
+			for b := range work {
+				b.work(opts.Verified, opts.Open)
+			}
+			return nil
+		})
 	}
-	if err := rows.Err(); err != nil {
+	g.Go(func() error {
+		for b := range ordered {
+			select {
+			case <-b.done:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			for i := range b.rows {
+				r := &b.rows[i]
+				rep.Entries++
+				author, seq := peer.ID(r.ab), r.seq
+				e, err := r.e, r.err
+				if err != nil {
+					rep.addf("entry %s seq %d: %v", author, seq, err)
+					prev = nil
+					continue
+				}
+				if c, _ := cid.Cast(r.cb); !c.Equals(e.CID) {
+					rep.addf("entry %s seq %d: stored under CID %s, content hashes to %s", author, seq, c, e.CID)
+				}
+				if e.Author != author || e.Seq != seq || !bytes.Equal(r.ib, r.ab) {
+					rep.addf("entry %s seq %d: columns disagree with the entry", author, seq)
+				}
+				if prev != nil && !bytes.Equal(prev.Author, e.Entry.Author) {
+					prev = nil
+				}
+				if err := spec.CheckLink(prev, prevCID, e.Entry); err != nil {
+					rep.addf("entry %s seq %d: %v", author, seq, err)
+				}
+				prev, prevCID = e.Entry, e.CID
+				lastHead[author] = graph.Head{Seq: e.Seq, CID: e.CID, Time: e.Time}
+				if h, ok := opts.Verified[author]; ok && h.Seq == e.Seq && !h.CID.Equals(e.CID) {
+					rep.addf("entry %s seq %d: is %s, not the verified head %s", author, seq, e.CID, h.CID)
+				}
+				if opts.Open != nil {
+					b, err := r.body, r.openErr
+					switch {
+					case err == nil && r.unreadable:
+						rep.addf("entry %s seq %d: readable but not folded", author, seq)
+					case err == nil && (b.Kind != r.kind || b.Key != r.key):
+						rep.addf("entry %s seq %d: body is %s/%s, columns say %s/%s", author, seq, b.Kind, b.Key, r.kind, r.key)
+					case err != nil && !r.unreadable:
+						rep.addf("entry %s seq %d: folded but does not open: %v", author, seq, err)
+					}
+				}
+				if r.unreadable {
+					continue
+				}
+				k := recKey{peer.ID(r.ib), r.kind, r.key}
+				v := graph.VersionOf(e)
+				if cur, ok := best[k]; !ok || v.After(cur.v) {
+					best[k] = recBest{v: v, cid: e.CID}
+				}
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	rows.Close()
+	for a, h := range opts.Verified {
+		if got := lastHead[a]; got.Seq < h.Seq {
+			rep.addf("log %s: ends at seq %d, before the verified head at seq %d", a, got.Seq, h.Seq)
+		}
+	}
 
 	heads, err := headsOf(ctx, tx)
 	if err != nil {

@@ -66,5 +66,5 @@ var SchemaVersion = schemaVersion
 // OpenAt opens the store at path migrated to schema version v only
 // (migrations 1..v), for tests that build a store as an older kith left it.
 func OpenAt(ctx context.Context, path string, idx Index, v int) (*Store, error) {
-	return open(ctx, path, idx, v)
+	return open(ctx, path, idx, v, false)
 }

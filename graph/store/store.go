@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/ipfs/go-cid"
@@ -31,6 +32,12 @@ type Store struct {
 	path string
 	idx  Index
 
+	// bulk: opened by [OpenBulk] and not yet finished ([Store.FinishBulk]):
+	// Put leaves the search index and contact_uids to FinishBulk. lax: the
+	// file was written without journal or fsync, so Close syncs it.
+	bulk, lax  bool
+	bulkFailed atomic.Bool // a Put of the bulk load failed
+
 	wrote     chan struct{} // a commit happened: see checkpointer
 	stop      context.CancelFunc
 	stopped   chan struct{}
@@ -45,11 +52,12 @@ var _ graph.Store = (*Store)(nil)
 // UID lookups (graph/book.Index for Kith's address book); it is required.
 // A store last opened by a newer kith is refused with [ErrNewerSchema].
 func Open(ctx context.Context, path string, idx Index) (*Store, error) {
-	return open(ctx, path, idx, schemaVersion)
+	return open(ctx, path, idx, schemaVersion, false)
 }
 
-// open opens the store at path and migrates it to schema version target.
-func open(ctx context.Context, path string, idx Index, target int) (*Store, error) {
+// open opens the store at path and migrates it to schema version target;
+// bulk opens it for [OpenBulk].
+func open(ctx context.Context, path string, idx Index, target int, bulk bool) (*Store, error) {
 	if idx == nil {
 		return nil, fmt.Errorf("opening store %s: no Index given: pass graph/book.Index{} (or the index of the records it holds), or nothing would be searchable", path)
 	}
@@ -61,9 +69,13 @@ func open(ctx context.Context, path string, idx Index, target int) (*Store, erro
 	}
 	f.Close()
 	privatize(path, path+"-wal", path+"-shm")
+	pragmas := []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)",
+		fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit)}
+	if bulk {
+		pragmas = bulkPragmas
+	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)",
-		fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages), fmt.Sprintf("journal_size_limit(%d)", walSizeLimit)} {
+	for _, p := range pragmas {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -76,7 +88,10 @@ func open(ctx context.Context, path string, idx Index, target int) (*Store, erro
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
-	s := &Store{db: db, path: path, idx: idx}
+	if bulk {
+		db.SetMaxOpenConns(1) // the pragmas above hold per connection; a bulk load has one writer
+	}
+	s := &Store{db: db, path: path, idx: idx, bulk: bulk, lax: bulk}
 	if err := migrate(ctx, db, idx, target); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
@@ -122,6 +137,9 @@ func (s *Store) Close() error {
 		s.stop()
 		<-s.stopped
 		s.closeErr = s.db.Close()
+		if s.closeErr == nil && s.lax {
+			s.closeErr = syncFile(s.path)
+		}
 	})
 	return s.closeErr
 }
@@ -188,15 +206,30 @@ func headsOf(ctx context.Context, q rowsQuerier) (map[peer.ID]graph.Head, error)
 // author's log (after the entries before it in the batch); an entry already
 // held is skipped; a different entry at a held seq returns ErrFork and the
 // evidence is kept. Nothing of the batch is stored on any other error.
-func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
+//
+// In a bulk load ([OpenBulk]) there is no journal to roll back with: a
+// failed Put leaves the store unusable, and every later Put and
+// [Store.FinishBulk] returns [ErrBulkFailed].
+func (s *Store) Put(ctx context.Context, entries []*graph.Entry) (err error) {
 	if len(entries) == 0 {
 		return nil
+	}
+	if s.bulk {
+		if s.bulkFailed.Load() {
+			return ErrBulkFailed
+		}
+		defer func() {
+			if err != nil {
+				s.bulkFailed.Store(true)
+			}
+		}()
 	}
 	tx, p, done, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
+	p.deferIndex = s.bulk
 	heads := map[peer.ID]graph.Head{}
 	var fork *graph.Entry
 	for _, e := range entries {
@@ -241,6 +274,9 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) error {
 			return err
 		}
 		heads[e.Author] = graph.Head{Seq: e.Seq, CID: e.CID, Time: e.Time}
+	}
+	if fork != nil && s.bulk {
+		return fmt.Errorf("%w: %s seq %d", graph.ErrFork, fork.Author, fork.Seq)
 	}
 	if fork != nil {
 		tx.Rollback()
@@ -321,6 +357,9 @@ func (s *Store) ResolveFork(ctx context.Context, author peer.ID) (int, error) {
 
 type prepared struct {
 	idx Index
+	// deferIndex leaves the search index and contact_uids to
+	// [Store.FinishBulk].
+	deferIndex bool
 
 	entry, head, cidAtSeq, recNew, recGet, recSet, uidDel *sql.Stmt
 
@@ -447,6 +486,9 @@ func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 	}
 	if err != nil {
 		return fmt.Errorf("writing record %s/%s: %w", b.Kind, b.Key, err)
+	}
+	if p.deferIndex {
+		return nil
 	}
 	return p.queueIndex(e.Identity, id, id <= p.maxID, b)
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -54,31 +55,32 @@ func (p *prepared) flushUIDs(ctx context.Context, tx *sql.Tx) error {
 		}
 		dropped = dropped[n:]
 	}
-	var args []any
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
+	// Rows go in in key order: contact_uids is a b-tree keyed by
+	// (identity, uid), and UIDs are random, so in record order every row
+	// landed on another page (a bulk load's 100,000 took 0.85 s that way).
+	var rows []uidRow
+	for id, r := range p.uids {
+		for _, uid := range r.uids {
+			rows = append(rows, uidRow{r.identity, uid, id})
 		}
-		q := "INSERT OR IGNORE INTO contact_uids (identity, uid, record) VALUES (?,?,?)" + strings.Repeat(",(?,?,?)", len(args)/3-1)
+	}
+	slices.SortFunc(rows, func(a, b uidRow) int {
+		return cmp.Or(strings.Compare(string(a.identity), string(b.identity)), strings.Compare(a.uid, b.uid), cmp.Compare(a.record, b.record))
+	})
+	p.uids, p.uidsDropped = nil, nil
+	for len(rows) > 0 {
+		n := min(len(rows), ftsChunk)
+		args := make([]any, 0, 3*n)
+		for _, r := range rows[:n] {
+			args = append(args, []byte(r.identity), r.uid, r.record)
+		}
+		q := "INSERT OR IGNORE INTO contact_uids (identity, uid, record) VALUES (?,?,?)" + strings.Repeat(",(?,?,?)", n-1)
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("indexing UIDs: %w", err)
 		}
-		args = args[:0]
-		return nil
+		rows = rows[n:]
 	}
-	for _, id := range slices.Sorted(maps.Keys(p.uids)) {
-		r := p.uids[id]
-		for _, uid := range r.uids {
-			args = append(args, []byte(r.identity), uid, id)
-			if len(args) == 3*ftsChunk {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	p.uids, p.uidsDropped = nil, nil
-	return flush()
+	return nil
 }
 
 // indexAllUIDs fills contact_uids from the records, as idx gives their

@@ -1,0 +1,104 @@
+package archive_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/archive"
+	"github.com/kith-p2p/kith/graph/book"
+	"github.com/kith-p2p/kith/graph/store"
+	"github.com/kith-p2p/kith/identity"
+	"github.com/kith-p2p/kith/spec"
+)
+
+// logSource serves logs of raw entries as an export's [archive.Source].
+type logSource map[peer.ID][][]byte
+
+func (s logSource) Heads(context.Context) (map[peer.ID]graph.Head, error) {
+	out := map[peer.ID]graph.Head{}
+	for a, raws := range s {
+		e, err := spec.Decode(raws[len(raws)-1])
+		if err != nil {
+			return nil, err
+		}
+		out[a] = graph.Head{Seq: e.Seq, CID: spec.CIDOf(raws[len(raws)-1]), Time: e.Time}
+	}
+	return out, nil
+}
+
+func (s logSource) Entries(_ context.Context, author peer.ID, after uint64, limit int) ([][]byte, error) {
+	raws := s[author][after:]
+	if limit > 0 && len(raws) > limit {
+		raws = raws[:limit]
+	}
+	return raws, nil
+}
+
+// badSignatureExport is an export, signed by its identity, whose log
+// holds an entry with a bad signature that its own author chained over
+// (later entries link to it and are signed): the chain and the manifest
+// are sound, only the entry's own signature is not.
+func badSignatureExport(t *testing.T) []byte {
+	t.Helper()
+	me := identity.NewTest(t, "me")
+	st := store.NewTest(t, book.Index{})
+	appendContacts(t, st, me, 5)
+	log, err := st.Log(t.Context(), me.PeerID(), 0, 0)
+	require.NoError(t, err)
+	raws := make([][]byte, len(log))
+	var prev cid.Cid
+	for i, le := range log {
+		e, err := spec.Decode(le.Raw)
+		require.NoError(t, err)
+		if i > 0 {
+			e.Prev = spec.LinkTo(prev)
+			require.NoError(t, e.Sign(me.Sign))
+		}
+		if i == 2 {
+			e.Sig[0] ^= 0x01
+		}
+		raws[i], err = e.Encode()
+		require.NoError(t, err)
+		prev = spec.CIDOf(raws[i])
+	}
+	var buf bytes.Buffer
+	_, err = archive.Write(t.Context(), &buf, logSource{me.PeerID(): raws}, archive.WriteOptions{Signer: me, Now: time.UnixMilli(1_700_000_000_000)})
+	require.NoError(t, err)
+	return buf.Bytes()
+}
+
+// TestSignaturesBehind: a bad entry signature is refused whether it is
+// verified in front of put or behind it (then by Entries or by
+// Signatures, whichever finds it first).
+func TestSignaturesBehind(t *testing.T) {
+	data := badSignatureExport(t)
+	for _, behind := range []bool{false, true} {
+		r, err := archive.NewReader(bytes.NewReader(data), archive.ReadOptions{SignaturesBehind: behind})
+		require.NoError(t, err)
+		put := func(context.Context, []*graph.Entry) error { return nil }
+		err = r.Entries(t.Context(), nil, put)
+		if err == nil {
+			require.True(t, behind, "Entries without SignaturesBehind = nil, want the bad signature")
+			err = r.Signatures()
+		}
+		require.ErrorIs(t, err, archive.ErrBadEntry, "behind=%v", behind)
+		require.ErrorIs(t, err, spec.ErrBadSignature, "behind=%v", behind)
+		require.NoError(t, r.Signatures(), "Signatures a second time")
+	}
+
+	// A sound export reads the same either way.
+	f := newFixture(t, 1500, 30)
+	good := f.export(t, nil)
+	r, err := archive.NewReader(bytes.NewReader(good), archive.ReadOptions{SignaturesBehind: true})
+	require.NoError(t, err)
+	st := store.NewTest(t, book.Index{})
+	require.NoError(t, r.Entries(t.Context(), graph.Opener(f.me), st.Put))
+	require.NoError(t, r.Signatures())
+}
