@@ -562,15 +562,7 @@ func (b *Book) EditContact(ctx context.Context, ref string, card graph.Card) (*C
 		if err != nil {
 			return nil, err
 		}
-		notes, err := normalizeNotes(Subtract(WithoutUID(card), shared))
-		if err != nil {
-			return nil, err
-		}
-		if err := b.setNotes(ctx, t, notes); err != nil {
-			return nil, err
-		}
-		c, err := b.linkedContact(ctx, t.peer, notes)
-		return &c, err
+		return b.keepAsNotes(ctx, t, card, shared)
 	}
 	nc, err := graph.NormalizeCard(card)
 	if err != nil {
@@ -596,6 +588,20 @@ func (b *Book) EditContact(ctx context.Context, ref string, card graph.Card) (*C
 	}
 	c := contactOf(&graph.Record{Identity: es[0].Identity, Kind: graph.KindContact, Key: t.rec.Key, Version: graph.VersionOf(es[0]), CID: es[0].CID, Body: es[0].Body})
 	return &c, nil
+}
+
+// keepAsNotes makes what card holds beyond the card the connection shares
+// (shared) my notes on them, and returns the linked contact as it is then.
+func (b *Book) keepAsNotes(ctx context.Context, t *target, card, shared graph.Card) (*Contact, error) {
+	notes, err := normalizeNotes(Subtract(WithoutUID(card), shared))
+	if err != nil {
+		return nil, err
+	}
+	if err := b.setNotes(ctx, t, notes); err != nil {
+		return nil, err
+	}
+	c, err := b.linkedContact(ctx, t.peer, notes)
+	return &c, err
 }
 
 // setNotes writes my notes on a linked contact: a tombstone when there

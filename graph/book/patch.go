@@ -60,15 +60,7 @@ func (b *Book) patchNotesLocked(ctx context.Context, t *target, p ContactPatch) 
 	if err != nil {
 		return nil, err
 	}
-	notes, err := normalizeNotes(Subtract(WithoutUID(card), shared))
-	if err != nil {
-		return nil, err
-	}
-	if err := b.setNotes(ctx, t, notes); err != nil {
-		return nil, err
-	}
-	c, err := b.linkedContact(ctx, t.peer, notes)
-	return &c, err
+	return b.keepAsNotes(ctx, t, card, shared)
 }
 
 // checkPatch normalises p's field names (lower case, trimmed) and refuses

@@ -153,7 +153,7 @@ func New(ctx context.Context, c Config) (*Service, error) {
 	s := &Service{host: c.Host, routing: c.Routing, id: c.ID, store: c.Store, book: c.Book, sync: c.Sync,
 		restoring: c.Restoring, noLog: c.NoLog, limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log,
 		g: p2putil.NewGroup(), dropped: dropped, asking: map[peer.ID]int{}}
-	c.Host.SetStreamHandler(spec.ProtoConnect, s.handle)
+	c.Host.SetStreamHandler(spec.ProtoConnect, s.g.Handler(ServiceName, s.log, s.handle))
 	return s, nil
 }
 
@@ -572,17 +572,8 @@ func (s *Service) write(str network.Stream, to peer.ID, status, note string, sec
 }
 
 // handle serves /kith/connect/1.0.0.
+// It runs inside the group's Handler: counted in, in the service's scope.
 func (s *Service) handle(str network.Stream) {
-	if !s.g.Enter() {
-		str.Reset()
-		return
-	}
-	defer s.g.Exit()
-	if err := str.Scope().SetService(ServiceName); err != nil {
-		s.log.Debug("connect stream over the service's limits", "err", err)
-		str.Reset()
-		return
-	}
 	remote := str.Conn().RemotePeer()
 	if !s.limiter.Allow(remote) {
 		str.Reset()

@@ -140,7 +140,7 @@ func New(c Config) *Service {
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
 		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{}}
-	c.Host.SetStreamHandler(spec.ProtoSync, s.handle)
+	c.Host.SetStreamHandler(spec.ProtoSync, s.g.Handler(ServiceName, s.log, s.handle))
 	return s
 }
 
@@ -457,17 +457,8 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 }
 
 // handle serves /kith/sync/1.0.0.
+// It runs inside the group's Handler: counted in, in the service's scope.
 func (s *Service) handle(str network.Stream) {
-	if !s.g.Enter() {
-		str.Reset()
-		return
-	}
-	defer s.g.Exit()
-	if err := str.Scope().SetService(ServiceName); err != nil {
-		s.log.Debug("sync stream over the service's limits", "err", err)
-		str.Reset()
-		return
-	}
 	remote := str.Conn().RemotePeer()
 	ctx := s.g.Context()
 	if !s.peers.SyncsWith(ctx, remote) {

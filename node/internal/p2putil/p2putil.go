@@ -2,6 +2,7 @@ package p2putil
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -85,6 +86,26 @@ func (g *Group) Go(f func()) bool {
 		f()
 	}()
 	return true
+}
+
+// Handler wraps serve as a stream handler of the group's service: the
+// stream is counted in (Close waits for it), joins the service's resource
+// scope (its limits in the resource manager), and is reset when the group
+// is closing or the scope is full; serve gets it otherwise.
+func (g *Group) Handler(service string, log *slog.Logger, serve func(network.Stream)) network.StreamHandler {
+	return func(str network.Stream) {
+		if !g.Enter() {
+			str.Reset()
+			return
+		}
+		defer g.Exit()
+		if err := str.Scope().SetService(service); err != nil {
+			log.Debug("stream over the service's limits", "service", service, "err", err)
+			str.Reset()
+			return
+		}
+		serve(str)
+	}
 }
 
 // Close cancels the context and waits for every goroutine and handler.
