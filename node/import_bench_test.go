@@ -16,6 +16,7 @@ import (
 	"github.com/kith-p2p/kith/graph/vcard/vcardtest"
 	"github.com/kith-p2p/kith/node"
 	"github.com/kith-p2p/kith/node/api"
+	"github.com/kith-p2p/kith/node/api/apitest"
 )
 
 // BenchmarkAddContacts10k: the daemon's side of importing 10,000 cards in
@@ -46,7 +47,7 @@ func BenchmarkAddContacts10kSocket(b *testing.B) {
 	var clk cpuClock
 	for b.Loop() {
 		b.StopTimer()
-		c := serve(b, node.NewTest(b, "import"))
+		c := apitest.Serve(b, node.NewTest(b, "import"))
 		b.StartTimer()
 		clk.begin()
 		var wg sync.WaitGroup
@@ -115,7 +116,7 @@ func BenchmarkAddContacts10kUIDsSocket(b *testing.B) {
 	var clk cpuClock
 	for b.Loop() {
 		b.StopTimer()
-		c := serve(b, node.NewTest(b, "import"))
+		c := apitest.Serve(b, node.NewTest(b, "import"))
 		b.StartTimer()
 		clk.begin()
 		if got := addSocket(b, c, cards); got[api.StatusNew] != len(cards) {
@@ -133,7 +134,7 @@ func BenchmarkReimport10kSocket(b *testing.B) {
 	var clk cpuClock
 	for b.Loop() {
 		b.StopTimer()
-		c := serve(b, node.NewTest(b, "import"))
+		c := apitest.Serve(b, node.NewTest(b, "import"))
 		addSocket(b, c, cards)
 		b.StartTimer()
 		clk.begin()

@@ -27,28 +27,7 @@ func TestConformanceInProcess(t *testing.T) {
 }
 
 func TestConformanceOverSocket(t *testing.T) {
-	apitest.Run(t, func(t *testing.T) api.API { return serve(t, node.NewTest(t, "alice")) })
-}
-
-// serve exposes impl on a unix socket and returns a client for it.
-func serve(t testing.TB, impl api.API) *api.Client {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "kith-api")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "api.sock")
-	ln, err := net.Listen("unix", sock)
-	require.NoError(t, err)
-	srv := &http.Server{Handler: api.Handler(impl, nil)}
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(ln) }()
-	c := api.NewClient(sock)
-	t.Cleanup(func() {
-		c.Close()
-		srv.Close()
-		<-done
-	})
-	return c
+	apitest.Run(t, func(t *testing.T) api.API { return apitest.Serve(t, node.NewTest(t, "alice")) })
 }
 
 // TestAPIRefusesBrowsers: a request carrying Origin or Referer (what a web

@@ -1,13 +1,7 @@
 package apitest_test
 
 import (
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/node"
 	"github.com/kith-p2p/kith/node/api"
@@ -31,27 +25,6 @@ func TestLinkedInProcess(t *testing.T) {
 func TestLinkedOverSocket(t *testing.T) {
 	apitest.RunLinked(t, func(t *testing.T) (api.API, api.API) {
 		mine, theirs := newPair(t)
-		return serve(t, mine), serve(t, theirs)
+		return apitest.Serve(t, mine), apitest.Serve(t, theirs)
 	})
-}
-
-// serve exposes impl on a unix socket and returns a client for it.
-func serve(t testing.TB, impl api.API) *api.Client {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "kith-api")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "api.sock")
-	ln, err := net.Listen("unix", sock)
-	require.NoError(t, err)
-	srv := &http.Server{Handler: api.Handler(impl, nil)}
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(ln) }()
-	c := api.NewClient(sock)
-	t.Cleanup(func() {
-		c.Close()
-		srv.Close()
-		<-done
-	})
-	return c
 }
