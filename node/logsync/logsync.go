@@ -268,6 +268,30 @@ func (s *Service) openStream(ctx context.Context, p peer.ID) (network.Stream, er
 	return str, nil
 }
 
+// request opens a sync stream to p and sends req, with a watchdog on the
+// stream (touch it as frames arrive). done ends the exchange: the stream
+// is closed, or reset when err is not nil.
+func (s *Service) request(ctx context.Context, p peer.ID, req *spec.SyncRequest) (str network.Stream, touch func(), done func(err error), err error) {
+	str, err = s.openStream(ctx, p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	touch, stop := p2putil.Watchdog(ctx, str, s.t.IdleTimeout)
+	done = func(err error) {
+		stop()
+		if err != nil {
+			str.Reset()
+		} else {
+			str.Close()
+		}
+	}
+	if err := p2putil.WriteMsg(str, req); err != nil {
+		done(err)
+		return nil, nil, nil, err
+	}
+	return str, touch, done, nil
+}
+
 // wanted reports whether this node keeps author's log when p sends it: its
 // own log (restored from a friend) and the log of the peer itself.
 func (s *Service) wanted(author, from peer.ID) bool {
@@ -347,22 +371,11 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 	if err != nil {
 		return err
 	}
-	str, err := s.openStream(ctx, p)
+	str, touch, finish, err := s.request(ctx, p, req)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			str.Reset()
-		} else {
-			str.Close()
-		}
-	}()
-	touch, stop := p2putil.Watchdog(ctx, str, s.t.IdleTimeout)
-	defer stop()
-	if err := p2putil.WriteMsg(str, req); err != nil {
-		return err
-	}
+	defer func() { finish(err) }()
 	// Three stages overlap: this goroutine reads frames into chunks, a
 	// second verifies each chunk on every core and stores it, in order.
 	chunks := make(chan [][]byte, 2)
@@ -587,22 +600,11 @@ func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
 		return err
 	}
 	req := &spec.SyncRequest{Want: []spec.LogPos{{Author: []byte(s.self)}}, Have: []spec.LogPos{}}
-	str, err := s.openStream(ctx, p)
+	str, touch, done, err := s.request(ctx, p, req)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			str.Reset()
-		} else {
-			str.Close()
-		}
-	}()
-	touch, stop := p2putil.Watchdog(ctx, str, s.t.IdleTimeout)
-	defer stop()
-	if err := p2putil.WriteMsg(str, req); err != nil {
-		return err
-	}
+	defer func() { done(err) }()
 	var parted, ext []*graph.Entry
 	take := func(chunk [][]byte) error {
 		es, err := s.verifyChunk(chunk, p)
