@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
-	ma "github.com/multiformats/go-multiaddr"
-
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/store"
@@ -24,32 +21,13 @@ import (
 // reports the restore's seconds and entries/s.
 func BenchmarkRestore10kContacts20Friends(b *testing.B) {
 	ctx := context.Background()
-	mn := mocknet.New()
-	b.Cleanup(func() { mn.Close() })
-	i := 0
-	add := func(label string) *node.Node {
-		i++
-		h, err := mn.AddPeer(identity.NewTest(b, label).PrivKey(), ma.StringCast(fmt.Sprintf("/ip6/100::%x/tcp/4242", i)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := mn.LinkAll(); err != nil {
-			b.Fatal(err)
-		}
-		return node.NewTest(b, label, node.WithHost(h))
-	}
-	alice := add("alice")
+	tn := newNet(b)
+	alice := tn.add("alice")
 	aliceHost := alice.Host()
 	var friends []*node.Node
 	for f := range 20 {
-		fr := add(fmt.Sprintf("friend%02d", f))
-		inv, err := alice.Invite(ctx, api.InviteRequest{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := fr.Connect(ctx, api.ConnectRequest{Target: inv.Code}); err != nil {
-			b.Fatal(err)
-		}
+		fr := tn.add(fmt.Sprintf("friend%02d", f))
+		connect(b, alice, fr)
 		friends = append(friends, fr)
 	}
 	if _, err := alice.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}}); err != nil {
@@ -64,25 +42,8 @@ func BenchmarkRestore10kContacts20Friends(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	want, err := alice.Store().Head(ctx, aliceHost.ID())
-	if err != nil {
-		b.Fatal(err)
-	}
 	from := friends[0]
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		h, err := from.Store().Head(ctx, aliceHost.ID())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if h.Seq >= want.Seq {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("the friend holds %d of alice's %d entries after 2 minutes", h.Seq, want.Seq)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	within(b, 2*time.Minute, "the friend to hold alice's whole log", func() bool { return head(b, from, alice) == head(b, alice, alice) })
 	if err := alice.Close(); err != nil {
 		b.Fatal(err)
 	}
