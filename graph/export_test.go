@@ -35,7 +35,7 @@ func SlotOf(id *identity.Identity, e *spec.Entry) (tag, slot []byte) {
 		return nil, nil
 	}
 	for _, sl := range s.Slots {
-		if string(sl[:spec.TagSize]) == string(tag) {
+		if len(sl) == spec.SlotSize && string(sl[:spec.TagSize]) == string(tag) {
 			return tag, sl
 		}
 	}
