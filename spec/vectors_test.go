@@ -89,7 +89,7 @@ func makeVectors(tb testing.TB) []vector {
 	vs := []vector{
 		{Name: "genesis public", JSON: jsonOf(genesis), CBOR: b64(gBytes), CID: gCID.String()},
 		{Name: "second self", JSON: jsonOf(second), CBOR: b64(sBytes), CID: CIDOf(sBytes).String(), Prev: b64(gBytes)},
-		{Name: "third recipients", JSON: jsonOf(third), CBOR: b64(tBytes), CID: CIDOf(tBytes).String(), Prev: b64(sBytes)},
+		{Name: "third sealed", JSON: jsonOf(third), CBOR: b64(tBytes), CID: CIDOf(tBytes).String(), Prev: b64(sBytes)},
 	}
 
 	// Invalid cases, each from a valid entry with one thing wrong.
