@@ -216,7 +216,7 @@ var ErrBadPadding = errors.New("spec: body padding is not 0x80 then zero bytes")
 // in one or two buckets and costs at most as much again, which is little at
 // that size; above 16 KiB (photos) doubling would cost up to 32 KiB an
 // entry, so buckets grow by 8 KiB instead: at most half as much again, and
-// seven buckets above 16 KiB for the 64 KiB an entry may hold.
+// six buckets above 16 KiB (the last: what fits under MaxEntrySize).
 func PaddedSize(n int) int {
 	m := n + 1
 	if m <= padDoubleUpTo {
