@@ -32,8 +32,9 @@ var (
 )
 
 // Import reads an export (graph/archive) from r into home, which needs no
-// init: it verifies every block, signature and chain and rebuilds every
-// view. Home must hold no log (an empty home, or one holding only the
+// init: it verifies every block, signature, chain and rotation (as sync
+// does: a forged or replayed `rotate` entry, or an entry after one, is
+// refused) and rebuilds every view. Home must hold no log (an empty home, or one holding only the
 // identity key, which the export must then belong to); when it has no key,
 // the export's key becomes its key, under the export's passphrase. The
 // entries go into a temporary store that is checked (Store.Check) and
@@ -112,7 +113,17 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	}()
 	open := graph.Opener(id)
 	defer ar.Signatures() // on an early return: wait for the verifiers to stop
-	if err := ar.Entries(ctx, open, st.Put); err != nil {
+	// Rotations are checked as sync checks them (checkRotations), batch
+	// by batch against what the temporary store holds already: a log's
+	// genesis comes before its rotation, in the batch or an earlier one.
+	rotations := &Node{store: st}
+	put := func(ctx context.Context, es []*graph.Entry) error {
+		if _, err := rotations.checkRotations(ctx, es); err != nil {
+			return fmt.Errorf("%w: %w", archive.ErrBadEntry, err)
+		}
+		return st.Put(ctx, es)
+	}
+	if err := ar.Entries(ctx, open, put); err != nil {
 		return nil, err
 	}
 	if err := st.FinishBulk(ctx); err != nil {
