@@ -65,8 +65,10 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 		}
 	}
 	// Signatures are verified behind the store: the entries go into the
-	// temporary store once their CIDs, encoding and chain check out, and
-	// indexing and Store.Check run while the signatures are verified;
+	// temporary store once their CIDs, encoding and chain check out, each
+	// log's head signature as the chain reaches it (which authenticates
+	// the log: spec/SPEC.md, "Export (CAR)"), and the other signatures are
+	// verified on the other cores while the store loads and indexes;
 	// nothing is kept until ar.Signatures returns nil.
 	ropts := archive.ReadOptions{Progress: opts.Progress, SignaturesBehind: true}
 	if id != nil {
