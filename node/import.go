@@ -120,13 +120,25 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	// by batch against what the temporary store holds already: a log's
 	// genesis comes before its rotation, in the batch or an earlier one.
 	rotations := &Node{store: st}
-	put := func(ctx context.Context, es []*graph.Entry) error {
+	var pending []*graph.Entry
+	flush := func(ctx context.Context) error {
+		es := pending
+		pending = pending[:0]
 		if _, err := rotations.checkRotations(ctx, es); err != nil {
 			return fmt.Errorf("%w: %w", archive.ErrBadEntry, err)
 		}
 		return st.Put(ctx, es)
 	}
+	put := func(ctx context.Context, es []*graph.Entry) error {
+		if pending = append(pending, es...); len(pending) < importPutSize {
+			return nil
+		}
+		return flush(ctx)
+	}
 	if err := ar.Entries(ctx, open, put); err != nil {
+		return nil, err
+	}
+	if err := flush(ctx); err != nil {
 		return nil, err
 	}
 	if err := st.FinishBulk(ctx); err != nil {
@@ -172,6 +184,13 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	return &api.ImportResult{PeerID: id.PeerID(), Home: home, Logs: len(m.Logs), Entries: m.Entries(), KeyImported: keyImported,
 		Created: m.CreatedTime().UTC(), Contacts: contacts}, nil
 }
+
+// importPutSize is how many entries an import stores in one transaction
+// (eight of the reader's batches): each commit writes out every page the
+// transaction touched, and every batch touches the same index pages. On
+// 100,000 entries, 8192 instead of 1024 took the commits from 0.7 s of
+// CPU to 0.4 s.
+const importPutSize = 8192
 
 // checkHeads checks that st holds each log of m up to its head, and no
 // other log.
