@@ -35,12 +35,12 @@ var (
 // Import reads an export (graph/archive) from r into home, which needs no
 // init: it verifies every block, signature, chain and rotation (as sync
 // does: a forged or replayed `rotate` entry, or an entry after one, is
-// refused) and rebuilds every view. Home must hold no log (an empty home, or one holding only the
-// identity key, which the export must then belong to); when it has no key,
-// the export's key becomes its key, under the export's passphrase. The
-// entries go into a temporary store that is moved into place only when
-// everything passed: a refused import leaves
-// home as it was. It takes the home's lock, so no daemon runs meanwhile.
+// refused) and rebuilds every view. Home must hold no log (an empty home,
+// or one holding only the identity key, which the export must then belong
+// to); when it has no key, the export's key becomes its key, under the
+// export's passphrase. The entries go into a temporary store that is moved
+// into place only when everything passed: a refused import leaves home as
+// it was. It takes the home's lock, so no daemon runs meanwhile.
 func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOptions) (res *api.ImportResult, err error) {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, fmt.Errorf("creating home %s: %w", home, err)
@@ -149,7 +149,7 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	// Put's own checks (link, fork, fold) as sync's entries do; the
 	// store must now hold exactly those heads. A full Store.Check here
 	// (re-reading, re-hashing, re-opening and re-folding everything) took
-	// a third of the import's time and proved nothing that the load had
+	// a sixth of the import's CPU and proved nothing that the load had
 	// not just checked; `kith check` runs it on demand.
 	if err := checkHeads(ctx, st, ar.Manifest()); err != nil {
 		return nil, err
