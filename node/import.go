@@ -149,8 +149,9 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	// Put's own checks (link, fork, fold) as sync's entries do; the
 	// store must now hold exactly those heads. A full Store.Check here
 	// (re-reading, re-hashing, re-opening and re-folding everything) took
-	// a sixth of the import's CPU and proved nothing that the load had
-	// not just checked; `kith check` runs it on demand.
+	// a sixth of the import's CPU to re-derive what the load had just
+	// built from the same verified entries; `kith check` runs it on
+	// demand, and the bulk-load tests hold a bulk store to it.
 	if err := checkHeads(ctx, st, ar.Manifest()); err != nil {
 		return nil, err
 	}
