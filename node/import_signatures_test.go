@@ -48,8 +48,9 @@ func (s oneLog) Entries(_ context.Context, _ peer.ID, after uint64, limit int) (
 
 // TestImportRefusesBadSignature: an export whose log holds an entry with
 // a bad signature that its own author chained over (the CIDs, the chain
-// and the manifest are sound) is refused, though signatures are verified
-// behind the store, and the home is left as it was.
+// and the manifest are sound), or whose head's signature is bad, is
+// refused, though signatures are verified behind the store, and the home
+// is left as it was.
 func TestImportRefusesBadSignature(t *testing.T) {
 	ctx := t.Context()
 	me := identity.NewTest(t, "me")
@@ -63,7 +64,7 @@ func TestImportRefusesBadSignature(t *testing.T) {
 	}
 	log, err := st.Log(ctx, me.PeerID(), 0, 0)
 	require.NoError(t, err)
-	for _, bad := range []int{2, len(log) - 2} {
+	for _, bad := range []int{2, len(log) - 2, len(log) - 1} { // early, late, the head
 		t.Run(fmt.Sprintf("entry %d of %d", bad+1, len(log)), func(t *testing.T) {
 			raws := make([][]byte, len(log))
 			var prev cid.Cid

@@ -41,15 +41,15 @@ func (s logSource) Entries(_ context.Context, author peer.ID, after uint64, limi
 	return raws, nil
 }
 
-// badSignatureExport is an export, signed by its identity, whose log
-// holds an entry with a bad signature that its own author chained over
-// (later entries link to it and are signed): the chain and the manifest
-// are sound, only the entry's own signature is not.
-func badSignatureExport(t *testing.T) []byte {
+// badSignatureExport is an export, signed by its identity, whose log of
+// n entries holds one with a bad signature at index bad (0-based) that its
+// own author chained over (later entries link to it and are signed): the
+// chain and the manifest are sound, only the entry's own signature is not.
+func badSignatureExport(t *testing.T, n, bad int) []byte {
 	t.Helper()
 	me := identity.NewTest(t, "me")
 	st := store.NewTest(t, book.Index{})
-	appendContacts(t, st, me, 5)
+	appendContacts(t, st, me, n)
 	log, err := st.Log(t.Context(), me.PeerID(), 0, 0)
 	require.NoError(t, err)
 	raws := make([][]byte, len(log))
@@ -61,7 +61,7 @@ func badSignatureExport(t *testing.T) []byte {
 			e.Prev = spec.LinkTo(prev)
 			require.NoError(t, e.Sign(me.Sign))
 		}
-		if i == 2 {
+		if i == bad {
 			e.Sig[0] ^= 0x01
 		}
 		raws[i], err = e.Encode()
@@ -78,7 +78,7 @@ func badSignatureExport(t *testing.T) []byte {
 // verified in front of put or behind it (then by Entries or by
 // Signatures, whichever finds it first).
 func TestSignaturesBehind(t *testing.T) {
-	data := badSignatureExport(t)
+	data := badSignatureExport(t, 5, 2)
 	for _, behind := range []bool{false, true} {
 		r, err := archive.NewReader(bytes.NewReader(data), archive.ReadOptions{SignaturesBehind: behind})
 		require.NoError(t, err)
@@ -101,4 +101,27 @@ func TestSignaturesBehind(t *testing.T) {
 	st := store.NewTest(t, book.Index{})
 	require.NoError(t, r.Entries(t.Context(), graph.Opener(f.me), st.Put))
 	require.NoError(t, r.Signatures())
+}
+
+// TestHeadSignatureBeforePut: with SignaturesBehind, a log's head is
+// still verified before the batch holding it goes to put, so Entries
+// itself refuses a bad head and put never sees it; the batches before it
+// may have gone to put.
+func TestHeadSignatureBeforePut(t *testing.T) {
+	const n = 2500 // three batches of the reader
+	data := badSignatureExport(t, n, n-1)
+	r, err := archive.NewReader(bytes.NewReader(data), archive.ReadOptions{SignaturesBehind: true})
+	require.NoError(t, err)
+	var last uint64
+	put := func(_ context.Context, es []*graph.Entry) error {
+		last = es[len(es)-1].Seq
+		return nil
+	}
+	err = r.Entries(t.Context(), nil, put)
+	require.ErrorIs(t, err, archive.ErrBadEntry)
+	require.ErrorIs(t, err, spec.ErrBadSignature)
+	total := r.Manifest().Logs[0].Seq
+	if last >= total {
+		t.Errorf("put got the log up to seq %d, its head with a bad signature is seq %d", last, total)
+	}
 }

@@ -14,12 +14,15 @@
 // ([MaxManifestSize] for the manifest, spec.MaxEntrySize for entries), every
 // block must match its CID, the manifest's signature must verify against
 // the identity it names, and each log must run from seq 1 to the head the
-// manifest signs without a gap. Because a log is a hash chain ending in a
-// signed head, the chain alone authenticates every entry; their own
-// signatures are verified too, in parallel, with the bodies opened there,
-// or behind the caller's put ([ReadOptions.SignaturesBehind], then
-// [Reader.Signatures] waits for them) so that an import indexes and
-// checks its temporary store meanwhile.
+// manifest names without a gap. Each entry links to the one before by its
+// CID, signature included, so a log's head signature commits its author to
+// every earlier entry: the reader verifies it as soon as the chain reaches
+// the head. The other entries' own signatures are verified too, in
+// parallel, with the bodies opened there, or behind the caller's put
+// ([ReadOptions.SignaturesBehind], then [Reader.Signatures] waits for them)
+// so that an import loads and indexes its temporary store meanwhile.
+// spec/SPEC.md ("Export (CAR)", "Signatures") says why they are still
+// checked one by one.
 //
 // A [Reader] is not safe for concurrent use; [Write] and [DecodeManifest]
 // are plain functions.

@@ -28,11 +28,13 @@ type ReadOptions struct {
 	Progress func(done, total uint64)
 	// SignaturesBehind verifies the entries' own signatures behind put
 	// instead of in front of it: [Reader.Entries] hands on entries once
-	// they match their CIDs, decode, open and link up to the head the
-	// manifest signs, and returns before every signature is verified;
+	// they match their CIDs, decode and open, and a batch once its
+	// entries link up and the signature of any log head among them
+	// verifies; it returns once every log reached its verified head,
+	// before every other signature is verified, and
 	// [Reader.Signatures] waits for the rest. For a caller that writes
 	// the entries somewhere it can drop and does more work before it
-	// keeps them (an import: index, check, then rename), which then
+	// keeps them (an import: load, index, then rename), which then
 	// overlaps with the verifying.
 	SignaturesBehind bool
 }
@@ -170,7 +172,10 @@ func (r *Reader) Signatures() error {
 
 // Entries reads every log the manifest announces and hands the entries,
 // verified, to put in batches, in order (each log from seq 1, logs in the
-// manifest's order). open opens bodies (nil: none are opened). It returns
+// manifest's order). Each log's head signature is verified when the chain
+// reaches it, before the batch holding it goes to put: when Entries
+// returns nil, every log is a whole chain of CIDs ending in a head its
+// author signed. open opens bodies (nil: none are opened). It returns
 // an error, and stops calling put, at the first block that is out of
 // place, does not match its CID, or does not verify; at a gap in a log
 // or a log that does not reach the manifest's head; at a truncated file
@@ -277,8 +282,16 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 				return b.err
 			}
 			for i, e := range b.entries {
-				if err := c.next(e); err != nil {
+				head, err := c.next(e)
+				if err != nil {
 					return fmt.Errorf("block %d: %w", b.first+i, err)
+				}
+				if head && behind {
+					// The head's signature, here and now: with the chain
+					// it authenticates the whole log (see Entries).
+					if err := e.Entry.Verify(); err != nil {
+						return fmt.Errorf("%w: block %d (%s), the head of the log of %s: %w", ErrBadEntry, b.first+i, e.CID, e.Author, err)
+					}
 				}
 			}
 			if err := put(ctx, b.entries); err != nil {
@@ -358,30 +371,32 @@ type chain struct {
 	seq  uint64  // its seq (0 at a log's start)
 }
 
-func (c *chain) next(e *graph.Entry) error {
+// next takes the next entry; it reports whether e is its log's head.
+func (c *chain) next(e *graph.Entry) (head bool, err error) {
 	if c.log >= len(c.logs) {
-		return fmt.Errorf("%w: an entry after the last log", ErrChain)
+		return false, fmt.Errorf("%w: an entry after the last log", ErrChain)
 	}
 	l := c.logs[c.log]
 	author := peer.ID(l.Author)
 	if !bytes.Equal(e.Entry.Author, l.Author) {
-		return fmt.Errorf("%w: log of %s: entry %s is by %s, at seq %d of %d", ErrChain, author, e.CID, e.Author, c.seq+1, l.Seq)
+		return false, fmt.Errorf("%w: log of %s: entry %s is by %s, at seq %d of %d", ErrChain, author, e.CID, e.Author, c.seq+1, l.Seq)
 	}
 	var prev *spec.Entry
 	if c.seq > 0 {
 		prev = &spec.Entry{Author: l.Author, Seq: c.seq}
 	}
 	if err := spec.CheckLink(prev, c.prev, e.Entry); err != nil {
-		return fmt.Errorf("%w: log of %s after seq %d: %w", ErrChain, author, c.seq, err)
+		return false, fmt.Errorf("%w: log of %s after seq %d: %w", ErrChain, author, c.seq, err)
 	}
 	c.prev, c.seq = e.CID, e.Seq
 	if c.seq == l.Seq {
 		if !e.CID.Equals(l.Head.Cid) {
-			return fmt.Errorf("%w: log of %s: the entry at seq %d is %s, the manifest's head %s", ErrChain, author, c.seq, e.CID, l.Head)
+			return false, fmt.Errorf("%w: log of %s: the entry at seq %d is %s, the manifest's head %s", ErrChain, author, c.seq, e.CID, l.Head)
 		}
 		c.log, c.prev, c.seq = c.log+1, cid.Undef, 0
+		return true, nil
 	}
-	return nil
+	return false, nil
 }
 
 // verifySignatures checks the signatures of a batch that verify decoded

@@ -13,12 +13,13 @@
 // one transaction. [Store.Check] re-verifies everything stored, on every
 // core, and rebuilds the fold in memory to prove the views match the
 // entries; [Store.CheckWith] can leave out the signatures of logs that the
-// caller has just verified up to a head it names (an import).
+// caller has just verified up to a head it names.
 //
 // An import writes a new file in bulk ([OpenBulk]): no journal and no
 // fsync until Close, and the search index and contact_uids built once by
 // [Store.FinishBulk] rather than batch by batch. It is renamed into place
-// only after Check, so a crash meanwhile leaves only a temporary file.
+// only once the whole load passed, so a crash meanwhile leaves only a
+// temporary file.
 //
 // The store knows nothing of cards: what a search finds a record by and
 // which UIDs name it comes from the [Index] its caller passes to [Open]

@@ -223,13 +223,20 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) (err error) {
 				s.bulkFailed.Store(true)
 			}
 		}()
+		if ctx, err = bulkContext(ctx); err != nil {
+			return err
+		}
 	}
 	tx, p, done, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	p.deferIndex = s.bulk
+	if s.bulk {
+		if err := p.prepareBulk(ctx, tx); err != nil {
+			return err
+		}
+	}
 	heads := map[peer.ID]graph.Head{}
 	var fork *graph.Entry
 	for _, e := range entries {
@@ -362,6 +369,8 @@ type prepared struct {
 	deferIndex bool
 
 	entry, head, cidAtSeq, recNew, recGet, recSet, uidDel *sql.Stmt
+	// recAdd is recNew without RETURNING, for a bulk load (prepareBulk).
+	recAdd *sql.Stmt
 
 	// maxID is the largest records.id before this transaction: a record
 	// with a larger id was created by it (and is not in the index yet).
@@ -427,7 +436,7 @@ func prepare(ctx context.Context, tx *sql.Tx, idx Index) (*prepared, error) {
 }
 
 func (p *prepared) close() {
-	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recNew, p.recGet, p.recSet, p.uidDel} {
+	for _, st := range []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recNew, p.recGet, p.recSet, p.uidDel, p.recAdd} {
 		if st != nil {
 			st.Close()
 		}
@@ -469,7 +478,11 @@ func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 	// that exists is replaced only if this version is newer: the rule is
 	// graph.Version.After's, decided here and nowhere else.
 	var id int64
-	err = p.recNew.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id)
+	if p.recAdd != nil {
+		err = p.add(ctx, e, body)
+	} else {
+		err = p.recNew.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		var (
 			cur    graph.Version
