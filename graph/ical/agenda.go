@@ -345,3 +345,13 @@ func merge(its []func() (time.Time, bool)) func() (time.Time, bool) {
 		}
 	}
 }
+
+// First returns the instance the master's DTSTART gives (the first of a
+// recurring event); ok is false without a master or a DTSTART.
+func (e *Event) First(local *time.Location) (in Instance, ok bool) {
+	if e.Master == nil || e.Master.Props.Get(ical.PropDateTimeStart) == nil {
+		return in, false
+	}
+	in, err := e.single(e.Master, NewZones(e.Zones), local, Time{})
+	return in, err == nil
+}

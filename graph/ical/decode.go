@@ -527,6 +527,7 @@ func assemble(uid string, first int, comps []*ical.Component, zones []*ical.Comp
 	}
 	var warns []Warning
 	for _, c := range comps {
+		stamp(c)
 		if c.Props.Get(ical.PropRecurrenceID) != nil {
 			ev.Overrides = append(ev.Overrides, c)
 			continue

@@ -41,7 +41,6 @@ func Encode(w io.Writer, events []*Event) error {
 	}
 	for _, e := range events {
 		for _, c := range e.parts() {
-			stamp(c)
 			cal.Children = append(cal.Children, c)
 		}
 	}
@@ -99,8 +98,7 @@ func EncodeEvent(e *Event) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// stamp gives a VEVENT without DTSTAMP (which RFC 5545 requires and
-// go-ical's encoder checks) one: its LAST-MODIFIED or CREATED if in UTC,
+// stamp gives a VEVENT without DTSTAMP (which RFC 5545 requires) one: its LAST-MODIFIED or CREATED if in UTC,
 // else the Unix epoch, so that the same input always encodes the same.
 func stamp(c *ical.Component) {
 	if c.Props.Get(ical.PropDateTimeStamp) != nil {

@@ -29,12 +29,12 @@ type Event struct {
 
 // Attendee is an ATTENDEE (or the ORGANIZER) of an event.
 type Attendee struct {
-	Address  string `json:"address"`             // the calendar address, usually mailto:
-	Name     string `json:"name,omitempty"`      // CN
-	PartStat string `json:"partstat,omitempty"`  // NEEDS-ACTION, ACCEPTED, DECLINED, TENTATIVE, DELEGATED
-	Role     string `json:"role,omitempty"`      // REQ-PARTICIPANT, OPT-PARTICIPANT, CHAIR, …
-	RSVP     bool   `json:"rsvp,omitempty"`      // a reply is expected
-	Peer     string `json:"peer,omitempty"`      // X-KITH-PEER: the attendee's Kith peer ID
+	Address  string `json:"address"`            // the calendar address, usually mailto:
+	Name     string `json:"name,omitempty"`     // CN
+	PartStat string `json:"partstat,omitempty"` // NEEDS-ACTION, ACCEPTED, DECLINED, TENTATIVE, DELEGATED
+	Role     string `json:"role,omitempty"`     // REQ-PARTICIPANT, OPT-PARTICIPANT, CHAIR, …
+	RSVP     bool   `json:"rsvp,omitempty"`     // a reply is expected
+	Peer     string `json:"peer,omitempty"`     // X-KITH-PEER: the attendee's Kith peer ID
 }
 
 // Main returns the component that describes the event: the master, or the

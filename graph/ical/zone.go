@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // the IANA database in the binary: a phone may have no zoneinfo
 
@@ -88,12 +89,20 @@ func ianaZone(name string) *time.Location {
 	if name == "" || name == "Local" || len(name) > 64 || strings.Contains(name, "..") || strings.ContainsAny(name, " \\") {
 		return nil
 	}
+	if l, ok := ianaCache.Load(name); ok {
+		return l.(*time.Location)
+	}
 	l, err := time.LoadLocation(name)
 	if err != nil {
 		return nil
 	}
+	ianaCache.Store(name, l)
 	return l
 }
+
+// ianaCache holds the zones loaded: loading one parses its tzdata (tens of
+// microseconds), and an agenda resolves a zone per event.
+var ianaCache sync.Map
 
 type transition struct {
 	at     int64 // Unix seconds
