@@ -48,7 +48,7 @@ type Body struct {
 	Recovery []byte    `cbor:"recovery,omitempty" json:"recovery,omitempty"` // genesis: identity.Commitment
 	Enc      []byte    `cbor:"enc,omitempty" json:"enc,omitempty"`           // keys: X25519 public key
 	Rotate   *Rotation `cbor:"rot,omitempty" json:"rot,omitempty"`           // rotate: the hand-over
-	Event    *Event    `cbor:"ev,omitempty" json:"ev,omitempty"`            // event: the iCalendar text
+	Event    *Event    `cbor:"ev,omitempty" json:"ev,omitempty"`             // event: the iCalendar text
 }
 
 // MaxEventICS bounds an event record's iCalendar text, so that the sealed
