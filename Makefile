@@ -66,9 +66,10 @@ fmt-check: ## fail if gofmt would change a file
 lint: vet fmt-check ## vet + format check
 
 .PHONY: bench
-bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS, replication, fan-out, 100k export/import, restore of 10k contacts and 20 friends)
+bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS, replication, fan-out, 100k export/import, restore of 10k contacts and 20 friends, 10k-event agenda and .ics import)
 	$(GO) test -run='^$$' -bench=. -benchmem ./graph/ ./graph/vcard/ ./identity/
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./test/e2e/ ./node/
+	$(GO) test -run='^$$' -bench=. -benchtime=5x -count=1 ./graph/cal/
 
 .PHONY: bench-import
 bench-import: ## run the 100k export/import benchmark 3 times (entries/s each way next to the ed25519 verify rate)

@@ -78,8 +78,8 @@ at 09:00 across daylight-saving changes. A UID names each event: list and
 show print it, edit and rm take it.`,
 		Subcommands: []*ucli.Command{
 			{
-				Name:      "add",
-				Usage:     "add an event",
+				Name:  "add",
+				Usage: "add an event",
 				UsageText: `kith events add SUMMARY --at WHEN [--for DURATION | --until WHEN] [--where PLACE] [--note TEXT] [--tz ZONE] [--rrule RULE] [--all-day]
 
 Examples:
@@ -90,7 +90,7 @@ Examples:
 				Description: `It prints the new event's UID, which edit, show and rm take. WHEN is
 "YYYY-MM-DD HH:MM" in --tz (default this computer's zone), or a date for
 an all-day event.`,
-				Flags:     eventFlags(&addOpts.eventOptions),
+				Flags: eventFlags(&addOpts.eventOptions),
 				Action: action(func(c *ucli.Context, args []string) error {
 					addOpts.set = c.IsSet
 					return runEventsAdd(c.Context, e, addOpts, args)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,7 +90,7 @@ func (e *Event) Instances(from, to time.Time, local *time.Location) (_ []Instanc
 				days = int((dur + 12*time.Hour) / (24 * time.Hour))
 			}
 			start, _ := parseTime(m.Props.Get(ical.PropDateTimeStart), zones, local)
-			next, err := e.recurrences(m, zones, local, start)
+			next, err := e.recurrences(m, zones, local, start, from.Add(-dur).AddDate(0, 0, -days-2))
 			if err != nil {
 				return nil, err
 			}
@@ -195,12 +196,18 @@ func (e *Event) single(c *ical.Component, zones *Zones, local *time.Location, ri
 
 // recurrences returns an iterator over the master's instance starts, in
 // order: the RRULE's, the RDATEs, DTSTART itself, without EXDATEs.
-func (e *Event) recurrences(m *ical.Component, zones *Zones, local *time.Location, start Time) (func() (time.Time, bool), error) {
+//
+// An instance before skipTo is not needed: a DAILY or WEEKLY rule without
+// COUNT or BYSETPOS then starts from its last period before skipTo
+// instead of from DTSTART (whole periods of wall-clock days, so the time
+// of day and the week grid stay), which spares walking years of a series
+// that began long ago.
+func (e *Event) recurrences(m *ical.Component, zones *Zones, local *time.Location, start Time, skipTo time.Time) (func() (time.Time, bool), error) {
 	// One iterator per RRULE (RFC 2445 allowed several) and one of
 	// DTSTART and the RDATEs, merged in order.
 	var its []func() (time.Time, bool)
 	for _, p := range m.Props.Values(ical.PropRecurrenceRule) {
-		r, err := parseRule(p.Value, start.Time)
+		r, err := parseRule(p.Value, skipStart(p.Value, start.Time, skipTo))
 		if errors.Is(err, errRScale) {
 			continue
 		}
@@ -287,7 +294,7 @@ func (e *Event) Span() (from, to time.Time, endless bool, err error) {
 	} else if e.Master != nil && e.Recurring() && e.Master.Props.Get(ical.PropDateTimeStart) != nil {
 		first := ins[0]
 		start, _ := parseTime(e.Master.Props.Get(ical.PropDateTimeStart), zones, time.UTC)
-		next, err := e.recurrences(e.Master, zones, time.UTC, start)
+		next, err := e.recurrences(e.Master, zones, time.UTC, start, time.Time{})
 		if err != nil {
 			return from, to, false, err
 		}
@@ -354,4 +361,49 @@ func (e *Event) First(local *time.Location) (in Instance, ok bool) {
 	}
 	in, err := e.single(e.Master, NewZones(e.Zones), local, Time{})
 	return in, err == nil
+}
+
+// skipStart returns the start to expand rule from: start, or for a DAILY
+// or WEEKLY rule without COUNT or BYSETPOS the last start of a whole
+// period (INTERVAL days or weeks, counted in wall-clock days) before
+// skipTo.
+func skipStart(rule string, start, skipTo time.Time) time.Time {
+	if skipTo.IsZero() || !skipTo.After(start) {
+		return start
+	}
+	var freqDays, interval int
+	interval = 1
+	for _, p := range strings.Split(stripRRule(rule), ";") {
+		k, v, _ := strings.Cut(p, "=")
+		switch k {
+		case "FREQ":
+			switch v {
+			case "DAILY":
+				freqDays = 1
+			case "WEEKLY":
+				freqDays = 7
+			}
+		case "INTERVAL":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return start
+			}
+			interval = n
+		case "COUNT", "BYSETPOS":
+			return start
+		}
+	}
+	if freqDays == 0 {
+		return start
+	}
+	period := freqDays * interval
+	// Wall-clock days from start to skipTo, in start's zone.
+	s := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
+	t := skipTo.In(start.Location())
+	d := int(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Sub(s).Hours() / 24)
+	k := d / period
+	if k <= 0 {
+		return start
+	}
+	return start.AddDate(0, 0, k*period)
 }

@@ -242,3 +242,43 @@ func TestNewEvent(t *testing.T) {
 		t.Fatalf("after moving: seq %d, %+v", back.Sequence(), in)
 	}
 }
+
+// TestSkipStart: starting a DAILY or WEEKLY rule near the window gives the
+// same instances as walking it from DTSTART, across DST changes.
+func TestSkipStart(t *testing.T) {
+	rules := []string{"FREQ=DAILY", "FREQ=DAILY;INTERVAL=3", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,FR", "FREQ=WEEKLY;BYDAY=MO,WE;WKST=SU;INTERVAL=3",
+		"FREQ=DAILY;BYHOUR=9,17", "FREQ=WEEKLY;UNTIL=20270301T000000Z", "FREQ=DAILY;COUNT=500", "FREQ=MONTHLY;BYDAY=-1FR"}
+	for _, rule := range rules {
+		for _, zone := range []string{"Europe/Berlin", "America/Sao_Paulo", "UTC"} {
+			text := "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:s\nDTSTART;TZID=" + zone + ":20190131T233000\nDURATION:PT3H\nRRULE:" + rule + "\nEND:VEVENT\nEND:VCALENDAR\n"
+			ev := decodeOne(t, text)
+			for _, from := range []time.Time{time.Date(2026, 3, 27, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 20, 5, 0, 0, 0, time.UTC), time.Date(2019, 2, 1, 0, 0, 0, 0, time.UTC)} {
+				to := from.AddDate(0, 0, 40)
+				got, err := ev.Instances(from, to, time.UTC)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The same without skipping: every instance from DTSTART.
+				zones := NewZones(nil)
+				start, _ := parseTime(ev.Master.Props.Get("DTSTART"), zones, time.UTC)
+				next, err := ev.recurrences(ev.Master, zones, time.UTC, start, time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []string
+				for s, ok := next(); ok && s.Before(to); s, ok = next() {
+					if s.Add(3 * time.Hour).After(from) {
+						want = append(want, s.Format(time.RFC3339))
+					}
+				}
+				var have []string
+				for _, in := range got {
+					have = append(have, in.Start.Format(time.RFC3339))
+				}
+				if strings.Join(have, " ") != strings.Join(want, " ") {
+					t.Errorf("%s in %s from %s:\n got %v\nwant %v", rule, zone, from.Format(time.DateOnly), have, want)
+				}
+			}
+		}
+	}
+}
