@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -75,6 +76,8 @@ type Calendar struct {
 type cached struct {
 	cid      string
 	ics      string
+	seq      uint64        // the record's SEQUENCE (ev.sq)
+	version  graph.Version // the record's entry
 	ev       *ical.Event
 	from, to time.Time
 	endless  bool
@@ -150,6 +153,18 @@ type ImportResult struct {
 	Older     int      `json:"older"`   // a lower SEQUENCE than the one held: kept mine
 	Skipped   []string `json:"skipped"` // broken events (SkipInvalid): what is wrong, where
 	Warnings  []string `json:"warnings"`
+}
+
+// Wins reports whether a version of an event (its SEQUENCE seq and the
+// version v of the entry that writes it) replaces the held one: the
+// higher SEQUENCE wins, then graph.Version.After (time, author, log seq).
+// spec/SPEC.md "Events" states the rule; spec/testdata/events.json holds
+// its vectors.
+func Wins(seq uint64, v graph.Version, heldSeq uint64, held graph.Version) bool {
+	if seq != heldSeq {
+		return seq > heldSeq
+	}
+	return v.After(held)
 }
 
 // zone loads an IANA zone; "" is UTC.
@@ -465,7 +480,7 @@ func (c *Calendar) eventsLocked(ctx context.Context) (map[string]*cached, error)
 			next[r.Key] = old
 			continue
 		}
-		ce := &cached{cid: id, undated: true, ics: r.Body.Event.ICS}
+		ce := &cached{cid: id, undated: true, ics: r.Body.Event.ICS, seq: r.Body.Event.Seq, version: r.Version}
 		if ev, err := parse(r); err == nil {
 			ce.ev = ev
 			if from, to, endless, err := ev.Span(); err == nil && !from.IsZero() {
@@ -549,6 +564,9 @@ func (c *Calendar) Import(ctx context.Context, data []byte, skipInvalid bool, pr
 	if err != nil {
 		return nil, err
 	}
+	// What this import writes comes after every entry held: only a lower
+	// SEQUENCE loses to the held version.
+	next := graph.Version{Time: math.MaxInt64}
 	var drafts []graph.Draft
 	for i, ev := range res.Events {
 		if progress != nil && (i%500 == 0 || i == len(res.Events)-1) {
@@ -566,7 +584,7 @@ func (c *Calendar) Import(ctx context.Context, data []byte, skipInvalid bool, pr
 		switch {
 		case cur == nil || cur.ev == nil:
 			out.Added++
-		case cur.ev.Sequence() > ev.Sequence():
+		case !Wins(d.Body.Event.Seq, next, cur.seq, cur.version):
 			out.Older++
 			continue
 		default:
