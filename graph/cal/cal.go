@@ -355,11 +355,44 @@ func (c *Calendar) liveLocked(ctx context.Context, uid string) (*ical.Event, *gr
 	return ev, r, err
 }
 
-// appendLocked writes drafts and forgets the cache.
+// appendLocked writes drafts and brings the cache up to date with them
+// when it was up to date before (an agenda after an edit then parses one
+// event, not all); otherwise the next agenda rebuilds it.
 func (c *Calendar) appendLocked(ctx context.Context, drafts ...graph.Draft) error {
-	_, err := c.w.Append(ctx, drafts...)
-	c.cache = nil
-	return err
+	h, err := c.store.Head(ctx, c.self)
+	valid := err == nil && c.cache != nil && c.cacheHead == h.Seq
+	entries, err := c.w.Append(ctx, drafts...)
+	if err != nil || !valid || len(entries) == 0 {
+		c.cacheHead = 0 // stale: entries parsed are still reused by CID
+		return err
+	}
+	// A copy: an agenda may be reading the map it had outside the lock.
+	c.cache = maps.Clone(c.cache)
+	for _, e := range entries {
+		b := e.Body
+		if b == nil || b.Kind != graph.KindEvent {
+			continue
+		}
+		if b.Del {
+			delete(c.cache, b.Key)
+			continue
+		}
+		c.cache[b.Key] = newCached(&graph.Record{Identity: e.Identity, Kind: b.Kind, Key: b.Key, Version: graph.VersionOf(e), CID: e.CID, Body: b})
+	}
+	c.cacheHead = entries[len(entries)-1].Seq
+	return nil
+}
+
+// newCached parses an event record for the cache.
+func newCached(r *graph.Record) *cached {
+	ce := &cached{cid: r.CID.String(), undated: true, ics: r.Body.Event.ICS, seq: r.Body.Event.Seq, version: r.Version}
+	if ev, err := parse(r); err == nil {
+		ce.ev = ev
+		if from, to, endless, err := ev.Span(); err == nil && !from.IsZero() {
+			ce.from, ce.to, ce.endless, ce.undated = from, to, endless, false
+		}
+	}
+	return ce
 }
 
 // Add writes a new event and returns it.
@@ -466,7 +499,7 @@ func (c *Calendar) eventsLocked(ctx context.Context) (map[string]*cached, error)
 	if err != nil {
 		return nil, err
 	}
-	if c.cache != nil && c.cacheHead == h.Seq {
+	if c.cache != nil && c.cacheHead == h.Seq && h.Seq != 0 {
 		return c.cache, nil
 	}
 	rs, err := c.store.Records(ctx, c.self, graph.KindEvent)
@@ -480,14 +513,7 @@ func (c *Calendar) eventsLocked(ctx context.Context) (map[string]*cached, error)
 			next[r.Key] = old
 			continue
 		}
-		ce := &cached{cid: id, undated: true, ics: r.Body.Event.ICS, seq: r.Body.Event.Seq, version: r.Version}
-		if ev, err := parse(r); err == nil {
-			ce.ev = ev
-			if from, to, endless, err := ev.Span(); err == nil && !from.IsZero() {
-				ce.from, ce.to, ce.endless, ce.undated = from, to, endless, false
-			}
-		}
-		next[r.Key] = ce
+		next[r.Key] = newCached(r)
 	}
 	c.cache, c.cacheHead = next, h.Seq
 	return next, nil

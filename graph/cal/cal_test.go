@@ -201,3 +201,48 @@ func TestImportAllOrNothing(t *testing.T) {
 	_, err = f.cal.Import(ctx, []byte("BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\n"), false, nil)
 	require.True(t, errors.Is(err, graph.ErrInvalid) && strings.Contains(err.Error(), "cut off"), "%v", err)
 }
+
+// TestAgendaWhileWriting: agendas read while events are added and edited
+// see each write once it returns (the cache follows the calendar's own
+// writes), and nothing races.
+func TestAgendaWhileWriting(t *testing.T) {
+	ctx := t.Context()
+	f := newCalendar(t)
+	from := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	_, err := f.cal.List(ctx, from, from.AddDate(0, 1, 0), "")
+	require.NoError(t, err)
+	done := make(chan error)
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				close(done)
+				return
+			default:
+			}
+			if _, err := f.cal.List(ctx, from, from.AddDate(0, 1, 0), ""); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	var uids []string
+	for i := range 20 {
+		ev, err := f.cal.Add(ctx, cal.Input{Summary: ptr(fmt.Sprint("Event ", i)), Start: fmt.Sprintf("2026-12-%02d 10:00", i+1)})
+		require.NoError(t, err)
+		uids = append(uids, ev.UID)
+		list, err := f.cal.List(ctx, from, from.AddDate(0, 1, 0), "")
+		require.NoError(t, err)
+		require.Len(t, list, i+1, "the agenda after add %d", i)
+	}
+	_, err = f.cal.Edit(ctx, uids[0], cal.Input{Summary: ptr("Renamed")})
+	require.NoError(t, err)
+	require.NoError(t, f.cal.Remove(ctx, uids[1]))
+	close(stop)
+	require.NoError(t, <-done)
+	list, err := f.cal.List(ctx, from, from.AddDate(0, 1, 0), "")
+	require.NoError(t, err)
+	require.Len(t, list, 19)
+	require.Equal(t, "Renamed", list[0].Summary)
+}
