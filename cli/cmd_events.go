@@ -1,16 +1,20 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/kith-p2p/kith/graph/ical"
 	"github.com/kith-p2p/kith/node/api"
 )
 
@@ -422,32 +426,71 @@ func runEventsShow(ctx context.Context, e *env, asJSON bool, args []string) erro
 	return nil
 }
 
+// eventsImportBatch events go to the daemon in one request (one append).
+const eventsImportBatch = 500
+
 func runEventsImport(ctx context.Context, e *env, o eventsImportOptions, args []string) error {
 	if err := exactArgs(args, "FILE"); err != nil {
 		return err
 	}
-	b, err := os.ReadFile(args[0])
+	name := args[0]
+	f, err := os.Open(name)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", args[0], err)
+		return fmt.Errorf("reading %s: %w", name, err)
 	}
-	if len(b) > api.MaxRequestBody-1<<20 {
-		return usagef("%s is %d MiB; at most %d MiB go in one import: split the file", args[0], len(b)>>20, api.MaxRequestBody>>20-1)
-	}
-	p := newProgress(e.Err, "importing "+filepath.Base(args[0]), 1)
-	res, err := e.api().ImportEvents(ctx, api.ImportEventsRequest{ICS: string(b), SkipInvalid: o.SkipInvalid})
-	p.add(1)
-	p.finish()
-	if err != nil {
+	defer f.Close()
+	// Ask the daemon first: reading a large file only to learn that
+	// nothing is there to take it wastes the user's time.
+	client := e.api()
+	if _, err := client.ID(ctx); err != nil {
 		return err
 	}
+	// The whole file is checked here before anything is written, so that
+	// a broken event stops the import with nothing imported; the daemon
+	// checks each batch again.
+	res, err := ical.Decode(f, ical.Options{SkipInvalid: o.SkipInvalid})
+	if err != nil {
+		hint := ""
+		if errors.Is(err, ical.ErrInvalidEvent) {
+			hint = " (fix that event, or pass --skip-invalid to import the others)"
+		}
+		return tagf(api.ErrInvalid, "%s: %v; nothing was imported%s", name, err, hint)
+	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(e.Err, "warning: %s\n", w)
+		fmt.Fprintf(e.Err, "%s: %s\n", name, w)
 	}
 	for _, s := range res.Skipped {
-		fmt.Fprintf(e.Err, "skipped: %s\n", s)
+		fmt.Fprintf(e.Err, "%s: skipped %s\n", name, s)
+	}
+	var total api.EventImportResult
+	bar := newProgress(e.Err, "importing", len(res.Events))
+	for chunk := range slices.Chunk(res.Events, eventsImportBatch) {
+		var b bytes.Buffer
+		if err := ical.Encode(&b, chunk); err != nil {
+			bar.finish()
+			return err
+		}
+		r, err := client.ImportEvents(ctx, api.ImportEventsRequest{ICS: b.String(), SkipInvalid: o.SkipInvalid})
+		if err != nil {
+			bar.finish()
+			if total.Added+total.Updated > 0 {
+				return fmt.Errorf("%w (%d events were imported before it)", err, total.Added+total.Updated)
+			}
+			return err
+		}
+		total.Added += r.Added
+		total.Updated += r.Updated
+		total.Unchanged += r.Unchanged
+		total.Older += r.Older
+		total.Skipped = append(total.Skipped, r.Skipped...)
+		bar.add(len(chunk))
+	}
+	bar.finish()
+	for _, s := range total.Skipped {
+		fmt.Fprintf(e.Err, "%s: skipped %s\n", name, s)
 	}
 	fmt.Fprintf(e.Out, "imported %s: %d added, %d updated, %d unchanged, %d older than yours (kept yours), %d skipped\n",
-		args[0], res.Added, res.Updated, res.Unchanged, res.Older, len(res.Skipped))
+		name, total.Added, total.Updated, total.Unchanged, total.Older, len(res.Skipped)+len(total.Skipped))
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kith-p2p/kith/graph/ical/icaltest"
 )
 
 // TestEvents drives the calendar as a person does: add a weekly meeting in
@@ -73,6 +75,15 @@ func TestEvents(t *testing.T) {
 	}
 	if out := d.ok(t, "events", "import", broken, "--skip-invalid"); !strings.Contains(out, "1 added") || !strings.Contains(out, "1 skipped") {
 		t.Errorf("kith events import --skip-invalid = %q", out)
+	}
+	// A file of more events than one request carries goes in batches.
+	many := filepath.Join(t.TempDir(), "many.ics")
+	os.WriteFile(many, icaltest.Generate(1200, 100, 7), 0o600)
+	if out := d.ok(t, "events", "import", many); !strings.Contains(out, "1200 added") {
+		t.Errorf("kith events import (1200 events) = %q", out)
+	}
+	if out := d.ok(t, "events", "import", many); !strings.Contains(out, "0 added, 0 updated, 1200 unchanged") {
+		t.Errorf("kith events import (the same again) = %q", out)
 	}
 	if r := kith(t, d.home, "events", "add", "x"); r.code != exitUsage || !strings.Contains(r.stderr, "--at") {
 		t.Errorf("kith events add without --at = exit %d, %q", r.code, r.stderr)
