@@ -320,7 +320,6 @@ func split(lines []line, res *Result) ([]block, error) {
 				}
 			}
 		}
-		_ = name
 	}
 	if len(stack) > 1 {
 		return nil, &EventError{Line: lines[start].no, UID: startUID, Summary: startSummary,

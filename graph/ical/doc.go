@@ -9,8 +9,10 @@
 // broken file is refused with an [*EventError] naming the event (UID,
 // SUMMARY) and the line, and so that no input reaches go-ical's parser in
 // a shape it panics on. Every property and parameter is kept as written;
-// [Encode] writes them back with go-ical's encoder (sorted by name,
-// folded at 75 octets), so export → import → export is stable.
+// [Encode] writes them back (sorted by name as go-ical's encoder sorts
+// them, folded at 75 octets), so export → import → export is stable. It
+// writes the lines itself: go-ical's encoder refuses what real files hold
+// (two RRULEs, a property twice).
 //
 // [Event.Instances] expands an event for an agenda window with rrule-go
 // (github.com/teambition/rrule-go) in the zone of its DTSTART: RDATE,

@@ -351,10 +351,6 @@ const (
 	dateTimeLayout = "20060102T150405"
 )
 
-// ErrUnknownZone: a TZID names no zone the reader knows and no VTIMEZONE
-// of the event defines it: the time is read as floating.
-var errUnknownZone = errors.New("unknown time zone")
-
 // parseTime parses one date or date-time value of p.
 func parseTime(p *ical.Prop, zones *Zones, local *time.Location) (Time, error) {
 	return parseValue(strings.TrimSpace(p.Value), p, zones, local)
