@@ -52,6 +52,7 @@ fuzz: ## run each fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run='^$$' -fuzz='^FuzzParseKey$$' -fuzztime=$(FUZZTIME) ./identity/
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePhrase$$' -fuzztime=$(FUZZTIME) ./identity/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/vcard/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/ical/
 	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeManifest$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 
@@ -67,9 +68,10 @@ fmt-check: ## fail if gofmt would change a file
 lint: vet fmt-check ## vet + format check
 
 .PHONY: bench
-bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS, replication, fan-out, 100k export/import, restore of 10k contacts and 20 friends)
+bench: ## run the benchmarks (append, verify+store, ed25519 ceiling, 10k import, idle RSS, replication, fan-out, 100k export/import, restore of 10k contacts and 20 friends, 10k-event agenda and .ics import)
 	$(GO) test -run='^$$' -bench=. -benchmem ./graph/ ./graph/vcard/ ./identity/
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=1 ./test/e2e/ ./node/
+	$(GO) test -run='^$$' -bench=. -benchtime=5x -count=1 ./graph/cal/
 
 .PHONY: bench-import
 bench-import: ## run the 100k export/import benchmark 3 times (entries/s each way next to the ed25519 verify rate)

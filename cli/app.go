@@ -167,6 +167,7 @@ func newApp(e *env) *ucli.App {
 			meCommand(e),
 			circlesCommand(e),
 			contactsCommand(e),
+			eventsCommand(e),
 			inviteCommand(e),
 			connectCommand(e),
 			restoreCommand(e),

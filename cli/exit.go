@@ -49,7 +49,7 @@ var exitCodes = []struct {
 	{exitError, "any other error (and `kith check` finding problems)", nil},
 	{exitUsage, "usage error: unknown command or flag, missing or extra argument", []error{errUsage}},
 	{exitNotRunning, "the daemon is not running: start it with `kith daemon`", []error{api.ErrDaemonNotRunning}},
-	{exitNotFound, "not found: no such contact, circle or field value", []error{api.ErrNotFound}},
+	{exitNotFound, "not found: no such contact, circle, field value or event", []error{api.ErrNotFound}},
 	{exitInvalid, "invalid input: a value, card or file that does not validate",
 		[]error{api.ErrInvalid, api.ErrTooLarge, graph.ErrUnknownField, graph.ErrInvalidField,
 			vcard.ErrInvalidCard, vcard.ErrEmpty, vcard.ErrNotVCard, vcard.ErrTooLarge}},

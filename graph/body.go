@@ -27,7 +27,7 @@ const (
 // to read a body it refused before (a new kind, a looser rule): each store
 // then reads its unread entries once more (store.Store.Reread), so what a
 // newer friend wrote shows up after an upgrade.
-const ReaderVersion = 1
+const ReaderVersion = 2 // 2: event bodies (ev)
 
 var knownKinds = map[string]bool{
 	KindGenesis: true, KindKeys: true, KindCard: true, KindCircle: true, KindConnection: true,
@@ -48,6 +48,21 @@ type Body struct {
 	Recovery []byte    `cbor:"recovery,omitempty" json:"recovery,omitempty"` // genesis: identity.Commitment
 	Enc      []byte    `cbor:"enc,omitempty" json:"enc,omitempty"`           // keys: X25519 public key
 	Rotate   *Rotation `cbor:"rot,omitempty" json:"rot,omitempty"`           // rotate: the hand-over
+	Event    *Event    `cbor:"ev,omitempty" json:"ev,omitempty"`             // event: the iCalendar text
+}
+
+// MaxEventICS bounds an event record's iCalendar text, so that the sealed
+// entry fits spec.MaxEntrySize.
+const MaxEventICS = 56 << 10
+
+// Event is an event record: one iCalendar UID (the record's key) as
+// iCalendar text. graph/ical reads it; graph only checks its shape.
+type Event struct {
+	// ICS is a VCALENDAR holding the event's VEVENTs (the master and the
+	// overrides of single instances) and the VTIMEZONEs they name.
+	ICS string `cbor:"ics" json:"ics"`
+	// Seq is the event's SEQUENCE, the revision its organizer raises.
+	Seq uint64 `cbor:"sq,omitempty" json:"sq,omitempty"`
 }
 
 // Check validates the record name and the fields its kind needs.
@@ -65,6 +80,13 @@ func (b *Body) Check() error {
 	case KindContact, KindCard:
 		if b.Card == nil {
 			return fmt.Errorf("%w: %s without a card", ErrBadBody, b.Kind)
+		}
+	case KindEvent:
+		if b.Event == nil || b.Event.ICS == "" {
+			return fmt.Errorf("%w: event without iCalendar text", ErrBadBody)
+		}
+		if len(b.Event.ICS) > MaxEventICS || !utf8.ValidString(b.Event.ICS) {
+			return fmt.Errorf("%w: event text over %d KiB or not UTF-8", ErrBadBody, MaxEventICS>>10)
 		}
 	case KindKeys:
 		if err := identity.CheckEncryptionKey(b.Enc); err != nil {

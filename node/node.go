@@ -18,6 +18,7 @@ import (
 
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/book"
+	"github.com/kith-p2p/kith/graph/cal"
 	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
@@ -215,6 +216,7 @@ type Node struct {
 
 	writer  *logWriter
 	book    *book.Book
+	cal     *cal.Calendar
 	host    host.Host
 	routing routing.PeerRouting // finds peers by ID (the DHT); nil with an injected host
 	inbound *p2putil.Limiter
@@ -282,6 +284,7 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 			"peer", n.id.PeerID())
 	}
 	n.book = book.New(graph.Reader{ID: n.id.PeerID(), EncKey: n.id.EncryptionKey()}, bookStore{n.store}, n.writer, n.log)
+	n.cal = cal.New(n.id.PeerID(), n.store, n.writer, n.now)
 	n.host = c.host
 	if n.host == nil {
 		if err := n.startHost(c); err != nil {

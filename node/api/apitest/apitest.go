@@ -49,6 +49,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"Export", testExport},
 		{"RestoreErrors", testRestoreErrors},
 		{"RotateErrors", testRotateErrors},
+		{"Events", testEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

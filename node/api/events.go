@@ -1,0 +1,147 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/kith-p2p/kith/graph/cal"
+)
+
+// Events is the calendar part of [API] (graph/cal): my events, in my log.
+type Events interface {
+	// AddEvent writes a new event.
+	AddEvent(ctx context.Context, in EventInput) (*Event, error)
+	// EditEvent changes my event uid: what in sets; a change of time
+	// raises its SEQUENCE. ErrNotFound for an unknown or removed UID.
+	EditEvent(ctx context.Context, uid string, in EventInput) (*Event, error)
+	// RemoveEvent removes my event uid.
+	RemoveEvent(ctx context.Context, uid string) error
+	// Event returns my event uid, with its iCalendar text.
+	Event(ctx context.Context, uid string) (*Event, error)
+	// Agenda returns the instances of my events that overlap [from, to),
+	// recurrences expanded, by start; all-day and floating times are read
+	// in tz (an IANA zone; "" is UTC). At most cal.MaxWindow.
+	Agenda(ctx context.Context, from, to time.Time, tz string) ([]Instance, error)
+	// ImportEvents imports iCalendar text, all or nothing unless
+	// req.SkipInvalid; a broken event is ErrInvalid naming it and its line.
+	ImportEvents(ctx context.Context, req ImportEventsRequest) (*EventImportResult, error)
+	// ExportEvents returns my events (uids, or all) as iCalendar text.
+	ExportEvents(ctx context.Context, uids []string) (*EventExport, error)
+}
+
+// EventInput is what `kith events add` and `edit` set.
+type EventInput = cal.Input
+
+// Event is one of my events.
+type Event = cal.Event
+
+// Instance is one occurrence in an agenda.
+type Instance = cal.Instance
+
+// EventImportResult is what an import did.
+type EventImportResult = cal.ImportResult
+
+// ImportEventsRequest carries an iCalendar file.
+type ImportEventsRequest struct {
+	ICS         string `json:"ics"`
+	SkipInvalid bool   `json:"skip_invalid,omitempty"`
+}
+
+// EventExport is an iCalendar file.
+type EventExport struct {
+	ICS string `json:"ics"`
+}
+
+type agendaQuery struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	TZ   string    `json:"tz,omitempty"`
+}
+
+// eventRoutes adds the calendar's routes.
+func eventRoutes(route func(string, func(*http.Request) (any, error)), impl Events) {
+	route("POST /api/v0/events", func(r *http.Request) (any, error) {
+		var in EventInput
+		if err := decode(r, &in); err != nil {
+			return nil, err
+		}
+		return impl.AddEvent(r.Context(), in)
+	})
+	route("GET /api/v0/events/{uid}", func(r *http.Request) (any, error) { return impl.Event(r.Context(), r.PathValue("uid")) })
+	route("PATCH /api/v0/events/{uid}", func(r *http.Request) (any, error) {
+		var in EventInput
+		if err := decode(r, &in); err != nil {
+			return nil, err
+		}
+		return impl.EditEvent(r.Context(), r.PathValue("uid"), in)
+	})
+	route("DELETE /api/v0/events/{uid}", func(r *http.Request) (any, error) {
+		return nil, impl.RemoveEvent(r.Context(), r.PathValue("uid"))
+	})
+	route("POST /api/v0/agenda", func(r *http.Request) (any, error) {
+		var q agendaQuery
+		if err := decode(r, &q); err != nil {
+			return nil, err
+		}
+		return impl.Agenda(r.Context(), q.From, q.To, q.TZ)
+	})
+	route("POST /api/v0/events/import", func(r *http.Request) (any, error) {
+		var req ImportEventsRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.ImportEvents(r.Context(), req)
+	})
+	route("POST /api/v0/events/export", func(r *http.Request) (any, error) {
+		var req struct {
+			UIDs []string `json:"uids"`
+		}
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.ExportEvents(r.Context(), req.UIDs)
+	})
+}
+
+// AddEvent implements API.
+func (c *Client) AddEvent(ctx context.Context, in EventInput) (*Event, error) {
+	var v Event
+	return &v, c.do(ctx, "POST", "/events", in, &v)
+}
+
+// EditEvent implements API.
+func (c *Client) EditEvent(ctx context.Context, uid string, in EventInput) (*Event, error) {
+	var v Event
+	return &v, c.do(ctx, "PATCH", "/events/"+url.PathEscape(uid), in, &v)
+}
+
+// RemoveEvent implements API.
+func (c *Client) RemoveEvent(ctx context.Context, uid string) error {
+	return c.do(ctx, "DELETE", "/events/"+url.PathEscape(uid), nil, nil)
+}
+
+// Event implements API.
+func (c *Client) Event(ctx context.Context, uid string) (*Event, error) {
+	var v Event
+	return &v, c.do(ctx, "GET", "/events/"+url.PathEscape(uid), nil, &v)
+}
+
+// Agenda implements API.
+func (c *Client) Agenda(ctx context.Context, from, to time.Time, tz string) ([]Instance, error) {
+	var v []Instance
+	return v, c.do(ctx, "POST", "/agenda", agendaQuery{From: from, To: to, TZ: tz}, &v)
+}
+
+// ImportEvents implements API.
+func (c *Client) ImportEvents(ctx context.Context, req ImportEventsRequest) (*EventImportResult, error) {
+	var v EventImportResult
+	return &v, c.do(ctx, "POST", "/events/import", req, &v)
+}
+
+// ExportEvents implements API.
+func (c *Client) ExportEvents(ctx context.Context, uids []string) (*EventExport, error) {
+	var v EventExport
+	return &v, c.do(ctx, "POST", "/events/export", map[string][]string{"uids": uids}, &v)
+}

@@ -1,0 +1,59 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/node/api"
+)
+
+// The calendar's part of the local API: each method hands its work to
+// graph/cal's Calendar, which reads the store and writes through the log
+// writer.
+
+// AddEvent implements api.API.
+func (n *Node) AddEvent(ctx context.Context, in api.EventInput) (*api.Event, error) {
+	return n.cal.Add(ctx, in)
+}
+
+// EditEvent implements api.API.
+func (n *Node) EditEvent(ctx context.Context, uid string, in api.EventInput) (*api.Event, error) {
+	return n.cal.Edit(ctx, uid, in)
+}
+
+// RemoveEvent implements api.API.
+func (n *Node) RemoveEvent(ctx context.Context, uid string) error {
+	return n.cal.Remove(ctx, uid)
+}
+
+// Event implements api.API.
+func (n *Node) Event(ctx context.Context, uid string) (*api.Event, error) {
+	return n.cal.Show(ctx, uid)
+}
+
+// Agenda implements api.API.
+func (n *Node) Agenda(ctx context.Context, from, to time.Time, tz string) ([]api.Instance, error) {
+	ins, err := n.cal.List(ctx, from, to, tz)
+	if ins == nil && err == nil {
+		ins = []api.Instance{}
+	}
+	return ins, err
+}
+
+// ImportEvents implements api.API.
+func (n *Node) ImportEvents(ctx context.Context, req api.ImportEventsRequest) (*api.EventImportResult, error) {
+	if len(req.ICS) == 0 {
+		return nil, graph.Invalidf("no iCalendar text to import")
+	}
+	return n.cal.Import(ctx, []byte(req.ICS), req.SkipInvalid, nil)
+}
+
+// ExportEvents implements api.API.
+func (n *Node) ExportEvents(ctx context.Context, uids []string) (*api.EventExport, error) {
+	b, err := n.cal.Export(ctx, uids)
+	if err != nil {
+		return nil, err
+	}
+	return &api.EventExport{ICS: string(b)}, nil
+}
