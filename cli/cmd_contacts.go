@@ -370,7 +370,7 @@ func runContactsShow(ctx context.Context, e *env, opts contactsShowOptions, args
 		}
 		return writeJSON(e.Out, c)
 	case opts.VCard:
-		return writeVCard(e.Out, *c, vcard.EncodeOptions{})
+		return writeVCard(exact(e.Out), *c, vcard.EncodeOptions{})
 	}
 	return printContact(e, c)
 }

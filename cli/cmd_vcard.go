@@ -283,7 +283,7 @@ func runContactsExport(ctx context.Context, e *env, opts contactsExportOptions, 
 		return bw.Flush()
 	}
 	if opts.Output == "" || opts.Output == "-" {
-		if err := write(e.Out); err != nil {
+		if err := write(exact(e.Out)); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Err, "exported %s\n", plural(len(cs), "contact", "contacts"))
