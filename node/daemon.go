@@ -129,11 +129,8 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 		return err
 	}
 	defer os.Remove(sock)
-	srv := &http.Server{
-		Handler:           &api0,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := api.NewServer(&api0, 0, 0)
+	srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
