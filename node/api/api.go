@@ -150,6 +150,11 @@ type API interface {
 	// sets my notes on them. It returns, in the order of cards, each
 	// card's contact and Status.
 	AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRef, error)
+	// CheckContacts checks cards as AddContacts would, each on its own
+	// (its fields, and that its entry is within spec.MaxEntrySize),
+	// storing nothing, and lists the cards it would refuse: an import
+	// checks the whole file this way before it stores any of it.
+	CheckContacts(ctx context.Context, cards []graph.Card) ([]CardProblem, error)
 	// EditContact replaces a contact's card. For a linked contact it
 	// sets my notes: the fields of card that their own card lacks.
 	EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error)
@@ -467,6 +472,9 @@ const (
 
 // ContactRef names a contact without its card.
 type ContactRef = book.ContactRef
+
+// CardProblem is a card that AddContacts would refuse, and why.
+type CardProblem = book.CardProblem
 
 // MergeRequest is MergeContacts' arguments on the wire.
 type MergeRequest struct {

@@ -154,6 +154,12 @@ func (c *Client) AddContacts(ctx context.Context, cards []graph.Card) ([]Contact
 	return v, c.do(ctx, "POST", "/contacts", cards, &v)
 }
 
+// CheckContacts implements API.
+func (c *Client) CheckContacts(ctx context.Context, cards []graph.Card) ([]CardProblem, error) {
+	var v []CardProblem
+	return v, c.do(ctx, "POST", "/contacts/check", cards, &v)
+}
+
 // EditContact implements API.
 func (c *Client) EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error) {
 	var v Contact

@@ -156,6 +156,17 @@ func HandlerWith(impl API, opts HandlerOptions) http.Handler {
 		}
 		return impl.AddContacts(r.Context(), cards)
 	})
+	bulk("POST /api/v0/contacts/check", func(r *http.Request) (any, error) {
+		cards, err := decodeCards(r)
+		if err != nil {
+			return nil, err
+		}
+		problems, err := impl.CheckContacts(r.Context(), cards)
+		if problems == nil && err == nil {
+			problems = []CardProblem{}
+		}
+		return problems, err
+	})
 	route("GET /api/v0/contacts/{ref}", func(r *http.Request) (any, error) { return impl.Contact(r.Context(), r.PathValue("ref")) })
 	route("PUT /api/v0/contacts/{ref}", func(r *http.Request) (any, error) {
 		var card graph.Card
