@@ -224,7 +224,7 @@ func TestAddContactsTooLarge(t *testing.T) {
 	f := newBook(t)
 	big := graph.Card{Fields: []graph.Field{{Name: "fn", Value: "Too Big"}}}
 	for i := range 16 {
-		big.Fields = append(big.Fields, graph.Field{Name: "note", Value: strings.Repeat(string(rune('a'+i)), 4000)})
+		big.Fields = append(big.Fields, graph.Field{Name: "note", Value: strings.Repeat(string(rune('a'+i)), 4096)})
 	}
 	cards := []graph.Card{{Fields: []graph.Field{{Name: "fn", Value: "Fine"}}}, big}
 	appends := f.w.appends
