@@ -166,6 +166,7 @@ func newApp(e *env) *ucli.App {
 			idCommand(e),
 			statusCommand(e),
 			checkCommand(e),
+			repairCommand(e),
 			logCommand(e),
 			meCommand(e),
 			circlesCommand(e),

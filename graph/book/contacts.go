@@ -78,15 +78,24 @@ func (b *Book) notesOn(ctx context.Context, p peer.ID) (graph.Card, bool, error)
 	return *r.Body.Card, true, nil
 }
 
-// Contacts lists my address book, local and linked contacts, by name.
+// Contacts lists my address book, local and linked contacts, by name. A
+// contact whose record does not read (a damaged store) is listed last,
+// with only its ID and Damaged saying why: the others are all there.
 func (b *Book) Contacts(ctx context.Context) ([]Contact, error) {
 	all, err := b.allContacts(ctx)
-	if err != nil {
+	var damaged *graph.DamagedError
+	if err != nil && !errors.As(err, &damaged) {
 		return nil, err
 	}
 	out := make([]Contact, 0, len(all))
 	for _, t := range all {
 		out = append(out, t.contact)
+	}
+	if damaged != nil {
+		b.log.Warn("contacts that do not read", "count", len(damaged.Keys), "err", damaged.Err)
+		for _, k := range damaged.Keys {
+			out = append(out, Contact{ID: k, Damaged: damaged.Error()})
+		}
 	}
 	return out, nil
 }
@@ -103,10 +112,12 @@ type target struct {
 
 func (t *target) linked() bool { return t.peer != "" }
 
-// allContacts returns every local and linked contact, by name.
+// allContacts returns every local and linked contact, by name. If some
+// records do not read, it returns the others with a graph.DamagedError.
 func (b *Book) allContacts(ctx context.Context) ([]*target, error) {
 	rs, err := b.store.Records(ctx, b.self.ID, graph.KindContact)
-	if err != nil {
+	var damaged *graph.DamagedError
+	if err != nil && !errors.As(err, &damaged) {
 		return nil, err
 	}
 	conns, err := b.Connections(ctx)
@@ -133,6 +144,9 @@ func (b *Book) allContacts(ctx context.Context) ([]*target, error) {
 	slices.SortStableFunc(out, func(a, b *target) int {
 		return cmp.Or(strings.Compare(strings.ToLower(a.contact.Name), strings.ToLower(b.contact.Name)), strings.Compare(a.contact.ID, b.contact.ID))
 	})
+	if damaged != nil {
+		return out, damaged
+	}
 	return out, nil
 }
 

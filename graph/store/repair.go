@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -100,37 +101,54 @@ func Salvage(ctx context.Context, src, dst string, idx Index, open func(*spec.En
 }
 
 // readEntries reads every entry row of db that it can, verifies each, and
-// returns the verified ones by author. A query that fails (a damaged page)
-// is reported and stepped over, further each time it fails again.
+// returns the verified ones by author. Rows that do not read (a damaged
+// page) are stepped over: it looks for the next row that reads further
+// and further on, then back to the first one.
 func readEntries(ctx context.Context, db *sql.DB, open func(*spec.Entry) (*graph.Body, error), rep *SalvageReport) (map[peer.ID][]*graph.Entry, error) {
-	var maxRow int64
-	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(rowid), 0) FROM entries").Scan(&maxRow); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		rep.addf("entries: the last row does not read (%v); reading up to row %d", err, int64(1)<<40)
-		maxRow = 1 << 40
-	}
 	logs := map[peer.ID][]*graph.Entry{}
-	last, step := int64(0), int64(1)
-	for last < maxRow {
+	var last int64
+	for {
 		n, err := readEntryRows(ctx, db, &last, open, logs, rep)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		switch {
-		case err != nil:
-			// Rows past last do not read: step over them.
-			rep.addf("entries: rows %d to %d do not read: %v", last+1, last+step, err)
-			last += step
-			step = min(2*step, 1<<16)
-		case n == 0:
-			return logs, nil
-		default:
-			step = 1
+		if err == nil {
+			if n == 0 {
+				return logs, nil
+			}
+			continue
 		}
+		// The rows after last do not read: find where they read again.
+		from, step := last, int64(1)
+		for !readsAfter(ctx, db, from+step) {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if step > 1<<40 {
+				rep.addf("entries: no row after row %d reads (%v)", from, err)
+				return logs, nil
+			}
+			step *= 2
+		}
+		lo, hi := from+step/2, from+step // rows after hi read; after lo, not (unless lo is from)
+		for hi-lo > 1 {
+			if mid := lo + (hi-lo)/2; readsAfter(ctx, db, mid) {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		rep.addf("entries: rows %d to %d do not read: %v", from+1, hi, err)
+		last = hi
 	}
-	return logs, nil
+}
+
+// readsAfter reports whether the first entry row after rowid reads.
+func readsAfter(ctx context.Context, db *sql.DB, rowid int64) bool {
+	var id int64
+	var raw []byte
+	err := db.QueryRowContext(ctx, "SELECT rowid, raw FROM entries WHERE rowid > ? ORDER BY rowid LIMIT 1", rowid).Scan(&id, &raw)
+	return err == nil || errors.Is(err, sql.ErrNoRows)
 }
 
 // readEntryRows reads up to salvageRead rows after *last, moving *last

@@ -112,8 +112,15 @@ type API interface {
 	ID(ctx context.Context) (*Identity, error)
 	// Status returns identity, addresses and store statistics.
 	Status(ctx context.Context) (*Status, error)
-	// Check re-verifies the whole store and its views.
+	// Check re-verifies the whole store and its views. A damaged file is
+	// reported as problems, not an error.
 	Check(ctx context.Context) (*CheckReport, error)
+	// Repair rebuilds the store from the entries that read and verify:
+	// they go into a new database file, every view is folded again from
+	// them, the local tables are copied as far as they read, and the
+	// damaged file is kept aside. It says what it lost; a friend that
+	// holds a lost entry gives it back on the next sync.
+	Repair(ctx context.Context) (*RepairReport, error)
 
 	// Me returns my profile: every field and the circles that see it, or
 	// only the fields circle sees when circle is not "".

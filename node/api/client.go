@@ -94,6 +94,12 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 	return &v, c.do(ctx, "GET", "/status", nil, &v)
 }
 
+// Repair implements API.
+func (c *Client) Repair(ctx context.Context) (*RepairReport, error) {
+	var v RepairReport
+	return &v, c.do(ctx, "POST", "/repair", nil, &v)
+}
+
 // Check implements API.
 func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
 	var v CheckReport

@@ -111,6 +111,7 @@ func HandlerWith(impl API, opts HandlerOptions) http.Handler {
 	route("GET /api/v0/id", func(r *http.Request) (any, error) { return impl.ID(r.Context()) })
 	route("GET /api/v0/status", func(r *http.Request) (any, error) { return impl.Status(r.Context()) })
 	route("POST /api/v0/check", func(r *http.Request) (any, error) { return impl.Check(r.Context()) })
+	route("POST /api/v0/repair", func(r *http.Request) (any, error) { return impl.Repair(r.Context()) })
 	route("GET /api/v0/me", func(r *http.Request) (any, error) { return impl.Me(r.Context(), r.URL.Query().Get("circle")) })
 	route("POST /api/v0/me/set", func(r *http.Request) (any, error) {
 		var req SetMeRequest
