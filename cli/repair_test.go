@@ -56,6 +56,9 @@ func TestDamagedStore(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stderr, "1 contact does not read") || strings.Count(r.stdout, "\n") < 250 {
 		t.Errorf("contacts list on a damaged store = exit %d, %d lines\nstderr: %s\nwant the others listed and the damaged one named", r.code, strings.Count(r.stdout, "\n"), r.stderr)
 	}
+	if r = kith(t, d.home, "status"); r.code != exitOK {
+		t.Errorf("status on a damaged store = exit %d\nstderr: %s", r.code, r.stderr)
+	}
 	r = kith(t, d.home, "check")
 	if r.code != exitDamaged || !strings.Contains(r.stdout, "problem: ") || !strings.Contains(r.stderr, "kith repair") {
 		t.Errorf("check on a damaged store = exit %d\nstdout: %s\nstderr: %s\nwant exit %d, problems listed", r.code, r.stdout, r.stderr, exitDamaged)
@@ -101,4 +104,32 @@ func smashPage(t *testing.T, path string, leaves []int64, pattern []byte) {
 		}
 	}
 	t.Fatal("the entry is on no leaf page of entries")
+}
+
+// TestCheckDuringImport: kith check while an import stores thousands of
+// cards reads one snapshot: it finds no problem, never a head ahead of
+// its log.
+func TestCheckDuringImport(t *testing.T) {
+	d := startDaemon(t)
+	var file strings.Builder
+	for i := range 5000 {
+		file.WriteString(good(i))
+	}
+	name := writeFile(t, "many.vcf", []byte(file.String()))
+	done := make(chan result, 1)
+	go func() { done <- kith(t, d.home, "contacts", "import", name) }()
+	checks := 0
+	for running := true; running; checks++ {
+		select {
+		case r := <-done:
+			require.Equal(t, exitOK, r.code, "import: %s", r.stderr)
+			running = false
+		default:
+		}
+		r := kith(t, d.home, "check")
+		if r.code != exitOK {
+			t.Fatalf("check %d during the import = exit %d\nstdout: %s\nstderr: %s", checks, r.code, r.stdout, r.stderr)
+		}
+	}
+	t.Logf("%d checks during the import", checks)
 }
