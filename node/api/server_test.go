@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -134,4 +136,81 @@ func TestSlowClients(t *testing.T) {
 func firstLine(b []byte) string {
 	l, _, _ := bytes.Cut(b, []byte("\r\n"))
 	return string(l)
+}
+
+// cardsBody streams a JSON array of n cards of about size bytes each,
+// made as it is read: the client holds none of it.
+func cardsBody(n, size int) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriterSize(pw, 64<<10)
+		w.WriteString("[")
+		note := strings.Repeat("n", size)
+		for i := range n {
+			if i > 0 {
+				w.WriteString(",")
+			}
+			fmt.Fprintf(w, `{"fields":[{"name":"fn","value":"Card %d"},{"name":"note","value":"%s"}]}`, i, note)
+		}
+		w.WriteString("]")
+		pw.CloseWithError(w.Flush())
+	}()
+	return pr
+}
+
+// TestParallelBatchesMemory: 30 clients posting 8 MiB batches at once do
+// not make the daemon hold 30 batches: two are read and handled at a time,
+// each read card by card. The peak heap is logged for the record.
+func TestParallelBatchesMemory(t *testing.T) {
+	impl := &cardsAPI{}
+	_, hc := serveAPI(t, impl, api.HandlerOptions{}, 0, 0)
+	const clients, cards, size = 30, 2000, 4000 // 8 MiB a batch, 240 MiB in all
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	errs := make(chan error, clients)
+	for range clients {
+		go func() {
+			resp, err := hc.Post("http://kith/api/v0/contacts", "application/json", cardsBody(cards, size))
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range clients {
+		require.NoError(t, <-errs)
+	}
+	close(stop)
+	<-sampled
+	grew := peak.Load() - min(peak.Load(), before.HeapInuse)
+	t.Logf("%d batches of %d MiB: heap in use grew by at most %d MiB", clients, cards*size>>20, grew>>20)
+	require.Equal(t, int32(clients), impl.calls.Load())
+	if limit := uint64(clients * cards * size / 3); grew > limit {
+		t.Errorf("heap grew by %d MiB for %d parallel batches, want under %d MiB: batches are not bounded", grew>>20, clients, limit>>20)
+	}
 }
