@@ -112,7 +112,7 @@ func smashPage(t *testing.T, path string, leaves []int64, pattern []byte) {
 func TestCheckDuringImport(t *testing.T) {
 	d := startDaemon(t)
 	var file strings.Builder
-	for i := range 5000 {
+	for i := range 3000 {
 		file.WriteString(good(i))
 	}
 	name := writeFile(t, "many.vcf", []byte(file.String()))
