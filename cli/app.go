@@ -40,6 +40,9 @@ func Main(ctx context.Context, args []string, stdio Stdio) int {
 	if stdio.Err == nil {
 		stdio.Err = io.Discard
 	}
+	// Text output is escaped for the terminal (see termWriter); JSON and
+	// other exact data go around it.
+	stdio.Out, stdio.Err = &termWriter{w: stdio.Out}, &termWriter{w: stdio.Err}
 	e := &env{Stdio: stdio, log: slog.New(slog.DiscardHandler)}
 	defer e.close()
 	// KITH_CPUPROFILE (for developers) writes a CPU profile of this run.
@@ -163,6 +166,7 @@ func newApp(e *env) *ucli.App {
 			idCommand(e),
 			statusCommand(e),
 			checkCommand(e),
+			repairCommand(e),
 			logCommand(e),
 			meCommand(e),
 			circlesCommand(e),

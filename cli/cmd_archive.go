@@ -94,7 +94,7 @@ func runExport(ctx context.Context, e *env, opts exportOptions, args []string) e
 
 	dest := args[0]
 	var (
-		w      io.Writer = e.Out
+		w      io.Writer = exact(e.Out) // the CAR file, byte for byte
 		commit           = func() error { return nil }
 	)
 	if dest != "-" {

@@ -340,10 +340,22 @@ func printContacts(e *env, cs []api.Contact, asJSON bool) error {
 		return writeJSON(e.Out, cs)
 	}
 	t := newTable(e.Out, "ID", "NAME", "EMAIL", "TEL", "ORG")
+	var damaged []api.Contact
 	for _, c := range cs {
+		if c.Damaged != "" {
+			damaged = append(damaged, c)
+			t.row(c.ID, "(does not read: the store is damaged)", "-", "-", "-")
+			continue
+		}
 		t.row(c.ID, orDash(c.Name), orDash(c.Card.First("email")), orDash(c.Card.First("tel")), orDash(c.Card.First("org")))
 	}
-	return t.flush()
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if len(damaged) > 0 {
+		fmt.Fprintf(e.Err, "%s: %s\n", plural(len(damaged), "contact does not read", "contacts do not read"), damaged[0].Damaged)
+	}
+	return nil
 }
 
 // contactsShowOptions are the flags of `kith contacts show`.
@@ -370,7 +382,7 @@ func runContactsShow(ctx context.Context, e *env, opts contactsShowOptions, args
 		}
 		return writeJSON(e.Out, c)
 	case opts.VCard:
-		return writeVCard(e.Out, *c, vcard.EncodeOptions{})
+		return writeVCard(exact(e.Out), *c, vcard.EncodeOptions{})
 	}
 	return printContact(e, c)
 }

@@ -147,7 +147,7 @@ func checkCommand(e *env) *ucli.Command {
 	return &ucli.Command{
 		Name:     "check",
 		Category: "your node",
-		Usage:    "re-verify every stored entry, log and view; exit 1 if anything is wrong",
+		Usage:    "re-verify every stored entry, log and view; exit 17 if anything is wrong",
 		UsageText: `kith check [--json]
 
 Examples:
@@ -155,8 +155,10 @@ Examples:
    kith check --json | jq .problems`,
 		Description: `Asks the daemon to re-verify the whole store: each entry's encoding,
 signature, CID and place in its log, each log head, and the views (records
-and search index) against a fresh fold of the logs. Problems are reported,
-not repaired; the exit code is 1 when there are any.`,
+and search index) against a fresh fold of the logs, and SQLite's own check
+of the database file. Problems are reported, one a line, not repaired (a
+damaged file too: it is a problem, not an error); the exit code is 17 when
+there are any. ` + "`kith repair`" + ` rebuilds the store from the entries that verify.`,
 		Flags: []ucli.Flag{jsonFlag(&opts.JSON)},
 		Action: action(func(c *ucli.Context, args []string) error {
 			return runCheck(c.Context, e, opts, args)
@@ -183,7 +185,7 @@ func runCheck(ctx context.Context, e *env, opts checkOptions, args []string) err
 		printCheck(e, rep)
 	}
 	if !rep.OK() {
-		return fmt.Errorf("check found %s", plural(len(rep.Problems), "problem", "problems"))
+		return tagf(errDamaged, "check found %s; `kith repair` rebuilds the store from the entries that verify", plural(len(rep.Problems), "problem", "problems"))
 	}
 	return nil
 }

@@ -112,12 +112,12 @@ func restoreProgress(ctx context.Context, e *env) (stop func()) {
 		for {
 			select {
 			case <-ctx.Done():
-				fmt.Fprint(e.Err, "\r\033[K")
+				fmt.Fprint(exact(e.Err), "\r\033[K")
 				return
 			case <-t.C:
 			}
 			if s, err := status.Status(ctx); err == nil {
-				fmt.Fprintf(e.Err, "\rrestoring: %d entries held", s.Entries)
+				fmt.Fprintf(exact(e.Err), "\rrestoring: %d entries held", s.Entries)
 			}
 		}
 	}()

@@ -14,6 +14,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
 	"github.com/kith-p2p/kith/graph/vcard"
 	"github.com/kith-p2p/kith/node/api"
 )
@@ -60,8 +61,12 @@ entry is scaled down (the warning says so).
 
 Nothing is imported twice: a card whose UID a contact of yours has updates
 that contact (or changes nothing if it is the same), so importing a file
-again, or your own export, adds nothing. A card without a UID becomes a new
-contact with a new UID. A card exported from a connection (UID
+again, or your own export, adds nothing. A card without a UID is given one
+derived from its content, so importing the file again (say after an import
+that stopped half way) finds it too; two cards alike in every field are one
+contact. Before anything is stored the daemon checks every card, the size
+of its entry included: a card it would refuse stops the import as a broken
+one does (or is left out with --skip-invalid). A card exported from a connection (UID
 urn:kith:peer:…) updates only your notes on them, never their card; if
 they are not a connection it is skipped. The summary counts new, updated
 and unchanged contacts.`, humanBytes(vcard.MaxFileSize)),
@@ -119,8 +124,47 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 	if len(res.Cards) == 0 {
 		return tagf(vcard.ErrInvalidCard, "%s: every card is invalid; nothing was imported", name)
 	}
+	// A card without a UID gets one derived from its content, so that
+	// running the import again (after it stopped half way) finds the
+	// contacts it made rather than adding them twice.
+	cards := res.Cards
+	for i, c := range cards {
+		if book.UID(c) == "" {
+			cards[i] = book.WithUID(c, book.ContentUID(c))
+		}
+	}
+	// The daemon checks every card (its entry's size included) before
+	// any is stored: one it would refuse stops the import with nothing
+	// imported, or is left out with --skip-invalid.
+	refused, err := checkCards(ctx, client, cards)
+	if err != nil {
+		return fmt.Errorf("checking %s: %w; nothing was imported", name, err)
+	}
+	if len(refused) > 0 {
+		if !opts.SkipInvalid {
+			fmt.Fprintf(e.Err, "%s: %s the daemon refuses:\n", name, plural(len(refused), "card", "cards"))
+			listSome(e.Err, refused, maxSkippedShown)
+			return tagf(vcard.ErrInvalidCard, "%s: %v; nothing was imported (fix that card, or pass --skip-invalid to import the others)", name, refused[0])
+		}
+		fmt.Fprintf(e.Err, "%s: skipping %s the daemon refuses:\n", name, plural(len(refused), "card", "cards"))
+		listSome(e.Err, refused, maxSkippedShown)
+		drop := map[int]bool{}
+		for _, r := range refused {
+			drop[r.index] = true
+		}
+		kept := cards[:0:0]
+		for i, c := range cards {
+			if !drop[i] {
+				kept = append(kept, c)
+			}
+		}
+		cards = kept
+		if len(cards) == 0 {
+			return tagf(vcard.ErrInvalidCard, "%s: every card is invalid; nothing was imported", name)
+		}
+	}
 
-	bar := newProgress(e.Err, "importing", len(res.Cards))
+	bar := newProgress(e.Err, "importing", len(cards))
 	// importInFlight batches travel at once: the daemon stores one while it
 	// signs the next. Each batch is one transaction.
 	var (
@@ -130,7 +174,7 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 		wg       sync.WaitGroup
 		slots    = make(chan struct{}, importInFlight)
 	)
-	for chunk := range slices.Chunk(res.Cards, importBatch) {
+	for _, chunk := range batches(cards) {
 		slots <- struct{}{}
 		mu.Lock()
 		failed := firstErr != nil
@@ -161,16 +205,17 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 	wg.Wait()
 	if firstErr != nil {
 		bar.finish()
-		if done := counts[api.StatusNew] + counts[api.StatusUpdated] + counts[api.StatusUnchanged] + counts[api.StatusSkipped]; done > 0 {
-			// Each batch is one transaction: these are stored for good.
-			fmt.Fprintf(e.Err, "%s before the error (%d of %d cards); importing %s again adds only the rest\n",
-				importSummary(counts), done, len(res.Cards), name)
-		}
+		// Each batch is one transaction: the ones the daemon answered are
+		// stored for good; one it did not answer (it stopped) may be too.
+		// Every card has a UID, so importing again adds only the rest.
+		done := counts[api.StatusNew] + counts[api.StatusUpdated] + counts[api.StatusUnchanged] + counts[api.StatusSkipped]
+		fmt.Fprintf(e.Err, "%s: stored %d of %d cards before the error (%s); a batch the daemon did not answer may be stored too; importing %s again adds only what is missing\n",
+			name, done, len(cards), importSummary(counts), name)
 		return fmt.Errorf("importing %s: %w", name, firstErr)
 	}
 	bar.finish()
 	msg := importSummary(counts)
-	if n := len(res.Skipped); n > 0 {
+	if n := len(res.Skipped) + len(refused); n > 0 {
 		msg += fmt.Sprintf(" (skipped %s)", plural(n, "invalid card", "invalid cards"))
 	}
 	fmt.Fprintln(e.Out, msg)
@@ -179,6 +224,82 @@ func runContactsImport(ctx context.Context, e *env, opts contactsImportOptions, 
 			name, plural(n, "card", "cards"))
 	}
 	return nil
+}
+
+// importBatchBytes bounds the cards of one AddContacts call by size (as
+// the daemon bounds a request body, api.MaxRequestBody).
+const importBatchBytes = 8 << 20
+
+// batches cuts cards into AddContacts calls: at most importBatch cards and
+// about importBatchBytes each.
+func batches(cards []graph.Card) [][]graph.Card {
+	var (
+		out        [][]graph.Card
+		start, sum int
+	)
+	for i, c := range cards {
+		n := cardBytes(c)
+		if i > start && (i-start == importBatch || sum+n > importBatchBytes) {
+			out = append(out, cards[start:i])
+			start, sum = i, 0
+		}
+		sum += n
+	}
+	if start < len(cards) {
+		out = append(out, cards[start:])
+	}
+	return out
+}
+
+// cardBytes estimates the size of a card in a request: its JSON.
+func cardBytes(c graph.Card) int {
+	n := 16
+	for _, f := range c.Fields {
+		n += 32 + len(f.Name) + 2*len(f.Value) + len(f.Group) // values may escape
+		for _, t := range f.Types {
+			n += 4 + len(t)
+		}
+		for _, p := range f.Params {
+			n += 32 + len(p.Name)
+			for _, v := range p.Values {
+				n += 4 + 2*len(v)
+			}
+		}
+	}
+	return n
+}
+
+// refusedCard is a card of the file that the daemon would refuse.
+type refusedCard struct {
+	index   int // in the cards sent, from 0
+	name    string
+	problem api.CardProblem
+}
+
+func (r refusedCard) String() string {
+	if r.name == "" {
+		return fmt.Sprintf("card %d: %s", r.index+1, r.problem.Error)
+	}
+	return fmt.Sprintf("card %d (%q): %s", r.index+1, r.name, r.problem.Error)
+}
+
+// checkCards asks the daemon to check every card, batch by batch, and
+// returns the ones it would refuse.
+func checkCards(ctx context.Context, client api.API, cards []graph.Card) ([]refusedCard, error) {
+	var out []refusedCard
+	start := 0
+	for _, b := range batches(cards) {
+		problems, err := client.CheckContacts(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range problems {
+			i := start + p.Card - 1
+			out = append(out, refusedCard{index: i, name: cards[i].DisplayName(), problem: p})
+		}
+		start += len(b)
+	}
+	return out, nil
 }
 
 // importSummary says what an import did: "imported 2 new, 1 updated" and
@@ -283,7 +404,7 @@ func runContactsExport(ctx context.Context, e *env, opts contactsExportOptions, 
 		return bw.Flush()
 	}
 	if opts.Output == "" || opts.Output == "-" {
-		if err := write(e.Out); err != nil {
+		if err := write(exact(e.Out)); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Err, "exported %s\n", plural(len(cs), "contact", "contacts"))

@@ -20,9 +20,11 @@ func TestImportCorpus(t *testing.T) {
 	d := startDaemon(t)
 
 	// The cards the address book must hold: the last card of each UID (a
-	// later import of a UID updates the contact) and every card without one.
+	// later import of a UID updates the contact) and every card without
+	// one, once: cards alike in every field get one UID from their content.
 	byUID := map[string]graph.Card{}
 	var noUID []graph.Card
+	seen := map[string]bool{}
 	for _, name := range files {
 		r := kith(t, d.home, "contacts", "import", name)
 		if r.code != exitOK || !strings.Contains(r.stdout, "imported ") {
@@ -32,7 +34,8 @@ func TestImportCorpus(t *testing.T) {
 		for _, c := range decodeFile(t, name) {
 			if uid := c.First("uid"); uid != "" {
 				byUID[uid] = c
-			} else {
+			} else if k := strings.Join(fieldSet(c), "\n"); !seen[k] {
+				seen[k] = true
 				noUID = append(noUID, c)
 			}
 		}

@@ -35,7 +35,11 @@ const (
 	exitBadExport   = 14
 	exitHomeHasLog  = 15
 	exitWrongPhrase = 16
+	exitDamaged     = 17
 )
+
+// errDamaged: kith check found problems in the store.
+var errDamaged = errors.New("the store is damaged")
 
 // exitCodes is the one place that maps errors to exit codes: the first row
 // with a sentinel matching the error (errors.Is) wins; anything else is
@@ -46,7 +50,7 @@ var exitCodes = []struct {
 	errs []error
 }{
 	{exitOK, "success", nil},
-	{exitError, "any other error (and `kith check` finding problems)", nil},
+	{exitError, "any other error", nil},
 	{exitUsage, "usage error: unknown command or flag, missing or extra argument", []error{errUsage}},
 	{exitNotRunning, "the daemon is not running: start it with `kith daemon`", []error{api.ErrDaemonNotRunning}},
 	{exitNotFound, "not found: no such contact, circle, field value or event", []error{api.ErrNotFound}},
@@ -69,6 +73,7 @@ var exitCodes = []struct {
 			archive.ErrBadEntry, archive.ErrChain, archive.ErrWrongIdentity, node.ErrImportCheck, node.ErrNoKeyToImport}},
 	{exitHomeHasLog, "kith import: the home holds a log already; import into a new --home", []error{node.ErrHomeHasLog}},
 	{exitWrongPhrase, "kith rotate: the recovery phrase is well formed but not this identity's", []error{api.ErrWrongPhrase}},
+	{exitDamaged, "kith check found problems: the store is damaged (`kith repair` rebuilds it)", []error{errDamaged}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).

@@ -17,7 +17,7 @@ type fieldRow struct {
 // fieldRows lays out a card for people: a field's label carries its types,
 // its Apple/Google label (an X-ABLABEL in its group, shown there instead of
 // on a line of its own) and "pref"; images show as their type and size; a
-// value kept as written is marked so.
+// value kept as written is marked so, and a friend's invalid value says why.
 func fieldRows(c graph.Card) []fieldRow {
 	labels := map[string]string{} // group → its X-ABLABEL
 	grouped := map[string]int{}   // group → fields in it but labels
@@ -47,10 +47,11 @@ func fieldRows(c graph.Card) []fieldRow {
 			label += " (" + strings.Join(tags, ",") + ")"
 		}
 		value := displayValue(f.Name, f.Value)
-		if f.Raw {
-			if _, known := graph.LookupField(f.Name); known {
-				value += "   [kept as written]"
-			}
+		switch _, known := graph.LookupField(f.Name); {
+		case f.Invalid != "":
+			value += "   [invalid, as sent: " + f.Invalid + "]"
+		case f.Raw && known:
+			value += "   [kept as written]"
 		}
 		rows = append(rows, fieldRow{label: label, value: value, field: f})
 	}

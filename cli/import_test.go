@@ -22,6 +22,11 @@ const (
 	v3Card     = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Hopper;Grace;;;\r\nFN:Grace Hopper\r\nTEL;TYPE=CELL:+1-555-0100\r\nX-ABLABEL:navy\r\nEND:VCARD\r\n"
 )
 
+// good returns a valid card without a UID, one per n.
+func good(n int) string {
+	return fmt.Sprintf("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Good %d\r\nEMAIL:good%d@example.org\r\nEND:VCARD\r\n", n, n)
+}
+
 func writeFile(t *testing.T, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -68,14 +73,14 @@ func TestImport(t *testing.T) {
 		},
 		{
 			name: "skip invalid imports the rest",
-			args: []string{"contacts", "import", "--skip-invalid", writeFile(t, "mixed.vcf", []byte(goodCard+brokenCard+goodCard))},
+			args: []string{"contacts", "import", "--skip-invalid", writeFile(t, "mixed.vcf", []byte(good(1)+brokenCard+good(2)))},
 			want: exitOK, added: 2,
 			inStdout: []string{"imported 2 new, 0 updated", "skipped 1 invalid card"},
 			inStderr: []string{"card 2 (line 6", "base64 data is damaged"},
 		},
 		{
 			name: "flag after the file",
-			args: []string{"contacts", "import", writeFile(t, "one.vcf", []byte(goodCard)), "--skip-invalid"},
+			args: []string{"contacts", "import", writeFile(t, "one.vcf", []byte(good(3))), "--skip-invalid"},
 			want: exitOK, added: 1, inStdout: []string{"imported 1 new, 0 updated"},
 		},
 		{
@@ -97,8 +102,17 @@ func TestImport(t *testing.T) {
 		{
 			name:  "stdin",
 			args:  []string{"contacts", "import", "-"},
-			stdin: goodCard + goodCard,
+			stdin: good(4) + good(5),
 			want:  exitOK, added: 2, inStdout: []string{"imported 2 new, 0 updated"},
+		},
+		{
+			// Cards without a UID are found again by the UID their content
+			// gives them: a second run (after one that stopped half way)
+			// adds nothing twice.
+			name:  "the same cards again",
+			args:  []string{"contacts", "import", "-"},
+			stdin: good(4) + good(5) + good(1),
+			want:  exitOK, inStdout: []string{"imported 0 new, 0 updated, 3 unchanged"},
 		},
 		{
 			name: "every card invalid",
@@ -272,5 +286,59 @@ func TestImportLargestCard(t *testing.T) {
 	d.ok(t, "contacts", "import", writeFile(t, "big.vcf", []byte(b.String())))
 	if n := contactCount(t, d); n != 1 {
 		t.Errorf("%d contacts, want the big one", n)
+	}
+}
+
+// bigCard is a card that vCard decoding takes (its estimate of the card's
+// size is under what an entry holds) but whose entry, sealed and signed,
+// is over spec.MaxEntrySize.
+func bigCard() string {
+	var b strings.Builder
+	b.WriteString("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Too Big\r\n")
+	for i := range 600 {
+		fmt.Fprintf(&b, "g%023d.X-%022d;TYPE=a;PREF=50;X-Y=z:%024d\r\n", i, i, i)
+	}
+	b.WriteString("END:VCARD\r\n")
+	return b.String()
+}
+
+// TestImportAllOrNothing: a file of 2,500 good cards and one whose entry
+// would be too large imports nothing, naming that card; --skip-invalid
+// imports the rest; a run again, whole or after a partial import, adds no
+// duplicate: cards without a UID are found again by their content's.
+func TestImportAllOrNothing(t *testing.T) {
+	d := startDaemon(t)
+	var file, first strings.Builder
+	for i := range 2500 {
+		if i == 2100 {
+			file.WriteString(bigCard()) // card 2,101: past two batches
+		}
+		file.WriteString(good(i))
+		if i < 1000 {
+			first.WriteString(good(i))
+		}
+	}
+	name := writeFile(t, "all.vcf", []byte(file.String()))
+
+	r := kith(t, d.home, "contacts", "import", name)
+	if r.code != exitInvalid || !strings.Contains(r.stderr, `card 2101 ("Too Big")`) || !strings.Contains(r.stderr, "too large") || !strings.Contains(r.stderr, "nothing was imported") {
+		t.Errorf("import with a too large card = exit %d\nstdout: %s\nstderr: %s\nwant exit %d naming card 2101, nothing imported", r.code, r.stdout, r.stderr, exitInvalid)
+	}
+	if n := contactCount(t, d); n != 0 {
+		t.Fatalf("%d contacts after a refused import, want 0", n)
+	}
+
+	// A partial import (the first 1,000 cards), then the whole file.
+	d.ok(t, "contacts", "import", writeFile(t, "first.vcf", []byte(first.String())))
+	out := d.ok(t, "contacts", "import", "--skip-invalid", name)
+	if !strings.Contains(out, "imported 1500 new, 0 updated, 1000 unchanged (skipped 1 invalid card)") {
+		t.Errorf("import --skip-invalid after a partial import = %q, want 1500 new, 1000 unchanged, 1 skipped", out)
+	}
+	out = d.ok(t, "contacts", "import", "--skip-invalid", name)
+	if !strings.Contains(out, "imported 0 new, 0 updated, 2500 unchanged") {
+		t.Errorf("import --skip-invalid again = %q, want 2500 unchanged", out)
+	}
+	if n := contactCount(t, d); n != 2500 {
+		t.Errorf("%d contacts, want 2500", n)
 	}
 }

@@ -27,7 +27,7 @@ type progress struct {
 
 func newProgress(w io.Writer, label string, total int) *progress {
 	fd, on := terminalFd(w)
-	return &progress{w: w, fd: fd, label: label, total: total, on: on && total > 0}
+	return &progress{w: exact(w), fd: fd, label: label, total: total, on: on && total > 0}
 }
 
 // add records n more items done and redraws the bar if it is time.

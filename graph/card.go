@@ -28,6 +28,11 @@ type Field struct {
 	// Raw marks a value kept as written (see above); [NormalizeField]
 	// checks only its size and characters.
 	Raw bool `cbor:"r,omitempty" json:"raw,omitempty"`
+	// Invalid says why a field someone else wrote (a friend's card) fails
+	// the checks local input passes ([CheckReceived]); such a field is
+	// also Raw, so nothing uses it as if valid. It is never stored in an
+	// entry: it is worked out whenever the card is read.
+	Invalid string `cbor:"-" json:"invalid,omitempty"`
 }
 
 // Param is one vCard parameter: an upper-case name and its values.

@@ -22,6 +22,25 @@ var (
 	ErrTooLarge = errors.New("request too large")
 )
 
+// DamagedError lists the records of a listing that do not read: the
+// store is damaged there. A listing that returns it returns the records
+// that read too. It is [ErrDamaged].
+type DamagedError struct {
+	Kind string   // the kind listed
+	Keys []string // the keys of the records that do not read
+	Err  error    // why the first does not
+}
+
+// ErrDamaged: a stored record does not read (see [DamagedError]).
+var ErrDamaged = errors.New("damaged store")
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("%d %s records do not read (%q: %v): the store is damaged; `kith check` says where, `kith repair` rebuilds it from the log", len(e.Keys), e.Kind, e.Keys[0], e.Err)
+}
+
+// Is makes a DamagedError [ErrDamaged].
+func (e *DamagedError) Is(target error) bool { return target == ErrDamaged }
+
 // Invalidf returns an error wrapping [ErrInvalid] with a message.
 func Invalidf(format string, args ...any) error {
 	return wrapf(ErrInvalid, format, args...)

@@ -370,6 +370,31 @@ func NormalizeCard(c Card) (Card, error) {
 	return out, nil
 }
 
+// CheckReceived checks a card someone else wrote (a friend's, as it came
+// out of a signed entry) with the rules local input passes
+// ([NormalizeField], and at most one value of a single-valued field). A
+// field that passes comes back normalised. One that fails is kept as it
+// was sent, so that nothing is lost, but marked: Raw, so that nothing
+// uses it as if valid (not the name shown, not an address to mail), and
+// Invalid saying why. The signed entry is never changed; this runs on the
+// card as it is read.
+func CheckReceived(c Card) Card {
+	out := Card{Fields: make([]Field, 0, len(c.Fields))}
+	for _, f := range c.Fields {
+		nf, err := NormalizeField(f)
+		if err == nil && !nf.Raw && !registry[nf.Name].Multi && slices.ContainsFunc(out.Fields, func(g Field) bool { return g.Name == nf.Name && !g.Raw }) {
+			err = &fieldError{ErrInvalidField, fmt.Sprintf("%s %s: a card has at most one %s", nf.Name, quote(nf.Value), nf.Name)}
+		}
+		if err != nil {
+			f.Raw, f.Invalid = true, err.Error()
+			out.Fields = append(out.Fields, f)
+			continue
+		}
+		out.Fields = append(out.Fields, nf)
+	}
+	return out
+}
+
 // Validators. Each gets a trimmed, non-empty value.
 
 func checkText(v string) (string, error) { return v, nil }

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/spec"
 )
 
 func TestFieldNames(t *testing.T) {
@@ -302,4 +304,42 @@ func ExampleNormalizeField() {
 	// Output:
 	// bday 1996-04-15 <nil>
 	// email "alice@": missing domain
+}
+
+// TestCheckReceived: a friend's card is checked as local input is; what
+// fails is kept as sent, marked Raw and Invalid with a reason, and never
+// used as a valid value.
+func TestCheckReceived(t *testing.T) {
+	hostile := "Mal\x1b[2J\x1b[31mORY\x1b]0;owned\x07"
+	in := graph.Card{Fields: []graph.Field{
+		{Name: "fn", Value: hostile},
+		{Name: "note", Value: "nul\x00byte"},
+		{Name: "email", Value: "not-an-email"},
+		{Name: "x-evil", Value: "what"},
+		{Name: "EMAIL", Value: " ok@example.org "},
+		{Name: "bday", Value: "2000-01-02"},
+		{Name: "bday", Value: "2001-01-02"},
+	}}
+	got := graph.CheckReceived(in)
+	require.Len(t, got.Fields, len(in.Fields), "nothing is dropped")
+	for i, want := range []struct {
+		value   string
+		invalid bool
+	}{{hostile, true}, {"nul\x00byte", true}, {"not-an-email", true}, {"what", true}, {"ok@example.org", false}, {"2000-01-02", false}, {"2001-01-02", true}} {
+		f := got.Fields[i]
+		if f.Value != want.value || (f.Invalid != "") != want.invalid || f.Raw != want.invalid {
+			t.Errorf("CheckReceived field %d = %+v, want value %q, invalid %v", i, f, want.value, want.invalid)
+		}
+	}
+	if fn := got.First("fn"); fn != "" {
+		t.Errorf("First(fn) = %q: an invalid name is used as if valid", fn)
+	}
+	if !strings.Contains(got.Fields[0].Invalid, "control character") {
+		t.Errorf("fn's reason = %q, want it to name the control character", got.Fields[0].Invalid)
+	}
+	b, err := spec.Marshal(got)
+	require.NoError(t, err)
+	if bytes.Contains(b, []byte("control character")) {
+		t.Error("the reason went into the encoded card; it must stay out of entries")
+	}
 }

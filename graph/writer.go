@@ -2,7 +2,9 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -205,7 +207,7 @@ func (w *Writer) buildLocked(d *Draft, head Head) (*Entry, error) {
 	}
 	raw, err := se.Encode()
 	if err != nil {
-		return nil, fmt.Errorf("encoding %s %q: %w", d.Body.Kind, d.Body.Key, err)
+		return nil, encodingError(&d.Body, err)
 	}
 	body := d.Body
 	return &Entry{
@@ -216,4 +218,43 @@ func (w *Writer) buildLocked(d *Draft, head Head) (*Entry, error) {
 		Identity: w.id.PeerID(),
 		Body:     &body,
 	}, nil
+}
+
+// encodingError is the error of encoding the entry of body: one over
+// spec.MaxEntrySize is [ErrTooLarge], the caller's to fix.
+func encodingError(b *Body, err error) error {
+	if errors.Is(err, spec.ErrTooLarge) {
+		return fmt.Errorf("%w: %s %q makes an entry over the %d KiB limit: %w", ErrTooLarge, b.Kind, b.Key, spec.MaxEntrySize>>10, err)
+	}
+	return fmt.Errorf("encoding %s %q: %w", b.Kind, b.Key, err)
+}
+
+// Fits checks d as Append would, storing and signing nothing: the body
+// checks, and its entry, sealed to d.To, is within spec.MaxEntrySize (an
+// error wrapping [ErrTooLarge] if not). A batch checks every draft first,
+// so that one too large refuses the batch before any of it is stored.
+func (w *Writer) Fits(d Draft) error {
+	if err := d.Body.Check(); err != nil {
+		return err
+	}
+	aud, sealed, err := Seal(w.id, d.To, &d.Body)
+	if err != nil {
+		return fmt.Errorf("sealing %s %q: %w", d.Body.Kind, d.Body.Key, err)
+	}
+	// The largest an entry of this body can be: the widest seq and time,
+	// a link and a signature.
+	se := &spec.Entry{
+		V:      spec.Version,
+		Author: []byte(w.id.PeerID()),
+		Seq:    math.MaxUint64,
+		Time:   math.MaxInt64,
+		Aud:    aud,
+		Body:   sealed,
+		Prev:   spec.LinkTo(spec.CIDOf(nil)),
+		Sig:    make([]byte, spec.SignatureSize),
+	}
+	if _, err := se.Encode(); err != nil {
+		return encodingError(&d.Body, err)
+	}
+	return nil
 }

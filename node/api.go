@@ -118,6 +118,11 @@ func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.Conta
 	return n.book.AddContacts(ctx, cards)
 }
 
+// CheckContacts implements api.API.
+func (n *Node) CheckContacts(ctx context.Context, cards []graph.Card) ([]api.CardProblem, error) {
+	return n.book.CheckContacts(ctx, cards)
+}
+
 // EditContact implements api.API.
 func (n *Node) EditContact(ctx context.Context, ref string, card graph.Card) (*api.Contact, error) {
 	return n.book.EditContact(ctx, ref, card)

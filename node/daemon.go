@@ -107,6 +107,29 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 			api0.set(api.Handler(fresh, log))
 			return fresh, nil
 		}
+		nn.repair = func(rctx context.Context) (*api.RepairReport, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if n != nn {
+				return nil, fmt.Errorf("%w: the node was replaced meanwhile; run kith repair again", api.ErrExists)
+			}
+			if err := nn.Close(); err != nil {
+				log.Warn("closing the node on the damaged store", "subsystem", "daemon", "err", err)
+			}
+			rep, rerr := repairHome(rctx, id, cfg.Home)
+			// Start again, on the repaired store or (it failed) the old one.
+			next, err := start(ctx, false)
+			if err != nil {
+				return nil, errors.Join(rerr, fmt.Errorf("starting the node again: %w", err))
+			}
+			n = next
+			api0.set(api.Handler(next, log))
+			if rerr != nil {
+				return nil, rerr
+			}
+			log.Info("repaired the store", "subsystem", "daemon", "entries", rep.Entries, "lost", rep.Lost, "damaged", rep.DamagedStore)
+			return rep, nil
+		}
 		return nn, nil
 	}
 	first, err := start(ctx, false)
@@ -129,11 +152,8 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 		return err
 	}
 	defer os.Remove(sock)
-	srv := &http.Server{
-		Handler:           &api0,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
+	srv := api.NewServer(&api0, 0, 0)
+	srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

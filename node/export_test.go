@@ -68,3 +68,14 @@ func (n *Node) AppendContact(ctx context.Context, key string, card graph.Card) e
 	_, err := n.writer.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: key, Card: &card}, To: graph.Audience{Self: true}})
 	return err
 }
+
+// AppendCard writes circle's card as it is, sealed to n and to, unchecked:
+// what a hostile or buggy friend's node could send.
+func (n *Node) AppendCard(ctx context.Context, circle string, card graph.Card, to ...*Node) error {
+	readers := []graph.Reader{{ID: n.id.PeerID(), EncKey: n.id.EncryptionKey()}}
+	for _, o := range to {
+		readers = append(readers, graph.Reader{ID: o.id.PeerID(), EncKey: o.id.EncryptionKey()})
+	}
+	_, err := n.writer.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCard, Key: circle, Card: &card}, To: graph.Audience{Readers: readers}})
+	return err
+}

@@ -234,6 +234,9 @@ type Node struct {
 	// fresh store (Restore of a store that fails its check).
 	damaged string
 	reopen  func(ctx context.Context) (*Node, error)
+	// repair, set by RunDaemon, stops this node, salvages its store and
+	// starts a node on the repaired one (see Repair).
+	repair func(ctx context.Context) (*api.RepairReport, error)
 
 	// closers run in reverse order on Close: what New started or opened.
 	closers   []func() error

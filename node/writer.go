@@ -106,6 +106,9 @@ func (l *logWriter) Append(ctx context.Context, drafts ...graph.Draft) ([]*graph
 // Head is the head of my log as built.
 func (l *logWriter) Head() graph.Head { return l.w.Head() }
 
+// Fits implements book.Writer: see graph.Writer.Fits.
+func (l *logWriter) Fits(d graph.Draft) error { return l.w.Fits(d) }
+
 // Adopt stores entries of my log a friend gave back that extend my head.
 func (l *logWriter) Adopt(ctx context.Context, entries []*graph.Entry) (int, error) {
 	l.mu.RLock()

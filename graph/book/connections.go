@@ -79,7 +79,9 @@ func (b *Book) Connection(ctx context.Context, ref string) (peer.ID, error) {
 	return p, nil
 }
 
-// PeerCard returns the union of the cards p shares with me.
+// PeerCard returns the union of the cards p shares with me, each checked
+// as local input is ([graph.CheckReceived]): a field that fails is kept,
+// marked Raw and Invalid, never used as if valid.
 func (b *Book) PeerCard(ctx context.Context, p peer.ID) (graph.Card, error) {
 	rs, err := b.store.Records(ctx, p, graph.KindCard)
 	if err != nil {
@@ -88,7 +90,10 @@ func (b *Book) PeerCard(ctx context.Context, p peer.ID) (graph.Card, error) {
 	var out graph.Card
 	seen := map[string]bool{}
 	for _, r := range rs {
-		for _, f := range r.Body.Card.Fields {
+		if r.Body.Card == nil {
+			continue // a friend's body without a card shows nothing
+		}
+		for _, f := range graph.CheckReceived(*r.Body.Card).Fields {
 			k := f.Name + "\x00" + f.Value
 			if !seen[k] {
 				seen[k] = true

@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/spec"
 )
 
 // MaxAddBatch bounds the cards of one AddContacts call.
@@ -77,15 +78,24 @@ func (b *Book) notesOn(ctx context.Context, p peer.ID) (graph.Card, bool, error)
 	return *r.Body.Card, true, nil
 }
 
-// Contacts lists my address book, local and linked contacts, by name.
+// Contacts lists my address book, local and linked contacts, by name. A
+// contact whose record does not read (a damaged store) is listed last,
+// with only its ID and Damaged saying why: the others are all there.
 func (b *Book) Contacts(ctx context.Context) ([]Contact, error) {
 	all, err := b.allContacts(ctx)
-	if err != nil {
+	var damaged *graph.DamagedError
+	if err != nil && !errors.As(err, &damaged) {
 		return nil, err
 	}
 	out := make([]Contact, 0, len(all))
 	for _, t := range all {
 		out = append(out, t.contact)
+	}
+	if damaged != nil {
+		b.log.Warn("contacts that do not read", "count", len(damaged.Keys), "err", damaged.Err)
+		for _, k := range damaged.Keys {
+			out = append(out, Contact{ID: k, Damaged: damaged.Error()})
+		}
 	}
 	return out, nil
 }
@@ -102,10 +112,12 @@ type target struct {
 
 func (t *target) linked() bool { return t.peer != "" }
 
-// allContacts returns every local and linked contact, by name.
+// allContacts returns every local and linked contact, by name. If some
+// records do not read, it returns the others with a graph.DamagedError.
 func (b *Book) allContacts(ctx context.Context) ([]*target, error) {
 	rs, err := b.store.Records(ctx, b.self.ID, graph.KindContact)
-	if err != nil {
+	var damaged *graph.DamagedError
+	if err != nil && !errors.As(err, &damaged) {
 		return nil, err
 	}
 	conns, err := b.Connections(ctx)
@@ -132,6 +144,9 @@ func (b *Book) allContacts(ctx context.Context) ([]*target, error) {
 	slices.SortStableFunc(out, func(a, b *target) int {
 		return cmp.Or(strings.Compare(strings.ToLower(a.contact.Name), strings.ToLower(b.contact.Name)), strings.Compare(a.contact.ID, b.contact.ID))
 	})
+	if damaged != nil {
+		return out, damaged
+	}
 	return out, nil
 }
 
@@ -257,13 +272,16 @@ func ambiguous(ref string, found []*target) error {
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
+// contactIDLen is the length of a local contact's id.
+const contactIDLen = 10
+
 // newContactID returns a random 10-character id (50 bits).
 func newContactID() string {
 	var b [7]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("bug: crypto/rand: " + err.Error())
 	}
-	return idEncoding.EncodeToString(b[:])[:10]
+	return idEncoding.EncodeToString(b[:])[:contactIDLen]
 }
 
 // normalizeNotes normalises my notes on a connection: each field as any
@@ -355,25 +373,16 @@ func (b *Book) AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRe
 	items := make([]importCard, len(cards))
 	var claimed, lookup []string
 	for i, c := range cards {
-		uid := strings.TrimSpace(UID(c))
-		if p, ok := ParsePeerUID(uid); ok {
-			notes, err := normalizeNotes(c)
-			if err != nil {
-				return nil, fmt.Errorf("card %d: %w", i+1, err)
-			}
-			items[i] = importCard{card: notes, uid: uid, peer: p}
-			claimed = append(claimed, uid)
-			continue
-		}
-		nc, err := graph.NormalizeCard(c)
+		// Every card is checked, its entry's size included, before any is
+		// stored: one bad card refuses the batch, named.
+		it, err := b.checkCard(c)
 		if err != nil {
 			return nil, fmt.Errorf("card %d: %w", i+1, err)
 		}
-		it := importCard{card: nc, uid: UID(nc)}
-		if it.uid == "" {
-			it.uid, it.fresh = NewUID(), true
-			it.card = WithUID(nc, it.uid)
-		} else {
+		switch {
+		case it.peer != "":
+			claimed = append(claimed, it.uid)
+		case !it.fresh:
 			claimed = append(claimed, it.uid)
 			lookup = append(lookup, it.uid)
 		}
@@ -427,6 +436,74 @@ func (b *Book) AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRe
 	for i := range out {
 		if c, ok := cids[out[i].ID]; ok {
 			out[i].CID = c
+		}
+	}
+	return out, nil
+}
+
+// checkCard normalises one card of an AddContacts batch and checks that
+// its entry fits (as a new contact, or as my notes on a connection).
+func (b *Book) checkCard(c graph.Card) (importCard, error) {
+	var it importCard
+	uid := strings.TrimSpace(UID(c))
+	if p, ok := ParsePeerUID(uid); ok {
+		notes, err := normalizeNotes(c)
+		if err != nil {
+			return it, err
+		}
+		it = importCard{card: notes, uid: uid, peer: p}
+	} else {
+		nc, err := graph.NormalizeCard(c)
+		if err != nil {
+			return it, err
+		}
+		it = importCard{card: nc, uid: UID(nc)}
+		if it.uid == "" {
+			it.uid, it.fresh = NewUID(), true
+			it.card = WithUID(nc, it.uid)
+		}
+	}
+	key := strings.Repeat("k", contactIDLen)
+	if it.peer != "" {
+		key = it.peer.String()
+	}
+	card := it.card
+	if err := b.w.Fits(graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: key, Card: &card}, To: graph.Audience{Self: true}}); err != nil {
+		if errors.Is(err, graph.ErrTooLarge) {
+			return it, fmt.Errorf("%w: the card is too large for an entry (%d KiB at most, sealed and signed); make it smaller (a smaller photo, fewer or shorter fields)", graph.ErrTooLarge, spec.MaxEntrySize>>10)
+		}
+		return it, err
+	}
+	return it, nil
+}
+
+// CardProblem is a card of a batch that AddContacts would refuse, and why.
+type CardProblem struct {
+	Card  int    `json:"card"`  // its number in the batch, from 1
+	Code  string `json:"code"`  // "invalid" or "too_large"
+	Error string `json:"error"` // what is wrong, for people
+}
+
+// CheckContacts checks every card as AddContacts would, each on its own,
+// storing nothing, and lists the ones it would refuse (see
+// node/api.API.CheckContacts).
+func (b *Book) CheckContacts(ctx context.Context, cards []graph.Card) ([]CardProblem, error) {
+	if len(cards) > MaxAddBatch {
+		return nil, fmt.Errorf("%w: %d cards in one request, limit %d", graph.ErrTooLarge, len(cards), MaxAddBatch)
+	}
+	var out []CardProblem
+	for i, c := range cards {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if _, err := b.checkCard(c); err != nil {
+			code := "invalid"
+			if errors.Is(err, graph.ErrTooLarge) {
+				code = "too_large"
+			} else if !errors.Is(err, graph.ErrInvalid) {
+				return nil, fmt.Errorf("checking card %d: %w", i+1, err)
+			}
+			out = append(out, CardProblem{Card: i + 1, Code: code, Error: err.Error()})
 		}
 	}
 	return out, nil

@@ -35,6 +35,9 @@ type Writer interface {
 	// CanWrite returns why nothing can be written now, or nil: an edit
 	// asks first, so that the reason comes before any other complaint.
 	CanWrite() error
+	// Fits checks a draft as Append would, storing nothing: its entry
+	// would be within spec.MaxEntrySize (graph.ErrTooLarge if not).
+	Fits(d graph.Draft) error
 }
 
 // Book is my address book and my card: my circles and what each sees of

@@ -3,6 +3,7 @@ package book_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,8 @@ type writer struct {
 }
 
 func (w *writer) CanWrite() error { return w.refuse }
+
+func (w *writer) Fits(d graph.Draft) error { return w.w.Fits(d) }
 
 func (w *writer) Append(ctx context.Context, drafts ...graph.Draft) ([]*graph.Entry, error) {
 	if w.refuse != nil {
@@ -211,4 +214,31 @@ func TestBookReadersStoreError(t *testing.T) {
 	_, err := b.SetMe(ctx, book.SetMeRequest{Field: "email", Values: []string{"a@example.org"}, Circles: []string{"friends"}})
 	require.ErrorIs(t, err, errDisk)
 	require.Equal(t, before, f.w.appends, "nothing written")
+}
+
+// TestAddContactsTooLarge: a card whose entry would be over
+// spec.MaxEntrySize refuses its batch, named and as too large (not an
+// internal error), before anything is stored; CheckContacts lists it.
+func TestAddContactsTooLarge(t *testing.T) {
+	ctx := t.Context()
+	f := newBook(t)
+	big := graph.Card{Fields: []graph.Field{{Name: "fn", Value: "Too Big"}}}
+	for i := range 16 {
+		big.Fields = append(big.Fields, graph.Field{Name: "note", Value: strings.Repeat(string(rune('a'+i)), 4096)})
+	}
+	cards := []graph.Card{{Fields: []graph.Field{{Name: "fn", Value: "Fine"}}}, big}
+	appends := f.w.appends
+	_, err := f.book.AddContacts(ctx, cards)
+	if !errors.Is(err, graph.ErrTooLarge) || !strings.Contains(err.Error(), "card 2") {
+		t.Fatalf("AddContacts with a too large card = %v, want ErrTooLarge naming card 2", err)
+	}
+	require.Equal(t, appends, f.w.appends, "something was appended")
+	problems, err := f.book.CheckContacts(ctx, cards)
+	require.NoError(t, err)
+	if len(problems) != 1 || problems[0].Card != 2 || problems[0].Code != "too_large" {
+		t.Errorf("CheckContacts = %+v, want card 2 too_large", problems)
+	}
+	cs, err := f.book.Contacts(ctx)
+	require.NoError(t, err)
+	require.Empty(t, cs)
 }

@@ -71,6 +71,9 @@ type Contact struct {
 	Notes   *graph.Card `json:"notes,omitempty"`
 	Updated time.Time   `json:"updated"`
 	CID     string      `json:"cid"`
+	// Damaged, in a listing, marks a contact whose record does not read
+	// (a damaged store) and says why; it holds only its ID.
+	Damaged string `json:"damaged,omitempty"`
 }
 
 // Linked reports whether c is a connection's card rather than a local one.

@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/spec"
 )
 
 // UIDField is the name of the field that holds a card's vCard UID.
@@ -158,4 +159,29 @@ func ContactUID(key string, c graph.Card) string {
 		return uids[0]
 	}
 	return ""
+}
+
+// contentNamespace is the UUID namespace of [ContentUID],
+// 0f4b2c7e-93a1-4d5e-b8c6-71a2d9e3f405 (a random v4 UUID, fixed for good:
+// changing it would change every derived UID).
+var contentNamespace = [16]byte{0x0f, 0x4b, 0x2c, 0x7e, 0x93, 0xa1, 0x4d, 0x5e, 0xb8, 0xc6, 0x71, 0xa2, 0xd9, 0xe3, 0xf4, 0x05}
+
+// ContentUID returns the UID an import gives a card that has none:
+// urn:uuid:<version 5 UUID of the card's canonical encoding>. A file
+// imported again (after an import that stopped half way, or twice) thus
+// finds the contacts it made instead of adding them a second time; two
+// cards alike in every field are one contact.
+func ContentUID(c graph.Card) string {
+	enc, err := spec.Marshal(WithoutUID(c))
+	if err != nil {
+		panic("bug: encoding a card: " + err.Error())
+	}
+	h := sha1.New()
+	h.Write(contentNamespace[:])
+	h.Write(enc)
+	var b [16]byte
+	copy(b[:], h.Sum(nil))
+	b[6] = b[6]&0x0f | 0x50 // version 5
+	b[8] = b[8]&0x3f | 0x80
+	return "urn:uuid:" + formatUUID(b)
 }

@@ -84,6 +84,58 @@ func (s *Store) CheckWith(ctx context.Context, opts CheckOptions) (*CheckReport,
 	return check(ctx, tx, s.idx, opts)
 }
 
+// damaged reports err, met reading part of the store, as a problem, and
+// returns nil, unless err is the context's: a damaged file (SQLite's
+// "database disk image is malformed") is what Check is there to find, so
+// it says so and checks the rest.
+func damaged(ctx context.Context, rep *CheckReport, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	rep.addf("%s: %v", what, err)
+	return nil
+}
+
+// checkFile runs SQLite's own check of the file's structure (pages,
+// b-trees) table by table, reporting what it finds. The search index's
+// tables are left to the comparison with the records below: FTS5's own
+// check reports corruption that is not there while a writer commits.
+func checkFile(ctx context.Context, tx rowsQuerier, rep *CheckReport) error {
+	tables, err := list(ctx, tx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'cards_fts%' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name`)
+	if err != nil {
+		return damaged(ctx, rep, "database file", err)
+	}
+	for _, t := range tables {
+		if err := quickCheck(ctx, tx, t, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// quickCheck runs PRAGMA quick_check on one table.
+func quickCheck(ctx context.Context, tx rowsQuerier, table string, rep *CheckReport) error {
+	what := "database file, table " + table
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf("PRAGMA quick_check(%q)", table))
+	if err != nil {
+		return damaged(ctx, rep, what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return damaged(ctx, rep, what, err)
+		}
+		if line != "ok" {
+			rep.addf("%s: %s", what, line)
+		}
+	}
+	return damaged(ctx, rep, what, rows.Err())
+}
+
 // checkRow is one row of entries, and what a worker made of it.
 type checkRow struct {
 	cb, ab, ib, raw []byte
@@ -139,6 +191,15 @@ func decodeEntry(raw []byte, sig bool) (*graph.Entry, error) {
 
 func check(ctx context.Context, tx rowsQuerier, idx Index, opts CheckOptions) (*CheckReport, error) {
 	rep := &CheckReport{}
+	// The heads first: the snapshot starts here, at the first read.
+	heads, err := headsOf(ctx, tx)
+	if err := damaged(ctx, rep, "reading heads", err); err != nil {
+		return nil, err
+	}
+	if err := checkFile(ctx, tx, rep); err != nil {
+		return nil, err
+	}
+	var scanErr error // reading entries stopped: the file is damaged there
 	var (
 		prev     *spec.Entry
 		prevCID  cid.Cid
@@ -154,7 +215,8 @@ func check(ctx context.Context, tx rowsQuerier, idx Index, opts CheckOptions) (*
 		defer close(ordered)
 		rows, err := tx.QueryContext(gctx, "SELECT cid, author, identity, seq, coalesce(kind, ''), coalesce(key, ''), kind IS NULL, raw FROM entries ORDER BY author, seq")
 		if err != nil {
-			return fmt.Errorf("reading entries: %w", err)
+			scanErr = err
+			return nil
 		}
 		defer rows.Close()
 		for more := true; more; {
@@ -165,7 +227,8 @@ func check(ctx context.Context, tx rowsQuerier, idx Index, opts CheckOptions) (*
 				}
 				var r checkRow
 				if err := rows.Scan(&r.cb, &r.ab, &r.ib, &r.seq, &r.kind, &r.key, &r.unreadable, &r.raw); err != nil {
-					return err
+					rep.addf("entries: a row does not read: %v", err)
+					continue
 				}
 				b.rows = append(b.rows, r)
 			}
@@ -180,7 +243,8 @@ func check(ctx context.Context, tx rowsQuerier, idx Index, opts CheckOptions) (*
 				}
 			}
 		}
-		return rows.Err()
+		scanErr = rows.Err()
+		return nil
 	})
 	for range workers {
 		g.Go(func() error {
@@ -250,16 +314,15 @@ func check(ctx context.Context, tx rowsQuerier, idx Index, opts CheckOptions) (*
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	if err := damaged(ctx, rep, "reading entries (those after this point were not checked)", scanErr); err != nil {
+		return nil, err
+	}
 	for a, h := range opts.Verified {
 		if got := lastHead[a]; got.Seq < h.Seq {
 			rep.addf("log %s: ends at seq %d, before the verified head at seq %d", a, got.Seq, h.Seq)
 		}
 	}
 
-	heads, err := headsOf(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
 	rep.Logs = len(heads)
 	for a, h := range heads {
 		if want := lastHead[a]; want.Seq != h.Seq || !want.CID.Equals(h.CID) {
@@ -272,9 +335,29 @@ func check(ctx context.Context, tx rowsQuerier, idx Index, opts CheckOptions) (*
 		}
 	}
 
+	wantIndexed, err := checkRecords(ctx, tx, idx, best, rep)
+	if err := damaged(ctx, rep, "reading records", err); err != nil {
+		return nil, err
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM cards_fts").Scan(&rep.Indexed); err != nil {
+		if err := damaged(ctx, rep, "counting the search index", err); err != nil {
+			return nil, err
+		}
+	} else if rep.Indexed != wantIndexed {
+		rep.addf("search index holds %d cards, want %d", rep.Indexed, wantIndexed)
+	}
+	if err := damaged(ctx, rep, "checking contact_uids", checkUIDs(ctx, tx, idx, rep)); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// checkRecords compares the records with best, the newest entry of each
+// (identity, kind, key), and returns how many the search index should hold.
+func checkRecords(ctx context.Context, tx rowsQuerier, idx Index, best map[recKey]recBest, rep *CheckReport) (int, error) {
 	rrows, err := tx.QueryContext(ctx, "SELECT identity, kind, key, cid, del, body FROM records")
 	if err != nil {
-		return nil, fmt.Errorf("reading records: %w", err)
+		return 0, err
 	}
 	defer rrows.Close()
 	wantIndexed := 0
@@ -286,7 +369,8 @@ func check(ctx context.Context, tx rowsQuerier, idx Index, opts CheckOptions) (*
 			del        bool
 		)
 		if err := rrows.Scan(&ib, &k.kind, &k.key, &cb, &del, &bb); err != nil {
-			return nil, err
+			rep.addf("records: a row does not read: %v", err)
+			continue
 		}
 		k.identity = peer.ID(ib)
 		rep.Records++
@@ -313,21 +397,12 @@ func check(ctx context.Context, tx rowsQuerier, idx Index, opts CheckOptions) (*
 		}
 	}
 	if err := rrows.Err(); err != nil {
-		return nil, err
+		return wantIndexed, err
 	}
 	for k := range best {
 		if !seen[k] {
 			rep.addf("record %s/%q of %s: set by an entry but missing", k.kind, k.key, k.identity)
 		}
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM cards_fts").Scan(&rep.Indexed); err != nil {
-		return nil, fmt.Errorf("counting index: %w", err)
-	}
-	if rep.Indexed != wantIndexed {
-		rep.addf("search index holds %d cards, want %d", rep.Indexed, wantIndexed)
-	}
-	if err := checkUIDs(ctx, tx, idx, rep); err != nil {
-		return nil, err
-	}
-	return rep, nil
+	return wantIndexed, nil
 }

@@ -604,15 +604,32 @@ func (s *Store) queryRecords(ctx context.Context, identity peer.ID, kind, q stri
 		return nil, fmt.Errorf("reading %s records: %w", kind, err)
 	}
 	defer rows.Close()
-	var out []*graph.Record
+	var (
+		out     []*graph.Record
+		damaged *graph.DamagedError
+	)
 	for rows.Next() {
 		r, err := scanRecord(rows, identity, kind)
+		if errors.Is(err, ErrCorrupt) && r != nil {
+			// One record that does not read must not hide the others.
+			if damaged == nil {
+				damaged = &graph.DamagedError{Kind: kind, Err: err}
+			}
+			damaged.Keys = append(damaged.Keys, r.Key)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if damaged != nil {
+		return out, damaged
+	}
+	return out, nil
 }
 
 // Search returns identity's live contact and card records of kind matching
@@ -656,10 +673,13 @@ func scanRecord(sc scanner, identity peer.ID, kind string) (*graph.Record, error
 	r.Version.Author = peer.ID(author)
 	var err error
 	if r.CID, err = cid.Cast(cb); err != nil {
-		return nil, fmt.Errorf("%w: record cid: %v", ErrCorrupt, err)
+		return r, fmt.Errorf("%w: record %s/%s: cid: %v", ErrCorrupt, kind, r.Key, err)
 	}
 	if r.Body, err = graph.DecodeBody(bb); err != nil {
-		return nil, fmt.Errorf("%w: record %s/%s: %v", ErrCorrupt, kind, r.Key, err)
+		return r, fmt.Errorf("%w: record %s/%s: %v", ErrCorrupt, kind, r.Key, err)
+	}
+	if r.Body.Kind != kind || (r.Body.Card == nil && !r.Body.Del && (kind == graph.KindContact || kind == graph.KindCard)) {
+		return r, fmt.Errorf("%w: record %s/%s: holds a %s body", ErrCorrupt, kind, r.Key, r.Body.Kind)
 	}
 	return r, nil
 }

@@ -113,8 +113,15 @@ type API interface {
 	ID(ctx context.Context) (*Identity, error)
 	// Status returns identity, addresses and store statistics.
 	Status(ctx context.Context) (*Status, error)
-	// Check re-verifies the whole store and its views.
+	// Check re-verifies the whole store and its views. A damaged file is
+	// reported as problems, not an error.
 	Check(ctx context.Context) (*CheckReport, error)
+	// Repair rebuilds the store from the entries that read and verify:
+	// they go into a new database file, every view is folded again from
+	// them, the local tables are copied as far as they read, and the
+	// damaged file is kept aside. It says what it lost; a friend that
+	// holds a lost entry gives it back on the next sync.
+	Repair(ctx context.Context) (*RepairReport, error)
 
 	// Me returns my profile: every field and the circles that see it, or
 	// only the fields circle sees when circle is not "".
@@ -151,6 +158,11 @@ type API interface {
 	// sets my notes on them. It returns, in the order of cards, each
 	// card's contact and Status.
 	AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRef, error)
+	// CheckContacts checks cards as AddContacts would, each on its own
+	// (its fields, and that its entry is within spec.MaxEntrySize),
+	// storing nothing, and lists the cards it would refuse: an import
+	// checks the whole file this way before it stores any of it.
+	CheckContacts(ctx context.Context, cards []graph.Card) ([]CardProblem, error)
 	// EditContact replaces a contact's card. For a linked contact it
 	// sets my notes: the fields of card that their own card lacks.
 	EditContact(ctx context.Context, ref string, card graph.Card) (*Contact, error)
@@ -468,6 +480,9 @@ const (
 
 // ContactRef names a contact without its card.
 type ContactRef = book.ContactRef
+
+// CardProblem is a card that AddContacts would refuse, and why.
+type CardProblem = book.CardProblem
 
 // MergeRequest is MergeContacts' arguments on the wire.
 type MergeRequest struct {

@@ -94,6 +94,12 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 	return &v, c.do(ctx, "GET", "/status", nil, &v)
 }
 
+// Repair implements API.
+func (c *Client) Repair(ctx context.Context) (*RepairReport, error) {
+	var v RepairReport
+	return &v, c.do(ctx, "POST", "/repair", nil, &v)
+}
+
 // Check implements API.
 func (c *Client) Check(ctx context.Context) (*CheckReport, error) {
 	var v CheckReport
@@ -152,6 +158,12 @@ func (c *Client) Contact(ctx context.Context, ref string) (*Contact, error) {
 func (c *Client) AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRef, error) {
 	var v []ContactRef
 	return v, c.do(ctx, "POST", "/contacts", cards, &v)
+}
+
+// CheckContacts implements API.
+func (c *Client) CheckContacts(ctx context.Context, cards []graph.Card) ([]CardProblem, error) {
+	var v []CardProblem
+	return v, c.do(ctx, "POST", "/contacts/check", cards, &v)
 }
 
 // EditContact implements API.

@@ -36,6 +36,8 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"Me", testMe},
 		{"Contacts", testContacts},
 		{"AddContactsAtomic", testAddContactsAtomic},
+		{"CheckContacts", testCheckContacts},
+		{"RepairNotDaemon", testRepairNotDaemon},
 		{"ImportByUID", testImportByUID},
 		{"ReimportExport", testReimportExport},
 		{"References", testReferences},
@@ -286,6 +288,35 @@ func testContacts(t *testing.T, a api.API) {
 	require.Empty(t, hits)
 	_, err = a.SearchContacts(ctx, "  ")
 	wantErr(t, err, api.ErrInvalid, "SearchContacts(blank)")
+}
+
+// testCheckContacts: CheckContacts lists the cards AddContacts would
+// refuse, by number and kind, and stores nothing.
+func testCheckContacts(t *testing.T, a api.API) {
+	ctx := t.Context()
+	big := card("fn", "Too Big")
+	for i := range 16 {
+		big.Fields = append(big.Fields, graph.Field{Name: "note", Value: strings.Repeat(string(rune('a'+i)), 4096)})
+	}
+	problems, err := a.CheckContacts(ctx, []graph.Card{card("fn", "Good"), card("fn", "Bad", "email", "nope@"), big})
+	require.NoError(t, err)
+	if len(problems) != 2 || problems[0].Card != 2 || problems[0].Code != "invalid" || problems[1].Card != 3 || problems[1].Code != "too_large" {
+		t.Errorf("CheckContacts = %+v, want card 2 invalid and card 3 too_large", problems)
+	}
+	problems, err = a.CheckContacts(ctx, []graph.Card{card("fn", "Good")})
+	require.NoError(t, err)
+	require.Empty(t, problems)
+	_, err = a.AddContacts(ctx, []graph.Card{card("fn", "Good"), big})
+	wantErr(t, err, api.ErrTooLarge, "AddContacts with a card too large for an entry")
+	list, err := a.Contacts(ctx)
+	require.NoError(t, err)
+	require.Empty(t, list, "checking or refusing cards must add nothing")
+}
+
+// testRepairNotDaemon: only a node the daemon runs can be repaired.
+func testRepairNotDaemon(t *testing.T, a api.API) {
+	_, err := a.Repair(t.Context())
+	wantErr(t, err, api.ErrInvalid, "Repair of a node no daemon runs")
 }
 
 func testAddContactsAtomic(t *testing.T, a api.API) {
