@@ -68,3 +68,9 @@ func (n *Node) AppendContact(ctx context.Context, key string, card graph.Card) e
 	_, err := n.writer.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindContact, Key: key, Card: &card}, To: graph.Audience{Self: true}})
 	return err
 }
+
+// SetRequestLimits sets the incoming request limits: in all, per source
+// address, and how long one is kept.
+func (t *Tuning) SetRequestLimits(max, perSource int, ttl time.Duration) {
+	t.connect.MaxPendingIn, t.connect.MaxPendingPerSource, t.connect.RequestTTL = max, perSource, ttl
+}

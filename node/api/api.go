@@ -44,6 +44,10 @@ var (
 	ErrDeclined = errors.New("declined")
 	// ErrInviteInvalid: the invite code was used already or has expired.
 	ErrInviteInvalid = errors.New("invite code used or expired")
+	// ErrBusy: the peer did not keep the connection request: it holds as
+	// many pending requests as it keeps (ask again later, or for an
+	// invite code).
+	ErrBusy = errors.New("peer busy")
 	// ErrNoLog: the home holds the identity key but not yet its log (it is
 	// restored from a connection); nothing can be written until then.
 	ErrNoLog = errors.New("no log yet")
@@ -70,6 +74,7 @@ var codes = []struct {
 	{"unreachable", ErrUnreachable},
 	{"declined", ErrDeclined},
 	{"invite_invalid", ErrInviteInvalid},
+	{"busy", ErrBusy},
 	{"no_log", ErrNoLog},
 	{"wrong_phrase", ErrWrongPhrase},
 	{"not_running", ErrDaemonNotRunning},
