@@ -7,6 +7,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/node/logsync"
 )
 
 // Tuning is the node's tuning, for tests to change through WithTuning.
@@ -73,4 +74,9 @@ func (n *Node) AppendContact(ctx context.Context, key string, card graph.Card) e
 // address, and how long one is kept.
 func (t *Tuning) SetRequestLimits(max, perSource int, ttl time.Duration) {
 	t.connect.MaxPendingIn, t.connect.MaxPendingPerSource, t.connect.RequestTTL = max, perSource, ttl
+}
+
+// SetQuota sets the storage quota of each other author's log.
+func (t *Tuning) SetQuota(entries, bytes int64) {
+	t.sync.Quota = logsync.Quota{Entries: entries, Bytes: bytes}
 }

@@ -335,7 +335,7 @@ func (n *Node) startServices(ctx context.Context) error {
 	n.inbound = p2putil.NewLimiter(n.t.inboundRate, n.t.inboundBurst)
 	n.sync = logsync.New(logsync.Config{
 		Host: n.host, Self: n.id.PeerID(), Open: graph.Opener(n.id), Store: rotationStore{n}, Writer: n.writer,
-		Peers: syncPeers{n}, Limiter: n.inbound, Tuning: n.t.sync, Now: n.now, Log: n.log.With("service", "sync"),
+		Peers: syncPeers{n}, Limiter: n.inbound, Quota: n.store, Tuning: n.t.sync, Now: n.now, Log: n.log.With("service", "sync"),
 	})
 	n.closers = append(n.closers, n.sync.Close)
 	cs, err := connect.New(ctx, connect.Config{

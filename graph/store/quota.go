@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,8 +17,8 @@ type Usage struct {
 }
 
 // AuthorUsage returns how many entries of author are held and their
-// encoded size. SQLite reads a blob's length from its header, not its
-// pages: about 10 ms for 100,000 entries.
+// encoded size. It reads the whole log: 1.6 s for 100,000 entries of
+// 2.5 KB on a laptop, so callers cache it.
 func (s *Store) AuthorUsage(ctx context.Context, author peer.ID) (Usage, error) {
 	var u Usage
 	err := s.db.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(length(raw)), 0) FROM entries WHERE author = ?",
@@ -31,20 +33,47 @@ func (s *Store) AuthorUsage(ctx context.Context, author peer.ID) (Usage, error) 
 // storage quota.
 type QuotaRefusal struct {
 	Author  peer.ID
-	Entries int64 // refused, in all
-	Bytes   int64
+	FromSeq uint64 // the first seq refused
+	ToSeq   uint64 // the last
+	Bytes   int64  // the encoded size of the entries refused, each counted once
 	First   time.Time
 	Last    time.Time
 	Reason  string // the latest
 }
 
-// RecordQuotaRefusal adds entries (of bytes in all) refused at t to
-// author's record.
-func (s *Store) RecordQuotaRefusal(ctx context.Context, author peer.ID, entries, bytes int64, t time.Time, reason string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO quota_refusals (author, entries, bytes, first, last, reason) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (author) DO UPDATE SET entries = entries + excluded.entries, bytes = bytes + excluded.bytes,
-			last = excluded.last, reason = excluded.reason`,
-		[]byte(author), entries, bytes, t.UnixMilli(), t.UnixMilli(), reason)
+// Entries is the number of entries refused.
+func (r QuotaRefusal) Entries() uint64 { return r.ToSeq - r.FromSeq + 1 }
+
+// RecordQuotaRefusal adds the entries of author refused at t (their seqs,
+// ascending, and sizes) to author's record. An entry refused again (sent
+// by the next pull) counts once.
+func (s *Store) RecordQuotaRefusal(ctx context.Context, author peer.ID, seqs []uint64, sizes []int64, t time.Time, reason string) error {
+	if len(seqs) == 0 || len(seqs) != len(sizes) {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var from, to uint64
+		var bytes int64
+		switch err := tx.QueryRowContext(ctx, "SELECT from_seq, to_seq, bytes FROM quota_refusals WHERE author = ?", []byte(author)).
+			Scan(&from, &to, &bytes); {
+		case errors.Is(err, sql.ErrNoRows):
+			from = seqs[0]
+		case err != nil:
+			return err
+		}
+		for i, q := range seqs {
+			if q > to {
+				bytes += sizes[i]
+				to = q
+			}
+			from = min(from, q)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO quota_refusals (author, from_seq, to_seq, bytes, first, last, reason) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (author) DO UPDATE SET from_seq = excluded.from_seq, to_seq = excluded.to_seq, bytes = excluded.bytes,
+				last = excluded.last, reason = excluded.reason`,
+			[]byte(author), from, to, bytes, t.UnixMilli(), t.UnixMilli(), reason)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("recording a quota refusal of %s: %w", author, err)
 	}
@@ -54,7 +83,7 @@ func (s *Store) RecordQuotaRefusal(ctx context.Context, author peer.ID, entries,
 // QuotaRefusals lists the authors with entries refused over quota, the
 // latest refused first.
 func (s *Store) QuotaRefusals(ctx context.Context) ([]QuotaRefusal, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT author, entries, bytes, first, last, reason FROM quota_refusals ORDER BY last DESC, author")
+	rows, err := s.db.QueryContext(ctx, "SELECT author, from_seq, to_seq, bytes, first, last, reason FROM quota_refusals ORDER BY last DESC, author")
 	if err != nil {
 		return nil, fmt.Errorf("reading quota refusals: %w", err)
 	}
@@ -66,7 +95,7 @@ func (s *Store) QuotaRefusals(ctx context.Context) ([]QuotaRefusal, error) {
 			a           []byte
 			first, last int64
 		)
-		if err := rows.Scan(&a, &r.Entries, &r.Bytes, &first, &last, &r.Reason); err != nil {
+		if err := rows.Scan(&a, &r.FromSeq, &r.ToSeq, &r.Bytes, &first, &last, &r.Reason); err != nil {
 			return nil, err
 		}
 		r.Author, r.First, r.Last = peer.ID(a), time.UnixMilli(first), time.UnixMilli(last)

@@ -425,6 +425,21 @@ type Status struct {
 	Contacts   int       `json:"contacts"`
 	StoreBytes int64     `json:"store_bytes"`
 	Version    string    `json:"version"`
+	// OverQuota lists the authors whose entries were refused because
+	// their log reached its storage quota, the latest first.
+	OverQuota []QuotaRefusal `json:"over_quota"`
+}
+
+// QuotaRefusal is the record of one author's entries refused over the
+// storage quota every other author's log has (see spec, "Limits").
+type QuotaRefusal struct {
+	Author  peer.ID   `json:"author"`
+	Entries uint64    `json:"entries"` // entries refused (each counted once)
+	Bytes   int64     `json:"bytes"`   // their encoded size
+	FromSeq uint64    `json:"from_seq"`
+	Since   time.Time `json:"since"` // the first refusal
+	Last    time.Time `json:"last"`
+	Reason  string    `json:"reason"`
 }
 
 // ProfileField is one field of my profile and the circles that see it.

@@ -8,8 +8,9 @@ CREATE INDEX requests_source ON requests (source) WHERE outgoing = 0;
 -- the author's log reached its quota (entries or bytes).
 CREATE TABLE quota_refusals (
 	author   BLOB PRIMARY KEY,
-	entries  INTEGER NOT NULL,        -- entries refused, in all
-	bytes    INTEGER NOT NULL,        -- their encoded bytes
+	from_seq INTEGER NOT NULL,        -- the first seq refused
+	to_seq   INTEGER NOT NULL,        -- the last seq refused
+	bytes    INTEGER NOT NULL,        -- encoded bytes of the entries refused, each counted once
 	first    INTEGER NOT NULL,        -- Unix ms of the first refusal
 	last     INTEGER NOT NULL,        -- Unix ms of the latest
 	reason   TEXT NOT NULL            -- the latest refusal's reason
