@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -72,6 +73,31 @@ type config struct {
 
 // Option configures New.
 type Option func(*config) error
+
+// Quota bounds what the log of each author other than me may take in the
+// store (entries and encoded bytes); entries past it are refused, logged
+// and listed by Status. Zero fields mean the defaults.
+type Quota = logsync.Quota
+
+// DefaultQuota is generous for a person's real use over decades (see
+// logsync.DefaultQuota for the reckoning).
+var DefaultQuota = logsync.DefaultQuota
+
+// WithQuota sets the storage quota of each other author's log.
+func WithQuota(q Quota) Option {
+	return func(c *config) error {
+		if q.Entries < 0 || q.Bytes < 0 {
+			return fmt.Errorf("node: a negative quota (%d entries, %d bytes)", q.Entries, q.Bytes)
+		}
+		if q.Entries > 0 {
+			c.tuning.sync.Quota.Entries = q.Entries
+		}
+		if q.Bytes > 0 {
+			c.tuning.sync.Quota.Bytes = q.Bytes
+		}
+		return nil
+	}
+}
 
 // WithIdentity sets the node's identity (required).
 func WithIdentity(id *identity.Identity) Option {
