@@ -80,3 +80,11 @@ func (t *Tuning) SetRequestLimits(max, perSource int, ttl time.Duration) {
 func (t *Tuning) SetQuota(entries, bytes int64) {
 	t.sync.Quota = logsync.Quota{Entries: entries, Bytes: bytes}
 }
+
+// SetGuard sets the bounds on strangers' inbound connections.
+func (t *Tuning) SetGuard(maxStrangers int, grace, idle time.Duration) {
+	t.guard.MaxStrangers, t.guard.StrangerGrace, t.guard.StrangerIdle = maxStrangers, grace, idle
+}
+
+// Strangers returns how many strangers hold inbound connections to n.
+func (n *Node) Strangers() int { return n.guard.Strangers() }

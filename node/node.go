@@ -178,6 +178,8 @@ func WithClock(now func() time.Time) Option {
 type tuning struct {
 	sync    logsync.Tuning
 	connect connect.Tuning
+	// guard bounds strangers' inbound connections (a host New starts).
+	guard connect.GuardTuning
 	// inboundRate and inboundBurst limit the inbound streams per peer,
 	// both protocols together.
 	inboundRate  float64
@@ -208,6 +210,7 @@ func defaultTuning() tuning {
 	return tuning{
 		sync:           logsync.DefaultTuning,
 		connect:        connect.DefaultTuning,
+		guard:          connect.DefaultGuardTuning,
 		inboundRate:    20,
 		inboundBurst:   40,
 		reconnectTick:  5 * time.Second,
@@ -242,6 +245,7 @@ type Node struct {
 	host    host.Host
 	routing routing.PeerRouting // finds peers by ID (the DHT); nil with an injected host
 	inbound *p2putil.Limiter
+	guard   *connect.Guard // nil with an injected host
 	sync    *logsync.Service
 	connect atomic.Pointer[connect.Service] // set once New has built it (see syncPeers)
 
