@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/store"
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node"
 )
@@ -63,13 +64,14 @@ func TestFriendOverQuota(t *testing.T) {
 
 				_, err = mallory.AddContacts(ctx, bulkyCards("flood", 40, 3<<10))
 				require.NoError(t, err)
-				eventually(t, "alice refuses what is over mallory's quota", func() bool {
+				var held store.Usage
+				eventually(t, "alice stores mallory's log up to the quota and refuses the rest", func() bool {
 					st, err := alice.Status(ctx)
 					require.NoError(t, err)
-					return len(st.OverQuota) == 1
+					held, err = alice.Store().AuthorUsage(ctx, mallory.Host().ID())
+					require.NoError(t, err)
+					return len(st.OverQuota) == 1 && st.OverQuota[0].FromSeq == uint64(held.Entries)+1
 				})
-				held, err := alice.Store().AuthorUsage(ctx, mallory.Host().ID())
-				require.NoError(t, err)
 				if held.Entries > entries || held.Bytes > bytes {
 					t.Errorf("alice holds %d entries, %d bytes of mallory's log; quota %d, %d", held.Entries, held.Bytes, entries, bytes)
 				}
@@ -93,6 +95,8 @@ func TestFriendOverQuota(t *testing.T) {
 				st, err = alice.Status(ctx)
 				require.NoError(t, err)
 				require.Equal(t, head(t, mallory, mallory)-uint64(held.Entries), st.OverQuota[0].Entries)
+				t.Logf("alice holds %d entries (%d bytes) of mallory's log; refused %d entries (%d bytes)",
+					held.Entries, held.Bytes, st.OverQuota[0].Entries, st.OverQuota[0].Bytes)
 
 				// alice goes on working: bob's change arrives, hers reaches bob.
 				_, err = bob.AddContacts(ctx, bulkyCards("bob's", 1, 10))
