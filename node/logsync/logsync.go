@@ -323,7 +323,7 @@ func (s *Service) syncRequest(ctx context.Context, p peer.ID, want bool) (*spec.
 		if h.Seq > 0 {
 			pos.CID = h.CID.Bytes()
 		}
-		if want {
+		if want && !s.quota.full(a, h.Seq) {
 			req.Want = append(req.Want, pos)
 		}
 		req.Have = append(req.Have, pos)

@@ -42,6 +42,9 @@ type QuotaStore interface {
 	// RecordQuotaRefusal records refused entries of author: their seqs
 	// and sizes.
 	RecordQuotaRefusal(ctx context.Context, author peer.ID, seqs []uint64, sizes []int64, t time.Time, reason string) error
+	// QuotaRefusals lists the records; ForgetQuotaRefusals drops one.
+	QuotaRefusals(ctx context.Context) ([]store.QuotaRefusal, error)
+	ForgetQuotaRefusals(ctx context.Context, author peer.ID) error
 }
 
 // quota admits received entries within each author's Quota. It caches each
@@ -53,11 +56,19 @@ type quota struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	// mu guards usage.
+	// mu guards usage, refusedAt and recorded.
 	mu sync.Mutex
 	// usage is each author's measured usage, at the head seq it was
 	// measured at.
 	usage map[peer.ID]usageAt
+	// refusedAt holds the authors whose entries were refused, and the
+	// head seq they were refused past: a pull does not ask for more of
+	// that log while its head is there (a flood costs one chunk, not one
+	// per announcement). A restart (a raised quota) asks again.
+	refusedAt map[peer.ID]uint64
+	// recorded holds the authors with a refusal on record (nil: not read
+	// yet): the record goes once entries of theirs fit again.
+	recorded map[peer.ID]bool
 }
 
 type usageAt struct {
@@ -76,7 +87,19 @@ func newQuota(limit Quota, st QuotaStore, now func() time.Time, log *slog.Logger
 	if limit.Bytes <= 0 {
 		limit.Bytes = DefaultQuota.Bytes
 	}
-	return &quota{limit: limit, store: st, now: now, log: log, usage: map[peer.ID]usageAt{}}
+	return &quota{limit: limit, store: st, now: now, log: log, usage: map[peer.ID]usageAt{}, refusedAt: map[peer.ID]uint64{}}
+}
+
+// full reports whether author's log was refused past head, its head now:
+// there is no point asking for more of it. A nil quota is never full.
+func (q *quota) full(author peer.ID, head uint64) bool {
+	if q == nil {
+		return false
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	at, ok := q.refusedAt[author]
+	return ok && at == head
 }
 
 // admit returns the entries of es within their authors' quotas, in order,
@@ -101,8 +124,9 @@ func (q *quota) admit(ctx context.Context, es []*graph.Entry) ([]*graph.Entry, e
 		refused map[peer.ID]*refusal
 		order   []peer.ID
 		keep    = es[:0:0]
-		next    = map[peer.ID]usageAt{}
-		batch   = map[peer.ID]int64{} // bytes in es, by author
+		next     = map[peer.ID]usageAt{}
+		batch    = map[peer.ID]int64{} // bytes in es, by author
+		admitted = map[peer.ID]bool{}  // authors with new entries in keep
 	)
 	for _, e := range es {
 		batch[e.Author] += int64(len(e.Raw))
@@ -123,6 +147,7 @@ func (q *quota) admit(ctx context.Context, es []*graph.Entry) ([]*graph.Entry, e
 		if refused[e.Author] == nil && u.Entries+1 <= q.limit.Entries && u.Bytes+size <= q.limit.Bytes {
 			u.seq, u.Entries, u.Bytes = e.Seq, u.Entries+1, u.Bytes+size
 			next[e.Author] = u
+			admitted[e.Author] = true
 			keep = append(keep, e)
 			continue
 		}
@@ -140,7 +165,13 @@ func (q *quota) admit(ctx context.Context, es []*graph.Entry) ([]*graph.Entry, e
 	}
 	for a, u := range next {
 		q.usage[a] = u
+		if refused[a] == nil {
+			delete(q.refusedAt, a)
+		} else {
+			delete(admitted, a) // still over: the record stays
+		}
 	}
+	q.forgetLocked(ctx, admitted)
 	if len(order) == 0 {
 		return keep, nil
 	}
@@ -153,14 +184,45 @@ func (q *quota) admit(ctx context.Context, es []*graph.Entry) ([]*graph.Entry, e
 		}
 		q.log.Warn("refused entries over the author's storage quota", "author", a, "entries", len(r.seqs), "bytes", r.bytes,
 			"from_seq", r.seqs[0], "reason", reason)
+		q.refusedAt[a] = u.seq
 		if err := q.store.RecordQuotaRefusal(ctx, a, r.seqs, r.sizes, q.now(), reason); err != nil {
 			q.log.Warn("recording a quota refusal", "author", a, "err", err)
+		} else if q.recorded != nil {
+			q.recorded[a] = true
 		}
 		if first == nil {
 			first = fmt.Errorf("%w: %d entries of %s from seq %d refused: %s", ErrOverQuota, len(r.seqs), a, r.seqs[0], reason)
 		}
 	}
 	return keep, first
+}
+
+// forgetLocked drops the refusal records of the authors in admitted (new
+// entries admitted, none refused): their log fits again (a raised quota).
+// It reads the records once.
+func (q *quota) forgetLocked(ctx context.Context, admitted map[peer.ID]bool) {
+	if q.recorded == nil {
+		rs, err := q.store.QuotaRefusals(ctx)
+		if err != nil {
+			q.log.Warn("reading quota refusals", "err", err)
+			return
+		}
+		q.recorded = map[peer.ID]bool{}
+		for _, r := range rs {
+			q.recorded[r.Author] = true
+		}
+	}
+	for a := range admitted {
+		if !q.recorded[a] {
+			continue
+		}
+		if err := q.store.ForgetQuotaRefusals(ctx, a); err != nil {
+			q.log.Warn("dropping a quota refusal record", "author", a, "err", err)
+			continue
+		}
+		delete(q.recorded, a)
+		q.log.Info("an author's log fits its quota again", "author", a)
+	}
 }
 
 // usageLocked is author's usage at its head in the store, before more bytes
