@@ -121,9 +121,9 @@ func (q *quota) admit(ctx context.Context, es []*graph.Entry) ([]*graph.Entry, e
 		bytes int64
 	}
 	var (
-		refused map[peer.ID]*refusal
-		order   []peer.ID
-		keep    = es[:0:0]
+		refused  map[peer.ID]*refusal
+		order    []peer.ID
+		keep     = es[:0:0]
 		next     = map[peer.ID]usageAt{}
 		batch    = map[peer.ID]int64{} // bytes in es, by author
 		admitted = map[peer.ID]bool{}  // authors with new entries in keep
