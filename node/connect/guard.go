@@ -145,11 +145,14 @@ func (g *Guard) InterceptSecured(dir network.Direction, p peer.ID, _ network.Con
 		}
 		return true
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.protect != nil {
+		g.protect.Unprotect(p, ProtectTag) // one of mine no more (I disconnected them)
+	}
 	if dir != network.DirInbound {
 		return true // I dialled them (the DHT, a relay, a request of mine)
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	now := g.now()
 	if _, ok := g.strangers[p]; ok {
 		return true // one more connection of a stranger let in
