@@ -20,6 +20,10 @@ import (
 	"github.com/kith-p2p/kith/node/internal/p2putil"
 )
 
+// upgradeWindow bounds the time from the handshake to the connection's
+// arrival in the swarm: libp2p's accept timeout.
+const upgradeWindow = 15 * time.Second
+
 // ProtectTag is the connection manager tag that keeps connections to my
 // connections (and to peers I asked to connect) from being trimmed.
 const ProtectTag = "kith-connection"
@@ -69,8 +73,17 @@ type Guard struct {
 	// mu guards net and strangers.
 	mu  sync.Mutex
 	net network.Network
-	// strangers are the strangers let in, by when.
-	strangers map[peer.ID]time.Time
+	// strangers are the strangers let in.
+	strangers map[peer.ID]stranger
+}
+
+// stranger is one stranger let in.
+type stranger struct {
+	at time.Time // when it was let in (or its oldest connection opened)
+	// up: a connection of it reached the swarm. Until then it may be
+	// upgrading, which a newcomer must not take for gone: closing it would
+	// find nothing to close.
+	up bool
 }
 
 var _ connmgr.ConnectionGater = (*Guard)(nil)
@@ -82,7 +95,7 @@ func NewGuard(known func(ctx context.Context, p peer.ID) bool, t GuardTuning, lo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Guard{known: known, t: t, now: time.Now, log: log, g: p2putil.NewGroup(), strangers: map[peer.ID]time.Time{}}
+	return &Guard{known: known, t: t, now: time.Now, log: log, g: p2putil.NewGroup(), strangers: map[peer.ID]stranger{}}
 }
 
 // Attach starts guarding h (whose gater g is) and protecting my
@@ -91,6 +104,14 @@ func (g *Guard) Attach(h host.Host, cm connmgr.ConnManager) {
 	g.mu.Lock()
 	g.net, g.protect = h.Network(), cm
 	g.mu.Unlock()
+	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if st, ok := g.strangers[c.RemotePeer()]; ok {
+			st.up = true
+			g.strangers[c.RemotePeer()] = st
+		}
+	}})
 	g.g.Go(func() {
 		tick := time.NewTicker(max(g.t.StrangerIdle/4, 10*time.Millisecond))
 		defer tick.Stop()
@@ -167,7 +188,7 @@ func (g *Guard) InterceptSecured(dir network.Direction, p peer.ID, _ network.Con
 		g.closeLocked(victim)
 		g.log.Debug("stranger makes room", "peer", p, "closed", victim)
 	}
-	g.strangers[p] = now
+	g.strangers[p] = stranger{at: now}
 	return true
 }
 
@@ -178,12 +199,12 @@ func (g *Guard) idlestLocked(now time.Time) (peer.ID, bool) {
 		best peer.ID
 		at   time.Time
 	)
-	for p, t := range g.strangers {
-		if now.Sub(t) < g.t.StrangerGrace || g.activeLocked(p, false) {
+	for p, st := range g.strangers {
+		if now.Sub(st.at) < g.t.StrangerGrace || !st.up && now.Sub(st.at) < upgradeWindow || g.activeLocked(p, false) {
 			continue
 		}
-		if best == "" || t.Before(at) {
-			best, at = p, t
+		if best == "" || st.at.Before(at) {
+			best, at = p, st.at
 		}
 	}
 	return best, best != ""
@@ -238,12 +259,32 @@ func (g *Guard) closeLocked(p peer.ID) {
 }
 
 // sweep closes the strangers that have been idle for StrangerIdle, and
-// forgets those that left or became mine.
+// forgets those that left or became mine. It first takes in every inbound
+// connection of a peer that is neither protected nor counted: one whose
+// upgrade finished after an earlier sweep forgot it, say.
 func (g *Guard) sweep(ctx context.Context) {
 	g.mu.Lock()
-	ps := make([]peer.ID, 0, len(g.strangers))
+	n, cm := g.net, g.protect
+	seen := map[peer.ID]time.Time{} // inbound connections' peers, by the oldest connection
+	if n != nil {
+		for _, c := range n.Conns() {
+			p := c.RemotePeer()
+			if c.Stat().Direction != network.DirInbound || cm != nil && cm.IsProtected(p, ProtectTag) {
+				continue
+			}
+			if t, ok := seen[p]; !ok || c.Stat().Opened.Before(t) {
+				seen[p] = c.Stat().Opened
+			}
+		}
+	}
+	ps := make([]peer.ID, 0, len(g.strangers)+len(seen))
 	for p := range g.strangers {
 		ps = append(ps, p)
+	}
+	for p := range seen {
+		if _, ok := g.strangers[p]; !ok {
+			ps = append(ps, p)
+		}
 	}
 	g.mu.Unlock()
 	mine := map[peer.ID]bool{}
@@ -255,7 +296,18 @@ func (g *Guard) sweep(ctx context.Context) {
 	now := g.now()
 	closed := 0
 	for _, p := range ps {
-		t, ok := g.strangers[p]
+		st, ok := g.strangers[p]
+		if opened, inbound := seen[p]; inbound && (!ok || !st.up || opened.Before(st.at)) {
+			at := st.at
+			if !ok || opened.Before(at) {
+				at = opened
+			}
+			st, ok = stranger{at: at, up: true}, true
+			if !mine[p] {
+				g.strangers[p] = st
+			}
+		}
+		t := st.at
 		switch {
 		case !ok:
 		case mine[p]:
@@ -263,8 +315,11 @@ func (g *Guard) sweep(ctx context.Context) {
 			if g.protect != nil {
 				g.protect.Protect(p, ProtectTag)
 			}
-		case g.net != nil && len(g.net.ConnsToPeer(p)) == 0 && now.Sub(t) > g.t.StrangerGrace:
-			delete(g.strangers, p) // gone (or never got past the handshake)
+		case g.net != nil && len(g.net.ConnsToPeer(p)) == 0 && now.Sub(t) > upgradeWindow:
+			// Gone, or never past the upgrade. (Earlier, its connection
+			// may still be on its way to the swarm; until then it can be
+			// displaced, having no stream.)
+			delete(g.strangers, p)
 		case now.Sub(t) >= g.t.StrangerIdle && !g.activeLocked(p, true):
 			delete(g.strangers, p)
 			g.closeLocked(p)

@@ -40,12 +40,27 @@ func TestGuardShares(t *testing.T) {
 		t.Error("a dial out to a stranger was refused")
 	}
 	now = now.Add(2 * time.Second)
+	if in("s3") {
+		t.Error("a newcomer displaced strangers still upgrading (their connections not up yet)")
+	}
+	g.mu.Lock()
+	for p, st := range g.strangers {
+		st.up = true // their connections reached the swarm
+		g.strangers[p] = st
+	}
+	g.mu.Unlock()
 	if !in("s3") {
 		t.Error("a newcomer was refused though idle strangers are past their grace")
 	}
 	if n := g.Strangers(); n != 2 {
 		t.Errorf("Strangers() = %d after a newcomer took an idle one's place, want 2", n)
 	}
+	g.mu.Lock()
+	for p, st := range g.strangers {
+		st.up = true
+		g.strangers[p] = st
+	}
+	g.mu.Unlock()
 	for i := range 3 {
 		if in(fmt.Sprintf("late%d", i)) && i > 0 {
 			t.Errorf("late%d got in: the one it could displace is within its grace", i)
