@@ -20,6 +20,8 @@ type daemonOptions struct {
 	Bootstrap []string // multiaddrs ending in /p2p/<peer id>, split like Listen
 	DHTServer bool
 	Relays    []string
+	// QuotaEntries and QuotaMiB bound each other author's log in the store.
+	QuotaEntries, QuotaMiB int64
 }
 
 func daemonCommand(e *env) *ucli.Command {
@@ -91,6 +93,20 @@ shared: pick another with --listen.`, api.SocketName, strings.Join(node.DefaultL
 				EnvVars:     []string{"KITH_DHT_SERVER"},
 				Destination: &opts.DHTServer,
 			},
+			&ucli.Int64Flag{
+				Name:        "quota-entries",
+				Usage:       "store at most `N` entries of each friend's log; more is refused and shown by `kith status` (a person writes far fewer in decades)",
+				EnvVars:     []string{"KITH_QUOTA_ENTRIES"},
+				Value:       node.DefaultQuota.Entries,
+				Destination: &opts.QuotaEntries,
+			},
+			&ucli.Int64Flag{
+				Name:        "quota-mib",
+				Usage:       "store at most `MIB` mebibytes of each friend's log; more is refused and shown by `kith status`",
+				EnvVars:     []string{"KITH_QUOTA_MIB"},
+				Value:       node.DefaultQuota.Bytes >> 20,
+				Destination: &opts.QuotaMiB,
+			},
 		},
 		Action: action(func(c *ucli.Context, args []string) error {
 			return runDaemon(c.Context, e, opts, args)
@@ -114,6 +130,9 @@ func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) e
 	if err != nil {
 		return err
 	}
+	if opts.QuotaEntries < 1 || opts.QuotaMiB < 1 || opts.QuotaMiB > 1<<30 {
+		return fmt.Errorf("%w: --quota-entries and --quota-mib must be positive (got %d and %d)", errUsage, opts.QuotaEntries, opts.QuotaMiB)
+	}
 	pass, err := e.keyPassphrase(ctx)
 	if err != nil {
 		return err
@@ -127,6 +146,7 @@ func runDaemon(ctx context.Context, e *env, opts daemonOptions, args []string) e
 		Bootstrap:  bootstrap,
 		DHTServer:  opts.DHTServer,
 		Relays:     relays,
+		Quota:      node.Quota{Entries: opts.QuotaEntries, Bytes: opts.QuotaMiB << 20},
 		Logger:     e.log,
 		Ready: func(id api.Identity) {
 			// One write, so whoever waits for "ready" sees the whole block:

@@ -134,6 +134,17 @@ func runStatus(ctx context.Context, e *env, opts statusOptions, args []string) e
 	}
 	t.row("contacts", strconv.Itoa(st.Contacts))
 	t.row("store", humanBytes(st.StoreBytes))
+	if len(st.OverQuota) == 0 {
+		t.row("over quota", "none")
+	}
+	for i, q := range st.OverQuota {
+		label := ""
+		if i == 0 {
+			label = "over quota"
+		}
+		t.row(label, fmt.Sprintf("%s: %d entries (%s) refused from seq %d, last %s; %s", q.Author, q.Entries, humanBytes(q.Bytes),
+			q.FromSeq, humanTime(q.Last), q.Reason))
+	}
 	return t.flush()
 }
 

@@ -36,6 +36,7 @@ const (
 	exitHomeHasLog  = 15
 	exitWrongPhrase = 16
 	exitDamaged     = 17
+	exitBusy        = 18
 )
 
 // errDamaged: kith check found problems in the store.
@@ -74,6 +75,7 @@ var exitCodes = []struct {
 	{exitHomeHasLog, "kith import: the home holds a log already; import into a new --home", []error{node.ErrHomeHasLog}},
 	{exitWrongPhrase, "kith rotate: the recovery phrase is well formed but not this identity's", []error{api.ErrWrongPhrase}},
 	{exitDamaged, "kith check found problems: the store is damaged (`kith repair` rebuilds it)", []error{errDamaged}},
+	{exitBusy, "the peer did not keep your connection request (too many pending): ask again later, or ask for an invite code", []error{api.ErrBusy}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).

@@ -54,7 +54,15 @@ func (n *Node) Status(ctx context.Context) (*api.Status, error) {
 	s := &api.Status{
 		Identity: *id, Home: n.home, Started: n.started.UTC(), Version: Version,
 		Entries: st.Entries, Logs: st.Logs, Forks: st.Forks, StoreBytes: st.Bytes, Contacts: contacts,
-		Forked: append([]peer.ID{}, forked...),
+		Forked: append([]peer.ID{}, forked...), OverQuota: []api.QuotaRefusal{},
+	}
+	refused, err := n.store.QuotaRefusals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range refused {
+		s.OverQuota = append(s.OverQuota, api.QuotaRefusal{Author: r.Author, Entries: r.Entries(), Bytes: r.Bytes, FromSeq: r.FromSeq,
+			Since: r.First.UTC(), Last: r.Last.UTC(), Reason: r.Reason})
 	}
 	return s, nil
 }

@@ -34,6 +34,7 @@ type DaemonConfig struct {
 	Bootstrap  []string // DHT bootstrap peers (multiaddrs with /p2p/)
 	DHTServer  bool     // answer DHT lookups from the start (see WithDHTServer)
 	Relays     []string // circuit relays to reserve a slot on behind a NAT (see WithRelays)
+	Quota      Quota    // each other author's log in the store; zero: the default (see WithQuota)
 	Logger     *slog.Logger
 	Ready      func(api.Identity) // called once the API is served
 }
@@ -85,7 +86,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 			return nil, err
 		}
 		nn, err := New(ctx, WithIdentity(id), WithHome(cfg.Home), WithStore(st), withOwnedStore(damaged), WithListenAddrs(listen...), WithLogger(log),
-			WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...), WithDHTServer(cfg.DHTServer), WithRelays(cfg.Relays...))
+			WithMDNS(!cfg.NoMDNS), WithBootstrap(cfg.Bootstrap...), WithDHTServer(cfg.DHTServer), WithRelays(cfg.Relays...), WithQuota(cfg.Quota))
 		if err != nil {
 			st.Close()
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/node/logsync"
 )
 
 // Tuning is the node's tuning, for tests to change through WithTuning.
@@ -79,3 +80,22 @@ func (n *Node) AppendCard(ctx context.Context, circle string, card graph.Card, t
 	_, err := n.writer.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCard, Key: circle, Card: &card}, To: graph.Audience{Readers: readers}})
 	return err
 }
+
+// SetRequestLimits sets the incoming request limits: in all, per source
+// address, and how long one is kept.
+func (t *Tuning) SetRequestLimits(max, perSource int, ttl time.Duration) {
+	t.connect.MaxPendingIn, t.connect.MaxPendingPerSource, t.connect.RequestTTL = max, perSource, ttl
+}
+
+// SetQuota sets the storage quota of each other author's log.
+func (t *Tuning) SetQuota(entries, bytes int64) {
+	t.sync.Quota = logsync.Quota{Entries: entries, Bytes: bytes}
+}
+
+// SetGuard sets the bounds on strangers' inbound connections.
+func (t *Tuning) SetGuard(maxStrangers int, grace, idle time.Duration) {
+	t.guard.MaxStrangers, t.guard.StrangerGrace, t.guard.StrangerIdle = maxStrangers, grace, idle
+}
+
+// Strangers returns how many strangers hold inbound connections to n.
+func (n *Node) Strangers() int { return n.guard.Strangers() }

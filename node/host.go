@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
@@ -14,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -26,10 +28,22 @@ import (
 const MDNSService = "kith"
 
 // Resource limits sized for a phone: 256 MiB of memory and 256 file
-// descriptors for libp2p, whatever the machine has.
+// descriptors for libp2p, whatever the machine has. Inbound connections:
+// 128 in all (libp2p's scaling gives 80), of which strangers hold at most
+// the guard's MaxStrangers (32): the rest is my connections' own.
 const (
-	rcmgrMemory = 256 << 20
-	rcmgrFDs    = 256
+	rcmgrMemory       = 256 << 20
+	rcmgrFDs          = 256
+	rcmgrConnsInbound = 128
+)
+
+// The connection manager trims unprotected connections (strangers, DHT
+// peers) from connmgrHigh down to connmgrLow, those opened within
+// connmgrGrace last; my connections are protected (connect.ProtectTag).
+const (
+	connmgrLow   = 64
+	connmgrHigh  = 160
+	connmgrGrace = 20 * time.Second
 )
 
 // startHost creates the libp2p host: TCP + QUIC, Noise, yamux, the
@@ -39,10 +53,19 @@ func (n *Node) startHost(c *config) error {
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
 	setServiceLimits(&limits)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.Scale(rcmgrMemory, rcmgrFDs)))
+	scaled := rcmgr.PartialLimitConfig{
+		System: rcmgr.ResourceLimits{ConnsInbound: rcmgrConnsInbound, Conns: rcmgr.LimitVal(rcmgrConnsInbound + 128)},
+	}.Build(limits.Scale(rcmgrMemory, rcmgrFDs))
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(scaled))
 	if err != nil {
 		return fmt.Errorf("resource manager: %w", err)
 	}
+	cm, err := connmgr.NewConnManager(connmgrLow, connmgrHigh, connmgr.WithGracePeriod(connmgrGrace))
+	if err != nil {
+		rm.Close()
+		return fmt.Errorf("connection manager: %w", err)
+	}
+	guard := connect.NewGuard(n.isMine, c.tuning.guard, n.log.With("service", "guard"))
 	bootstrap, err := addrInfos("bootstrap peer", c.bootstrap)
 	if err != nil {
 		return err
@@ -63,6 +86,8 @@ func (n *Node) startHost(c *config) error {
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.ResourceManager(rm),
+		libp2p.ConnectionManager(cm),
+		libp2p.ConnectionGater(guard),
 		libp2p.UserAgent("kith/" + Version),
 		libp2p.DisableMetrics(),
 		libp2p.EnableRelay(),
@@ -95,10 +120,14 @@ func (n *Node) startHost(c *config) error {
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		rm.Close()
+		cm.Close()
 		return fmt.Errorf("starting libp2p host on %v: %w", c.listen, err)
 	}
 	n.host = h
 	n.closers = append(n.closers, h.Close)
+	guard.Attach(h, cm)
+	n.guard = guard
+	n.closers = append(n.closers, guard.Close)
 	if kad != nil {
 		n.routing = kad
 		n.closers = append(n.closers, kad.Close)
@@ -112,6 +141,17 @@ func (n *Node) startHost(c *config) error {
 		}
 	}
 	return nil
+}
+
+// isMine reports whether p is one of mine, to let in past strangers: a
+// connection, or a peer I asked to connect (its answer may come on a
+// connection it opens). A store failure counts as a stranger.
+func (n *Node) isMine(ctx context.Context, p peer.ID) bool {
+	if ok, err := n.book.IsConnection(ctx, p); ok && err == nil {
+		return true
+	}
+	r, err := n.store.GetRequest(ctx, p)
+	return err == nil && r.Outgoing
 }
 
 // setServiceLimits bounds the streams of the Kith services, in all and per

@@ -76,6 +76,31 @@ type config struct {
 // Option configures New.
 type Option func(*config) error
 
+// Quota bounds what the log of each author other than me may take in the
+// store (entries and encoded bytes); entries past it are refused, logged
+// and listed by Status. Zero fields mean the defaults.
+type Quota = logsync.Quota
+
+// DefaultQuota is generous for a person's real use over decades (see
+// logsync.DefaultQuota for the reckoning).
+var DefaultQuota = logsync.DefaultQuota
+
+// WithQuota sets the storage quota of each other author's log.
+func WithQuota(q Quota) Option {
+	return func(c *config) error {
+		if q.Entries < 0 || q.Bytes < 0 {
+			return fmt.Errorf("node: a negative quota (%d entries, %d bytes)", q.Entries, q.Bytes)
+		}
+		if q.Entries > 0 {
+			c.tuning.sync.Quota.Entries = q.Entries
+		}
+		if q.Bytes > 0 {
+			c.tuning.sync.Quota.Bytes = q.Bytes
+		}
+		return nil
+	}
+}
+
 // WithIdentity sets the node's identity (required).
 func WithIdentity(id *identity.Identity) Option {
 	return func(c *config) error { c.id = id; return nil }
@@ -155,6 +180,8 @@ func WithClock(now func() time.Time) Option {
 type tuning struct {
 	sync    logsync.Tuning
 	connect connect.Tuning
+	// guard bounds strangers' inbound connections (a host New starts).
+	guard connect.GuardTuning
 	// inboundRate and inboundBurst limit the inbound streams per peer,
 	// both protocols together.
 	inboundRate  float64
@@ -185,6 +212,7 @@ func defaultTuning() tuning {
 	return tuning{
 		sync:           logsync.DefaultTuning,
 		connect:        connect.DefaultTuning,
+		guard:          connect.DefaultGuardTuning,
 		inboundRate:    20,
 		inboundBurst:   40,
 		reconnectTick:  5 * time.Second,
@@ -220,6 +248,7 @@ type Node struct {
 	host    host.Host
 	routing routing.PeerRouting // finds peers by ID (the DHT); nil with an injected host
 	inbound *p2putil.Limiter
+	guard   *connect.Guard // nil with an injected host
 	sync    *logsync.Service
 	connect atomic.Pointer[connect.Service] // set once New has built it (see syncPeers)
 
@@ -360,7 +389,7 @@ func (n *Node) startServices(ctx context.Context) error {
 	n.inbound = p2putil.NewLimiter(n.t.inboundRate, n.t.inboundBurst)
 	n.sync = logsync.New(logsync.Config{
 		Host: n.host, Self: n.id.PeerID(), Open: graph.Opener(n.id), Store: rotationStore{n}, Writer: n.writer,
-		Peers: syncPeers{n}, Limiter: n.inbound, Tuning: n.t.sync, Now: n.now, Log: n.log.With("service", "sync"),
+		Peers: syncPeers{n}, Limiter: n.inbound, Quota: n.store, Tuning: n.t.sync, Now: n.now, Log: n.log.With("service", "sync"),
 	})
 	n.closers = append(n.closers, n.sync.Close)
 	cs, err := connect.New(ctx, connect.Config{

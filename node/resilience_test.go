@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
@@ -195,34 +198,84 @@ func TestForkOfEqualLengthDetected(t *testing.T) {
 }
 
 // A flood of requests from throwaway identities does not make the node
-// turn real people away.
+// turn real people away, and it does not lie to them: the queue's limit
+// holds under concurrent requests, one address fills only its share, a
+// request not kept is answered "busy" (never "pending"), and requests
+// expire.
 func TestRequestQueueFull(t *testing.T) {
 	inBubble(t, func(t *testing.T) {
 		ctx := t.Context()
 		tn := newNet(t)
-		alice := tn.add("alice", node.WithMaxPendingIn(3))
+		var skew atomic.Int64 // alice's clock runs ahead by this
+		alice := tn.add("alice", node.WithClock(func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }),
+			node.WithTuning(func(t *node.Tuning) { t.SetRequestLimits(6, 2, 7*24*time.Hour) }))
+		ask := func(n *node.Node) error {
+			res, err := n.Connect(ctx, api.ConnectRequest{Target: alice.Host().ID().String()})
+			if err == nil && res.Status != "pending" {
+				return fmt.Errorf("status %q", res.Status)
+			}
+			return err
+		}
+		// Three identities behind one address: two are kept.
 		var spam []*node.Node
 		for i := range 3 {
-			s := tn.add(fmt.Sprintf("spam%d", i))
-			res, err := s.Connect(ctx, api.ConnectRequest{Target: alice.Host().ID().String()})
-			require.NoError(t, err)
-			require.Equal(t, "pending", res.Status)
-			spam = append(spam, s)
+			spam = append(spam, tn.addAt(fmt.Sprintf("spam-nat%d", i), "/ip6/100::aa/tcp/4242"))
 		}
-		carol := tn.add("carol")
-		res, err := carol.Connect(ctx, api.ConnectRequest{Target: alice.Host().ID().String()})
-		require.NoError(t, err)
-		require.Equal(t, "pending", res.Status, "a full queue must not answer declined")
+		require.NoError(t, ask(spam[0]))
+		require.NoError(t, ask(spam[1]))
+		require.ErrorIs(t, ask(spam[2]), api.ErrBusy, "a third request from one address")
+		// Eight more at once, each from its own address, for four places.
+		var flood []*node.Node
+		for i := range 8 {
+			flood = append(flood, tn.add(fmt.Sprintf("spam%d", i)))
+		}
+		errs := make([]error, len(flood))
+		var wg sync.WaitGroup
+		for i, s := range flood {
+			wg.Go(func() { errs[i] = ask(s) })
+		}
+		wg.Wait()
 		reqs, err := alice.Requests(ctx)
 		require.NoError(t, err)
-		require.Len(t, reqs, 3)
+		kept := map[peer.ID]bool{}
+		for _, r := range reqs {
+			kept[r.PeerID] = true
+		}
+		require.Len(t, kept, 6, "the limit holds under a concurrent flood")
+		for i, s := range flood {
+			switch {
+			case errs[i] == nil:
+				require.True(t, kept[s.Host().ID()], "%s was told pending but its request was not kept", s.Host().ID())
+			case errors.Is(errs[i], api.ErrBusy):
+				require.False(t, kept[s.Host().ID()], "%s was told busy but its request was kept", s.Host().ID())
+			default:
+				t.Fatalf("request %d: %v", i, errs[i])
+			}
+		}
+
+		// A real person is told plainly, and keeps nothing pending.
+		carol := tn.add("carol")
+		err = ask(carol)
+		require.ErrorIs(t, err, api.ErrBusy, "a full queue must not answer pending (or declined)")
+		require.Contains(t, err.Error(), "ask again later")
 		rs, err := carol.Requests(ctx)
 		require.NoError(t, err)
-		require.Len(t, rs, 1, "carol keeps her request and asks again later")
+		require.Empty(t, rs, "carol holds no request the other side did not keep")
+
+		// A week on, the flood has expired and carol gets in.
+		skew.Store(int64(7*24*time.Hour + time.Minute))
+		reqs, err = alice.Requests(ctx)
+		require.NoError(t, err)
+		require.Empty(t, reqs, "requests expire")
+		require.NoError(t, ask(carol))
+		reqs, err = alice.Requests(ctx)
+		require.NoError(t, err)
+		require.Len(t, reqs, 1)
+		require.Equal(t, carol.Host().ID(), reqs[0].PeerID)
 
 		// What alice keeps per peer goes when they do.
-		require.Equal(t, 4, alice.Limiters())
-		for _, sp := range spam {
+		require.Equal(t, 12, alice.Limiters())
+		for _, sp := range append(spam, flood...) {
 			require.NoError(t, tn.mn.DisconnectPeers(alice.Host().ID(), sp.Host().ID()))
 		}
 		eventually(t, "alice drops the rate limiters of peers that left", func() bool { return alice.Limiters() == 1 })

@@ -50,6 +50,7 @@ func connectVectors(t *testing.T) []connectVector {
 		build("disconnected", ConnectDisconnected, "", nil),
 		build("invite-invalid answer", ConnectInviteInvalid, "", nil),
 		build("disconnected, forged status", ConnectDisconnected, "", func(m *ConnectMsg) { m.Status = ConnectAccepted }),
+		build("busy answer", ConnectBusy, "", nil),
 	}
 }
 

@@ -126,6 +126,10 @@ const (
 	// ConnectDisconnected tells a connection that From ended the
 	// connection (and acknowledges such a message).
 	ConnectDisconnected = "disconnected"
+	// ConnectBusy answers a request that was not kept: the receiver holds
+	// as many pending requests as it keeps (in all, or from the
+	// requester's address). The requester may ask again later.
+	ConnectBusy = "busy"
 )
 
 // ConnectMsg is a /kith/connect/1.0.0 message: a request (Status "") or an
@@ -170,7 +174,7 @@ func DecodeConnectMsg(b []byte) (*ConnectMsg, error) {
 		return nil, fmt.Errorf("%w: connect: %w", ErrBadMessage, err)
 	}
 	switch m.Status {
-	case "", ConnectPending, ConnectAccepted, ConnectDeclined, ConnectInviteInvalid, ConnectDisconnected:
+	case "", ConnectPending, ConnectAccepted, ConnectDeclined, ConnectInviteInvalid, ConnectDisconnected, ConnectBusy:
 	default:
 		return nil, fmt.Errorf("%w: connect: status %q", ErrBadMessage, m.Status)
 	}

@@ -44,6 +44,10 @@ var (
 	ErrDeclined = errors.New("declined")
 	// ErrInviteInvalid: the invite code was used already or has expired.
 	ErrInviteInvalid = errors.New("invite code used or expired")
+	// ErrBusy: the peer did not keep the connection request: it holds as
+	// many pending requests as it keeps (ask again later, or for an
+	// invite code).
+	ErrBusy = errors.New("peer busy")
 	// ErrNoLog: the home holds the identity key but not yet its log (it is
 	// restored from a connection); nothing can be written until then.
 	ErrNoLog = errors.New("no log yet")
@@ -70,6 +74,7 @@ var codes = []struct {
 	{"unreachable", ErrUnreachable},
 	{"declined", ErrDeclined},
 	{"invite_invalid", ErrInviteInvalid},
+	{"busy", ErrBusy},
 	{"no_log", ErrNoLog},
 	{"wrong_phrase", ErrWrongPhrase},
 	{"not_running", ErrDaemonNotRunning},
@@ -433,6 +438,21 @@ type Status struct {
 	Contacts   int       `json:"contacts"`
 	StoreBytes int64     `json:"store_bytes"`
 	Version    string    `json:"version"`
+	// OverQuota lists the authors whose entries were refused because
+	// their log reached its storage quota, the latest first.
+	OverQuota []QuotaRefusal `json:"over_quota"`
+}
+
+// QuotaRefusal is the record of one author's entries refused over the
+// storage quota every other author's log has (see spec, "Limits").
+type QuotaRefusal struct {
+	Author  peer.ID   `json:"author"`
+	Entries uint64    `json:"entries"` // entries refused (each counted once)
+	Bytes   int64     `json:"bytes"`   // their encoded size
+	FromSeq uint64    `json:"from_seq"`
+	Since   time.Time `json:"since"` // the first refusal
+	Last    time.Time `json:"last"`
+	Reason  string    `json:"reason"`
 }
 
 // ProfileField is one field of my profile and the circles that see it.

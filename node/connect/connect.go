@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -35,6 +36,11 @@ type Tuning struct {
 	MaxFrame int
 	// MaxPendingIn bounds the incoming requests kept.
 	MaxPendingIn int
+	// MaxPendingPerSource bounds the incoming requests kept from one
+	// source address (IP): throwaway identities are free, addresses less.
+	MaxPendingPerSource int
+	// RequestTTL is how long an incoming request is kept unanswered.
+	RequestTTL time.Duration
 	// InviteTTL is an invite code's time to live when none is asked for.
 	InviteTTL time.Duration
 	// RepeatAfter: a pending request of mine is sent again on connection
@@ -47,8 +53,12 @@ var DefaultTuning = Tuning{
 	Timeout:      30 * time.Second,
 	MaxFrame:     4 << 10,
 	MaxPendingIn: 100,
-	InviteTTL:    24 * time.Hour,
-	RepeatAfter:  10 * time.Second,
+	// A household or an office shares an address; a flood from one
+	// address fills 8 places, not the queue.
+	MaxPendingPerSource: 8,
+	RequestTTL:          7 * 24 * time.Hour,
+	InviteTTL:           24 * time.Hour,
+	RepeatAfter:         10 * time.Second,
 }
 
 // Store is the node-local state of connecting: requests, invites, declined
@@ -57,7 +67,10 @@ type Store interface {
 	PutRequest(ctx context.Context, r store.Request) error
 	GetRequest(ctx context.Context, p peer.ID) (*store.Request, error)
 	Requests(ctx context.Context) ([]store.Request, error)
-	CountRequests(ctx context.Context) (int, error)
+	// AddIncomingRequest keeps a request within limits, atomically
+	// (store.ErrRequestsFull, store.ErrRequestsFromSource when not kept).
+	AddIncomingRequest(ctx context.Context, r store.Request, source string, lim store.RequestLimits) error
+	ExpireRequests(ctx context.Context, before time.Time) (int, error)
 	DeleteRequest(ctx context.Context, p peer.ID) error
 	Decline(ctx context.Context, p peer.ID, t time.Time) error
 	Declined(ctx context.Context, p peer.ID) (bool, error)
@@ -479,6 +492,11 @@ func (s *Service) Connect(ctx context.Context, req api.ConnectRequest) (*api.Con
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %s says this code was used already or has expired; ask them for a new one, or connect by peer ID for them to accept by hand", api.ErrInviteInvalid, ai.ID)
+	case spec.ConnectBusy:
+		if err := s.store.DeleteRequest(ctx, ai.ID); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s did not keep your request: it holds too many pending requests (from your address, or in all); ask again later, or ask them for an invite code", api.ErrBusy, ai.ID)
 	}
 	return &api.ConnectResult{PeerID: ai.ID, Status: status}, nil
 }
@@ -594,7 +612,7 @@ func (s *Service) handle(str network.Stream) {
 		str.Reset()
 		return
 	}
-	answer, err := s.decide(ctx, remote, m)
+	answer, err := s.decide(ctx, remote, sourceOf(str.Conn().RemoteMultiaddr()), m)
 	if err != nil {
 		s.log.Warn("handling connect", "peer", remote, "err", err)
 		str.Reset()
@@ -615,8 +633,9 @@ func (s *Service) handle(str network.Stream) {
 	}
 }
 
-// decide decides the answer to a connect message from remote.
-func (s *Service) decide(ctx context.Context, remote peer.ID, m *spec.ConnectMsg) (string, error) {
+// decide decides the answer to a connect message from remote, which came
+// from source (an IP address, or "").
+func (s *Service) decide(ctx context.Context, remote peer.ID, source string, m *spec.ConnectMsg) (string, error) {
 	switch m.Status {
 	case spec.ConnectAccepted:
 		// They accepted my earlier request.
@@ -678,14 +697,18 @@ func (s *Service) decide(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 		// rather than keep a request they do not know they made.
 		return spec.ConnectInviteInvalid, nil
 	}
-	if c, err := s.store.CountRequests(ctx); err == nil && c >= s.t.MaxPendingIn {
-		// Full (perhaps of requests from throwaway identities): do not
-		// store this one, but do not say no on the person's behalf either.
-		// Their node asks again when it next connects.
-		s.log.Warn("connection request not kept: too many pending requests (see `kith requests`)", "peer", remote, "limit", s.t.MaxPendingIn)
-		return spec.ConnectPending, nil
-	}
-	if err := s.store.PutRequest(ctx, store.Request{Peer: remote, Note: m.Note, Time: s.now()}); err != nil {
+	now := s.now()
+	err := s.store.AddIncomingRequest(ctx, store.Request{Peer: remote, Note: m.Note, Time: now}, source,
+		store.RequestLimits{Max: s.t.MaxPendingIn, PerSource: s.t.MaxPendingPerSource, Expired: now.Add(-s.t.RequestTTL)})
+	switch {
+	case errors.Is(err, store.ErrRequestsFull), errors.Is(err, store.ErrRequestsFromSource):
+		// Full (perhaps of requests from throwaway identities): the
+		// request is not kept, and the requester is told so; it is not
+		// told "pending" for a request nobody will see.
+		s.log.Warn("connection request not kept (see `kith requests`)", "peer", remote, "source", source, "reason", err,
+			"limit", s.t.MaxPendingIn, "per_source", s.t.MaxPendingPerSource)
+		return spec.ConnectBusy, nil
+	case err != nil:
 		return "", err
 	}
 	s.log.Info("connection request", "peer", remote, "note", m.Note)
@@ -694,6 +717,9 @@ func (s *Service) decide(ctx context.Context, remote peer.ID, m *spec.ConnectMsg
 
 // Requests is api.API.Requests.
 func (s *Service) Requests(ctx context.Context) ([]api.Request, error) {
+	if err := s.expire(ctx); err != nil {
+		return nil, err
+	}
 	rs, err := s.store.Requests(ctx)
 	if err != nil {
 		return nil, err
@@ -705,10 +731,34 @@ func (s *Service) Requests(ctx context.Context) ([]api.Request, error) {
 	return out, nil
 }
 
+// expire drops the incoming requests older than the tuning's RequestTTL.
+func (s *Service) expire(ctx context.Context) error {
+	n, err := s.store.ExpireRequests(ctx, s.now().Add(-s.t.RequestTTL))
+	if n > 0 {
+		s.log.Info("dropped expired connection requests", "requests", n, "ttl", s.t.RequestTTL)
+	}
+	return err
+}
+
+// sourceOf is the IP address a connection comes from ("" if it has none):
+// the relay's, for a relayed connection.
+func sourceOf(a ma.Multiaddr) string {
+	for _, c := range a {
+		switch c.Code() {
+		case ma.P_IP4, ma.P_IP6:
+			return c.Value()
+		}
+	}
+	return ""
+}
+
 func (s *Service) incoming(ctx context.Context, ref string) (peer.ID, error) {
 	p, err := peer.Decode(strings.TrimSpace(ref))
 	if err != nil {
 		return "", fmt.Errorf("%w: %q is not a peer ID", api.ErrInvalid, ref)
+	}
+	if err := s.expire(ctx); err != nil {
+		return "", err
 	}
 	r, err := s.store.GetRequest(ctx, p)
 	if err != nil || r.Outgoing {

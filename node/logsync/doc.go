@@ -7,6 +7,9 @@
 // one runs one more after it (Schedule). An announcement is a request
 // that wants nothing: the peer pulls if it is behind.
 //
+// Each other author's log is held to a [Quota] (entries and bytes):
+// entries past it are refused, logged and recorded (see quota.go).
+//
 // [Service] is safe for concurrent use; [New] registers its handler and
 // [Service.Close] removes it and waits for every pull, announcement and
 // handler.

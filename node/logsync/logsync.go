@@ -42,6 +42,8 @@ type Tuning struct {
 	// a pull holds at most a few such chunks in memory whatever the peer
 	// sends.
 	MaxChunkBytes int
+	// Quota bounds each other author's log in the store (see quota.go).
+	Quota Quota
 }
 
 // DefaultTuning is what a daemon runs with.
@@ -51,6 +53,7 @@ var DefaultTuning = Tuning{
 	ServeChunk:      1000,
 	MaxRequestFrame: 16 << 10,
 	MaxChunkBytes:   4 << 20,
+	Quota:           DefaultQuota,
 }
 
 // Store is what the service reads and writes of the store.
@@ -99,6 +102,7 @@ type Config struct {
 	Writer  Writer
 	Peers   Peers
 	Limiter *p2putil.Limiter // inbound streams per peer, shared with the other protocols
+	Quota   QuotaStore       // measures and records authors' storage; nil: no quota
 	Tuning  Tuning
 	Now     func() time.Time // default time.Now
 	Log     *slog.Logger     // default: discard
@@ -117,7 +121,8 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	g *p2putil.Group
+	g     *p2putil.Group
+	quota *quota // nil: none
 
 	// mu guards pulls and announces: the peers with a pull or an
 	// announcement running, mapped to whether one more run was asked for
@@ -140,6 +145,9 @@ func New(c Config) *Service {
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
 		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{}}
+	if c.Quota != nil {
+		s.quota = newQuota(c.Tuning.Quota, c.Quota, c.Now, s.log)
+	}
 	c.Host.SetStreamHandler(spec.ProtoSync, s.g.Handler(ServiceName, s.log, s.handle))
 	return s
 }
@@ -315,7 +323,7 @@ func (s *Service) syncRequest(ctx context.Context, p peer.ID, want bool) (*spec.
 		if h.Seq > 0 {
 			pos.CID = h.CID.Bytes()
 		}
-		if want {
+		if want && !s.quota.full(a, h.Seq) {
 			req.Want = append(req.Want, pos)
 		}
 		req.Have = append(req.Have, pos)
@@ -588,7 +596,11 @@ func (s *Service) storeFrom(ctx context.Context, es []*graph.Entry) (diverged bo
 			s.log.Info("restored entries of my own log from a connection", "entries", k)
 		}
 	}
-	return diverged, s.store.Put(ctx, theirs)
+	theirs, overQuota := s.quota.admit(ctx, theirs)
+	if err := s.store.Put(ctx, theirs); err != nil {
+		return diverged, err
+	}
+	return diverged, overQuota
 }
 
 // rebaseFrom asks p for its whole copy of my log, finds the first seq
