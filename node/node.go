@@ -218,6 +218,7 @@ type Node struct {
 	inbound *p2putil.Limiter
 	sync    *logsync.Service
 	connect atomic.Pointer[connect.Service] // set once New has built it (see syncPeers)
+	rots    rotations                       // the rotations the store holds (rotate_closed.go)
 
 	// ready is closed once New has started everything: callbacks that
 	// libp2p may run earlier (autorelay's) wait for it.

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -76,12 +77,13 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	if err != nil {
 		return nil, fmt.Errorf("writing the new identity's log: %w", err)
 	}
-	_, err = n.appendRotation(ctx, genesis.Body.Recovery, func(h graph.Head) (graph.Draft, error) {
+	re, err := n.appendRotation(ctx, genesis.Body.Recovery, func(h graph.Head) (graph.Draft, error) {
 		return graph.RotationDraft(self, h, mode, next, gen+1, rec)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ending my log with the rotation: %w", err)
 	}
+	n.rots.noteRotation(self, re.Body.Rotate, re.Time)
 	n.writer.announce()
 	// The old identity takes no more connect messages. A friend that has
 	// followed the rotation holds a tombstone for the old peer ID, and
@@ -186,6 +188,8 @@ func (s rotationStore) MarkSynced(ctx context.Context, p peer.ID, t time.Time) e
 type followed struct {
 	old, next peer.ID
 	mode      string
+	rot       *graph.Rotation
+	time      int64
 }
 
 // Put checks the rotations among es, stores es, and follows them.
@@ -199,6 +203,7 @@ func (s rotationStore) Put(ctx context.Context, es []*graph.Entry) error {
 		return err
 	}
 	for _, r := range rots {
+		s.n.rots.noteRotation(r.old, r.rot, r.time)
 		s.n.bg.Go(func() { s.n.follow(s.n.bg.Context(), r) })
 	}
 	return nil
@@ -211,6 +216,7 @@ func (n *Node) checkRotations(ctx context.Context, es []*graph.Entry) ([]followe
 	var out []followed
 	closed := map[peer.ID]bool{}
 	commits := map[peer.ID][]byte{}
+	nexts := map[peer.ID][]byte{} // new identity → `next` of a rotation earlier in es
 	for _, e := range es {
 		a := e.Author
 		if _, seen := closed[a]; !seen {
@@ -229,6 +235,9 @@ func (n *Node) checkRotations(ctx context.Context, es []*graph.Entry) ([]followe
 		}
 		if e.Body != nil && e.Body.Kind == graph.KindGenesis {
 			commits[a] = e.Body.Recovery
+			if err := n.checkNewGenesis(ctx, a, e.Body.Recovery, nexts); err != nil {
+				return nil, err
+			}
 		}
 		if !isRotate(e) {
 			continue
@@ -248,10 +257,47 @@ func (n *Node) checkRotations(ctx context.Context, es []*graph.Entry) ([]followe
 			return nil, fmt.Errorf("rotate entry %d of %s: %w", e.Seq, a, err)
 		}
 		np, _ := r.NewPeer()
+		// The new identity's genesis, if held already, commits to next.
+		got, ok := commits[np]
+		if !ok {
+			g, err := n.store.Record(ctx, np, graph.KindGenesis, "")
+			switch {
+			case errors.Is(err, graph.ErrNotFound):
+			case err != nil:
+				return nil, err
+			default:
+				got, ok = g.Body.Recovery, true
+			}
+		}
+		if ok && !bytes.Equal(got, r.Next) {
+			return nil, fmt.Errorf("rotate entry %d of %s: %w: the genesis of %s commits to another recovery key than the rotation's next",
+				e.Seq, a, graph.ErrBadRotation, np)
+		}
 		closed[a] = true
-		out = append(out, followed{old: a, next: np, mode: r.Mode})
+		nexts[np] = r.Next
+		out = append(out, followed{old: a, next: np, mode: r.Mode, rot: r, time: e.Time})
 	}
 	return out, nil
+}
+
+// checkNewGenesis refuses the genesis of p when a rotation held (or in
+// nexts: earlier in the batch) handed over to p and named another recovery
+// commitment as its `next`: the new log must commit to the recovery key
+// the rotation promised, or a later rotation of p could be signed by
+// another key than the person's.
+func (n *Node) checkNewGenesis(ctx context.Context, p peer.ID, commitment []byte, nexts map[peer.ID][]byte) error {
+	want, ok := nexts[p]
+	old := peer.ID("")
+	if !ok {
+		var err error
+		if want, old, ok, err = n.rots.commitmentFor(ctx, n, p); err != nil {
+			return err
+		}
+	}
+	if ok && !bytes.Equal(want, commitment) {
+		return fmt.Errorf("genesis of %s: %w: it commits to another recovery key than the rotation of %s named (next)", p, graph.ErrBadRotation, old)
+	}
+	return nil
 }
 
 // isRotate reports whether e sets a rotate record, read or not: a public

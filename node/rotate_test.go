@@ -269,3 +269,75 @@ func (l *logRecorder) has(msg string) bool {
 	defer l.mu.Unlock()
 	return slices.Contains(l.msgs, msg)
 }
+
+// A friend offline while a person rotates gets the rotation later from
+// anyone who holds it: a common connection that followed it, or the
+// person's new identity, which the friend does not know yet.
+func TestRotationReachesOfflineFriend(t *testing.T) {
+	for _, via := range []string{"a common friend", "the new identity"} {
+		t.Run(via, func(t *testing.T) {
+			inBubble(t, func(t *testing.T) {
+				ctx := t.Context()
+				rn := newRotNet(t)
+				home := phraseHome(t)
+				a := rn.homeNode(home)
+				oldA := a.Host().ID()
+				b := node.NewTest(t, "bob", node.WithHost(rn.host(identity.NewTest(t, "bob"))))
+				c := node.NewTest(t, "carol", node.WithHost(rn.host(identity.NewTest(t, "carol"))))
+				bID, cID := b.Host().ID(), c.Host().ID()
+				_, err := a.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}})
+				require.NoError(t, err)
+				connectRot(t, a, b)
+				connectRot(t, a, c)
+				connectRot(t, b, c)
+				require.NoError(t, c.AppendContact(ctx, oldA.String(), graph.Card{Fields: []graph.Field{{Name: "note", Value: "lent her a book"}}}))
+				eventually(t, "carol reads alice's card", func() bool {
+					p, _ := peerOf(t, c, oldA)
+					return slices.Contains(p.Card.Values("fn"), "Alice")
+				})
+				held, _ := peerOf(t, c, oldA)
+
+				// Carol goes offline; alice rotates; bob follows.
+				offline := func(x, y peer.ID) {
+					require.NoError(t, rn.mn.UnlinkPeers(x, y))
+					require.NoError(t, rn.mn.DisconnectPeers(x, y))
+				}
+				offline(cID, oldA)
+				offline(cID, bID)
+				res, err := a.Rotate(ctx, api.RotateRequest{Phrase: rotPhrase})
+				require.NoError(t, err)
+				eventually(t, "bob follows the rotation", func() bool {
+					_, ok := peerOf(t, b, res.PeerID)
+					return ok
+				})
+				// The old identity is gone for good.
+				require.NoError(t, a.Close())
+				require.NoError(t, a.Host().Close())
+				if p, _ := peerOf(t, c, oldA); p.Entries != held.Entries {
+					t.Fatalf("carol got %d entries of alice's log while offline, want %d", p.Entries, held.Entries)
+				}
+
+				switch via {
+				case "a common friend":
+					_, err := rn.mn.LinkPeers(cID, bID)
+					require.NoError(t, err)
+				case "the new identity":
+					a2 := rn.homeNode(home) // links every host: carol only to alice's new one
+					require.Equal(t, res.PeerID, a2.Host().ID())
+					offline(cID, bID)
+					require.NoError(t, rn.mn.UnlinkPeers(bID, a2.Host().ID()))
+				}
+				eventually(t, "carol follows alice to her new peer ID", func() bool {
+					_, hasNew := peerOf(t, c, res.PeerID)
+					_, hasOld := peerOf(t, c, oldA)
+					return hasNew && !hasOld
+				})
+				n, err := c.Contact(ctx, res.PeerID.String())
+				require.NoError(t, err)
+				if n.Notes == nil || !slices.Contains(n.Notes.Values("note"), "lent her a book") {
+					t.Errorf("carol's notes on alice after the rotation = %+v, want the note", n.Notes)
+				}
+			})
+		})
+	}
+}

@@ -60,7 +60,17 @@ type Store interface {
 	// Put stores verified entries of other logs than mine.
 	Put(ctx context.Context, entries []*graph.Entry) error
 	MarkSynced(ctx context.Context, p peer.ID, t time.Time) error
+	// Closed returns the authors of the logs held here that end with a
+	// rotation, newest first. A rotate entry authenticates itself, so such
+	// a log is offered to and served to every connection (spec "Rotation",
+	// "A friend offline during a rotation"), at most MaxOffered of them.
+	Closed(ctx context.Context) ([]peer.ID, error)
 }
+
+// MaxOffered bounds the logs ended by a rotation that a sync request
+// offers (in "have") beyond the two logs it is about, and the offers a
+// node looks at in one request.
+const MaxOffered = 32
 
 // Writer is my log's writer: entries of my own log that a friend gives
 // back go through it.
@@ -127,6 +137,9 @@ type Service struct {
 	// later holds the peers with a pull waiting for their rate limit (see
 	// scheduleLater).
 	later map[peer.ID]bool
+	// relay holds, per peer, the logs of my connections it offered at a
+	// later head than mine: the next pull from it wants them too.
+	relay map[peer.ID]map[peer.ID]bool
 }
 
 // New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
@@ -139,7 +152,8 @@ func New(c Config) *Service {
 	}
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
-		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{}}
+		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{},
+		relay: map[peer.ID]map[peer.ID]bool{}}
 	c.Host.SetStreamHandler(spec.ProtoSync, s.g.Handler(ServiceName, s.log, s.handle))
 	return s
 }
@@ -299,26 +313,68 @@ func (s *Service) wanted(author, from peer.ID) bool {
 }
 
 // syncRequest is my position in the logs I keep from p: wanted (a pull)
-// or only told (an announcement).
-func (s *Service) syncRequest(ctx context.Context, p peer.ID, want bool) (*spec.SyncRequest, error) {
+// or only told (an announcement). conn is whether p is a connection of
+// mine: only then are my log and p's in it, with the logs I hold that a
+// rotation ended (offered: p may have missed the rotation). extra are
+// logs of my connections that p offered at a later head (a pull wants
+// them).
+func (s *Service) syncRequest(ctx context.Context, p peer.ID, want, conn bool, extra []peer.ID) (*spec.SyncRequest, error) {
 	req := &spec.SyncRequest{Want: []spec.LogPos{}, Have: []spec.LogPos{}}
-	authors := []peer.ID{s.self, p}
-	if s.restoring() {
-		authors = authors[:1] // my own log first: p may be no one of mine
+	var authors []peer.ID
+	switch {
+	case s.restoring():
+		authors = []peer.ID{s.self} // my own log first: p may be no one of mine
+	case conn:
+		authors = []peer.ID{s.self, p}
+	}
+	pos := func(a peer.ID) (spec.LogPos, error) {
+		h, err := s.store.Head(ctx, a)
+		if err != nil {
+			return spec.LogPos{}, err
+		}
+		lp := spec.LogPos{Author: []byte(a), Seq: h.Seq}
+		if h.Seq > 0 {
+			lp.CID = h.CID.Bytes()
+		}
+		return lp, nil
 	}
 	for _, a := range authors {
-		h, err := s.store.Head(ctx, a)
+		lp, err := pos(a)
 		if err != nil {
 			return nil, err
 		}
-		pos := spec.LogPos{Author: []byte(a), Seq: h.Seq}
-		if h.Seq > 0 {
-			pos.CID = h.CID.Bytes()
-		}
 		if want {
-			req.Want = append(req.Want, pos)
+			req.Want = append(req.Want, lp)
 		}
-		req.Have = append(req.Have, pos)
+		req.Have = append(req.Have, lp)
+	}
+	for _, a := range extra {
+		if a == s.self || a == p && conn {
+			continue // wanted already
+		}
+		lp, err := pos(a)
+		if err != nil {
+			return nil, err
+		}
+		req.Want = append(req.Want, lp)
+	}
+	if conn && !s.restoring() {
+		closed, err := s.store.Closed(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range closed[:min(len(closed), MaxOffered)] {
+			if a == s.self || a == p {
+				continue
+			}
+			lp, err := pos(a)
+			if err != nil {
+				return nil, err
+			}
+			if lp.Seq > 0 {
+				req.Have = append(req.Have, lp)
+			}
+		}
 	}
 	return req, nil
 }
@@ -326,7 +382,7 @@ func (s *Service) syncRequest(ctx context.Context, p peer.ID, want bool) (*spec.
 // notify sends my heads to p without asking for anything; p pulls if it
 // is behind.
 func (s *Service) notify(ctx context.Context, p peer.ID) error {
-	req, err := s.syncRequest(ctx, p, false)
+	req, err := s.syncRequest(ctx, p, false, true, nil)
 	if err != nil {
 		return err
 	}
@@ -355,7 +411,9 @@ func (s *Service) notify(ctx context.Context, p peer.ID) error {
 // any peer for my own log alone: a connection of mine serves it.
 func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 	restoring := s.restoring()
-	if !restoring && !s.peers.SyncsWith(ctx, p) {
+	extra := s.takeRelay(p)
+	conn := !restoring && s.peers.SyncsWith(ctx, p)
+	if !restoring && !conn && len(extra) == 0 {
 		return nil
 	}
 	if restoring {
@@ -367,9 +425,13 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 			}
 		}()
 	}
-	req, err := s.syncRequest(ctx, p, true)
+	req, err := s.syncRequest(ctx, p, true, conn, extra)
 	if err != nil {
 		return err
+	}
+	asked := map[peer.ID]bool{}
+	for _, w := range req.Want {
+		asked[peer.ID(w.Author)] = true
 	}
 	str, touch, finish, err := s.request(ctx, p, req)
 	if err != nil {
@@ -392,7 +454,7 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 			if res.err != nil {
 				continue // drain
 			}
-			es, err := s.verifyChunk(chunk, p)
+			es, err := s.verifyChunk(chunk, asked)
 			if err == nil {
 				var d bool
 				d, err = s.storeFrom(ctx, es)
@@ -446,6 +508,9 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 		return readErr
 	}
 	stored, gotKeys := res.stored, res.gotKeys
+	if !conn && !restoring {
+		return nil // only logs p offered: p is no connection of mine
+	}
 	s.writer.Learnt(p)
 	if res.diverged {
 		if err := s.rebaseFrom(ctx, p); err != nil {
@@ -474,18 +539,13 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 func (s *Service) handle(str network.Stream) {
 	remote := str.Conn().RemotePeer()
 	ctx := s.g.Context()
-	if !s.peers.SyncsWith(ctx, remote) {
-		str.Reset()
-		// Perhaps someone I disconnected who missed my word.
-		if s.limiter.Allow(remote) {
-			s.peers.Refused(remote)
-		}
-		return
-	}
+	conn := s.peers.SyncsWith(ctx, remote)
 	if !s.limiter.Allow(remote) {
-		// Too many streams: refuse this one, but do not lose what it may
-		// have announced: pull once the peer may come in again.
-		s.scheduleLater(remote)
+		if conn {
+			// Too many streams: refuse this one, but do not lose what it
+			// may have announced: pull once the peer may come in again.
+			s.scheduleLater(remote)
+		}
 		str.Reset()
 		return
 	}
@@ -502,6 +562,26 @@ func (s *Service) handle(str network.Stream) {
 		str.Reset()
 		return
 	}
+	offered := s.offered(ctx, req, remote)
+	if !conn {
+		// Not a connection: all it may do is offer a later head of a
+		// connection's log (a friend's new identity bringing the
+		// rotation of its old one). Nothing is served to it.
+		if offered == 0 {
+			str.Reset()
+			// Perhaps someone I disconnected who missed my word.
+			s.peers.Refused(remote)
+			return
+		}
+		if spec.WriteFrame(str, nil) != nil {
+			str.Reset()
+			return
+		}
+		str.Close()
+		s.Schedule(remote)
+		return
+	}
+	pull := offered > 0
 	for _, h := range req.Have {
 		a := peer.ID(h.Author)
 		if !s.wanted(a, remote) {
@@ -516,16 +596,28 @@ func (s *Service) handle(str network.Stream) {
 			// history back if it parts from mine), or their own log is at
 			// my seq with another entry (a fork: the pull brings the
 			// evidence).
-			s.Schedule(remote)
+			pull = true
 			break
 		}
 	}
+	if pull {
+		s.Schedule(remote)
+	}
+	var closed map[peer.ID]bool
 	w := bufio.NewWriterSize(str, 64<<10)
 	served := map[peer.ID]bool{}
 	for _, want := range req.Want {
 		a := peer.ID(want.Author)
-		if !s.wanted(a, remote) || served[a] {
-			continue // only my log and theirs are served to them, once each
+		if !s.wanted(a, remote) {
+			if closed == nil {
+				closed = s.closedSet(ctx)
+			}
+			if !closed[a] {
+				continue // only my log, theirs and logs a rotation ended are served to them
+			}
+		}
+		if served[a] {
+			continue // once each
 		}
 		served[a] = true
 		after := want.Seq
@@ -560,6 +652,65 @@ func (s *Service) handle(str network.Stream) {
 		return
 	}
 	str.Close()
+}
+
+// offered records the logs of my connections (other than mine and the
+// remote's) whose head in req's "have" is later than mine, for the next
+// pull from remote to want, and returns how many. A log is taken from
+// any peer that offers it so: every entry is verified, and a rotation
+// authenticates itself (a friend that missed one gets it from whoever
+// holds it). At most MaxOffered offers are looked at.
+func (s *Service) offered(ctx context.Context, req *spec.SyncRequest, remote peer.ID) int {
+	k, seen := 0, 0
+	for _, h := range req.Have {
+		a := peer.ID(h.Author)
+		if s.wanted(a, remote) {
+			continue
+		}
+		if seen++; seen > MaxOffered {
+			break
+		}
+		if !s.peers.SyncsWith(ctx, a) {
+			continue
+		}
+		mine, err := s.store.Head(ctx, a)
+		if err != nil || h.Seq <= mine.Seq {
+			continue
+		}
+		s.mu.Lock()
+		if s.relay[remote] == nil {
+			s.relay[remote] = map[peer.ID]bool{}
+		}
+		s.relay[remote][a] = true
+		s.mu.Unlock()
+		k++
+	}
+	return k
+}
+
+// takeRelay returns and forgets the logs p offered (see offered).
+func (s *Service) takeRelay(p peer.ID) []peer.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []peer.ID
+	for a := range s.relay[p] {
+		out = append(out, a)
+	}
+	delete(s.relay, p)
+	return out
+}
+
+// closedSet is Store.Closed as a set (empty on error).
+func (s *Service) closedSet(ctx context.Context) map[peer.ID]bool {
+	out := map[peer.ID]bool{}
+	cs, err := s.store.Closed(ctx)
+	if err != nil {
+		s.log.Debug("reading the logs a rotation ended", "err", err)
+	}
+	for _, a := range cs {
+		out[a] = true
+	}
+	return out
 }
 
 // storeFrom stores verified entries from a peer: my own log's through the
@@ -607,7 +758,7 @@ func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
 	defer func() { done(err) }()
 	var parted, ext []*graph.Entry
 	take := func(chunk [][]byte) error {
-		es, err := s.verifyChunk(chunk, p)
+		es, err := s.verifyChunk(chunk, map[peer.ID]bool{s.self: true})
 		if err != nil {
 			return err
 		}
@@ -670,8 +821,8 @@ func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
 }
 
 // verifyChunk verifies received entries on every core and checks that each
-// belongs to a log this node keeps from p. It returns them in order.
-func (s *Service) verifyChunk(frames [][]byte, p peer.ID) ([]*graph.Entry, error) {
+// belongs to a log that was asked for. It returns them in order.
+func (s *Service) verifyChunk(frames [][]byte, asked map[peer.ID]bool) ([]*graph.Entry, error) {
 	out := make([]*graph.Entry, len(frames))
 	errs := make([]error, len(frames))
 	open := s.open
@@ -689,7 +840,7 @@ func (s *Service) verifyChunk(frames [][]byte, p peer.ID) ([]*graph.Entry, error
 					// keep it unread rather than stall the whole log.
 					e, err = graph.Verify(frames[i], nil)
 				}
-				if err == nil && !s.wanted(e.Author, p) {
+				if err == nil && !asked[e.Author] {
 					err = fmt.Errorf("%w: a %s entry", ErrUnrequested, e.Author)
 				}
 				out[i], errs[i] = e, err

@@ -43,6 +43,15 @@ func (p *peers) KeysArrived(_ context.Context, q peer.ID) error {
 	return nil
 }
 
+// plainStore is the store as the service takes it: no log here ended
+// with a rotation, unless a test says so.
+type plainStore struct {
+	*store.Store
+	closed []peer.ID
+}
+
+func (s *plainStore) Closed(context.Context) ([]peer.ID, error) { return s.closed, nil }
+
 // plainWriter is a graph.Writer as logsync's Writer: it never rebases.
 type plainWriter struct{ *graph.Writer }
 
@@ -54,6 +63,7 @@ func (plainWriter) Learnt(peer.ID) {}
 type side struct {
 	id    *identity.Identity
 	st    *store.Store
+	ps    *plainStore
 	w     *graph.Writer
 	svc   *logsync.Service
 	peers *peers
@@ -73,7 +83,8 @@ func newSide(t *testing.T, mn mocknet.Mocknet, label string, i int) *side {
 	require.NoError(t, err)
 	tun := logsync.DefaultTuning
 	tun.IdleTimeout = 5 * time.Second
-	s.svc = logsync.New(logsync.Config{Host: h, Self: s.id.PeerID(), Open: graph.Opener(s.id), Store: s.st, Writer: plainWriter{s.w},
+	s.ps = &plainStore{Store: s.st}
+	s.svc = logsync.New(logsync.Config{Host: h, Self: s.id.PeerID(), Open: graph.Opener(s.id), Store: s.ps, Writer: plainWriter{s.w},
 		Peers: s.peers, Limiter: p2putil.NewLimiter(100, 100), Tuning: tun, Now: time.Now, Log: nil})
 	t.Cleanup(func() { require.NoError(t, s.svc.Close()) })
 	return s
