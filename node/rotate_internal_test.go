@@ -46,6 +46,16 @@ func appendRot(t *testing.T, w *graph.Writer, old, next *identity.Identity, h gr
 	return es[0]
 }
 
+// newGenesis writes the genesis of id's log, committing to commitment.
+func newGenesis(t *testing.T, id *identity.Identity, commitment []byte) []*graph.Entry {
+	t.Helper()
+	w, err := graph.NewWriter(t.Context(), id, store.NewTest(t, book.Index{}), nil)
+	require.NoError(t, err)
+	es, err := w.Append(t.Context(), graph.Draft{Body: graph.Body{Kind: graph.KindGenesis, Recovery: commitment}, To: graph.Audience{Public: true}})
+	require.NoError(t, err)
+	return es
+}
+
 func headOf(e *graph.Entry) graph.Head { return graph.Head{Seq: e.Seq, CID: e.CID, Time: e.Time} }
 
 func TestCheckRotations(t *testing.T) {
@@ -93,15 +103,38 @@ func TestCheckRotations(t *testing.T) {
 			require.NoError(t, err)
 			return [][]*graph.Entry{append(append(es, first), more...)}
 		}, graph.ErrRotated, 0},
+		{"the new genesis commits to another recovery key than next", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, rec, es := rotLog(t, 9)
+			rot := appendRot(t, w, id0, id1, w.Head(), rec)
+			return [][]*graph.Entry{append(es, rot), newGenesis(t, id1, bytes.Repeat([]byte{7}, 32))}
+		}, graph.ErrBadRotation, 0},
+		{"the new genesis commits to next", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, rec, es := rotLog(t, 10)
+			rot := appendRot(t, w, id0, id1, w.Head(), rec)
+			return [][]*graph.Entry{append(es, rot), newGenesis(t, id1, id1.RecoveryCommitment())}
+		}, nil, 0},
+		{"a forged new genesis held before the rotation", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, rec, es := rotLog(t, 11)
+			forged := newGenesis(t, id1, bytes.Repeat([]byte{7}, 32))
+			return [][]*graph.Entry{forged, append(es, appendRot(t, w, id0, id1, w.Head(), rec))}
+		}, graph.ErrBadRotation, 0},
+		{"a forged new genesis in the batch of the rotation", func(t *testing.T) [][]*graph.Entry {
+			w, id0, id1, rec, es := rotLog(t, 12)
+			rot := appendRot(t, w, id0, id1, w.Head(), rec)
+			return [][]*graph.Entry{append(append(es, rot), newGenesis(t, id1, bytes.Repeat([]byte{7}, 32))...)}
+		}, graph.ErrBadRotation, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			n := &Node{store: store.NewTest(t, book.Index{})}
 			batches := tc.log(t)
 			for _, b := range batches[:len(batches)-1] {
-				_, err := n.checkRotations(t.Context(), b)
+				rots, err := n.checkRotations(t.Context(), b)
 				require.NoError(t, err)
 				require.NoError(t, n.store.Put(t.Context(), b))
+				for _, r := range rots { // as rotationStore.Put does
+					n.rots.noteRotation(r.old, r.rot, r.time)
+				}
 			}
 			got, err := n.checkRotations(t.Context(), batches[len(batches)-1])
 			if !errors.Is(err, tc.wantErr) {
