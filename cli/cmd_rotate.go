@@ -28,7 +28,7 @@ Examples:
    kith rotate                           # planned: asks for your 24 words
    kith rotate --recover                 # after a loss or theft (a device holds your old key)
    kith rotate --json < phrase.txt       # the words from a file or pipe; the result as JSON
-   kith daemon                           # then restart the daemon: it runs as the new key`,
+   kith id                               # the daemon runs as the new key at once`,
 		Description: `Moves your identity to the next generation of the keys your recovery phrase
 derives: a new peer ID and new keys, the same phrase. Your log ends with a
 rotate entry that your recovery key signs (so a stolen device key alone can
@@ -37,9 +37,9 @@ into the new identity's log. Your connections check the rotation when they
 next sync with you, and move you to the new peer ID themselves: no new
 invite. A forged or replayed rotation is refused.
 
-The running daemon writes nothing more as the old identity: stop it and
-start it again (kith daemon) to run as the new one. The key file is
-replaced with the new key, sealed with the same passphrase.
+The running daemon then goes on as the new identity (same home, store and
+ports): no restart is needed. The key file is replaced with the new key,
+sealed with the same passphrase.
 
 --recover marks a rotation after a loss or theft: the old key may be in
 someone else's hands. Run it on a home recovered from the phrase (kith
@@ -96,7 +96,11 @@ Carried %d records into the new identity's log. Your connections move to
 the new peer ID as they sync the rotation; no new invite is needed.
 Your recovery phrase stays the same.
 
-Next: restart the daemon (stop it, then `+"`kith daemon`"+`) to run as the new key.
 `, res.Mode, res.Generation, res.OldPeerID, res.PeerID, res.Carried)
+	if res.Restarted {
+		fmt.Fprintln(e.Out, "The daemon now runs as the new identity.")
+	} else {
+		fmt.Fprintln(e.Out, "Next: restart the daemon (stop it, then `kith daemon`) to run as the new key.")
+	}
 	return nil
 }

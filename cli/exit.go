@@ -35,6 +35,7 @@ const (
 	exitBadExport   = 14
 	exitHomeHasLog  = 15
 	exitWrongPhrase = 16
+	exitNeedPhrase  = 25
 )
 
 // exitCodes is the one place that maps errors to exit codes: the first row
@@ -69,6 +70,7 @@ var exitCodes = []struct {
 			archive.ErrBadEntry, archive.ErrChain, archive.ErrWrongIdentity, node.ErrImportCheck, node.ErrNoKeyToImport}},
 	{exitHomeHasLog, "kith import: the home holds a log already; import into a new --home", []error{node.ErrHomeHasLog}},
 	{exitWrongPhrase, "kith rotate: the recovery phrase is well formed but not this identity's", []error{api.ErrWrongPhrase}},
+	{exitNeedPhrase, "kith restore: your identity rotated since this home's key; give your recovery phrase on standard input", []error{api.ErrNeedPhrase}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).

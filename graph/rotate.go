@@ -220,3 +220,24 @@ func (w *Writer) AppendRotation(ctx context.Context, commitment []byte, build fu
 	w.closed = fmt.Errorf("%w: %s is now %s", ErrRotated, w.id.PeerID(), np)
 	return e, nil
 }
+
+// EndRotated closes the writer's log: it ended with a rotation to next,
+// found in the store at start or adopted back from a friend. Every later
+// Append returns [ErrRotated].
+func (w *Writer) EndRotated(next peer.ID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = fmt.Errorf("%w: %s is now %s", ErrRotated, w.id.PeerID(), next)
+}
+
+// rotatedIn returns the new identity of the rotation among es, if one is.
+func rotatedIn(es []*Entry) (peer.ID, bool) {
+	for _, e := range es {
+		if e.Body != nil && e.Body.Kind == KindRotate && e.Body.Rotate != nil && !e.Body.Del {
+			if np, err := e.Body.Rotate.NewPeer(); err == nil {
+				return np, true
+			}
+		}
+	}
+	return "", false
+}

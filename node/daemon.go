@@ -76,8 +76,8 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 		n    *Node
 		api0 swapHandler
 	)
-	var start func(ctx context.Context, fresh bool) (*Node, error)
-	start = func(sctx context.Context, fresh bool) (*Node, error) {
+	var start func(ctx context.Context, fresh bool, id *identity.Identity) (*Node, error)
+	start = func(sctx context.Context, fresh bool, id *identity.Identity) (*Node, error) {
 		st, damaged, err := openHomeStore(sctx, cfg.Home, fresh, func(msg string, args ...any) {
 			log.Warn(msg, append([]any{"subsystem", "daemon"}, args...)...)
 		})
@@ -99,7 +99,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 			if err := nn.Close(); err != nil {
 				log.Warn("closing the node on the damaged store", "subsystem", "daemon", "err", err)
 			}
-			fresh, err := start(rctx, true)
+			fresh, err := start(rctx, true, id)
 			if err != nil {
 				return nil, err
 			}
@@ -107,9 +107,29 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 			api0.set(api.Handler(fresh, log))
 			return fresh, nil
 		}
+		// After a rotation (or a restore that found one), the node runs
+		// on as the new identity: same home, store and ports, a new host.
+		nn.switchKey = func(rctx context.Context, next *identity.Identity) (*Node, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if n != nn {
+				return nil, errors.New("node: replaced already")
+			}
+			if err := nn.Close(); err != nil {
+				log.Warn("closing the node of the old identity", "subsystem", "daemon", "err", err)
+			}
+			fresh, err := start(rctx, false, next)
+			if err != nil {
+				return nil, err
+			}
+			n = fresh
+			api0.set(api.Handler(fresh, log))
+			log.Info("daemon runs as a new identity", "subsystem", "daemon", "old", nn.id.PeerID(), "peer", next.PeerID())
+			return fresh, nil
+		}
 		return nn, nil
 	}
-	first, err := start(ctx, false)
+	first, err := start(ctx, false, id)
 	if err != nil {
 		return err
 	}

@@ -231,6 +231,9 @@ type Node struct {
 	// fresh store (Restore of a store that fails its check).
 	damaged string
 	reopen  func(ctx context.Context) (*Node, error)
+	// switchKey, set by RunDaemon, replaces this node with one running as
+	// id on the same home and store (after a rotation: see rotate.go).
+	switchKey func(ctx context.Context, id *identity.Identity) (*Node, error)
 
 	// closers run in reverse order on Close: what New started or opened.
 	closers   []func() error
@@ -272,6 +275,12 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 	w, err := graph.NewWriter(ctx, n.id, n.store, n.now)
 	if err != nil {
 		return nil, err
+	}
+	if r, err := n.store.Record(ctx, n.id.PeerID(), graph.KindRotate, ""); err == nil && r.Body.Rotate != nil {
+		// My log ended with a rotation: this key writes nothing more.
+		if np, err := r.Body.Rotate.NewPeer(); err == nil {
+			w.EndRotated(np)
+		}
 	}
 	n.writer = newLogWriter(w, n.id, n.store, n.log, func() { n.sync.Announce() })
 	if n.writer.restoring() {

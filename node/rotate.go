@@ -102,6 +102,15 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 		os.Remove(filepath.Dir(staged))
 		res.KeyFile = ks.Path()
 	}
+	if n.switchKey != nil && staged != "" {
+		// The daemon goes on as the new identity: its key file is in place.
+		if _, err := n.switchKey(context.WithoutCancel(ctx), next); err != nil {
+			return nil, fmt.Errorf("rotated to %s, but restarting as it: %w (restart the daemon)", next.PeerID(), err)
+		}
+		res.Restarted = true
+		n.log.Info("rotated to a new identity; the daemon runs as it", "old", self, "new", next.PeerID(), "generation", gen+1, "mode", mode)
+		return res, nil
+	}
 	n.log.Info("rotated to a new identity; restart the daemon to run as it", "old", self, "new", next.PeerID(), "generation", gen+1, "mode", mode)
 	return res, nil
 }

@@ -563,28 +563,27 @@ func (s *Service) handle(str network.Stream) {
 		return
 	}
 	offered := s.offered(ctx, req, remote)
-	if !conn {
-		// Not a connection: all it may do is offer a later head of a
-		// connection's log (a friend's new identity bringing the
-		// rotation of its old one). Nothing is served to it.
-		if offered == 0 {
-			str.Reset()
-			// Perhaps someone I disconnected who missed my word.
-			s.peers.Refused(remote)
-			return
-		}
-		if spec.WriteFrame(str, nil) != nil {
-			str.Reset()
-			return
-		}
-		str.Close()
-		s.Schedule(remote)
+	closed := s.closedSet(ctx)
+	if !conn && offered == 0 && !closed[remote] {
+		str.Reset()
+		// Perhaps someone I disconnected who missed my word.
+		s.peers.Refused(remote)
 		return
+	}
+	// Not a connection, a peer may still offer a later head of a
+	// connection's log (a friend's new identity bringing the rotation of
+	// its old one), and take back its own log if a rotation ended it (a
+	// home recovered at an old generation): nothing else.
+	may := func(a peer.ID) bool {
+		if !conn {
+			return a == remote
+		}
+		return s.wanted(a, remote) || closed[a]
 	}
 	pull := offered > 0
 	for _, h := range req.Have {
 		a := peer.ID(h.Author)
-		if !s.wanted(a, remote) {
+		if !conn || !s.wanted(a, remote) {
 			continue
 		}
 		mine, err := s.store.Head(ctx, a)
@@ -603,21 +602,12 @@ func (s *Service) handle(str network.Stream) {
 	if pull {
 		s.Schedule(remote)
 	}
-	var closed map[peer.ID]bool
 	w := bufio.NewWriterSize(str, 64<<10)
 	served := map[peer.ID]bool{}
 	for _, want := range req.Want {
 		a := peer.ID(want.Author)
-		if !s.wanted(a, remote) {
-			if closed == nil {
-				closed = s.closedSet(ctx)
-			}
-			if !closed[a] {
-				continue // only my log, theirs and logs a rotation ended are served to them
-			}
-		}
-		if served[a] {
-			continue // once each
+		if !may(a) || served[a] {
+			continue // only my log, theirs and logs a rotation ended are served, once each
 		}
 		served[a] = true
 		after := want.Seq
