@@ -36,6 +36,10 @@ var (
 	// ErrRotated: the author's log ended with a rotation; nothing may
 	// follow it (a second rotation included).
 	ErrRotated = errors.New("graph: the author rotated to a new identity; its old log is closed")
+	// ErrRetiredKey: a body sealed to an earlier identity of mine, which
+	// rotated to the one this node runs as: folded when that identity ran
+	// here, it does not open with the keys held now.
+	ErrRetiredKey = errors.New("graph: sealed to an earlier identity of mine (rotated away)")
 )
 
 // Rotation is the body field of a `rotate` entry: the old identity (the

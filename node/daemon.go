@@ -76,8 +76,8 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 		n    *Node
 		api0 swapHandler
 	)
-	var start func(ctx context.Context, fresh bool, id *identity.Identity) (*Node, error)
-	start = func(sctx context.Context, fresh bool, id *identity.Identity) (*Node, error) {
+	var start func(ctx context.Context, fresh bool, id *identity.Identity, listen []string) (*Node, error)
+	start = func(sctx context.Context, fresh bool, id *identity.Identity, listen []string) (*Node, error) {
 		st, damaged, err := openHomeStore(sctx, cfg.Home, fresh, func(msg string, args ...any) {
 			log.Warn(msg, append([]any{"subsystem", "daemon"}, args...)...)
 		})
@@ -99,7 +99,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 			if err := nn.Close(); err != nil {
 				log.Warn("closing the node on the damaged store", "subsystem", "daemon", "err", err)
 			}
-			fresh, err := start(rctx, true, id)
+			fresh, err := start(rctx, true, id, listen)
 			if err != nil {
 				return nil, err
 			}
@@ -115,10 +115,20 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 			if n != nn {
 				return nil, errors.New("node: replaced already")
 			}
+			// The same addresses (ports picked at start included): friends
+			// that follow the rotation dial the new identity where the old
+			// one was.
+			same := listen
+			if las := nn.host.Network().ListenAddresses(); len(las) > 0 {
+				same = make([]string, len(las))
+				for i, a := range las {
+					same[i] = a.String()
+				}
+			}
 			if err := nn.Close(); err != nil {
 				log.Warn("closing the node of the old identity", "subsystem", "daemon", "err", err)
 			}
-			fresh, err := start(rctx, false, next)
+			fresh, err := start(rctx, false, next, same)
 			if err != nil {
 				return nil, err
 			}
@@ -129,7 +139,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 		}
 		return nn, nil
 	}
-	first, err := start(ctx, false, id)
+	first, err := start(ctx, false, id, listen)
 	if err != nil {
 		return err
 	}

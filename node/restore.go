@@ -34,7 +34,7 @@ func (n *Node) Restore(ctx context.Context, req api.RestoreRequest) (*api.Restor
 		return nil, fmt.Errorf("%w: that is this node's own peer ID; restore from a friend", api.ErrInvalid)
 	}
 	if n.reopen != nil && !n.writer.restoring() {
-		rep, err := n.store.Check(ctx, graph.Opener(n.id))
+		rep, err := n.store.Check(ctx, n.rots.opener(ctx, n))
 		if err != nil || !rep.OK() {
 			n.log.Warn("the store fails its check: moving it aside for a fresh one, restored from a friend", "err", err, "problems", problems(rep))
 			fresh, err := n.reopen(ctx)

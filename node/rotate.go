@@ -104,6 +104,9 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	}
 	if n.switchKey != nil && staged != "" {
 		// The daemon goes on as the new identity: its key file is in place.
+		// Where my connections are now is kept, so that the new identity
+		// dials them at once (they move me to it as they sync the rotation).
+		n.keepAddrs(ctx)
 		if _, err := n.switchKey(context.WithoutCancel(ctx), next); err != nil {
 			return nil, fmt.Errorf("rotated to %s, but restarting as it: %w (restart the daemon)", next.PeerID(), err)
 		}
@@ -113,6 +116,28 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	}
 	n.log.Info("rotated to a new identity; restart the daemon to run as it", "old", self, "new", next.PeerID(), "generation", gen+1, "mode", mode)
 	return res, nil
+}
+
+// keepAddrs stores the addresses the host knows of my connections, for a
+// node started after this one (see startRedial).
+func (n *Node) keepAddrs(ctx context.Context) {
+	cs, err := n.book.Connections(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range cs {
+		as := n.host.Peerstore().Addrs(p)
+		if len(as) == 0 {
+			continue
+		}
+		ss := make([]string, len(as))
+		for i, a := range as {
+			ss[i] = a.String()
+		}
+		if err := n.store.PutPeerAddrs(ctx, p, ss); err != nil {
+			n.log.Warn("remembering where a connection is", "peer", p, "err", err)
+		}
+	}
 }
 
 // appendRotation ends my log with a rotation as logWriter.Append writes:

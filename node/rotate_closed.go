@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/spec"
 )
 
 // rotations is what this node knows of the rotations its store holds: the
@@ -123,4 +124,34 @@ func (r *rotations) commitmentFor(ctx context.Context, n *Node, p peer.ID) ([]by
 // Closed implements logsync.Store.
 func (s rotationStore) Closed(ctx context.Context) ([]peer.ID, error) {
 	return s.n.rots.closedLogs(ctx, s.n)
+}
+
+// opener is graph.Opener of n's identity for Check: a body of an earlier
+// identity of mine (one that rotated, in one or more steps, to n's) that
+// does not open returns graph.ErrRetiredKey, since the keys it was sealed
+// to are not held any more.
+func (r *rotations) opener(ctx context.Context, n *Node) func(*spec.Entry) (*graph.Body, error) {
+	open := graph.Opener(n.id)
+	retired := map[peer.ID]bool{}
+	r.mu.Lock()
+	if err := r.loadRotationsLocked(ctx, n); err == nil {
+		for p := n.id.PeerID(); ; {
+			old, ok := r.byNew[p]
+			if !ok || retired[old] {
+				break
+			}
+			retired[old], p = true, old
+		}
+	}
+	r.mu.Unlock()
+	if len(retired) == 0 {
+		return open
+	}
+	return func(e *spec.Entry) (*graph.Body, error) {
+		b, err := open(e)
+		if err != nil && retired[peer.ID(e.Author)] {
+			return nil, fmt.Errorf("%w: %w", graph.ErrRetiredKey, err)
+		}
+		return b, err
+	}
 }
