@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -233,6 +234,10 @@ func (s rotationStore) Put(ctx context.Context, es []*graph.Entry) error {
 		s.n.log.Warn("refused entries: an invalid or replayed rotation, or an entry after a rotation", "err", err)
 		return err
 	}
+	es, err = s.n.supersede(ctx, es, rots)
+	if err != nil {
+		return err
+	}
 	if err := s.n.store.Put(ctx, es); err != nil {
 		return err
 	}
@@ -241,6 +246,52 @@ func (s rotationStore) Put(ctx context.Context, es []*graph.Entry) error {
 		s.n.bg.Go(func() { s.n.follow(s.n.bg.Context(), r) })
 	}
 	return nil
+}
+
+// supersede applies the rule after a theft (spec "Rotation"): a verified
+// `recover` rotation at seq n+1 ending the entry n I hold of its log wins
+// over the entries I hold after n (written with the old device key, the
+// thief's): they are dropped with what was folded from them, and the
+// rotation is stored in their place, with the fork evidence of that log
+// forgotten, in one transaction. It returns the entries of es left to
+// store. A rotation that does not end an entry I hold is left to the
+// store, which keeps it as fork evidence.
+func (n *Node) supersede(ctx context.Context, es []*graph.Entry, rots []followed) ([]*graph.Entry, error) {
+	for _, r := range rots {
+		if r.mode != graph.RotateRecover {
+			continue
+		}
+		h, err := n.store.Head(ctx, r.old)
+		if err != nil {
+			return nil, err
+		}
+		at := r.rot.Seq // the entry the rotation ends
+		if h.Seq <= at {
+			continue // it extends my copy: stored as any entry
+		}
+		held, err := n.store.Log(ctx, r.old, at-1, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(held) != 1 || !held[0].CID.Equals(r.rot.Head.Cid) {
+			continue
+		}
+		i := slices.IndexFunc(es, func(e *graph.Entry) bool { return e.Author == r.old && e.Seq == at+1 })
+		if i < 0 {
+			continue
+		}
+		dropped, err := n.store.Rewind(ctx, r.old, at, es[i:i+1], graph.Opener(n.id))
+		if err != nil {
+			return nil, fmt.Errorf("taking the recovery rotation of %s over the entries after seq %d: %w", r.old, at, err)
+		}
+		if _, err := n.store.ForgetForks(ctx, r.old); err != nil {
+			return nil, err
+		}
+		n.log.Warn("a recovery rotation superseded entries of the old key written after it (a stolen device's): dropped them",
+			"peer", r.old, "new", r.next, "after_seq", at, "dropped", dropped)
+		es = slices.DeleteFunc(slices.Clone(es), func(e *graph.Entry) bool { return e.Author == r.old && e.Seq <= at+1 })
+	}
+	return es, nil
 }
 
 // checkRotations verifies every rotate entry of es against its author's
