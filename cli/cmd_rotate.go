@@ -13,6 +13,7 @@ import (
 // rotateOptions are the flags of `kith rotate`.
 type rotateOptions struct {
 	Recover bool
+	At      uint64
 	JSON    bool
 }
 
@@ -22,11 +23,12 @@ func rotateCommand(e *env) *ucli.Command {
 		Name:     "rotate",
 		Category: "your data",
 		Usage:    "move your identity to a new key; your connections follow",
-		UsageText: `kith rotate [--recover] [--json]
+		UsageText: `kith rotate [--recover [--at SEQ]] [--json]
 
 Examples:
    kith rotate                           # planned: asks for your 24 words
    kith rotate --recover                 # after a loss or theft (a device holds your old key)
+   kith rotate --recover --at 41         # a thief wrote after your entry 41 (kith log): drop theirs
    kith rotate --json < phrase.txt       # the words from a file or pipe; the result as JSON
    kith id                               # the daemon runs as the new key at once`,
 		Description: `Moves your identity to the next generation of the keys your recovery phrase
@@ -51,6 +53,12 @@ keep it safe: it is what signs every rotation.`,
 				Usage:       "the rotation follows a loss or theft of a device holding the old key",
 				EnvVars:     []string{"KITH_ROTATE_RECOVER"},
 				Destination: &opts.Recover,
+			},
+			&ucli.Uint64Flag{
+				Name:        "at",
+				Usage:       "with --recover: `SEQ` is the last entry of your log that you wrote (see kith log); later ones, a thief's, are dropped, by your friends too",
+				EnvVars:     []string{"KITH_ROTATE_AT"},
+				Destination: &opts.At,
 			},
 			jsonFlag(&opts.JSON),
 		},
@@ -80,7 +88,7 @@ func runRotate(ctx context.Context, e *env, opts rotateOptions, args []string) e
 		return err
 	}
 	defer clear(pass)
-	res, err := e.api().Rotate(ctx, api.RotateRequest{Phrase: phrase, Recover: opts.Recover, Passphrase: pass})
+	res, err := e.api().Rotate(ctx, api.RotateRequest{Phrase: phrase, Recover: opts.Recover, At: opts.At, Passphrase: pass})
 	if err != nil {
 		return err
 	}

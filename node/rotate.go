@@ -63,6 +63,11 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	if req.Recover {
 		mode = graph.RotateRecover
 	}
+	if req.At > 0 {
+		if err := n.dropAfter(ctx, req.At, req.Recover); err != nil {
+			return nil, err
+		}
+	}
 	next, err := root.IdentityAt(gen + 1)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
@@ -117,6 +122,48 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	}
 	n.log.Info("rotated to a new identity; restart the daemon to run as it", "old", self, "new", next.PeerID(), "generation", gen+1, "mode", mode)
 	return res, nil
+}
+
+// dropAfter takes my entries after seq out of my log (a thief's, written
+// with a stolen device key), so that a recovery rotation ends the log at
+// seq: friends then drop them too (spec "Rotation", "After a theft"). A
+// history holding them is never taken back (logWriter.dropped).
+func (n *Node) dropAfter(ctx context.Context, seq uint64, recover bool) error {
+	if !recover {
+		return graph.Invalidf("--at goes with --recover: only a recovery rotation drops entries of the old key")
+	}
+	l := n.writer
+	if err := l.wait(ctx); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	me := n.id.PeerID()
+	h := l.w.Head()
+	switch {
+	case seq > h.Seq:
+		return graph.Invalidf("--at %d is past the head of your log (seq %d)", seq, h.Seq)
+	case seq < 2:
+		return graph.Invalidf("--at %d: a log's first two entries (genesis, keys) stay", seq)
+	case seq == h.Seq:
+		return nil
+	}
+	les, err := n.store.Log(ctx, me, seq, 0)
+	if err != nil {
+		return err
+	}
+	k, err := n.store.Rewind(ctx, me, seq, nil, graph.Opener(n.id))
+	if err != nil {
+		return fmt.Errorf("dropping the entries after seq %d: %w", seq, err)
+	}
+	if _, err := l.w.Adopt(ctx, nil); err != nil { // the writer reads the new head
+		return err
+	}
+	for _, le := range les {
+		l.dropped[le.CID] = true
+	}
+	n.log.Warn("dropped the entries of my log after the last one I wrote, for a recovery rotation", "after_seq", seq, "dropped", k)
+	return nil
 }
 
 // keepAddrs stores the addresses the host knows of my connections, for a

@@ -444,3 +444,48 @@ func gone(t testing.TB, rn *rotNet, n, peer *node.Node) {
 	rn.mn.UnlinkPeers(n.Host().ID(), peer.Host().ID())
 	require.NoError(t, n.Host().Close())
 }
+
+// A thief with the device key wrote after the owner's last entry; the
+// owner's recovery rotation ends the log at that entry (--at), and a
+// friend holding the thief's entries drops them and follows the rotation
+// instead of seeing a fork.
+func TestRecoverRotationOverThiefEntries(t *testing.T) {
+	inBubble(t, func(t *testing.T) {
+		ctx := t.Context()
+		rn := newRotNet(t)
+		a := rn.homeNode(phraseHome(t))
+		oldA := a.Host().ID()
+		b := node.NewTest(t, "bob", node.WithHost(rn.host(identity.NewTest(t, "bob"))))
+		_, err := a.SetMe(ctx, api.SetMeRequest{Field: "fn", Values: []string{"Alice"}})
+		require.NoError(t, err)
+		connectRot(t, a, b, "friends")
+		ps, err := a.Log(ctx, 0, 1000)
+		require.NoError(t, err)
+		last := ps[len(ps)-1].Seq
+		// The thief writes with the stolen key.
+		_, err = a.SetMe(ctx, api.SetMeRequest{Field: "tel", Values: []string{"+1 555 0666"}, Circles: []string{"friends"}})
+		require.NoError(t, err)
+		eventually(t, "bob holds the thief's entries", func() bool {
+			p, _ := peerOf(t, b, oldA)
+			return uint64(p.Entries) > last && len(p.Card.Values("tel")) == 1
+		})
+
+		res, err := a.Rotate(ctx, api.RotateRequest{Phrase: rotPhrase, Recover: true, At: last})
+		require.NoError(t, err)
+		eventually(t, "bob follows the recovery rotation", func() bool {
+			_, ok := peerOf(t, b, res.PeerID)
+			return ok
+		})
+		h, err := b.Store().Head(ctx, oldA)
+		require.NoError(t, err)
+		if h.Seq != last+1 {
+			t.Errorf("bob's copy of the old log ends at seq %d, want %d (the rotation after the owner's last entry)", h.Seq, last+1)
+		}
+		if forks, err := b.Store().Forks(ctx); err != nil || len(forks) != 0 {
+			t.Errorf("bob's fork evidence = %v, %v; want none", forks, err)
+		}
+		if _, err := a.Rotate(ctx, api.RotateRequest{Phrase: rotPhrase, At: 3}); !errors.Is(err, api.ErrExists) {
+			t.Errorf("Rotate again = %v, want ErrExists", err)
+		}
+	})
+}

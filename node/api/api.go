@@ -245,6 +245,10 @@ type RotateRequest struct {
 	// Passphrase seals the new key file; it must be given when the
 	// current key file is sealed with one.
 	Passphrase []byte `json:"passphrase,omitempty"`
+	// At, with Recover, is the last seq of my log that I wrote: the
+	// entries after it (a thief's, with the stolen device key) are dropped
+	// and the rotation ends the log there, so that friends drop them too.
+	At uint64 `json:"at,omitempty"`
 }
 
 // RotateResult is a rotation that was written.

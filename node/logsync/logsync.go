@@ -138,8 +138,10 @@ type Service struct {
 	// scheduleLater).
 	later map[peer.ID]bool
 	// relay holds, per peer, the logs of my connections it offered at a
-	// later head than mine: the next pull from it wants them too.
-	relay map[peer.ID]map[peer.ID]bool
+	// later head than mine, or with another entry at a seq I hold: the
+	// next pull from it wants them too, from my head (0) or after the seq
+	// before the one that differs (that seq).
+	relay map[peer.ID]map[peer.ID]uint64
 }
 
 // New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
@@ -153,7 +155,7 @@ func New(c Config) *Service {
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
 		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{},
-		relay: map[peer.ID]map[peer.ID]bool{}}
+		relay: map[peer.ID]map[peer.ID]uint64{}}
 	c.Host.SetStreamHandler(spec.ProtoSync, s.g.Handler(ServiceName, s.log, s.handle))
 	return s
 }
@@ -318,7 +320,7 @@ func (s *Service) wanted(author, from peer.ID) bool {
 // rotation ended (offered: p may have missed the rotation). extra are
 // logs of my connections that p offered at a later head (a pull wants
 // them).
-func (s *Service) syncRequest(ctx context.Context, p peer.ID, want, conn bool, extra []peer.ID) (*spec.SyncRequest, error) {
+func (s *Service) syncRequest(ctx context.Context, p peer.ID, want, conn bool, extra map[peer.ID]uint64) (*spec.SyncRequest, error) {
 	req := &spec.SyncRequest{Want: []spec.LogPos{}, Have: []spec.LogPos{}}
 	var authors []peer.ID
 	switch {
@@ -338,25 +340,54 @@ func (s *Service) syncRequest(ctx context.Context, p peer.ID, want, conn bool, e
 		}
 		return lp, nil
 	}
+	// from is a's position, or the one before an entry of a that p holds
+	// another version of (see offered).
+	from := func(a peer.ID) (spec.LogPos, bool, error) {
+		lp, err := pos(a)
+		if err != nil {
+			return lp, false, err
+		}
+		if at := extra[a]; at > 0 && at <= lp.Seq {
+			// From the entry before the one that differs: the sender
+			// sends theirs from there (a recovery rotation, or a fork).
+			lp = spec.LogPos{Author: []byte(a), Seq: at - 1}
+			if at > 1 {
+				les, err := s.store.Log(ctx, a, at-2, 1)
+				if err != nil || len(les) != 1 {
+					return lp, false, nil
+				}
+				lp.CID = les[0].CID.Bytes()
+			}
+		}
+		return lp, true, nil
+	}
 	for _, a := range authors {
 		lp, err := pos(a)
 		if err != nil {
 			return nil, err
 		}
-		if want {
-			req.Want = append(req.Want, lp)
-		}
 		req.Have = append(req.Have, lp)
+		if !want {
+			continue
+		}
+		if extra[a] > 0 {
+			if f, ok, err := from(a); err == nil && ok {
+				lp = f
+			}
+		}
+		req.Want = append(req.Want, lp)
 	}
-	for _, a := range extra {
+	for a := range extra {
 		if a == s.self || a == p && conn {
 			continue // wanted already
 		}
-		lp, err := pos(a)
+		lp, ok, err := from(a)
 		if err != nil {
 			return nil, err
 		}
-		req.Want = append(req.Want, lp)
+		if ok {
+			req.Want = append(req.Want, lp)
+		}
 	}
 	if conn && !s.restoring() {
 		closed, err := s.store.Closed(ctx)
@@ -590,6 +621,14 @@ func (s *Service) handle(str network.Stream) {
 		if err != nil {
 			continue
 		}
+		if a == remote && h.Seq < mine.Seq && s.differs(ctx, a, h) {
+			// Their own log, shorter than my copy and parting from it: a
+			// recovery rotation over entries of a stolen key, perhaps
+			// (spec "Rotation", "After a theft"). Pull it from there.
+			s.addRelay(remote, a, h.Seq)
+			pull = true
+			break
+		}
 		if h.Seq > mine.Seq || a == remote && h.Seq == mine.Seq && h.Seq > 0 && len(h.CID) > 0 && !bytes.Equal(h.CID, mine.CID.Bytes()) {
 			// They are ahead (on my own log too: the pull takes their
 			// history back if it parts from mine), or their own log is at
@@ -664,28 +703,50 @@ func (s *Service) offered(ctx context.Context, req *spec.SyncRequest, remote pee
 			continue
 		}
 		mine, err := s.store.Head(ctx, a)
-		if err != nil || h.Seq <= mine.Seq {
+		if err != nil {
 			continue
 		}
-		s.mu.Lock()
-		if s.relay[remote] == nil {
-			s.relay[remote] = map[peer.ID]bool{}
+		var at uint64 // from my head
+		if h.Seq <= mine.Seq {
+			// Not later: taken only with another entry than mine at that
+			// seq (a recovery rotation over a thief's entries: see spec
+			// "Rotation", "After a theft").
+			if !s.differs(ctx, a, h) {
+				continue
+			}
+			at = h.Seq
 		}
-		s.relay[remote][a] = true
-		s.mu.Unlock()
+		s.addRelay(remote, a, at)
 		k++
 	}
 	return k
 }
 
-// takeRelay returns and forgets the logs p offered (see offered).
-func (s *Service) takeRelay(p peer.ID) []peer.ID {
+// differs reports whether I hold another entry of a at h's seq than h's.
+func (s *Service) differs(ctx context.Context, a peer.ID, h spec.LogPos) bool {
+	if h.Seq == 0 || len(h.CID) == 0 {
+		return false
+	}
+	les, err := s.store.Log(ctx, a, h.Seq-1, 1)
+	return err == nil && len(les) == 1 && les[0].Seq == h.Seq && !bytes.Equal(les[0].CID.Bytes(), h.CID)
+}
+
+// addRelay asks the next pull from p for a's log, from my head (at 0) or
+// from before seq at.
+func (s *Service) addRelay(p, a peer.ID, at uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []peer.ID
-	for a := range s.relay[p] {
-		out = append(out, a)
+	if s.relay[p] == nil {
+		s.relay[p] = map[peer.ID]uint64{}
 	}
+	s.relay[p][a] = at
+}
+
+// takeRelay returns and forgets the logs p offered (see offered).
+func (s *Service) takeRelay(p peer.ID) map[peer.ID]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.relay[p]
 	delete(s.relay, p)
 	return out
 }
