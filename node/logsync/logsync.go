@@ -607,7 +607,7 @@ func (s *Service) handle(str network.Stream) {
 	// home recovered at an old generation): nothing else.
 	may := func(a peer.ID) bool {
 		if !conn {
-			return a == remote
+			return a == remote && closed[remote]
 		}
 		return s.wanted(a, remote) || closed[a]
 	}
