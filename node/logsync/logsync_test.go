@@ -129,3 +129,51 @@ func TestServeRefusesStrangers(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, h.Seq, "nothing of alice's log reached mallory")
 }
+
+// A log that a rotation ended is offered to connections; a node takes a
+// log of its connection from whoever offers a later head of it, even a
+// peer that is not one of its connections (a friend's new identity), and
+// serves nothing else to that peer.
+func TestOfferedLogTaken(t *testing.T) {
+	ctx := t.Context()
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	alice, bob, carol := newSide(t, mn, "alice", 1), newSide(t, mn, "bob", 2), newSide(t, mn, "carol", 3)
+	require.NoError(t, mn.LinkAll())
+	require.NoError(t, mn.ConnectAllButSelf())
+	a := alice.id.PeerID()
+	carol.peers.with[a] = true // alice is carol's connection; bob is not
+	bob.peers.with[carol.id.PeerID()] = true
+	bob.peers.with[a] = true
+	alice.peers.with[bob.id.PeerID()] = true
+	alice.peers.with[carol.id.PeerID()] = true
+
+	require.NoError(t, carol.svc.Pull(ctx, a)) // carol holds alice's log so far
+	_, err := alice.w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "later"}, To: graph.Audience{Self: true}})
+	require.NoError(t, err)
+	require.NoError(t, bob.svc.Pull(ctx, a)) // bob holds it all
+	bob.ps.closed = []peer.ID{a}            // and alice's log ended there (say)
+
+	head := func(s *side) uint64 {
+		h, err := s.st.Head(ctx, a)
+		require.NoError(t, err)
+		return h.Seq
+	}
+	require.Less(t, head(carol), head(bob))
+	// bob syncs with carol, who does not know him: his request offers
+	// alice's log at its head.
+	require.NoError(t, bob.svc.Pull(ctx, carol.id.PeerID()))
+	deadline := time.Now().Add(5 * time.Second)
+	for head(carol) != head(bob) {
+		if time.Now().After(deadline) {
+			t.Fatalf("carol holds alice's log up to %d, want %d (taken from bob's offer)", head(carol), head(bob))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h, err := carol.st.Head(ctx, bob.id.PeerID())
+	require.NoError(t, err)
+	require.Zero(t, h.Seq, "carol took only the offered log from bob")
+	hb, err := bob.st.Head(ctx, carol.id.PeerID())
+	require.NoError(t, err)
+	require.Zero(t, hb.Seq, "carol served bob nothing")
+}
