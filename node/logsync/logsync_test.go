@@ -152,7 +152,7 @@ func TestOfferedLogTaken(t *testing.T) {
 	_, err := alice.w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "later"}, To: graph.Audience{Self: true}})
 	require.NoError(t, err)
 	require.NoError(t, bob.svc.Pull(ctx, a)) // bob holds it all
-	bob.ps.closed = []peer.ID{a}            // and alice's log ended there (say)
+	bob.ps.closed = []peer.ID{a}             // and alice's log ended there (say)
 
 	head := func(s *side) uint64 {
 		h, err := s.st.Head(ctx, a)
