@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,10 +48,21 @@ func (p *peers) KeysArrived(_ context.Context, q peer.ID) error {
 // with a rotation, unless a test says so.
 type plainStore struct {
 	*store.Store
+	mu     sync.Mutex
 	closed []peer.ID
 }
 
-func (s *plainStore) Closed(context.Context) ([]peer.ID, error) { return s.closed, nil }
+func (s *plainStore) Closed(context.Context) ([]peer.ID, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed, nil
+}
+
+func (s *plainStore) setClosed(ps ...peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = ps
+}
 
 // plainWriter is a graph.Writer as logsync's Writer: it never rebases.
 type plainWriter struct{ *graph.Writer }
@@ -152,7 +164,7 @@ func TestOfferedLogTaken(t *testing.T) {
 	_, err := alice.w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "later"}, To: graph.Audience{Self: true}})
 	require.NoError(t, err)
 	require.NoError(t, bob.svc.Pull(ctx, a)) // bob holds it all
-	bob.ps.closed = []peer.ID{a}             // and alice's log ended there (say)
+	bob.ps.setClosed(a)                      // and alice's log ended there (say)
 
 	head := func(s *side) uint64 {
 		h, err := s.st.Head(ctx, a)
