@@ -464,6 +464,16 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 	for _, w := range req.Want {
 		asked[peer.ID(w.Author)] = true
 	}
+	// Logs asked for from before a seq where p holds another entry than
+	// mine: taken only for a rotation there (spec "Rotation", "After a
+	// theft"); anything else is a shorter history that parts from mine,
+	// not mine to take or to hold as a fork.
+	parted := map[peer.ID]uint64{}
+	for a, at := range extra {
+		if at > 0 {
+			parted[a] = at
+		}
+	}
 	str, touch, finish, err := s.request(ctx, p, req)
 	if err != nil {
 		return err
@@ -486,6 +496,9 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 				continue // drain
 			}
 			es, err := s.verifyChunk(chunk, asked)
+			if err == nil && len(parted) > 0 {
+				es = rotationsOnly(es, parted)
+			}
 			if err == nil {
 				var d bool
 				d, err = s.storeFrom(ctx, es)
@@ -720,6 +733,24 @@ func (s *Service) offered(ctx context.Context, req *spec.SyncRequest, remote pee
 		k++
 	}
 	return k
+}
+
+// rotationsOnly drops the entries of each log of parted unless es holds
+// a rotate entry of it at the seq where it parts from mine.
+func rotationsOnly(es []*graph.Entry, parted map[peer.ID]uint64) []*graph.Entry {
+	keep := map[peer.ID]bool{}
+	for _, e := range es {
+		if at, ok := parted[e.Author]; ok && e.Seq == at && e.Body != nil && e.Body.Kind == graph.KindRotate {
+			keep[e.Author] = true
+		}
+	}
+	out := es[:0:0]
+	for _, e := range es {
+		if _, ok := parted[e.Author]; !ok || keep[e.Author] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // differs reports whether I hold another entry of a at h's seq than h's.
