@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
 )
 
@@ -27,7 +30,8 @@ func restoreCommand(e *env) *ucli.Command {
 Examples:
    kith restore --from 12D3KooW…                               # a friend's peer ID (LAN or DHT)
    kith restore --from /ip4/192.0.2.7/tcp/4747/p2p/12D3KooW…   # a friend's full address
-   kith restore --from kith1…                                  # an invite code from them`,
+   kith restore --from kith1…                                  # an invite code from them
+   kith restore --from kith1… < phrase.txt                     # after a rotation: the words from a file`,
 		Description: `Your friends hold a copy of your log (every entry you wrote: your card,
 circles, connections and contacts, sealed so that only you can read what is
 private). restore asks one friend for yours, then for theirs. The logs of
@@ -39,6 +43,12 @@ or a copied key file), on one restored from an old backup of kith.db, and on
 one whose kith.db is damaged: the daemon moves a database that does not open
 (or that fails ` + "`kith check`" + `, when you restore) aside to
 kith.db.damaged-<time> and starts a fresh one.
+
+If you rotated your identity (kith rotate) since the key this home holds
+(kith init --recover always gives the first one), the log that comes back
+ends with the rotation: restore then asks for your recovery phrase (read
+from standard input when it is not a terminal), moves the home's key to
+the newest identity the phrase derives, and the daemon goes on as it.
 
 The daemon must be running. Nothing is lost on your friend's side.`,
 		Flags: []ucli.Flag{
@@ -59,9 +69,21 @@ func runRestore(ctx context.Context, e *env, opts restoreOptions, args []string)
 	if opts.From == "" {
 		return fmt.Errorf("%w: --from is required: a friend's invite code, full multiaddr or peer ID", errUsage)
 	}
+	req := api.RestoreRequest{Target: opts.From}
 	stop := restoreProgress(ctx, e)
-	res, err := e.api().Restore(ctx, api.RestoreRequest{Target: opts.From})
+	res, err := e.api().Restore(ctx, req)
 	stop()
+	if errors.Is(err, api.ErrNeedPhrase) {
+		// My log came back ended by a rotation: the phrase moves this home
+		// to the identity it rotated to.
+		if req.Phrase, req.Passphrase, err = e.phraseForRestore(ctx, err); err != nil {
+			return err
+		}
+		defer clear(req.Passphrase)
+		stop := restoreProgress(ctx, e)
+		res, err = e.api().Restore(ctx, req)
+		stop()
+	}
 	if err != nil {
 		return err
 	}
@@ -70,6 +92,12 @@ func runRestore(ctx context.Context, e *env, opts restoreOptions, args []string)
 	}
 	if res.DamagedStore != "" {
 		fmt.Fprintf(e.Out, "the damaged database was moved aside to %s; a fresh one was restored\n", res.DamagedStore)
+	}
+	if len(res.Rotated) > 0 {
+		fmt.Fprintf(e.Out, "your identity had rotated: this home now runs as %s (generation %d), the key file holds its key\n", res.PeerID, res.Generation)
+		if res.Restart {
+			fmt.Fprintln(e.Out, "restart the daemon (kith daemon) to run as it, then run this restore again")
+		}
 	}
 	fmt.Fprintf(e.Out, "restored from %s:\n", res.From)
 	t := newTable(e.Out, "LOG", "ENTRIES RESTORED", "HEAD")
@@ -97,6 +125,32 @@ func runRestore(ctx context.Context, e *env, opts restoreOptions, args []string)
 
 // restoreProgress shows, on a terminal, how many entries the store holds
 // while a restore runs; stop ends it.
+// phraseForRestore reads the recovery phrase (and the key file's
+// passphrase, to seal the new key as the old one) after the daemon said
+// the restored log ends with a rotation: why. Without a phrase to read,
+// why is returned.
+func (e *env) phraseForRestore(ctx context.Context, why error) (phrase string, pass []byte, err error) {
+	if e.In == nil {
+		return "", nil, why
+	}
+	if _, term := terminalFd(e.In); term {
+		fmt.Fprintf(e.Err, "%v\n", why)
+	}
+	phrase, err = e.readPhrase(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if strings.TrimSpace(phrase) == "" {
+		return "", nil, why
+	}
+	// A misspelled phrase is refused here, naming the word.
+	if _, err := identity.ParsePhrase(phrase); err != nil {
+		return "", nil, err
+	}
+	pass, err = e.keyPassphrase(ctx)
+	return phrase, pass, err
+}
+
 func restoreProgress(ctx context.Context, e *env) (stop func()) {
 	if _, on := terminalFd(e.Err); !on {
 		return func() {}

@@ -13,6 +13,7 @@ import (
 // rotateOptions are the flags of `kith rotate`.
 type rotateOptions struct {
 	Recover bool
+	At      uint64
 	JSON    bool
 }
 
@@ -22,13 +23,14 @@ func rotateCommand(e *env) *ucli.Command {
 		Name:     "rotate",
 		Category: "your data",
 		Usage:    "move your identity to a new key; your connections follow",
-		UsageText: `kith rotate [--recover] [--json]
+		UsageText: `kith rotate [--recover [--at SEQ]] [--json]
 
 Examples:
    kith rotate                           # planned: asks for your 24 words
    kith rotate --recover                 # after a loss or theft (a device holds your old key)
+   kith rotate --recover --at 41         # a thief wrote after your entry 41 (kith log): drop theirs
    kith rotate --json < phrase.txt       # the words from a file or pipe; the result as JSON
-   kith daemon                           # then restart the daemon: it runs as the new key`,
+   kith id                               # the daemon runs as the new key at once`,
 		Description: `Moves your identity to the next generation of the keys your recovery phrase
 derives: a new peer ID and new keys, the same phrase. Your log ends with a
 rotate entry that your recovery key signs (so a stolen device key alone can
@@ -37,9 +39,9 @@ into the new identity's log. Your connections check the rotation when they
 next sync with you, and move you to the new peer ID themselves: no new
 invite. A forged or replayed rotation is refused.
 
-The running daemon writes nothing more as the old identity: stop it and
-start it again (kith daemon) to run as the new one. The key file is
-replaced with the new key, sealed with the same passphrase.
+The running daemon then goes on as the new identity (same home, store and
+ports): no restart is needed. The key file is replaced with the new key,
+sealed with the same passphrase.
 
 --recover marks a rotation after a loss or theft: the old key may be in
 someone else's hands. Run it on a home recovered from the phrase (kith
@@ -51,6 +53,12 @@ keep it safe: it is what signs every rotation.`,
 				Usage:       "the rotation follows a loss or theft of a device holding the old key",
 				EnvVars:     []string{"KITH_ROTATE_RECOVER"},
 				Destination: &opts.Recover,
+			},
+			&ucli.Uint64Flag{
+				Name:        "at",
+				Usage:       "with --recover: `SEQ` is the last entry of your log that you wrote (see kith log); later ones, a thief's, are dropped, by your friends too",
+				EnvVars:     []string{"KITH_ROTATE_AT"},
+				Destination: &opts.At,
 			},
 			jsonFlag(&opts.JSON),
 		},
@@ -80,7 +88,7 @@ func runRotate(ctx context.Context, e *env, opts rotateOptions, args []string) e
 		return err
 	}
 	defer clear(pass)
-	res, err := e.api().Rotate(ctx, api.RotateRequest{Phrase: phrase, Recover: opts.Recover, Passphrase: pass})
+	res, err := e.api().Rotate(ctx, api.RotateRequest{Phrase: phrase, Recover: opts.Recover, At: opts.At, Passphrase: pass})
 	if err != nil {
 		return err
 	}
@@ -96,7 +104,11 @@ Carried %d records into the new identity's log. Your connections move to
 the new peer ID as they sync the rotation; no new invite is needed.
 Your recovery phrase stays the same.
 
-Next: restart the daemon (stop it, then `+"`kith daemon`"+`) to run as the new key.
 `, res.Mode, res.Generation, res.OldPeerID, res.PeerID, res.Carried)
+	if res.Restarted {
+		fmt.Fprintln(e.Out, "The daemon now runs as the new identity.")
+	} else {
+		fmt.Fprintln(e.Out, "Next: restart the daemon (stop it, then `kith daemon`) to run as the new key.")
+	}
 	return nil
 }

@@ -37,6 +37,7 @@ const (
 	exitWrongPhrase = 16
 	exitDamaged     = 17
 	exitBusy        = 18
+	exitNeedPhrase  = 19
 )
 
 // errDamaged: kith check found problems in the store.
@@ -76,6 +77,7 @@ var exitCodes = []struct {
 	{exitWrongPhrase, "kith rotate: the recovery phrase is well formed but not this identity's", []error{api.ErrWrongPhrase}},
 	{exitDamaged, "kith check found problems: the store is damaged (`kith repair` rebuilds it)", []error{errDamaged}},
 	{exitBusy, "the peer did not keep your connection request (too many pending): ask again later, or ask for an invite code", []error{api.ErrBusy}},
+	{exitNeedPhrase, "kith restore: your identity rotated since this home's key; give your recovery phrase on standard input", []error{api.ErrNeedPhrase}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).

@@ -4,12 +4,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
 )
 
-// TestRotate: kith rotate moves the home to its next generation; the
-// restarted daemon runs as it; a second rotation of the old identity is
-// refused.
+// TestRotate: kith rotate moves the home to its next generation and the
+// running daemon goes on as it at once; a second rotation moves it on
+// again; a restarted daemon runs as the newest.
 func TestRotate(t *testing.T) {
 	home := testHome(t)
 	var created initJSON
@@ -22,24 +23,36 @@ func TestRotate(t *testing.T) {
 	}
 	var res api.RotateResult
 	decodeJSON(t, r.stdout, &res)
-	if res.OldPeerID.String() != created.PeerID || res.PeerID == res.OldPeerID || res.Generation != 1 || res.Mode != "planned" {
-		t.Fatalf("kith rotate --json = %+v, want %s rotated to generation 1, planned", res, created.PeerID)
+	if res.OldPeerID.String() != created.PeerID || res.PeerID == res.OldPeerID || res.Generation != 1 || res.Mode != "planned" || !res.Restarted {
+		t.Fatalf("kith rotate --json = %+v, want %s rotated to generation 1, planned, the daemon restarted", res, created.PeerID)
+	}
+	var id api.Identity
+	decodeJSON(t, d.ok(t, "id", "--json"), &id)
+	if id.PeerID != res.PeerID {
+		t.Errorf("the daemon runs as %s after kith rotate, want %s", id.PeerID, res.PeerID)
+	}
+	if out := d.ok(t, "circles", "list"); !strings.Contains(out, "friends") {
+		t.Errorf("the new identity lost its circles:\n%s", out)
 	}
 
 	r = kithIn(t, home, strings.NewReader(created.RecoveryPhrase), "rotate", "--recover")
-	if r.code != exitConflict || !strings.Contains(r.stderr, "already rotated") {
-		t.Errorf("second kith rotate = exit %d, stderr %q; want %d, already rotated", r.code, r.stderr, exitConflict)
+	if r.code != exitOK || !strings.Contains(r.stdout, "generation 2") || !strings.Contains(r.stdout, "now runs as the new identity") {
+		t.Errorf("second kith rotate = exit %d, stdout %q, stderr %q; want generation 2, running", r.code, r.stdout, r.stderr)
 	}
 
 	d.stop()
 	d = startDaemonOn(t, home)
-	var id api.Identity
 	decodeJSON(t, d.ok(t, "id", "--json"), &id)
-	if id.PeerID != res.PeerID {
-		t.Errorf("restarted daemon runs as %s, want %s", id.PeerID, res.PeerID)
+	root, err := identity.ParsePhrase(created.RecoveryPhrase)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if out := d.ok(t, "circles", "list"); !strings.Contains(out, "friends") {
-		t.Errorf("the new identity lost its circles:\n%s", out)
+	gen2, err := root.IdentityAt(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.PeerID != gen2.PeerID() {
+		t.Errorf("restarted daemon runs as %s, want %s (generation 2)", id.PeerID, gen2.PeerID())
 	}
 }
 

@@ -36,6 +36,10 @@ var (
 	// ErrRotated: the author's log ended with a rotation; nothing may
 	// follow it (a second rotation included).
 	ErrRotated = errors.New("graph: the author rotated to a new identity; its old log is closed")
+	// ErrRetiredKey: a body sealed to an earlier identity of mine, which
+	// rotated to the one this node runs as: folded when that identity ran
+	// here, it does not open with the keys held now.
+	ErrRetiredKey = errors.New("graph: sealed to an earlier identity of mine (rotated away)")
 )
 
 // Rotation is the body field of a `rotate` entry: the old identity (the
@@ -219,4 +223,25 @@ func (w *Writer) AppendRotation(ctx context.Context, commitment []byte, build fu
 	w.head = Head{Seq: e.Seq, CID: e.CID, Time: e.Time}
 	w.closed = fmt.Errorf("%w: %s is now %s", ErrRotated, w.id.PeerID(), np)
 	return e, nil
+}
+
+// EndRotated closes the writer's log: it ended with a rotation to next,
+// found in the store at start or adopted back from a friend. Every later
+// Append returns [ErrRotated].
+func (w *Writer) EndRotated(next peer.ID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = fmt.Errorf("%w: %s is now %s", ErrRotated, w.id.PeerID(), next)
+}
+
+// rotatedIn returns the new identity of the rotation among es, if one is.
+func rotatedIn(es []*Entry) (peer.ID, bool) {
+	for _, e := range es {
+		if e.Body != nil && e.Body.Kind == KindRotate && e.Body.Rotate != nil && !e.Body.Del {
+			if np, err := e.Body.Rotate.NewPeer(); err == nil {
+				return np, true
+			}
+		}
+	}
+	return "", false
 }

@@ -176,6 +176,9 @@ func (w *Writer) Adopt(ctx context.Context, entries []*Entry) (int, error) {
 	}
 	last := fresh[len(fresh)-1]
 	w.head = Head{Seq: last.Seq, CID: last.CID, Time: last.Time}
+	if np, ok := rotatedIn(fresh); ok { // my log came back ended by a rotation
+		w.closed = fmt.Errorf("%w: %s is now %s", ErrRotated, w.id.PeerID(), np)
+	}
 	return len(fresh), nil
 }
 

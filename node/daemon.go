@@ -77,8 +77,8 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 		n    *Node
 		api0 swapHandler
 	)
-	var start func(ctx context.Context, fresh bool) (*Node, error)
-	start = func(sctx context.Context, fresh bool) (*Node, error) {
+	var start func(ctx context.Context, fresh bool, id *identity.Identity, listen []string) (*Node, error)
+	start = func(sctx context.Context, fresh bool, id *identity.Identity, listen []string) (*Node, error) {
 		st, damaged, err := openHomeStore(sctx, cfg.Home, fresh, func(msg string, args ...any) {
 			log.Warn(msg, append([]any{"subsystem", "daemon"}, args...)...)
 		})
@@ -100,7 +100,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 			if err := nn.Close(); err != nil {
 				log.Warn("closing the node on the damaged store", "subsystem", "daemon", "err", err)
 			}
-			fresh, err := start(rctx, true)
+			fresh, err := start(rctx, true, id, listen)
 			if err != nil {
 				return nil, err
 			}
@@ -119,7 +119,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 			}
 			rep, rerr := repairHome(rctx, id, cfg.Home)
 			// Start again, on the repaired store or (it failed) the old one.
-			next, err := start(ctx, false)
+			next, err := start(ctx, false, id, listen)
 			if err != nil {
 				return nil, errors.Join(rerr, fmt.Errorf("starting the node again: %w", err))
 			}
@@ -131,9 +131,39 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) (err error) {
 			log.Info("repaired the store", "subsystem", "daemon", "entries", rep.Entries, "lost", rep.Lost, "damaged", rep.DamagedStore)
 			return rep, nil
 		}
+		// After a rotation (or a restore that found one), the node runs
+		// on as the new identity: same home, store and ports, a new host.
+		nn.switchKey = func(rctx context.Context, next *identity.Identity) (*Node, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if n != nn {
+				return nil, errors.New("node: replaced already")
+			}
+			// The same addresses (ports picked at start included): friends
+			// that follow the rotation dial the new identity where the old
+			// one was.
+			same := listen
+			if las := nn.host.Network().ListenAddresses(); len(las) > 0 {
+				same = make([]string, len(las))
+				for i, a := range las {
+					same[i] = a.String()
+				}
+			}
+			if err := nn.Close(); err != nil {
+				log.Warn("closing the node of the old identity", "subsystem", "daemon", "err", err)
+			}
+			fresh, err := start(rctx, false, next, same)
+			if err != nil {
+				return nil, err
+			}
+			n = fresh
+			api0.set(api.Handler(fresh, log))
+			log.Info("daemon runs as a new identity", "subsystem", "daemon", "old", nn.id.PeerID(), "peer", next.PeerID())
+			return fresh, nil
+		}
 		return nn, nil
 	}
-	first, err := start(ctx, false)
+	first, err := start(ctx, false, id, listen)
 	if err != nil {
 		return err
 	}

@@ -251,6 +251,7 @@ type Node struct {
 	guard   *connect.Guard // nil with an injected host
 	sync    *logsync.Service
 	connect atomic.Pointer[connect.Service] // set once New has built it (see syncPeers)
+	rots    rotations                       // the rotations the store holds (rotate_closed.go)
 
 	// ready is closed once New has started everything: callbacks that
 	// libp2p may run earlier (autorelay's) wait for it.
@@ -266,6 +267,9 @@ type Node struct {
 	// repair, set by RunDaemon, stops this node, salvages its store and
 	// starts a node on the repaired one (see Repair).
 	repair func(ctx context.Context) (*api.RepairReport, error)
+	// switchKey, set by RunDaemon, replaces this node with one running as
+	// id on the same home and store (after a rotation: see rotate.go).
+	switchKey func(ctx context.Context, id *identity.Identity) (*Node, error)
 
 	// closers run in reverse order on Close: what New started or opened.
 	closers   []func() error
@@ -307,6 +311,12 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 	w, err := graph.NewWriter(ctx, n.id, n.store, n.now)
 	if err != nil {
 		return nil, err
+	}
+	if r, err := n.store.Record(ctx, n.id.PeerID(), graph.KindRotate, ""); err == nil && r.Body.Rotate != nil {
+		// My log ended with a rotation: this key writes nothing more.
+		if np, err := r.Body.Rotate.NewPeer(); err == nil {
+			w.EndRotated(np)
+		}
 	}
 	n.writer = newLogWriter(w, n.id, n.store, n.log, func() { n.sync.Announce() })
 	if n.writer.restoring() {

@@ -34,7 +34,7 @@ func (n *Node) Restore(ctx context.Context, req api.RestoreRequest) (*api.Restor
 		return nil, fmt.Errorf("%w: that is this node's own peer ID; restore from a friend", api.ErrInvalid)
 	}
 	if n.reopen != nil && !n.writer.restoring() {
-		rep, err := n.store.Check(ctx, graph.Opener(n.id))
+		rep, err := n.store.Check(ctx, n.rots.opener(ctx, n))
 		if err != nil || !rep.OK() {
 			n.log.Warn("the store fails its check: moving it aside for a fresh one, restored from a friend", "err", err, "problems", problems(rep))
 			fresh, err := n.reopen(ctx)
@@ -59,7 +59,14 @@ func (n *Node) Restore(ctx context.Context, req api.RestoreRequest) (*api.Restor
 	if n.writer.restoring() {
 		return nil, fmt.Errorf("%w: %s holds no copy of your log (is it a connection of yours?)", api.ErrNotFound, p)
 	}
-	res := &api.RestoreResult{From: p, Syncing: []peer.ID{}, Pending: []peer.ID{}, DamagedStore: n.damaged}
+	if r, err := n.store.Record(ctx, me, graph.KindRotate, ""); err == nil && r.Body.Rotate != nil {
+		// My log ended with a rotation: this key is retired. Move the
+		// home to the identity it rotated to, and restore that one.
+		return n.restoreRotated(ctx, req, p, r.Body.Rotate)
+	} else if err != nil && !errors.Is(err, graph.ErrNotFound) {
+		return nil, err
+	}
+	res := &api.RestoreResult{From: p, Syncing: []peer.ID{}, Pending: []peer.ID{}, DamagedStore: n.damaged, PeerID: me}
 	res.Connection = cs.SyncsWith(ctx, p)
 	if res.Connection {
 		// My log is back, so p is known now: its own log too.

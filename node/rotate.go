@@ -1,11 +1,13 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -61,6 +63,11 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	if req.Recover {
 		mode = graph.RotateRecover
 	}
+	if req.At > 0 {
+		if err := n.dropAfter(ctx, req.At, req.Recover); err != nil {
+			return nil, err
+		}
+	}
 	next, err := root.IdentityAt(gen + 1)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", api.ErrInvalid, err)
@@ -76,12 +83,13 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 	if err != nil {
 		return nil, fmt.Errorf("writing the new identity's log: %w", err)
 	}
-	_, err = n.appendRotation(ctx, genesis.Body.Recovery, func(h graph.Head) (graph.Draft, error) {
+	re, err := n.appendRotation(ctx, genesis.Body.Recovery, func(h graph.Head) (graph.Draft, error) {
 		return graph.RotationDraft(self, h, mode, next, gen+1, rec)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ending my log with the rotation: %w", err)
 	}
+	n.rots.noteRotation(self, re.Body.Rotate, re.Time)
 	n.writer.announce()
 	// The old identity takes no more connect messages. A friend that has
 	// followed the rotation holds a tombstone for the old peer ID, and
@@ -100,8 +108,84 @@ func (n *Node) Rotate(ctx context.Context, req api.RotateRequest) (*api.RotateRe
 		os.Remove(filepath.Dir(staged))
 		res.KeyFile = ks.Path()
 	}
+	if n.switchKey != nil && staged != "" {
+		// The daemon goes on as the new identity: its key file is in place.
+		// Where my connections are now is kept, so that the new identity
+		// dials them at once (they move me to it as they sync the rotation).
+		n.keepAddrs(ctx)
+		if _, err := n.switchKey(context.WithoutCancel(ctx), next); err != nil {
+			return nil, fmt.Errorf("rotated to %s, but restarting as it: %w (restart the daemon)", next.PeerID(), err)
+		}
+		res.Restarted = true
+		n.log.Info("rotated to a new identity; the daemon runs as it", "old", self, "new", next.PeerID(), "generation", gen+1, "mode", mode)
+		return res, nil
+	}
 	n.log.Info("rotated to a new identity; restart the daemon to run as it", "old", self, "new", next.PeerID(), "generation", gen+1, "mode", mode)
 	return res, nil
+}
+
+// dropAfter takes my entries after seq out of my log (a thief's, written
+// with a stolen device key), so that a recovery rotation ends the log at
+// seq: friends then drop them too (spec "Rotation", "After a theft"). A
+// history holding them is never taken back (logWriter.dropped).
+func (n *Node) dropAfter(ctx context.Context, seq uint64, recover bool) error {
+	if !recover {
+		return graph.Invalidf("--at goes with --recover: only a recovery rotation drops entries of the old key")
+	}
+	l := n.writer
+	if err := l.wait(ctx); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	me := n.id.PeerID()
+	h := l.w.Head()
+	switch {
+	case seq > h.Seq:
+		return graph.Invalidf("--at %d is past the head of your log (seq %d)", seq, h.Seq)
+	case seq < 2:
+		return graph.Invalidf("--at %d: a log's first two entries (genesis, keys) stay", seq)
+	case seq == h.Seq:
+		return nil
+	}
+	les, err := n.store.Log(ctx, me, seq, 0)
+	if err != nil {
+		return err
+	}
+	k, err := n.store.Rewind(ctx, me, seq, nil, graph.Opener(n.id))
+	if err != nil {
+		return fmt.Errorf("dropping the entries after seq %d: %w", seq, err)
+	}
+	if _, err := l.w.Adopt(ctx, nil); err != nil { // the writer reads the new head
+		return err
+	}
+	for _, le := range les {
+		l.dropped[le.CID] = true
+	}
+	n.log.Warn("dropped the entries of my log after the last one I wrote, for a recovery rotation", "after_seq", seq, "dropped", k)
+	return nil
+}
+
+// keepAddrs stores the addresses the host knows of my connections, for a
+// node started after this one (see startRedial).
+func (n *Node) keepAddrs(ctx context.Context) {
+	cs, err := n.book.Connections(ctx)
+	if err != nil {
+		return
+	}
+	for _, p := range cs {
+		as := n.host.Peerstore().Addrs(p)
+		if len(as) == 0 {
+			continue
+		}
+		ss := make([]string, len(as))
+		for i, a := range as {
+			ss[i] = a.String()
+		}
+		if err := n.store.PutPeerAddrs(ctx, p, ss); err != nil {
+			n.log.Warn("remembering where a connection is", "peer", p, "err", err)
+		}
+	}
 }
 
 // appendRotation ends my log with a rotation as logWriter.Append writes:
@@ -186,6 +270,8 @@ func (s rotationStore) MarkSynced(ctx context.Context, p peer.ID, t time.Time) e
 type followed struct {
 	old, next peer.ID
 	mode      string
+	rot       *graph.Rotation
+	time      int64
 }
 
 // Put checks the rotations among es, stores es, and follows them.
@@ -195,13 +281,64 @@ func (s rotationStore) Put(ctx context.Context, es []*graph.Entry) error {
 		s.n.log.Warn("refused entries: an invalid or replayed rotation, or an entry after a rotation", "err", err)
 		return err
 	}
+	es, err = s.n.supersede(ctx, es, rots)
+	if err != nil {
+		return err
+	}
 	if err := s.n.store.Put(ctx, es); err != nil {
 		return err
 	}
 	for _, r := range rots {
+		s.n.rots.noteRotation(r.old, r.rot, r.time)
 		s.n.bg.Go(func() { s.n.follow(s.n.bg.Context(), r) })
 	}
 	return nil
+}
+
+// supersede applies the rule after a theft (spec "Rotation"): a verified
+// `recover` rotation at seq n+1 ending the entry n I hold of its log wins
+// over the entries I hold after n (written with the old device key, the
+// thief's): they are dropped with what was folded from them, and the
+// rotation is stored in their place, with the fork evidence of that log
+// forgotten, in one transaction. It returns the entries of es left to
+// store. A rotation that does not end an entry I hold is left to the
+// store, which keeps it as fork evidence.
+func (n *Node) supersede(ctx context.Context, es []*graph.Entry, rots []followed) ([]*graph.Entry, error) {
+	for _, r := range rots {
+		if r.mode != graph.RotateRecover {
+			continue
+		}
+		h, err := n.store.Head(ctx, r.old)
+		if err != nil {
+			return nil, err
+		}
+		at := r.rot.Seq // the entry the rotation ends
+		if h.Seq <= at {
+			continue // it extends my copy: stored as any entry
+		}
+		held, err := n.store.Log(ctx, r.old, at-1, 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(held) != 1 || !held[0].CID.Equals(r.rot.Head.Cid) {
+			continue
+		}
+		i := slices.IndexFunc(es, func(e *graph.Entry) bool { return e.Author == r.old && e.Seq == at+1 })
+		if i < 0 {
+			continue
+		}
+		dropped, err := n.store.Rewind(ctx, r.old, at, es[i:i+1], graph.Opener(n.id))
+		if err != nil {
+			return nil, fmt.Errorf("taking the recovery rotation of %s over the entries after seq %d: %w", r.old, at, err)
+		}
+		if _, err := n.store.ForgetForks(ctx, r.old); err != nil {
+			return nil, err
+		}
+		n.log.Warn("a recovery rotation superseded entries of the old key written after it (a stolen device's): dropped them",
+			"peer", r.old, "new", r.next, "after_seq", at, "dropped", dropped)
+		es = slices.DeleteFunc(slices.Clone(es), func(e *graph.Entry) bool { return e.Author == r.old && e.Seq <= at+1 })
+	}
+	return es, nil
 }
 
 // checkRotations verifies every rotate entry of es against its author's
@@ -211,6 +348,7 @@ func (n *Node) checkRotations(ctx context.Context, es []*graph.Entry) ([]followe
 	var out []followed
 	closed := map[peer.ID]bool{}
 	commits := map[peer.ID][]byte{}
+	nexts := map[peer.ID][]byte{} // new identity → `next` of a rotation earlier in es
 	for _, e := range es {
 		a := e.Author
 		if _, seen := closed[a]; !seen {
@@ -229,6 +367,9 @@ func (n *Node) checkRotations(ctx context.Context, es []*graph.Entry) ([]followe
 		}
 		if e.Body != nil && e.Body.Kind == graph.KindGenesis {
 			commits[a] = e.Body.Recovery
+			if err := n.checkNewGenesis(ctx, a, e.Body.Recovery, nexts); err != nil {
+				return nil, err
+			}
 		}
 		if !isRotate(e) {
 			continue
@@ -248,10 +389,47 @@ func (n *Node) checkRotations(ctx context.Context, es []*graph.Entry) ([]followe
 			return nil, fmt.Errorf("rotate entry %d of %s: %w", e.Seq, a, err)
 		}
 		np, _ := r.NewPeer()
+		// The new identity's genesis, if held already, commits to next.
+		got, ok := commits[np]
+		if !ok {
+			g, err := n.store.Record(ctx, np, graph.KindGenesis, "")
+			switch {
+			case errors.Is(err, graph.ErrNotFound):
+			case err != nil:
+				return nil, err
+			default:
+				got, ok = g.Body.Recovery, true
+			}
+		}
+		if ok && !bytes.Equal(got, r.Next) {
+			return nil, fmt.Errorf("rotate entry %d of %s: %w: the genesis of %s commits to another recovery key than the rotation's next",
+				e.Seq, a, graph.ErrBadRotation, np)
+		}
 		closed[a] = true
-		out = append(out, followed{old: a, next: np, mode: r.Mode})
+		nexts[np] = r.Next
+		out = append(out, followed{old: a, next: np, mode: r.Mode, rot: r, time: e.Time})
 	}
 	return out, nil
+}
+
+// checkNewGenesis refuses the genesis of p when a rotation held (or in
+// nexts: earlier in the batch) handed over to p and named another recovery
+// commitment as its `next`: the new log must commit to the recovery key
+// the rotation promised, or a later rotation of p could be signed by
+// another key than the person's.
+func (n *Node) checkNewGenesis(ctx context.Context, p peer.ID, commitment []byte, nexts map[peer.ID][]byte) error {
+	want, ok := nexts[p]
+	old := peer.ID("")
+	if !ok {
+		var err error
+		if want, old, ok, err = n.rots.commitmentFor(ctx, n, p); err != nil {
+			return err
+		}
+	}
+	if ok && !bytes.Equal(want, commitment) {
+		return fmt.Errorf("genesis of %s: %w: it commits to another recovery key than the rotation of %s named (next)", p, graph.ErrBadRotation, old)
+	}
+	return nil
 }
 
 // isRotate reports whether e sets a rotate record, read or not: a public

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -44,6 +45,9 @@ type logWriter struct {
 	// dropped are the CIDs of my entries a rebase took out (this run): a
 	// history holding one is a branch I left, not one to take back.
 	dropped map[cid.Cid]bool
+	// rebaseFault, in tests, fails a rebase once its entries are built,
+	// before anything is stored: a crash at that point.
+	rebaseFault func() error
 }
 
 func newLogWriter(w *graph.Writer, id *identity.Identity, st *store.Store, log *slog.Logger, announce func()) *logWriter {
@@ -201,7 +205,20 @@ func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, a
 		}
 		drafts = append(drafts, graph.Draft{Body: *e.Body, To: to})
 	}
-	if _, err := l.store.Rewind(ctx, me, from-1, theirs, open); err != nil {
+	// My records go on top of their history in the same transaction that
+	// takes it: a crash leaves either my log as it was or the whole
+	// rebased one, never theirs without mine.
+	last := theirs[len(theirs)-1]
+	rebuilt, err := l.w.Build(graph.Head{Seq: last.Seq, CID: last.CID, Time: last.Time}, drafts...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sealing my records again on top of a friend's history: %w", err)
+	}
+	if l.rebaseFault != nil {
+		if err := l.rebaseFault(); err != nil {
+			return 0, 0, err
+		}
+	}
+	if _, err := l.store.Rewind(ctx, me, from-1, append(slices.Clone(theirs), rebuilt...), open); err != nil {
 		return 0, 0, fmt.Errorf("taking back a friend's history of my log: %w", err)
 	}
 	if _, err := l.w.Adopt(ctx, nil); err != nil { // the writer reads the new head
@@ -209,11 +226,6 @@ func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, a
 	}
 	for _, c := range mine {
 		l.dropped[c] = true
-	}
-	if len(drafts) > 0 {
-		if _, err := l.w.Append(ctx, drafts...); err != nil {
-			return len(theirs), 0, fmt.Errorf("appending my records again after taking back a friend's history: %w", err)
-		}
 	}
 	l.log.Warn("my log had diverged from a friend's copy: took theirs back and appended mine again on top",
 		"from_seq", from, "taken", len(theirs), "dropped", len(mine), "appended_again", len(drafts))

@@ -54,6 +54,9 @@ var (
 	// ErrWrongPhrase: a recovery phrase that is well formed but not this
 	// identity's (no generation of its keys is this identity).
 	ErrWrongPhrase = errors.New("the recovery phrase is not this identity's")
+	// ErrNeedPhrase: the identity of this home rotated to a newer
+	// generation; the recovery phrase is needed to move the home to it.
+	ErrNeedPhrase = errors.New("the recovery phrase is needed")
 	// ErrDaemonNotRunning: nothing listens on the API socket.
 	ErrDaemonNotRunning = errors.New("the kith daemon is not running")
 	// ErrInternal: anything else; the message says what.
@@ -77,6 +80,7 @@ var codes = []struct {
 	{"busy", ErrBusy},
 	{"no_log", ErrNoLog},
 	{"wrong_phrase", ErrWrongPhrase},
+	{"need_phrase", ErrNeedPhrase},
 	{"not_running", ErrDaemonNotRunning},
 	{"internal", ErrInternal},
 }
@@ -259,6 +263,10 @@ type RotateRequest struct {
 	// Passphrase seals the new key file; it must be given when the
 	// current key file is sealed with one.
 	Passphrase []byte `json:"passphrase,omitempty"`
+	// At, with Recover, is the last seq of my log that I wrote: the
+	// entries after it (a thief's, with the stolen device key) are dropped
+	// and the rotation ends the log there, so that friends drop them too.
+	At uint64 `json:"at,omitempty"`
 }
 
 // RotateResult is a rotation that was written.
@@ -271,6 +279,9 @@ type RotateResult struct {
 	// KeyFile is the path of the new key file, or "" when the node has no
 	// home (a test node).
 	KeyFile string `json:"key_file,omitempty"`
+	// Restarted reports that the daemon now runs as the new identity;
+	// false for a node without a daemon, which must be restarted.
+	Restarted bool `json:"restarted,omitempty"`
 }
 
 // ExportRequest asks for an export.
@@ -350,6 +361,12 @@ type ConnectRequest struct {
 // RestoreRequest names the friend to restore from.
 type RestoreRequest struct {
 	Target string `json:"target"` // invite code, /…/p2p/<id> multiaddr, or peer ID
+	// Phrase is the recovery phrase, needed only when the log that comes
+	// back ends with a rotation (ErrNeedPhrase otherwise): the home's key
+	// then moves to the newest generation the phrase derives.
+	Phrase string `json:"phrase,omitempty"`
+	// Passphrase seals that new key file, as for Rotate.
+	Passphrase []byte `json:"passphrase,omitempty"`
 }
 
 // RestoreResult says what a restore brought back.
@@ -367,6 +384,16 @@ type RestoreResult struct {
 	// DamagedStore is where a damaged kith.db was moved aside when this
 	// daemon started, if it was.
 	DamagedStore string `json:"damaged_store,omitempty"`
+	// PeerID is the identity this home runs as after the restore; Rotated
+	// the older identities of the person that rotated on to it (their logs
+	// came back too), oldest first; Generation the generation of PeerID
+	// when the restore followed a rotation.
+	PeerID     peer.ID   `json:"peer_id"`
+	Rotated    []peer.ID `json:"rotated,omitempty"`
+	Generation uint32    `json:"generation,omitempty"`
+	// Restart is set when the home's key moved to a new identity but the
+	// node could not restart itself on it (a node without a daemon).
+	Restart bool `json:"restart,omitempty"`
 }
 
 // RestoredLog is one log a restore pulled.

@@ -63,7 +63,17 @@ type Store interface {
 	// Put stores verified entries of other logs than mine.
 	Put(ctx context.Context, entries []*graph.Entry) error
 	MarkSynced(ctx context.Context, p peer.ID, t time.Time) error
+	// Closed returns the authors of the logs held here that end with a
+	// rotation, newest first. A rotate entry authenticates itself, so such
+	// a log is offered to and served to every connection (spec "Rotation",
+	// "A friend offline during a rotation"), at most MaxOffered of them.
+	Closed(ctx context.Context) ([]peer.ID, error)
 }
+
+// MaxOffered bounds the logs ended by a rotation that a sync request
+// offers (in "have") beyond the two logs it is about, and the offers a
+// node looks at in one request.
+const MaxOffered = 32
 
 // Writer is my log's writer: entries of my own log that a friend gives
 // back go through it.
@@ -132,6 +142,11 @@ type Service struct {
 	// later holds the peers with a pull waiting for their rate limit (see
 	// scheduleLater).
 	later map[peer.ID]bool
+	// relay holds, per peer, the logs of my connections it offered at a
+	// later head than mine, or with another entry at a seq I hold: the
+	// next pull from it wants them too, from my head (0) or after the seq
+	// before the one that differs (that seq).
+	relay map[peer.ID]map[peer.ID]uint64
 }
 
 // New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
@@ -144,7 +159,8 @@ func New(c Config) *Service {
 	}
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
-		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{}}
+		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{},
+		relay: map[peer.ID]map[peer.ID]uint64{}}
 	if c.Quota != nil {
 		s.quota = newQuota(c.Tuning.Quota, c.Quota, c.Now, s.log)
 	}
@@ -307,26 +323,97 @@ func (s *Service) wanted(author, from peer.ID) bool {
 }
 
 // syncRequest is my position in the logs I keep from p: wanted (a pull)
-// or only told (an announcement).
-func (s *Service) syncRequest(ctx context.Context, p peer.ID, want bool) (*spec.SyncRequest, error) {
+// or only told (an announcement). conn is whether p is a connection of
+// mine: only then are my log and p's in it, with the logs I hold that a
+// rotation ended (offered: p may have missed the rotation). extra are
+// logs of my connections that p offered at a later head (a pull wants
+// them).
+func (s *Service) syncRequest(ctx context.Context, p peer.ID, want, conn bool, extra map[peer.ID]uint64) (*spec.SyncRequest, error) {
 	req := &spec.SyncRequest{Want: []spec.LogPos{}, Have: []spec.LogPos{}}
-	authors := []peer.ID{s.self, p}
-	if s.restoring() {
-		authors = authors[:1] // my own log first: p may be no one of mine
+	var authors []peer.ID
+	switch {
+	case s.restoring():
+		authors = []peer.ID{s.self} // my own log first: p may be no one of mine
+	case conn:
+		authors = []peer.ID{s.self, p}
+	}
+	pos := func(a peer.ID) (spec.LogPos, error) {
+		h, err := s.store.Head(ctx, a)
+		if err != nil {
+			return spec.LogPos{}, err
+		}
+		lp := spec.LogPos{Author: []byte(a), Seq: h.Seq}
+		if h.Seq > 0 {
+			lp.CID = h.CID.Bytes()
+		}
+		return lp, nil
+	}
+	// from is a's position, or the one before an entry of a that p holds
+	// another version of (see offered).
+	from := func(a peer.ID) (spec.LogPos, bool, error) {
+		lp, err := pos(a)
+		if err != nil {
+			return lp, false, err
+		}
+		if at := extra[a]; at > 0 && at <= lp.Seq {
+			// From the entry before the one that differs: the sender
+			// sends theirs from there (a recovery rotation, or a fork).
+			lp = spec.LogPos{Author: []byte(a), Seq: at - 1}
+			if at > 1 {
+				les, err := s.store.Log(ctx, a, at-2, 1)
+				if err != nil || len(les) != 1 {
+					return lp, false, nil
+				}
+				lp.CID = les[0].CID.Bytes()
+			}
+		}
+		return lp, true, nil
 	}
 	for _, a := range authors {
-		h, err := s.store.Head(ctx, a)
+		lp, err := pos(a)
 		if err != nil {
 			return nil, err
 		}
-		pos := spec.LogPos{Author: []byte(a), Seq: h.Seq}
-		if h.Seq > 0 {
-			pos.CID = h.CID.Bytes()
+		req.Have = append(req.Have, lp)
+		if !want || s.quota.full(a, lp.Seq) {
+			continue
 		}
-		if want && !s.quota.full(a, h.Seq) {
-			req.Want = append(req.Want, pos)
+		if extra[a] > 0 {
+			if f, ok, err := from(a); err == nil && ok {
+				lp = f
+			}
 		}
-		req.Have = append(req.Have, pos)
+		req.Want = append(req.Want, lp)
+	}
+	for a := range extra {
+		if a == s.self || a == p && conn {
+			continue // wanted already
+		}
+		lp, ok, err := from(a)
+		if err != nil {
+			return nil, err
+		}
+		if ok && !s.quota.full(a, lp.Seq) {
+			req.Want = append(req.Want, lp)
+		}
+	}
+	if conn && !s.restoring() {
+		closed, err := s.store.Closed(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range closed[:min(len(closed), MaxOffered)] {
+			if a == s.self || a == p {
+				continue
+			}
+			lp, err := pos(a)
+			if err != nil {
+				return nil, err
+			}
+			if lp.Seq > 0 {
+				req.Have = append(req.Have, lp)
+			}
+		}
 	}
 	return req, nil
 }
@@ -334,7 +421,7 @@ func (s *Service) syncRequest(ctx context.Context, p peer.ID, want bool) (*spec.
 // notify sends my heads to p without asking for anything; p pulls if it
 // is behind.
 func (s *Service) notify(ctx context.Context, p peer.ID) error {
-	req, err := s.syncRequest(ctx, p, false)
+	req, err := s.syncRequest(ctx, p, false, true, nil)
 	if err != nil {
 		return err
 	}
@@ -363,7 +450,9 @@ func (s *Service) notify(ctx context.Context, p peer.ID) error {
 // any peer for my own log alone: a connection of mine serves it.
 func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 	restoring := s.restoring()
-	if !restoring && !s.peers.SyncsWith(ctx, p) {
+	extra := s.takeRelay(p)
+	conn := !restoring && s.peers.SyncsWith(ctx, p)
+	if !restoring && !conn && len(extra) == 0 {
 		return nil
 	}
 	if restoring {
@@ -375,9 +464,23 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 			}
 		}()
 	}
-	req, err := s.syncRequest(ctx, p, true)
+	req, err := s.syncRequest(ctx, p, true, conn, extra)
 	if err != nil {
 		return err
+	}
+	asked := map[peer.ID]bool{}
+	for _, w := range req.Want {
+		asked[peer.ID(w.Author)] = true
+	}
+	// Logs asked for from before a seq where p holds another entry than
+	// mine: taken only for a rotation there (spec "Rotation", "After a
+	// theft"); anything else is a shorter history that parts from mine,
+	// not mine to take or to hold as a fork.
+	parted := map[peer.ID]uint64{}
+	for a, at := range extra {
+		if at > 0 {
+			parted[a] = at
+		}
 	}
 	str, touch, finish, err := s.request(ctx, p, req)
 	if err != nil {
@@ -400,7 +503,10 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 			if res.err != nil {
 				continue // drain
 			}
-			es, err := s.verifyChunk(chunk, p)
+			es, err := s.verifyChunk(chunk, asked)
+			if err == nil && len(parted) > 0 {
+				es = rotationsOnly(es, parted)
+			}
 			if err == nil {
 				var d bool
 				d, err = s.storeFrom(ctx, es)
@@ -454,6 +560,9 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 		return readErr
 	}
 	stored, gotKeys := res.stored, res.gotKeys
+	if !conn && !restoring {
+		return nil // only logs p offered: p is no connection of mine
+	}
 	s.writer.Learnt(p)
 	if res.diverged {
 		if err := s.rebaseFrom(ctx, p); err != nil {
@@ -482,18 +591,13 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 func (s *Service) handle(str network.Stream) {
 	remote := str.Conn().RemotePeer()
 	ctx := s.g.Context()
-	if !s.peers.SyncsWith(ctx, remote) {
-		str.Reset()
-		// Perhaps someone I disconnected who missed my word.
-		if s.limiter.Allow(remote) {
-			s.peers.Refused(remote)
-		}
-		return
-	}
+	conn := s.peers.SyncsWith(ctx, remote)
 	if !s.limiter.Allow(remote) {
-		// Too many streams: refuse this one, but do not lose what it may
-		// have announced: pull once the peer may come in again.
-		s.scheduleLater(remote)
+		if conn {
+			// Too many streams: refuse this one, but do not lose what it
+			// may have announced: pull once the peer may come in again.
+			s.scheduleLater(remote)
+		}
 		str.Reset()
 		return
 	}
@@ -510,30 +614,60 @@ func (s *Service) handle(str network.Stream) {
 		str.Reset()
 		return
 	}
+	offered := s.offered(ctx, req, remote)
+	closed := s.closedSet(ctx)
+	if !conn && offered == 0 && !closed[remote] {
+		str.Reset()
+		// Perhaps someone I disconnected who missed my word.
+		s.peers.Refused(remote)
+		return
+	}
+	// Not a connection, a peer may still offer a later head of a
+	// connection's log (a friend's new identity bringing the rotation of
+	// its old one), and take back its own log if a rotation ended it (a
+	// home recovered at an old generation): nothing else.
+	may := func(a peer.ID) bool {
+		if !conn {
+			return a == remote && closed[remote]
+		}
+		return s.wanted(a, remote) || closed[a]
+	}
+	pull := offered > 0
 	for _, h := range req.Have {
 		a := peer.ID(h.Author)
-		if !s.wanted(a, remote) {
+		if !conn || !s.wanted(a, remote) {
 			continue
 		}
 		mine, err := s.store.Head(ctx, a)
 		if err != nil {
 			continue
 		}
+		if a == remote && h.Seq < mine.Seq && s.differs(ctx, a, h) {
+			// Their own log, shorter than my copy and parting from it: a
+			// recovery rotation over entries of a stolen key, perhaps
+			// (spec "Rotation", "After a theft"). Pull it from there.
+			s.addRelay(remote, a, h.Seq)
+			pull = true
+			break
+		}
 		if h.Seq > mine.Seq || a == remote && h.Seq == mine.Seq && h.Seq > 0 && len(h.CID) > 0 && !bytes.Equal(h.CID, mine.CID.Bytes()) {
 			// They are ahead (on my own log too: the pull takes their
 			// history back if it parts from mine), or their own log is at
 			// my seq with another entry (a fork: the pull brings the
 			// evidence).
-			s.Schedule(remote)
+			pull = true
 			break
 		}
+	}
+	if pull {
+		s.Schedule(remote)
 	}
 	w := bufio.NewWriterSize(str, 64<<10)
 	served := map[peer.ID]bool{}
 	for _, want := range req.Want {
 		a := peer.ID(want.Author)
-		if !s.wanted(a, remote) || served[a] {
-			continue // only my log and theirs are served to them, once each
+		if !may(a) || served[a] {
+			continue // only my log, theirs and logs a rotation ended are served, once each
 		}
 		served[a] = true
 		after := want.Seq
@@ -568,6 +702,105 @@ func (s *Service) handle(str network.Stream) {
 		return
 	}
 	str.Close()
+}
+
+// offered records the logs of my connections (other than mine and the
+// remote's) whose head in req's "have" is later than mine, for the next
+// pull from remote to want, and returns how many. A log is taken from
+// any peer that offers it so: every entry is verified, and a rotation
+// authenticates itself (a friend that missed one gets it from whoever
+// holds it). At most MaxOffered offers are looked at.
+func (s *Service) offered(ctx context.Context, req *spec.SyncRequest, remote peer.ID) int {
+	k, seen := 0, 0
+	for _, h := range req.Have {
+		a := peer.ID(h.Author)
+		if s.wanted(a, remote) {
+			continue
+		}
+		if seen++; seen > MaxOffered {
+			break
+		}
+		if !s.peers.SyncsWith(ctx, a) {
+			continue
+		}
+		mine, err := s.store.Head(ctx, a)
+		if err != nil {
+			continue
+		}
+		var at uint64 // from my head
+		if h.Seq <= mine.Seq {
+			// Not later: taken only with another entry than mine at that
+			// seq (a recovery rotation over a thief's entries: see spec
+			// "Rotation", "After a theft").
+			if !s.differs(ctx, a, h) {
+				continue
+			}
+			at = h.Seq
+		}
+		s.addRelay(remote, a, at)
+		k++
+	}
+	return k
+}
+
+// rotationsOnly drops the entries of each log of parted unless es holds
+// a rotate entry of it at the seq where it parts from mine.
+func rotationsOnly(es []*graph.Entry, parted map[peer.ID]uint64) []*graph.Entry {
+	keep := map[peer.ID]bool{}
+	for _, e := range es {
+		if at, ok := parted[e.Author]; ok && e.Seq == at && e.Body != nil && e.Body.Kind == graph.KindRotate {
+			keep[e.Author] = true
+		}
+	}
+	out := es[:0:0]
+	for _, e := range es {
+		if _, ok := parted[e.Author]; !ok || keep[e.Author] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// differs reports whether I hold another entry of a at h's seq than h's.
+func (s *Service) differs(ctx context.Context, a peer.ID, h spec.LogPos) bool {
+	if h.Seq == 0 || len(h.CID) == 0 {
+		return false
+	}
+	les, err := s.store.Log(ctx, a, h.Seq-1, 1)
+	return err == nil && len(les) == 1 && les[0].Seq == h.Seq && !bytes.Equal(les[0].CID.Bytes(), h.CID)
+}
+
+// addRelay asks the next pull from p for a's log, from my head (at 0) or
+// from before seq at.
+func (s *Service) addRelay(p, a peer.ID, at uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.relay[p] == nil {
+		s.relay[p] = map[peer.ID]uint64{}
+	}
+	s.relay[p][a] = at
+}
+
+// takeRelay returns and forgets the logs p offered (see offered).
+func (s *Service) takeRelay(p peer.ID) map[peer.ID]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.relay[p]
+	delete(s.relay, p)
+	return out
+}
+
+// closedSet is Store.Closed as a set (empty on error).
+func (s *Service) closedSet(ctx context.Context) map[peer.ID]bool {
+	out := map[peer.ID]bool{}
+	cs, err := s.store.Closed(ctx)
+	if err != nil {
+		s.log.Debug("reading the logs a rotation ended", "err", err)
+	}
+	for _, a := range cs {
+		out[a] = true
+	}
+	return out
 }
 
 // storeFrom stores verified entries from a peer: my own log's through the
@@ -619,7 +852,7 @@ func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
 	defer func() { done(err) }()
 	var parted, ext []*graph.Entry
 	take := func(chunk [][]byte) error {
-		es, err := s.verifyChunk(chunk, p)
+		es, err := s.verifyChunk(chunk, map[peer.ID]bool{s.self: true})
 		if err != nil {
 			return err
 		}
@@ -682,8 +915,8 @@ func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
 }
 
 // verifyChunk verifies received entries on every core and checks that each
-// belongs to a log this node keeps from p. It returns them in order.
-func (s *Service) verifyChunk(frames [][]byte, p peer.ID) ([]*graph.Entry, error) {
+// belongs to a log that was asked for. It returns them in order.
+func (s *Service) verifyChunk(frames [][]byte, asked map[peer.ID]bool) ([]*graph.Entry, error) {
 	out := make([]*graph.Entry, len(frames))
 	errs := make([]error, len(frames))
 	open := s.open
@@ -701,7 +934,7 @@ func (s *Service) verifyChunk(frames [][]byte, p peer.ID) ([]*graph.Entry, error
 					// keep it unread rather than stall the whole log.
 					e, err = graph.Verify(frames[i], nil)
 				}
-				if err == nil && !s.wanted(e.Author, p) {
+				if err == nil && !asked[e.Author] {
 					err = fmt.Errorf("%w: a %s entry", ErrUnrequested, e.Author)
 				}
 				out[i], errs[i] = e, err

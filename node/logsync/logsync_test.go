@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +44,26 @@ func (p *peers) KeysArrived(_ context.Context, q peer.ID) error {
 	return nil
 }
 
+// plainStore is the store as the service takes it: no log here ended
+// with a rotation, unless a test says so.
+type plainStore struct {
+	*store.Store
+	mu     sync.Mutex
+	closed []peer.ID
+}
+
+func (s *plainStore) Closed(context.Context) ([]peer.ID, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed, nil
+}
+
+func (s *plainStore) setClosed(ps ...peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = ps
+}
+
 // plainWriter is a graph.Writer as logsync's Writer: it never rebases.
 type plainWriter struct{ *graph.Writer }
 
@@ -54,6 +75,7 @@ func (plainWriter) Learnt(peer.ID) {}
 type side struct {
 	id    *identity.Identity
 	st    *store.Store
+	ps    *plainStore
 	w     *graph.Writer
 	svc   *logsync.Service
 	peers *peers
@@ -73,7 +95,8 @@ func newSide(t *testing.T, mn mocknet.Mocknet, label string, i int) *side {
 	require.NoError(t, err)
 	tun := logsync.DefaultTuning
 	tun.IdleTimeout = 5 * time.Second
-	s.svc = logsync.New(logsync.Config{Host: h, Self: s.id.PeerID(), Open: graph.Opener(s.id), Store: s.st, Writer: plainWriter{s.w},
+	s.ps = &plainStore{Store: s.st}
+	s.svc = logsync.New(logsync.Config{Host: h, Self: s.id.PeerID(), Open: graph.Opener(s.id), Store: s.ps, Writer: plainWriter{s.w},
 		Peers: s.peers, Limiter: p2putil.NewLimiter(100, 100), Tuning: tun, Now: time.Now, Log: nil})
 	t.Cleanup(func() { require.NoError(t, s.svc.Close()) })
 	return s
@@ -117,4 +140,52 @@ func TestServeRefusesStrangers(t *testing.T) {
 	h, err := mallory.st.Head(ctx, alice.id.PeerID())
 	require.NoError(t, err)
 	require.Zero(t, h.Seq, "nothing of alice's log reached mallory")
+}
+
+// A log that a rotation ended is offered to connections; a node takes a
+// log of its connection from whoever offers a later head of it, even a
+// peer that is not one of its connections (a friend's new identity), and
+// serves nothing else to that peer.
+func TestOfferedLogTaken(t *testing.T) {
+	ctx := t.Context()
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	alice, bob, carol := newSide(t, mn, "alice", 1), newSide(t, mn, "bob", 2), newSide(t, mn, "carol", 3)
+	require.NoError(t, mn.LinkAll())
+	require.NoError(t, mn.ConnectAllButSelf())
+	a := alice.id.PeerID()
+	carol.peers.with[a] = true // alice is carol's connection; bob is not
+	bob.peers.with[carol.id.PeerID()] = true
+	bob.peers.with[a] = true
+	alice.peers.with[bob.id.PeerID()] = true
+	alice.peers.with[carol.id.PeerID()] = true
+
+	require.NoError(t, carol.svc.Pull(ctx, a)) // carol holds alice's log so far
+	_, err := alice.w.Append(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindCircle, Key: "later"}, To: graph.Audience{Self: true}})
+	require.NoError(t, err)
+	require.NoError(t, bob.svc.Pull(ctx, a)) // bob holds it all
+	bob.ps.setClosed(a)                      // and alice's log ended there (say)
+
+	head := func(s *side) uint64 {
+		h, err := s.st.Head(ctx, a)
+		require.NoError(t, err)
+		return h.Seq
+	}
+	require.Less(t, head(carol), head(bob))
+	// bob syncs with carol, who does not know him: his request offers
+	// alice's log at its head.
+	require.NoError(t, bob.svc.Pull(ctx, carol.id.PeerID()))
+	deadline := time.Now().Add(5 * time.Second)
+	for head(carol) != head(bob) {
+		if time.Now().After(deadline) {
+			t.Fatalf("carol holds alice's log up to %d, want %d (taken from bob's offer)", head(carol), head(bob))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h, err := carol.st.Head(ctx, bob.id.PeerID())
+	require.NoError(t, err)
+	require.Zero(t, h.Seq, "carol took only the offered log from bob")
+	hb, err := bob.st.Head(ctx, carol.id.PeerID())
+	require.NoError(t, err)
+	require.Zero(t, hb.Seq, "carol served bob nothing")
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kith-p2p/kith/node/api"
@@ -163,6 +164,74 @@ func TestDrillLostPhone(t *testing.T) {
 	phone.MustRun("check")
 	b.MustRun("check")
 	if out := b.MustRun("forks"); strings.Contains(out, aid.PeerID.String()) {
+		t.Errorf("B lists A under forks after the restore:\n%s", out)
+	}
+}
+
+// TestDrillLostPhoneAfterRotation: A rotated (kith rotate) and then lost
+// the phone. The phrase alone derives A's first identity, which is
+// retired; kith restore finds the rotation in the log friend B gives
+// back, moves the home's key to the identity A rotated to, and everything
+// comes back as that identity: the same peer ID as after the rotation.
+func TestDrillLostPhoneAfterRotation(t *testing.T) {
+	a, b := NewBareHome(t), NewHome(t)
+	var made struct {
+		PeerID         string `json:"peer_id"`
+		RecoveryPhrase string `json:"recovery_phrase"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(a.MustRun("init", "--no-passphrase", "--json")), &made))
+	a.Start()
+	b.Start()
+	aid, bid := someone(t, a, b)
+	r := a.RunStdin([]byte(made.RecoveryPhrase+"\n"), "rotate", "--json")
+	require.Zero(t, r.Code, "kith rotate: %s", r.Stderr)
+	var rot api.RotateResult
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &rot))
+	require.True(t, rot.Restarted, "the daemon goes on as the new identity")
+	var now api.Identity
+	a.JSON(&now, "id")
+	require.Equal(t, rot.PeerID, now.PeerID, "the daemon runs as the new identity")
+	waitFor(t, "B to follow A to the new identity and read the card", 30*time.Second, func() bool {
+		var ps []api.Peer
+		b.JSON(&ps, "peers")
+		return len(ps) == 1 && ps[0].PeerID == rot.PeerID && slices.Equal(sharedBy(t, b, rot.PeerID.String(), "email"), []string{"ada@example.org"})
+	})
+	before := views(t, a)
+	a.Stop()
+	require.NoError(t, os.RemoveAll(a.Dir), "the phone is gone")
+
+	phone := NewBareHome(t)
+	r = phone.RunStdin([]byte(made.RecoveryPhrase+"\n"), "init", "--recover", "--no-passphrase")
+	require.Zero(t, r.Code, "kith init --recover: %s", r.Stderr)
+	phone.Start()
+	var pid api.Identity
+	phone.JSON(&pid, "id")
+	require.Equal(t, aid.PeerID, pid.PeerID, "the phrase alone derives A's first identity")
+	r = phone.Run("restore", "--from", bid.Addrs[0].String())
+	require.Equal(t, 25, r.Code, "kith restore of a rotated identity without the phrase: stdout %s stderr %s", r.Stdout, r.Stderr)
+	require.Contains(t, r.Stderr, "rotated to "+rot.PeerID.String())
+	r = phone.RunStdin([]byte(made.RecoveryPhrase+"\n"), "restore", "--from", bid.Addrs[0].String(), "--json")
+	require.Zero(t, r.Code, "kith restore with the phrase: %s", r.Stderr)
+	var res api.RestoreResult
+	require.NoError(t, json.Unmarshal([]byte(r.Stdout), &res))
+	require.Equal(t, rot.PeerID, res.PeerID, "restored as the identity A rotated to")
+	require.Equal(t, []peer.ID{aid.PeerID}, res.Rotated)
+	phone.JSON(&pid, "id")
+	require.Equal(t, rot.PeerID, pid.PeerID, "the daemon runs as the identity A rotated to")
+	waitFor(t, "the restored node to reach B", 30*time.Second, func() bool {
+		var ps []api.Peer
+		phone.JSON(&ps, "peers")
+		return len(ps) == 1 && ps[0].Online && len(ps[0].Card.Values("fn")) > 0
+	})
+	requireSameViews(t, before, views(t, phone))
+
+	phone.MustRun("me", "set", "note", "back from the phrase, rotated", "--circle", "friends")
+	waitFor(t, "B to see what the restored node wrote", 30*time.Second, func() bool {
+		return slices.Equal(sharedBy(t, b, rot.PeerID.String(), "note"), []string{"back from the phrase, rotated"})
+	})
+	phone.MustRun("check")
+	b.MustRun("check")
+	if out := b.MustRun("forks"); strings.Contains(out, rot.PeerID.String()) || strings.Contains(out, aid.PeerID.String()) {
 		t.Errorf("B lists A under forks after the restore:\n%s", out)
 	}
 }
