@@ -141,7 +141,8 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	if err := flush(ctx); err != nil {
 		return nil, err
 	}
-	if err := st.FinishBulk(ctx); err != nil {
+	live, err := st.FinishBulk(ctx)
+	if err != nil {
 		return nil, err
 	}
 	// Entries returned nil: every entry matched its CID, decoded, opened
@@ -158,10 +159,7 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	if err := ar.Signatures(); err != nil {
 		return nil, err
 	}
-	contacts, err := st.Count(ctx, id.PeerID(), graph.KindContact)
-	if err != nil {
-		return nil, err
-	}
+	contacts := live[id.PeerID()][graph.KindContact]
 	cerr := st.Close()
 	st = nil
 	if cerr != nil {
