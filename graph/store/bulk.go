@@ -87,7 +87,7 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 		return nil, fmt.Errorf("beginning transaction: %w", err)
 	}
 	defer tx.Rollback()
-	p := &prepared{idx: s.idx}
+	p := &prepared{idx: s.idx, bulkIndex: true}
 	live = Live{}
 	rows, err := tx.QueryContext(ctx, "SELECT id, identity, kind, key, body FROM records WHERE del = 0 ORDER BY id")
 	if err != nil {

@@ -383,6 +383,8 @@ type prepared struct {
 	// deferIndex leaves the search index and contact_uids to
 	// [Store.FinishBulk].
 	deferIndex bool
+	// bulkIndex: FinishBulk's index build, bulkFTSChunk rows a statement.
+	bulkIndex bool
 
 	entry, head, cidAtSeq, recNew, recGet, recSet, uidDel *sql.Stmt
 	// bulk queues a bulk load's rows (prepareBulk).
@@ -577,6 +579,11 @@ func (p *prepared) queueIndex(identity peer.ID, id int64, existed bool, b *graph
 // every statement, so row-at-a-time inserts would write a segment each.
 const ftsChunk = 200
 
+// bulkFTSChunk rows go into one statement in FinishBulk, which indexes
+// every record at once: with 200, its 500 statements on 100,000 records
+// flushed and merged 500 segments (a third of the index's time).
+const bulkFTSChunk = 4000
+
 // flushIndex applies the queued changes to the search index and
 // contact_uids.
 func (p *prepared) flushIndex(ctx context.Context, tx *sql.Tx) error {
@@ -596,8 +603,12 @@ func (p *prepared) flushIndex(ctx context.Context, tx *sql.Tx) error {
 		p.unindex = p.unindex[n:]
 	}
 	ids := slices.Sorted(maps.Keys(p.index))
+	chunk := ftsChunk
+	if p.bulkIndex {
+		chunk = bulkFTSChunk
+	}
 	for len(ids) > 0 {
-		n := min(len(ids), ftsChunk)
+		n := min(len(ids), chunk)
 		args := make([]any, 0, n*6)
 		for _, id := range ids[:n] {
 			var d [SearchColumns]string
