@@ -30,7 +30,7 @@ var (
 // allocating and freeing it), no foreign-key checks (the only foreign
 // key, contact_uids → records, is filled by FinishBulk from the records
 // themselves, and Check compares the two), and a page cache that holds
-// the indexes a load touches at random (64 MiB; the default 2 MiB spilled
+// the indexes a load touches at random (16 MiB; the default 2 MiB spilled
 // pages to disk in every transaction). On a 100,000-entry import these
 // took Put from 11.3 s of CPU to 5.2 s.
 var bulkPragmas = []string{"journal_mode(OFF)", "synchronous(OFF)", "busy_timeout(10000)", "foreign_keys(0)",
