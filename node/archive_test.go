@@ -203,3 +203,27 @@ func TestImportIntoHomeWithKey(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, has)
 }
+
+// TestImportAfterCrashedImport: an import killed before its store was
+// moved into place leaves only its temporary file; the home still holds
+// no log, and the next import replaces that file and succeeds.
+func TestImportAfterCrashedImport(t *testing.T) {
+	ctx := t.Context()
+	a := node.NewTest(t, "alice")
+	_, err := a.AddContacts(ctx, []graph.Card{fields("fn", "Ada Lovelace")})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	_, err = a.Export(ctx, api.ExportRequest{WithKey: true, Passphrase: []byte("pw")}, &buf)
+	require.NoError(t, err)
+	home := t.TempDir()
+	// What a crash in the middle of the load leaves: a half-written
+	// temporary store (here, not even a database).
+	require.NoError(t, os.WriteFile(filepath.Join(home, node.DBName+".import"), []byte("half a store"), 0o600))
+	has, err := node.HasLog(ctx, home)
+	require.NoError(t, err)
+	require.False(t, has, "a home holding only a crashed import's temporary file has a log")
+	res, err := node.Import(ctx, home, &buf, api.ImportOptions{KeyPassphrase: passphrase("pw")})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Contacts)
+	require.Equal(t, []string{identity.KeyFileName, node.DBName}, homeFiles(t, home)) // the temporary file is gone
+}

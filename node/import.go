@@ -141,7 +141,8 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	if err := flush(ctx); err != nil {
 		return nil, err
 	}
-	if err := st.FinishBulk(ctx); err != nil {
+	live, err := st.FinishBulk(ctx)
+	if err != nil {
 		return nil, err
 	}
 	// Entries returned nil: every entry matched its CID, decoded, opened
@@ -158,10 +159,7 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	if err := ar.Signatures(); err != nil {
 		return nil, err
 	}
-	contacts, err := st.Count(ctx, id.PeerID(), graph.KindContact)
-	if err != nil {
-		return nil, err
-	}
+	contacts := live[id.PeerID()][graph.KindContact]
 	cerr := st.Close()
 	st = nil
 	if cerr != nil {
@@ -178,8 +176,15 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 		}()
 	}
 	removeDB(dbPath) // an empty store (checked above), if any
+	// The store's file was synced by Close; the rename is made durable
+	// too before the import is reported done (until then a crash leaves
+	// the home without the store, or with the temporary file, which the
+	// next import removes and nothing else reads).
 	if err := os.Rename(tmp, dbPath); err != nil {
 		return nil, fmt.Errorf("moving the imported store into place: %w", err)
+	}
+	if err := syncDir(home); err != nil {
+		return nil, fmt.Errorf("syncing %s after moving the imported store into place: %w", home, err)
 	}
 	m := ar.Manifest()
 	return &api.ImportResult{PeerID: id.PeerID(), Home: home, Logs: len(m.Logs), Entries: m.Entries(), KeyImported: keyImported,
@@ -217,4 +222,14 @@ func removeDB(path string) {
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(path + suffix)
 	}
+}
+
+// syncDir flushes dir's entries (a rename in it) to stable storage.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,6 +32,13 @@ func loadedEntries(t *testing.T) (*identity.Identity, *store.Store, []*graph.Ent
 		}
 		return d
 	}
+	// More contacts than a bulk Put inserts with one statement, in one
+	// batch, two of them changed afterwards.
+	var fillers []graph.Draft
+	for i := range 400 {
+		k := fmt.Sprintf("filler-%d", i)
+		fillers = append(fillers, contact(k, false, "uid", "urn:uuid:"+k, "fn", "Filler "+k))
+	}
 	for _, batch := range [][]graph.Draft{
 		{
 			contact("rao", false, "uid", "urn:uuid:rao", "fn", "Dr. Rao", "tel", "+1-555-0100", "org", "Clinic"),
@@ -41,6 +49,8 @@ func loadedEntries(t *testing.T) (*identity.Identity, *store.Store, []*graph.Ent
 		},
 		{contact("bob", false, "uid", "urn:uuid:bob-2", "fn", "Bob", "org", "Acme")},
 		{contact("ann", true), contact("rao", false, "uid", "urn:uuid:rao", "fn", "Dr. Rao", "org", "Hospital")},
+		fillers,
+		{contact("filler-7", true), contact("filler-300", false, "uid", "urn:uuid:filler-300", "fn", "Filler Edited")},
 	} {
 		_, err := w.Append(ctx, batch...)
 		require.NoError(t, err)
@@ -66,13 +76,29 @@ func TestBulkLoadMatchesNormal(t *testing.T) {
 	bulk, err := store.OpenBulk(ctx, path, book.Index{})
 	require.NoError(t, err)
 	t.Cleanup(func() { bulk.Close() })
-	for i := 0; i < len(entries); i += 3 {
-		require.NoError(t, bulk.Put(ctx, entries[i:min(i+3, len(entries))]))
+	// Batches of 3, then of 300: a record changed in the batch that
+	// created it, and in a later one.
+	for i := 0; i < len(entries); {
+		n := 3
+		if i >= 6 {
+			n = 300
+		}
+		require.NoError(t, bulk.Put(ctx, entries[i:min(i+n, len(entries))]))
+		i += n
 	}
 	rep, err := bulk.Check(ctx, graph.Opener(me))
 	require.NoError(t, err)
 	require.False(t, rep.OK(), "Check before FinishBulk = OK, want the missing indexes reported")
-	require.NoError(t, bulk.FinishBulk(ctx))
+	live, err := bulk.FinishBulk(ctx)
+	require.NoError(t, err)
+	for _, kind := range []string{graph.KindContact, graph.KindCard} {
+		n, err := normal.Count(ctx, me.PeerID(), kind)
+		require.NoError(t, err)
+		require.Equal(t, n, live[me.PeerID()][kind], "FinishBulk's count of live %s records", kind)
+	}
+	// FinishBulk dropped contact_uids_record and built it again: the
+	// schema is the one migrations give.
+	require.Equal(t, schemaOf(t, normal), schemaOf(t, bulk))
 	rep, err = bulk.Check(ctx, graph.Opener(me))
 	require.NoError(t, err)
 	require.True(t, rep.OK(), "Check after FinishBulk: %v", rep.Problems)
@@ -137,7 +163,8 @@ func TestBulkPutFailureIsFinal(t *testing.T) {
 	require.NoError(t, bulk.Put(ctx, entries[:1]))
 	require.Error(t, bulk.Put(ctx, entries[2:3]), "Put past a gap")
 	require.ErrorIs(t, bulk.Put(ctx, entries[1:2]), store.ErrBulkFailed)
-	require.ErrorIs(t, bulk.FinishBulk(ctx), store.ErrBulkFailed)
+	_, err = bulk.FinishBulk(ctx)
+	require.ErrorIs(t, err, store.ErrBulkFailed)
 }
 
 func TestOpenBulkNeedsNewFile(t *testing.T) {
@@ -186,4 +213,19 @@ func TestCheckWithVerified(t *testing.T) {
 	require.False(t, rep.OK(), "CheckWith after damage = OK")
 	_, err = st.DB().ExecContext(ctx, "UPDATE entries SET raw = ? WHERE seq = 2", entries[1].Raw) // for the cleanup's Check
 	require.NoError(t, err)
+}
+
+// schemaOf returns st's schema: each table's and index's name and SQL.
+func schemaOf(t *testing.T, st *store.Store) []string {
+	rows, err := st.DB().QueryContext(t.Context(), "SELECT type, name, coalesce(sql, '') FROM sqlite_schema ORDER BY type, name")
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var typ, name, sql string
+		require.NoError(t, rows.Scan(&typ, &name, &sql))
+		out = append(out, typ+" "+name+": "+sql)
+	}
+	require.NoError(t, rows.Err())
+	return out
 }

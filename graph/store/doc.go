@@ -16,10 +16,11 @@
 // caller has just verified up to a head it names.
 //
 // An import writes a new file in bulk ([OpenBulk]): no journal and no
-// fsync until Close, and the search index and contact_uids built once by
+// fsync until Close, entries and new records inserted many rows a
+// statement, and the search index and contact_uids built once by
 // [Store.FinishBulk] rather than batch by batch. It is renamed into place
-// only once the whole load passed, so a crash meanwhile leaves only a
-// temporary file.
+// only once the whole load passed (and the file synced), so a crash
+// meanwhile leaves only a temporary file.
 //
 // The store knows nothing of cards: what a search finds a record by and
 // which UIDs name it comes from the [Index] its caller passes to [Open]
