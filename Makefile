@@ -47,6 +47,8 @@ fuzz: ## run each fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeSyncRequest$$' -fuzztime=$(FUZZTIME) ./spec/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeConnectMsg$$' -fuzztime=$(FUZZTIME) ./spec/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseInvite$$' -fuzztime=$(FUZZTIME) ./spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzUnpad$$' -fuzztime=$(FUZZTIME) ./spec/
+	$(GO) test -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME) ./graph/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseKey$$' -fuzztime=$(FUZZTIME) ./identity/
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePhrase$$' -fuzztime=$(FUZZTIME) ./identity/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/vcard/

@@ -14,8 +14,10 @@
 //     a rotation after a loss or theft, so no device ever stores it;
 //   - the data key D ("kith/data/v2", [Identity.DataKey]), behind everything
 //     private: the X25519 key pair others seal to ([Identity.EncryptionKey],
-//     HKDF(D, "kith/x25519/v2"); [Wrap] seals a content key to it with HPKE,
-//     RFC 9180, and [Identity.Unwrap] opens it) and the symmetric self key
+//     HKDF(D, "kith/x25519/v2"); [Identity.Agree] gives the X25519 secret
+//     a sealed entry's reader finds its slot with (graph, SPEC.md "Audience
+//     and body"); [Wrap] and [Identity.Unwrap] seal a key to it with HPKE,
+//     RFC 9180) and the symmetric self key
 //     ([Identity.SelfKey], HKDF(D, "kith/self/v2")).
 //
 // An [Identity] is what a device holds: the identity seed and D (and the

@@ -40,6 +40,7 @@ type Identity struct {
 	lpPriv   crypto.PrivKey
 	peerID   peer.ID
 	encPriv  hpke.PrivateKey
+	encECDH  *ecdh.PrivateKey // the same X25519 key, for Agree
 	encPub   []byte
 	selfKey  []byte
 }
@@ -88,6 +89,7 @@ func FromKeys(seed, data []byte, recovery ed25519.PublicKey) (*Identity, error) 
 		return nil, fmt.Errorf("deriving encryption key: %w", err)
 	}
 	id.encPub = ecPriv.PublicKey().Bytes()
+	id.encECDH = ecPriv
 	id.encPriv, err = hpke.NewDHKEMPrivateKey(ecPriv)
 	if err != nil {
 		return nil, fmt.Errorf("building HPKE key: %w", err)
@@ -230,6 +232,23 @@ func CheckEncryptionKey(key []byte) error {
 		return fmt.Errorf("%w: low-order point", ErrBadPublicKey)
 	}
 	return nil
+}
+
+// Agree returns the X25519 shared secret of this identity's encryption key
+// and the X25519 public key pub (RFC 7748): what an author who sealed to
+// this identity's [Identity.EncryptionKey] with the private half of pub
+// can compute too. It returns [ErrBadPublicKey] if pub is not 32 bytes or
+// is a low-order point (the secret would be all zeros).
+func (id *Identity) Agree(pub []byte) ([]byte, error) {
+	p, err := ecdh.X25519().NewPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadPublicKey, err)
+	}
+	z, err := id.encECDH.ECDH(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: low-order point", ErrBadPublicKey)
+	}
+	return z, nil
 }
 
 // Unwrap opens a [Wrap] output sealed to this identity's encryption key with

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/kith-p2p/kith/node/connect"
 	"github.com/kith-p2p/kith/node/internal/p2putil"
 	"github.com/kith-p2p/kith/node/logsync"
+	"github.com/kith-p2p/kith/spec"
 )
 
 // Version is the running Kith version.
@@ -298,6 +300,20 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 	return n, nil
 }
 
+// checkFormat refuses a home whose log a pre-release kith wrote in an
+// older entry format (spec.Decode says which and what to do): appending
+// to it would make a log that no friend accepts.
+func (n *Node) checkFormat(ctx context.Context) error {
+	les, err := n.store.Log(ctx, n.id.PeerID(), 0, 1)
+	if err != nil || len(les) == 0 {
+		return err
+	}
+	if _, err := spec.Decode(les[0].Raw); errors.Is(err, spec.ErrUnknownVersion) {
+		return fmt.Errorf("node: reading this home's log (%s): %w", filepath.Join(n.home, DBName), err)
+	}
+	return nil
+}
+
 // openStore opens the store (unless one was given) and readies it: fork
 // evidence against my own log is dropped, and entries an older version
 // kept unread are read.
@@ -316,6 +332,9 @@ func (n *Node) openStore(ctx context.Context, c *config) error {
 		}
 		n.store = s
 		n.closers = append(n.closers, s.Close)
+	}
+	if err := n.checkFormat(ctx); err != nil {
+		return err
 	}
 	if k, err := n.store.ForgetForks(ctx, n.id.PeerID()); err != nil {
 		return err

@@ -177,6 +177,7 @@ func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, a
 	open := graph.Opener(l.id)
 	var drafts []graph.Draft
 	var mine []cid.Cid
+	var candidates []graph.Reader // read once, for the first sealed entry
 	for _, le := range les {
 		mine = append(mine, le.CID)
 		e, err := graph.Verify(le.Raw, open)
@@ -186,7 +187,12 @@ func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, a
 		if newerIn(theirs, e) {
 			continue
 		}
-		to, err := l.audienceOf(ctx, e.Entry.Aud)
+		if candidates == nil {
+			if candidates, err = l.knownReaders(ctx); err != nil {
+				return 0, 0, err
+			}
+		}
+		to, err := l.audienceOf(e.Entry, candidates)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -223,29 +229,44 @@ func newerIn(theirs []*graph.Entry, e *graph.Entry) bool {
 	return false
 }
 
-// audienceOf is the audience to seal a body to again: the readers of a
-// stored entry, each with the encryption key this store holds for them.
-func (l *logWriter) audienceOf(ctx context.Context, a spec.Audience) (graph.Audience, error) {
+// audienceOf is the audience to seal a body to again: the readers of e, a
+// stored entry of mine. An entry names no reader, so graph.Recipients
+// tells which of the candidates (see knownReaders) it was sealed to.
+func (l *logWriter) audienceOf(e *spec.Entry, candidates []graph.Reader) (graph.Audience, error) {
 	switch {
-	case a.Public:
+	case e.Aud.Public:
 		return graph.Audience{Public: true}, nil
-	case a.Self:
+	case e.Aud.Self:
 		return graph.Audience{Self: true}, nil
 	}
+	readers, err := graph.Recipients(l.id, e, candidates)
+	if err != nil {
+		return graph.Audience{}, err
+	}
 	me := graph.Reader{ID: l.id.PeerID(), EncKey: l.id.EncryptionKey()}
-	out := graph.Audience{Readers: []graph.Reader{me}}
-	for _, r := range a.Recipients {
-		p, err := peer.IDFromBytes(r.ID)
-		if err != nil || p == me.ID {
+	return graph.Audience{Readers: append([]graph.Reader{me}, readers...)}, nil
+}
+
+// knownReaders returns every other identity whose log this store holds
+// and whose encryption key it knows: whom an entry of mine can have been
+// sealed to.
+func (l *logWriter) knownReaders(ctx context.Context) ([]graph.Reader, error) {
+	heads, err := l.store.Heads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []graph.Reader{} // not nil: read
+	for p := range heads {
+		if p == l.id.PeerID() {
 			continue
 		}
 		k, err := l.store.Record(ctx, p, graph.KindKeys, "")
 		switch {
 		case errors.Is(err, graph.ErrNotFound):
 		case err != nil:
-			return graph.Audience{}, err
+			return nil, err
 		case !k.Body.Del && identity.CheckEncryptionKey(k.Body.Enc) == nil:
-			out.Readers = append(out.Readers, graph.Reader{ID: p, EncKey: k.Body.Enc})
+			out = append(out, graph.Reader{ID: p, EncKey: k.Body.Enc})
 		}
 	}
 	return out, nil

@@ -52,6 +52,9 @@ type Entry struct {
 var (
 	encMode cbor.EncMode
 	decMode cbor.DecMode
+	// peekMode reads one field of a map and skips the others (the entry
+	// version, before the rest is decoded by its rules).
+	peekMode cbor.DecMode
 )
 
 func init() {
@@ -74,6 +77,12 @@ func init() {
 	decMode, err = decOptions().DecMode()
 	if err != nil {
 		panic("bug: cbor dec mode: " + err.Error())
+	}
+	peek := decOptions()
+	peek.ExtraReturnErrors = cbor.ExtraDecErrorNone
+	peekMode, err = peek.DecMode()
+	if err != nil {
+		panic("bug: cbor peek mode: " + err.Error())
 	}
 }
 
@@ -120,16 +129,27 @@ func Decode(data []byte) (*Entry, error) {
 	if len(data) > MaxEntrySize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxEntrySize)
 	}
+	// The version first: an older format may not decode as this one.
+	var v struct {
+		V uint64 `cbor:"v"`
+	}
+	if err := peekMode.Unmarshal(data, &v); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	switch {
+	case v.V == 1:
+		return nil, fmt.Errorf("%w: v=1 was written by a pre-release kith whose keys a recovery phrase cannot restore; "+
+			"this node reads v=%d only (make a new home with `kith init`)", ErrUnknownVersion, Version)
+	case v.V == 2:
+		return nil, fmt.Errorf("%w: v=2 was written by a pre-release kith that named every reader of an entry by peer ID "+
+			"for all to see; this node reads v=%d only (make a new home with `kith init`)", ErrUnknownVersion, Version)
+	}
+	if v.V != Version {
+		return nil, fmt.Errorf("%w: v=%d, this node knows v=%d", ErrUnknownVersion, v.V, Version)
+	}
 	var e Entry
 	if err := decMode.Unmarshal(data, &e); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if e.V < Version {
-		return nil, fmt.Errorf("%w: v=%d was written by a pre-release kith whose keys a recovery phrase cannot restore; "+
-			"this node reads v=%d only (make a new home with `kith init`)", ErrUnknownVersion, e.V, Version)
-	}
-	if e.V != Version {
-		return nil, fmt.Errorf("%w: v=%d, this node knows v=%d", ErrUnknownVersion, e.V, Version)
 	}
 	if err := e.checkFields(); err != nil {
 		return nil, err

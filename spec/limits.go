@@ -5,12 +5,13 @@ package spec
 // older nodes reject what exceeds theirs.
 const (
 	// Version is the entry format version ("v") this code writes and accepts.
-	Version = 2
+	Version = 3
 
 	// MaxEntrySize bounds the encoded size of one entry, signature included.
 	MaxEntrySize = 64 << 10
 
-	// MaxRecipients bounds the wrapped content keys in one audience header.
+	// MaxRecipients bounds the readers of one entry: the slots of a sealed
+	// audience (a power of two, see SlotCount).
 	MaxRecipients = 512
 
 	// MaxKindLen and MaxKeyLen bound the record name inside a body.

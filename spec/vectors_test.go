@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/ipld/go-ipld-prime/codec/dagcbor"
 	"github.com/ipld/go-ipld-prime/node/basicnode"
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -61,7 +62,6 @@ func signed(tb testing.TB, priv ed25519.PrivateKey, e *Entry) []byte {
 // makeVectors builds the vector set deterministically.
 func makeVectors(tb testing.TB) []vector {
 	priv, author := testKey(tb, 1)
-	_, other := testKey(tb, 2)
 	b64 := base64.StdEncoding.EncodeToString
 
 	genesis := &Entry{V: Version, Author: author, Seq: 1, Time: 1764000000000, Aud: PublicAudience, Body: []byte{0xa2, 0x63, 'k', 'e', 'y', 0x60, 0x64, 'k', 'i', 'n', 'd', 0x67, 'g', 'e', 'n', 'e', 's', 'i', 's'}}
@@ -71,8 +71,14 @@ func makeVectors(tb testing.TB) []vector {
 	second := &Entry{V: Version, Author: author, Seq: 2, Prev: LinkTo(gCID), Time: 1764000000001, Aud: SelfAudience, Body: bytes.Repeat([]byte{0x42}, 40)}
 	sBytes := signed(tb, priv, second)
 
+	// A sealed audience: an ephemeral key and MinSlots slots, sorted, none
+	// naming a reader (testdata/audience.json holds ones that open).
+	slots := make([][]byte, MinSlots)
+	for i := range slots {
+		slots[i] = bytes.Repeat([]byte{byte(7 + i)}, SlotSize)
+	}
 	third := &Entry{V: Version, Author: author, Seq: 3, Prev: LinkTo(CIDOf(sBytes)), Time: 1764000000002,
-		Aud: Audience{Recipients: []Recipient{{ID: other, Key: bytes.Repeat([]byte{7}, 80)}}}, Body: bytes.Repeat([]byte{0x43}, 40)}
+		Aud: Audience{Sealed: &Sealed{Eph: bytes.Repeat([]byte{9}, EphSize), Slots: slots}}, Body: bytes.Repeat([]byte{0x43}, 40)}
 	tBytes := signed(tb, priv, third)
 
 	jsonOf := func(e *Entry) json.RawMessage {
@@ -83,7 +89,7 @@ func makeVectors(tb testing.TB) []vector {
 	vs := []vector{
 		{Name: "genesis public", JSON: jsonOf(genesis), CBOR: b64(gBytes), CID: gCID.String()},
 		{Name: "second self", JSON: jsonOf(second), CBOR: b64(sBytes), CID: CIDOf(sBytes).String(), Prev: b64(gBytes)},
-		{Name: "third recipients", JSON: jsonOf(third), CBOR: b64(tBytes), CID: CIDOf(tBytes).String(), Prev: b64(sBytes)},
+		{Name: "third sealed", JSON: jsonOf(third), CBOR: b64(tBytes), CID: CIDOf(tBytes).String(), Prev: b64(sBytes)},
 	}
 
 	// Invalid cases, each from a valid entry with one thing wrong.
@@ -114,6 +120,39 @@ func makeVectors(tb testing.TB) []vector {
 	preRelease.V = 1
 	vs = append(vs, vector{Name: "pre-release version 1", CBOR: b64(signed(tb, priv, &preRelease)), Error: "unknown_version"})
 
+	// v=2: the pre-release format whose audience listed every reader's
+	// peer ID (its "third recipients" vector, as it was).
+	vs = append(vs, vector{Name: "pre-release version 2", CBOR: v2Recipients, Error: "unknown_version"})
+
+	// Sealed audiences that break a rule: each signed, so only the rule
+	// refuses it.
+	sealedAud := func(eph []byte, slots ...[]byte) cbor.RawMessage {
+		b, err := encMode.Marshal(map[string]any{"e": eph, "r": slots})
+		require.NoError(tb, err)
+		return b
+	}
+	eph := bytes.Repeat([]byte{9}, EphSize)
+	sevenSlots := sealedAud(eph, slots[:7]...)
+	unsortedSlots := sealedAud(eph, append([][]byte{slots[7]}, slots[:7]...)...)
+	repeated := sealedAud(eph, append([][]byte{slots[0]}, slots[:7]...)...)
+	shortSlot := sealedAud(eph, append(slots[:7:7], slots[7][:SlotSize-1])...)
+	shortEph := sealedAud(eph[:EphSize-1], slots...)
+	unknownKey, err := encMode.Marshal(map[string]any{"e": eph, "r": slots, "x": 1})
+	require.NoError(tb, err)
+	for _, c := range []struct {
+		name string
+		aud  cbor.RawMessage
+	}{
+		{"seven slots", sevenSlots},
+		{"slots not sorted", unsortedSlots},
+		{"slot repeated", repeated},
+		{"slot of 63 bytes", shortSlot},
+		{"audience key of 31 bytes", shortEph},
+		{"audience with an unknown key", unknownKey},
+	} {
+		vs = append(vs, vector{Name: c.name, CBOR: b64(signedWithAud(tb, priv, third, c.aud)), Prev: b64(sBytes), Error: "malformed"})
+	}
+
 	big := *genesis
 	big.Body = make([]byte, MaxEntrySize)
 	require.NoError(tb, big.Sign(func(m []byte) ([]byte, error) { return ed25519.Sign(priv, m), nil }))
@@ -137,6 +176,32 @@ func makeVectors(tb testing.TB) []vector {
 		vector{Name: "unknown field", CBOR: b64(withExtraField(tb, gBytes)), Error: "malformed"},
 	)
 	return vs
+}
+
+// v2Recipients is a v=2 entry whose audience named its reader by peer ID.
+const v2Recipients = "qGF2AmNhdWSBomJpZFgmACQIARIggTl3Dqh9F19Wo1Rmw0x+zMuNipG07jeiXfYPW4/Js5Rja2V5WFAHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHB2NzZXEDY3NpZ1hA7Bm3gLrvnjdDbXRhsv9j+1xOld6GJZTrCpMkYcwzLvyjTFiII2KGwP5bFXusFi+2Il6cwriWG7P4XkSz5fFUCGRib2R5WChDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDQ0NDZHByZXbYKlglAAFxEiDPSkwCY6oNfc97u1JMsCLVrONXOgx0iIj/T/nJNzjrPWR0aW1lGwAAAZq2l+gCZmF1dGhvclgmACQIARIgiojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="
+
+// signedWithAud encodes e with its audience replaced by aud (bytes the
+// Audience type would refuse to write), signed.
+func signedWithAud(tb testing.TB, priv ed25519.PrivateKey, e *Entry, aud cbor.RawMessage) []byte {
+	tb.Helper()
+	type rawEntry struct {
+		V      uint64          `cbor:"v"`
+		Author []byte          `cbor:"author"`
+		Seq    uint64          `cbor:"seq"`
+		Prev   Link            `cbor:"prev"`
+		Time   int64           `cbor:"time"`
+		Aud    cbor.RawMessage `cbor:"aud"`
+		Body   []byte          `cbor:"body"`
+		Sig    []byte          `cbor:"sig,omitempty"`
+	}
+	r := rawEntry{V: e.V, Author: e.Author, Seq: e.Seq, Prev: e.Prev, Time: e.Time, Aud: aud, Body: e.Body}
+	msg, err := encMode.Marshal(&r)
+	require.NoError(tb, err)
+	r.Sig = ed25519.Sign(priv, msg)
+	b, err := encMode.Marshal(&r)
+	require.NoError(tb, err)
+	return b
 }
 
 func mustMarshalNoSig(tb testing.TB, e *Entry) []byte {
