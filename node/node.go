@@ -222,6 +222,7 @@ type Node struct {
 	inbound *p2putil.Limiter
 	sync    *logsync.Service
 	connect atomic.Pointer[connect.Service] // set once New has built it (see syncPeers)
+	dav     davState                        // the CardDAV server: dav.go
 
 	// ready is closed once New has started everything: callbacks that
 	// libp2p may run earlier (autorelay's) wait for it.
@@ -292,6 +293,9 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		}
 	}
 	if err := n.startServices(ctx); err != nil {
+		return nil, err
+	}
+	if err := n.startDAV(); err != nil {
 		return nil, err
 	}
 	close(n.ready)

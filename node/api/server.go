@@ -29,6 +29,7 @@ func Handler(impl API, log *slog.Logger) http.Handler {
 	}
 	mux.HandleFunc("POST /api/v0/export", s.export)
 	eventRoutes(route, impl)
+	davRoutes(route, impl)
 	route("GET /api/v0/id", func(r *http.Request) (any, error) { return impl.ID(r.Context()) })
 	route("GET /api/v0/status", func(r *http.Request) (any, error) { return impl.Status(r.Context()) })
 	route("POST /api/v0/check", func(r *http.Request) (any, error) { return impl.Check(r.Context()) })

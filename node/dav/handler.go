@@ -1,0 +1,110 @@
+package dav
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/emersion/go-webdav/carddav"
+)
+
+// MaxBody bounds any request body: one card (a PUT) or an XML query.
+const MaxBody = MaxCard
+
+// Handler serves the address book of b to whoever knows the app password
+// whose bcrypt hash is hash.
+func Handler(b Book, hash string, log *slog.Logger) *PasswordHandler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	h := &PasswordHandler{
+		card: &carddav.Handler{Backend: &cardBackend{book: b}, Prefix: cardPrefix},
+		log:  log,
+	}
+	h.SetPassword(hash)
+	return h
+}
+
+// PasswordHandler is the server's handler, behind its app password.
+type PasswordHandler struct {
+	auth atomic.Pointer[auth]
+	card http.Handler
+	log  *slog.Logger
+}
+
+// SetPassword makes the password whose bcrypt hash is hash the only one
+// accepted, from the next request on.
+func (h *PasswordHandler) SetPassword(hash string) { h.auth.Store(newAuth(hash)) }
+
+func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.auth.Load().check(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Kith", charset="UTF-8"`)
+		http.Error(w, "the user name is kith and the password is the app password `kith dav enable` printed (`kith dav password` makes a new one)", http.StatusUnauthorized)
+		return
+	}
+	if err := checkPath(r); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	// Read the body whole, bounded: an oversized one gets 413 here rather
+	// than a parse error from deep inside the XML or vCard decoder.
+	if r.Body != nil && r.Body != http.NoBody {
+		if r.ContentLength > MaxBody {
+			http.Error(w, fmt.Sprintf("the request body is %d bytes; at most %d are accepted", r.ContentLength, MaxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, fmt.Sprintf("the request body is over %d bytes", MaxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		if err != nil {
+			http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, r))
+	switch {
+	case r.URL.Path == "/.well-known/carddav":
+		http.Redirect(w, r, principalPath, http.StatusPermanentRedirect)
+	case r.URL.Path == "/" || r.URL.Path == cardPrefix || strings.HasPrefix(r.URL.Path, cardPrefix+"/"):
+		h.card.ServeHTTP(w, r)
+	default:
+		http.Error(w, fmt.Sprintf("nothing at %s: the address book is at %s", r.URL.Path, bookPath), http.StatusNotFound)
+	}
+}
+
+// checkPath refuses paths that are not plain: dot segments, empty
+// segments, encoded slashes or backslashes, control characters.
+func checkPath(r *http.Request) error {
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/") || len(p) > 1024 {
+		return fmt.Errorf("the path %q is not a resource of this server", p)
+	}
+	raw := r.URL.EscapedPath()
+	if strings.Contains(strings.ToLower(raw), "%2f") || strings.Contains(strings.ToLower(raw), "%5c") || strings.Contains(raw, `\`) {
+		return fmt.Errorf("the path %q holds an encoded slash or a backslash", p)
+	}
+	for _, seg := range strings.Split(strings.TrimSuffix(p[1:], "/"), "/") {
+		if p == "/" {
+			break
+		}
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("the path %q has an empty or dot segment", p)
+		}
+	}
+	for _, c := range p {
+		if c < 0x20 || c == 0x7f {
+			return fmt.Errorf("the path %q holds a control character", p)
+		}
+	}
+	return nil
+}
