@@ -74,35 +74,42 @@ func nameOf(c *api.Contact) string {
 	return c.ID
 }
 
-// served is one contact as served: its bytes and their ETag.
+// served is one contact as served: the card go-webdav writes, its
+// length and its ETag (a hash of those bytes).
 type served struct {
 	contact *api.Contact
-	data    []byte
+	card    govcard.Card
+	length  int64
 	etag    string
 }
 
-// encode writes c as vCard 3.0 (what every CardDAV client reads) through
-// graph/vcard, the code of `kith contacts export`, with its UID first.
+// encode writes c through graph/vcard, the code of `kith contacts export`,
+// as vCard 3.0 (what every CardDAV client reads) with its UID first, and
+// reads it back as the card go-webdav serves.
 func encode(c *api.Contact) (*served, error) {
-	card := book.WithUID(c.Card, c.UID)
 	var buf bytes.Buffer
-	if err := vcard.EncodeCard(&buf, card, vcard.EncodeOptions{VCard3: true}); err != nil {
+	if err := vcard.EncodeCard(&buf, book.WithUID(c.Card, c.UID), vcard.EncodeOptions{VCard3: true}); err != nil {
 		return nil, fmt.Errorf("encoding contact %s: %w", c.ID, err)
 	}
+	card, err := govcard.NewDecoder(&buf).Decode()
+	if err != nil {
+		return nil, fmt.Errorf("re-reading contact %s: %w", c.ID, err)
+	}
+	buf.Reset()
+	if err := govcard.NewEncoder(&buf).Encode(card); err != nil {
+		return nil, fmt.Errorf("re-encoding contact %s: %w", c.ID, err)
+	}
 	sum := sha256.Sum256(buf.Bytes())
-	return &served{contact: c, data: buf.Bytes(), etag: hex.EncodeToString(sum[:16])}, nil
+	return &served{contact: c, card: card, length: int64(buf.Len()), etag: hex.EncodeToString(sum[:16])}, nil
 }
 
 func (s *served) object() (*carddav.AddressObject, error) {
-	card, err := govcard.NewDecoder(bytes.NewReader(s.data)).Decode()
-	if err != nil {
-		return nil, fmt.Errorf("re-reading contact %s: %w", s.contact.ID, err)
-	}
 	return &carddav.AddressObject{
-		Path:    bookPath + nameOf(s.contact) + cardExt,
-		ModTime: s.contact.Updated,
-		ETag:    s.etag,
-		Card:    card,
+		Path:          bookPath + nameOf(s.contact) + cardExt,
+		ModTime:       s.contact.Updated,
+		ContentLength: s.length,
+		ETag:          s.etag,
+		Card:          s.card,
 	}, nil
 }
 
@@ -235,6 +242,14 @@ func (b *cardBackend) QueryAddressObjects(ctx context.Context, p string, q *card
 	if err != nil {
 		return nil, err
 	}
+	if len(q.PropFilters) == 0 {
+		// An empty filter matches every card (RFC 6352 section 10.5);
+		// go-webdav's Filter matches none.
+		if q.Limit > 0 && q.Limit < len(all) {
+			all = all[:q.Limit]
+		}
+		return all, nil
+	}
 	return carddav.Filter(q, all)
 }
 
@@ -275,25 +290,48 @@ func checkMatch(cur *served, ifMatch, ifNoneMatch webdav.ConditionalMatch) error
 	return nil
 }
 
-// decodeCard reads the card a client sent through graph/vcard, as
-// `kith contacts import` does.
-func decodeCard(card govcard.Card) (graph.Card, error) {
-	var buf bytes.Buffer
-	if err := govcard.NewEncoder(&buf).Encode(card); err != nil {
-		return graph.Card{}, webdav.NewHTTPError(http.StatusBadRequest, fmt.Errorf("reading the vCard: %v", err))
-	}
-	res, err := vcard.Decode(&buf, vcard.Options{})
+// readCard reads the one card of a PUT through graph/vcard, as `kith
+// contacts import` does.
+func readCard(body []byte) (graph.Card, *statusError) {
+	res, err := vcard.Decode(bytes.NewReader(body), vcard.Options{})
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, vcard.ErrTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		return graph.Card{}, webdav.NewHTTPError(status, fmt.Errorf("reading the vCard: %v", err))
+		return graph.Card{}, &statusError{status, fmt.Errorf("reading the vCard: %v; nothing was changed", err)}
 	}
 	if len(res.Cards) != 1 {
-		return graph.Card{}, webdav.NewHTTPError(http.StatusBadRequest, fmt.Errorf("a card resource holds one vCard, not %d", len(res.Cards)))
+		return graph.Card{}, &statusError{http.StatusBadRequest, fmt.Errorf("a card resource holds one vCard, not %d; nothing was changed", len(res.Cards))}
 	}
 	return res.Cards[0], nil
+}
+
+// statusError is an error and the HTTP status it gets.
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+
+type cardKey struct{}
+
+// putCard returns the card of the PUT ctx serves, read by [readCard]
+// from the bytes the client sent; else in, as go-webdav read it.
+func putCard(ctx context.Context, in govcard.Card) (graph.Card, error) {
+	if c, ok := ctx.Value(cardKey{}).(graph.Card); ok {
+		return c, nil
+	}
+	var buf bytes.Buffer
+	if err := govcard.NewEncoder(&buf).Encode(in); err != nil {
+		return graph.Card{}, webdav.NewHTTPError(http.StatusBadRequest, fmt.Errorf("reading the vCard: %v", err))
+	}
+	c, serr := readCard(buf.Bytes())
+	if serr != nil {
+		return graph.Card{}, webdav.NewHTTPError(serr.status, serr.err)
+	}
+	return c, nil
 }
 
 // PutAddressObject implements carddav.Backend.
@@ -302,7 +340,7 @@ func (b *cardBackend) PutAddressObject(ctx context.Context, p string, in govcard
 	if err != nil {
 		return nil, err
 	}
-	card, err := decodeCard(in)
+	card, err := putCard(ctx, in)
 	if err != nil {
 		return nil, err
 	}

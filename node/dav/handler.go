@@ -70,6 +70,16 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		if r.Method == http.MethodPut {
+			// The card is read here, from the bytes the client sent,
+			// by graph/vcard (go-webdav's own reading is only a check).
+			card, err := readCard(body)
+			if err != nil {
+				http.Error(w, err.Error(), err.status)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), cardKey{}, card))
+		}
 	}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, r))
 	switch {
