@@ -1,8 +1,6 @@
 package node_test
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -315,6 +313,4 @@ func TestDAVPersists(t *testing.T) {
 	st, err = third.DAVStatus(ctx)
 	require.NoError(t, err)
 	require.False(t, st.Enabled || st.Running, "%+v", st)
-	_ = fmt.Sprint
-	_ = context.Background
 }
