@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"encoding/xml"
 	"io"
 	"net"
 	"net/http"
@@ -146,6 +147,36 @@ func TestDAVAddressBook(t *testing.T) {
 	require.Equal(t, "urn:uuid:0b1e5a52-1f0d-4c77-9a61-2ec405d3b819", carol.Card.Value(govcard.FieldUID))
 	require.Equal(t, etags[carolPath], carol.ETag)
 
+	ctagBody := `<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop><cs:getctag/><d:displayname/><d:resourcetype/><d:sync-token/></d:prop></d:propfind>`
+	ctag := func() string {
+		t.Helper()
+		resp, body := davDo(t, "PROPFIND", url+davBook, creds.Username, creds.Password, ctagBody,
+			http.Header{"Depth": {"0"}, "Content-Type": {"application/xml"}})
+		require.Equal(t, http.StatusMultiStatus, resp.StatusCode, body)
+		var ms struct {
+			Propstats []struct {
+				Prop struct {
+					Ctag         string `xml:"http://calendarserver.org/ns/ getctag"`
+					Displayname  string `xml:"DAV: displayname"`
+					Resourcetype struct {
+						Book *struct{} `xml:"urn:ietf:params:xml:ns:carddav addressbook"`
+					} `xml:"DAV: resourcetype"`
+				} `xml:"DAV: prop"`
+				Status string `xml:"DAV: status"`
+			} `xml:"DAV: response>propstat"`
+		}
+		require.NoError(t, xml.Unmarshal([]byte(body), &ms), body)
+		require.Len(t, ms.Propstats, 2, body) // sync-token: 404
+		p := ms.Propstats[0]
+		require.Contains(t, p.Status, "200")
+		require.Equal(t, "Kith", p.Prop.Displayname)
+		require.NotNil(t, p.Prop.Resourcetype.Book)
+		require.NotEmpty(t, p.Prop.Ctag)
+		return p.Prop.Ctag
+	}
+	ctag0 := ctag()
+	require.Equal(t, ctag0, ctag(), "the ctag stands while nothing changes")
+
 	t.Run("put new keeps every property", func(t *testing.T) {
 		card := newCard(govcard.FieldUID, "dave-1", govcard.FieldFormattedName, "Dave New", govcard.FieldEmail, "dave@example.org")
 		card.Add("X-CUSTOM", &govcard.Field{Value: "kept", Params: govcard.Params{"X-PARAM": {"yes"}}})
@@ -170,6 +201,7 @@ func TestDAVAddressBook(t *testing.T) {
 		erin, err := alice.Contact(ctx, "Erin NoUID")
 		require.NoError(t, err)
 		require.Equal(t, "no-uid", erin.UID)
+		require.NotEqual(t, ctag0, ctag(), "a new card changes the ctag")
 	})
 
 	t.Run("stale etag is refused and nothing is lost", func(t *testing.T) {

@@ -23,9 +23,11 @@ func Handler(b Book, hash string, log *slog.Logger) *PasswordHandler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	cb := &cardBackend{book: b}
 	h := &PasswordHandler{
-		card: &carddav.Handler{Backend: &cardBackend{book: b}, Prefix: cardPrefix},
-		log:  log,
+		backend: cb,
+		card:    &carddav.Handler{Backend: cb, Prefix: cardPrefix},
+		log:     log,
 	}
 	h.SetPassword(hash)
 	return h
@@ -33,9 +35,10 @@ func Handler(b Book, hash string, log *slog.Logger) *PasswordHandler {
 
 // PasswordHandler is the server's handler, behind its app password.
 type PasswordHandler struct {
-	auth atomic.Pointer[auth]
-	card http.Handler
-	log  *slog.Logger
+	auth    atomic.Pointer[auth]
+	backend *cardBackend
+	card    http.Handler
+	log     *slog.Logger
 }
 
 // SetPassword makes the password whose bcrypt hash is hash the only one
@@ -70,6 +73,10 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		if names, ok := wantsCtag(r, body); ok {
+			h.backend.serveCtag(w, r, names)
+			return
+		}
 		if r.Method == http.MethodPut {
 			// The card is read here, from the bytes the client sent,
 			// by graph/vcard (go-webdav's own reading is only a check).

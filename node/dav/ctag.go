@@ -1,0 +1,117 @@
+package dav
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// getctag (http://calendarserver.org/ns/) is how DAVx5 and Apple clients
+// tell whether an address book changed at all before listing it;
+// go-webdav does not serve it, so a PROPFIND of the address book itself
+// (Depth 0) that asks for it is answered here.
+
+const (
+	nsDAV     = "DAV:"
+	nsCS      = "http://calendarserver.org/ns/"
+	nsCardDAV = "urn:ietf:params:xml:ns:carddav"
+)
+
+type propfindReq struct {
+	XMLName xml.Name  `xml:"DAV: propfind"`
+	Prop    *propList `xml:"DAV: prop"`
+}
+
+type propList struct {
+	Names []struct {
+		XMLName xml.Name
+	} `xml:",any"`
+}
+
+// wantsCtag reports whether r is a Depth 0 PROPFIND of the address book
+// that names getctag, and returns the properties it names.
+func wantsCtag(r *http.Request, body []byte) ([]xml.Name, bool) {
+	if r.Method != "PROPFIND" || strings.TrimSuffix(r.URL.Path, "/")+"/" != bookPath || r.Header.Get("Depth") != "0" {
+		return nil, false
+	}
+	var req propfindReq
+	if err := xml.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil || req.Prop == nil {
+		return nil, false
+	}
+	var names []xml.Name
+	found := false
+	for _, n := range req.Prop.Names {
+		names = append(names, n.XMLName)
+		found = found || n.XMLName == xml.Name{Space: nsCS, Local: "getctag"}
+	}
+	return names, found
+}
+
+// ctag is a hash of every card's name and ETag: it changes when any card
+// served changes, appears or goes.
+func (b *cardBackend) ctag(r *http.Request) (string, error) {
+	aos, err := b.ListAddressObjects(r.Context(), bookPath, nil)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, ao := range aos {
+		io.WriteString(h, ao.Path+"\x00"+ao.ETag+"\x00")
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// serveCtag answers a Depth 0 PROPFIND of the address book naming
+// getctag: the properties go-webdav gives the collection, and the ctag.
+func (b *cardBackend) serveCtag(w http.ResponseWriter, r *http.Request, names []xml.Name) {
+	ctag, err := b.ctag(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	ab := theBook()
+	esc := func(s string) string {
+		var buf bytes.Buffer
+		xml.EscapeText(&buf, []byte(s))
+		return buf.String()
+	}
+	known := map[xml.Name]string{
+		{Space: nsCS, Local: "getctag"}:                      `<cs:getctag>` + ctag + `</cs:getctag>`,
+		{Space: nsDAV, Local: "resourcetype"}:                `<d:resourcetype><d:collection/><card:addressbook/></d:resourcetype>`,
+		{Space: nsDAV, Local: "displayname"}:                 `<d:displayname>` + esc(ab.Name) + `</d:displayname>`,
+		{Space: nsDAV, Local: "current-user-principal"}:      `<d:current-user-principal><d:href>` + principalPath + `</d:href></d:current-user-principal>`,
+		{Space: nsCardDAV, Local: "addressbook-description"}: `<card:addressbook-description>` + esc(ab.Description) + `</card:addressbook-description>`,
+		{Space: nsCardDAV, Local: "max-resource-size"}:       fmt.Sprintf(`<card:max-resource-size>%d</card:max-resource-size>`, ab.MaxResourceSize),
+		{Space: nsCardDAV, Local: "supported-address-data"}:  `<card:supported-address-data><card:address-data-type content-type="text/vcard" version="3.0"/></card:supported-address-data>`,
+		{Space: nsDAV, Local: "current-user-privilege-set"}:  `<d:current-user-privilege-set><d:privilege><d:read/></d:privilege><d:privilege><d:write/></d:privilege><d:privilege><d:write-content/></d:privilege><d:privilege><d:bind/></d:privilege><d:privilege><d:unbind/></d:privilege></d:current-user-privilege-set>`,
+		{Space: nsDAV, Local: "supported-report-set"}:        `<d:supported-report-set><d:supported-report><d:report><card:addressbook-query/></d:report></d:supported-report><d:supported-report><d:report><card:addressbook-multiget/></d:report></d:supported-report></d:supported-report-set>`,
+		{Space: nsDAV, Local: "owner"}:                       `<d:owner><d:href>` + principalPath + `</d:href></d:owner>`,
+		{Space: nsDAV, Local: "getcontenttype"}:              `<d:getcontenttype>httpd/unix-directory</d:getcontenttype>`,
+	}
+	var ok, missing strings.Builder
+	for _, n := range names {
+		if v := known[n]; v != "" {
+			ok.WriteString(v)
+			continue
+		}
+		fmt.Fprintf(&missing, `<x:%s xmlns:x="%s"/>`, n.Local, esc(n.Space))
+	}
+	var out strings.Builder
+	out.WriteString(xml.Header)
+	fmt.Fprintf(&out, `<d:multistatus xmlns:d="DAV:" xmlns:cs="%s" xmlns:card="%s"><d:response><d:href>%s</d:href>`, nsCS, nsCardDAV, bookPath)
+	if ok.Len() > 0 {
+		out.WriteString(`<d:propstat><d:prop>` + ok.String() + `</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>`)
+	}
+	if missing.Len() > 0 {
+		out.WriteString(`<d:propstat><d:prop>` + missing.String() + `</d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>`)
+	}
+	out.WriteString(`</d:response></d:multistatus>`)
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(http.StatusMultiStatus)
+	io.WriteString(w, out.String())
+}
