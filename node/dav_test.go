@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	goical "github.com/emersion/go-ical"
 	govcard "github.com/emersion/go-vcard"
 	"github.com/emersion/go-webdav"
+	"github.com/emersion/go-webdav/caldav"
 	"github.com/emersion/go-webdav/carddav"
 	"github.com/stretchr/testify/require"
 
@@ -338,6 +340,10 @@ func TestDAVPersists(t *testing.T) {
 	require.Equal(t, creds.URL, st.URL)
 	resp, _ := davDo(t, "PROPFIND", creds.URL+"carddav/kith/", creds.Username, creds.Password, "", http.Header{"Depth": {"0"}})
 	require.Equal(t, http.StatusMultiStatus, resp.StatusCode)
+	// An empty calendar lists as empty.
+	resp, body := davDo(t, "PROPFIND", creds.URL+"caldav/kith/calendars/events/", creds.Username, creds.Password, "", http.Header{"Depth": {"1"}})
+	require.Equal(t, http.StatusMultiStatus, resp.StatusCode, body)
+	require.NotContains(t, body, ".ics")
 	require.NoError(t, second.DAVDisable(ctx))
 	require.NoError(t, second.Close())
 
@@ -345,4 +351,92 @@ func TestDAVPersists(t *testing.T) {
 	st, err = third.DAVStatus(ctx)
 	require.NoError(t, err)
 	require.False(t, st.Enabled || st.Running, "%+v", st)
+}
+
+const davCalendar = "/caldav/kith/calendars/events/"
+
+// TestDAVCalendar: my events over CalDAV, through go-webdav's client:
+// discovery, REPORT, GET, PUT new (every property kept), a stale ETag
+// refused, DELETE.
+func TestDAVCalendar(t *testing.T) {
+	ctx := t.Context()
+	alice := node.NewTest(t, "alice")
+	summary, where := "Lunch", "Cafe Rio"
+	ev, err := alice.AddEvent(ctx, api.EventInput{Summary: &summary, Location: &where, Start: "2026-12-03T12:30", TZ: "Europe/Berlin", Duration: "1h"})
+	require.NoError(t, err)
+	creds, err := alice.DAVEnable(ctx, api.DAVEnableRequest{Port: freePort(t)})
+	require.NoError(t, err)
+	url := strings.TrimSuffix(creds.URL, "/")
+	hc := webdav.HTTPClientWithBasicAuth(http.DefaultClient, creds.Username, creds.Password)
+
+	wc, err := webdav.NewClient(hc, url+"/.well-known/caldav")
+	require.NoError(t, err)
+	principal, err := wc.FindCurrentUserPrincipal(ctx)
+	require.NoError(t, err)
+	c, err := caldav.NewClient(hc, url)
+	require.NoError(t, err)
+	home, err := c.FindCalendarHomeSet(ctx, principal)
+	require.NoError(t, err)
+	cals, err := c.FindCalendars(ctx, home)
+	require.NoError(t, err)
+	require.Len(t, cals, 1)
+	require.Equal(t, davCalendar, cals[0].Path)
+
+	objs, err := c.QueryCalendar(ctx, davCalendar, &caldav.CalendarQuery{CompRequest: caldav.CalendarCompRequest{Name: "VCALENDAR", AllProps: true, AllComps: true}, CompFilter: caldav.CompFilter{Name: "VCALENDAR"}})
+	require.NoError(t, err)
+	require.Len(t, objs, 1)
+	lunchPath := davCalendar + ev.UID + ".ics"
+	if !strings.Contains(ev.UID, "@") && !strings.Contains(ev.UID, ":") {
+		require.Equal(t, lunchPath, objs[0].Path)
+	}
+	lunch, err := c.GetCalendarObject(ctx, objs[0].Path)
+	require.NoError(t, err)
+	require.NotEmpty(t, lunch.ETag)
+	require.Equal(t, "Lunch", lunch.Data.Events()[0].Props.Get(goical.PropSummary).Value)
+
+	// A new event from a client, with its own properties.
+	put := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:standup-1\r\nDTSTAMP:20261201T100000Z\r\nDTSTART;TZID=Europe/Berlin:20261207T090000\r\nDTEND;TZID=Europe/Berlin:20261207T091500\r\nSUMMARY:Standup\r\nRRULE:FREQ=WEEKLY;BYDAY=MO\r\nX-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	icsType := http.Header{"Content-Type": {"text/calendar"}}
+	resp, body := davDo(t, "PUT", url+davCalendar+"standup-1.ics", creds.Username, creds.Password, put, icsType)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, body)
+	etag := resp.Header.Get("ETag")
+	require.NotEmpty(t, etag)
+	got, err := alice.Event(ctx, "standup-1")
+	require.NoError(t, err)
+	require.Equal(t, "Standup", got.Summary)
+	require.Contains(t, got.ICS, "X-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC")
+
+	// A stale ETag: 412, nothing changed; the right one: written.
+	edited := strings.Replace(put, "SUMMARY:Standup", "SUMMARY:Standup moved", 1)
+	resp, _ = davDo(t, "PUT", url+davCalendar+"standup-1.ics", creds.Username, creds.Password, edited,
+		http.Header{"Content-Type": {"text/calendar"}, "If-Match": {`"stale"`}})
+	require.Equal(t, http.StatusPreconditionFailed, resp.StatusCode)
+	got, err = alice.Event(ctx, "standup-1")
+	require.NoError(t, err)
+	require.Equal(t, "Standup", got.Summary)
+	resp, body = davDo(t, "PUT", url+davCalendar+"standup-1.ics", creds.Username, creds.Password, edited,
+		http.Header{"Content-Type": {"text/calendar"}, "If-Match": {etag}})
+	require.Equal(t, http.StatusCreated, resp.StatusCode, body)
+	got, err = alice.Event(ctx, "standup-1")
+	require.NoError(t, err)
+	require.Equal(t, "Standup moved", got.Summary)
+
+	// Broken input: 400, nothing changed.
+	for _, bad := range []string{"hello", strings.Replace(put, "END:VCALENDAR\r\n", "", 1), strings.Replace(put, "DTSTART;TZID=Europe/Berlin:20261207T090000", "DTSTART:2026-12-07", 1)} {
+		resp, body := davDo(t, "PUT", url+davCalendar+"bad.ics", creds.Username, creds.Password, bad, icsType)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+	}
+	_, err = alice.Event(ctx, "bad")
+	require.ErrorIs(t, err, api.ErrNotFound)
+
+	// DELETE.
+	resp, _ = davDo(t, "DELETE", url+davCalendar+"standup-1.ics", creds.Username, creds.Password, "", nil)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	_, err = alice.Event(ctx, "standup-1")
+	require.ErrorIs(t, err, api.ErrNotFound)
+
+	// Nothing without the password.
+	resp, body = davDo(t, "GET", url+lunch.Path, creds.Username, "wrong", "", nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.NotContains(t, body, "Lunch")
 }

@@ -84,6 +84,16 @@ func (m *memBook) RemoveContact(ctx context.Context, ref string) error {
 	return nil
 }
 
+func (m *memBook) ExportEvents(ctx context.Context, uids []string) (*api.EventExport, error) {
+	return &api.EventExport{ICS: ""}, nil
+}
+
+func (m *memBook) ImportEvents(ctx context.Context, req api.ImportEventsRequest) (*api.EventImportResult, error) {
+	return nil, fmt.Errorf("%w: no calendar here", api.ErrInvalid)
+}
+
+func (m *memBook) RemoveEvent(ctx context.Context, uid string) error { return api.ErrNotFound }
+
 // FuzzHandler sends any body to the address book's PUT, PROPFIND and
 // REPORT: no answer is a server error, and a refused PUT changes nothing.
 func FuzzHandler(f *testing.F) {

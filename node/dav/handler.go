@@ -11,22 +11,31 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/emersion/go-webdav/caldav"
 	"github.com/emersion/go-webdav/carddav"
 )
 
 // MaxBody bounds any request body: one card (a PUT) or an XML query.
 const MaxBody = MaxCard
 
-// Handler serves the address book of b to whoever knows the app password
-// whose bcrypt hash is hash.
-func Handler(b Book, hash string, log *slog.Logger) *PasswordHandler {
+// Source is what the server serves: the node's address book and
+// calendar (node/api.API has both).
+type Source interface {
+	Book
+	Calendar
+}
+
+// Handler serves the address book and the calendar of src to whoever
+// knows the app password whose bcrypt hash is hash.
+func Handler(src Source, hash string, log *slog.Logger) *PasswordHandler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cb := &cardBackend{book: b}
+	cb := &cardBackend{book: src}
 	h := &PasswordHandler{
 		backend: cb,
 		card:    &carddav.Handler{Backend: cb, Prefix: cardPrefix},
+		cal:     &caldav.Handler{Backend: &calBackend{cal: src}, Prefix: calPrefix},
 		log:     log,
 	}
 	h.SetPassword(hash)
@@ -38,6 +47,7 @@ type PasswordHandler struct {
 	auth    atomic.Pointer[auth]
 	backend *cardBackend
 	card    http.Handler
+	cal     http.Handler
 	log     *slog.Logger
 }
 
@@ -77,7 +87,10 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.backend.serveCtag(w, r, names)
 			return
 		}
-		if r.Method == http.MethodPut {
+		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, calPrefix+"/") {
+			// The event is read by graph/ical from these bytes.
+			r = r.WithContext(context.WithValue(r.Context(), icsKey{}, body))
+		} else if r.Method == http.MethodPut {
 			// The card is read here, from the bytes the client sent,
 			// by graph/vcard (go-webdav's own reading is only a check).
 			card, err := readCard(body)
@@ -92,6 +105,10 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/.well-known/carddav":
 		http.Redirect(w, r, principalPath, http.StatusPermanentRedirect)
+	case r.URL.Path == "/.well-known/caldav":
+		http.Redirect(w, r, calPrincipal, http.StatusPermanentRedirect)
+	case r.URL.Path == calPrefix || strings.HasPrefix(r.URL.Path, calPrefix+"/"):
+		h.cal.ServeHTTP(w, r)
 	case r.URL.Path == "/" || r.URL.Path == cardPrefix || strings.HasPrefix(r.URL.Path, cardPrefix+"/"):
 		h.card.ServeHTTP(w, r)
 	default:

@@ -19,9 +19,9 @@ type Server struct {
 	served chan struct{}
 }
 
-// Listen serves b on 127.0.0.1:port (0: any free port) to the holder of
+// Listen serves b's address book and calendar on 127.0.0.1:port (0: any free port) to the holder of
 // the password whose bcrypt hash is hash, until Close.
-func Listen(b Book, port int, hash string, log *slog.Logger) (*Server, error) {
+func Listen(b Source, port int, hash string, log *slog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return nil, fmt.Errorf("DAV: listening on 127.0.0.1:%d: %w (another program uses the port? pick another with `kith dav enable --port N`)", port, err)
