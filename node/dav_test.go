@@ -394,6 +394,20 @@ func TestDAVCalendar(t *testing.T) {
 	require.NotEmpty(t, lunch.ETag)
 	require.Equal(t, "Lunch", lunch.Data.Events()[0].Props.Get(goical.PropSummary).Value)
 
+	// getctag on the calendar, which moves when an event comes.
+	calCtag := func() string {
+		resp, body := davDo(t, "PROPFIND", url+davCalendar, creds.Username, creds.Password,
+			`<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop><cs:getctag/><d:resourcetype/></d:prop></d:propfind>`,
+			http.Header{"Depth": {"0"}, "Content-Type": {"application/xml"}})
+		require.Equal(t, http.StatusMultiStatus, resp.StatusCode, body)
+		require.Contains(t, body, "urn:ietf:params:xml:ns:caldav")
+		require.Contains(t, body, "<cal:calendar/>")
+		i := strings.Index(body, "<cs:getctag>")
+		require.Positive(t, i, body)
+		return body[i : i+60]
+	}
+	ctag0 := calCtag()
+
 	// A new event from a client, with its own properties.
 	put := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:standup-1\r\nDTSTAMP:20261201T100000Z\r\nDTSTART;TZID=Europe/Berlin:20261207T090000\r\nDTEND;TZID=Europe/Berlin:20261207T091500\r\nSUMMARY:Standup\r\nRRULE:FREQ=WEEKLY;BYDAY=MO\r\nX-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 	icsType := http.Header{"Content-Type": {"text/calendar"}}
@@ -405,6 +419,7 @@ func TestDAVCalendar(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Standup", got.Summary)
 	require.Contains(t, got.ICS, "X-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC")
+	require.NotEqual(t, ctag0, calCtag())
 
 	// A stale ETag: 412, nothing changed; the right one: written.
 	edited := strings.Replace(put, "SUMMARY:Standup", "SUMMARY:Standup moved", 1)

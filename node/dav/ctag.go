@@ -20,7 +20,14 @@ const (
 	nsDAV     = "DAV:"
 	nsCS      = "http://calendarserver.org/ns/"
 	nsCardDAV = "urn:ietf:params:xml:ns:carddav"
+	nsCalDAV  = "urn:ietf:params:xml:ns:caldav"
 )
+
+func xmlEscape(s string) string {
+	var buf bytes.Buffer
+	xml.EscapeText(&buf, []byte(s))
+	return buf.String()
+}
 
 type propfindReq struct {
 	XMLName xml.Name  `xml:"DAV: propfind"`
@@ -34,9 +41,10 @@ type propList struct {
 }
 
 // wantsCtag reports whether r is a Depth 0 PROPFIND of the address book
-// that names getctag, and returns the properties it names.
+// or the calendar that names getctag, and returns the properties it names.
 func wantsCtag(r *http.Request, body []byte) ([]xml.Name, bool) {
-	if r.Method != "PROPFIND" || strings.TrimSuffix(r.URL.Path, "/")+"/" != bookPath || r.Header.Get("Depth") != "0" {
+	p := strings.TrimSuffix(r.URL.Path, "/") + "/"
+	if r.Method != "PROPFIND" || p != bookPath && p != calendarPath || r.Header.Get("Depth") != "0" {
 		return nil, false
 	}
 	var req propfindReq
@@ -52,46 +60,72 @@ func wantsCtag(r *http.Request, body []byte) ([]xml.Name, bool) {
 	return names, found
 }
 
-// ctag is a hash of every card's name and ETag: it changes when any card
-// served changes, appears or goes.
-func (b *cardBackend) ctag(r *http.Request) (string, error) {
-	aos, err := b.ListAddressObjects(r.Context(), bookPath, nil)
-	if err != nil {
-		return "", err
+// ctag is a hash of every resource's name and ETag in the collection at
+// p: it changes when any of them changes, appears or goes.
+func (h *PasswordHandler) ctag(r *http.Request, p string) (string, error) {
+	sum := sha256.New()
+	if p == calendarPath {
+		evs, err := h.calBackend.events(r.Context(), nil)
+		if err != nil {
+			return "", err
+		}
+		for _, ev := range evs {
+			io.WriteString(sum, eventName(ev.uid)+"\x00"+ev.etag+"\x00")
+		}
+	} else {
+		aos, err := h.backend.ListAddressObjects(r.Context(), bookPath, nil)
+		if err != nil {
+			return "", err
+		}
+		for _, ao := range aos {
+			io.WriteString(sum, ao.Path+"\x00"+ao.ETag+"\x00")
+		}
 	}
-	h := sha256.New()
-	for _, ao := range aos {
-		io.WriteString(h, ao.Path+"\x00"+ao.ETag+"\x00")
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+	return hex.EncodeToString(sum.Sum(nil)[:16]), nil
 }
 
-// serveCtag answers a Depth 0 PROPFIND of the address book naming
-// getctag: the properties go-webdav gives the collection, and the ctag.
-func (b *cardBackend) serveCtag(w http.ResponseWriter, r *http.Request, names []xml.Name) {
-	ctag, err := b.ctag(r)
+// serveCtag answers a Depth 0 PROPFIND of the address book or the
+// calendar naming getctag: the properties go-webdav gives the
+// collection, and the ctag.
+func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, names []xml.Name) {
+	p := strings.TrimSuffix(r.URL.Path, "/") + "/"
+	ctag, err := h.ctag(r, p)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	ab := theBook()
-	esc := func(s string) string {
-		var buf bytes.Buffer
-		xml.EscapeText(&buf, []byte(s))
-		return buf.String()
+	resourcetype := `<d:resourcetype><d:collection/><card:addressbook/></d:resourcetype>`
+	description := `<card:addressbook-description>` + xmlEscape(ab.Description) + `</card:addressbook-description>`
+	reports := `<d:supported-report-set><d:supported-report><d:report><card:addressbook-query/></d:report></d:supported-report><d:supported-report><d:report><card:addressbook-multiget/></d:report></d:supported-report></d:supported-report-set>`
+	if p == calendarPath {
+		c := theCalendar()
+		resourcetype = `<d:resourcetype><d:collection/><cal:calendar/></d:resourcetype>`
+		description = `<cal:calendar-description>` + xmlEscape(c.Description) + `</cal:calendar-description>`
+		reports = `<d:supported-report-set><d:supported-report><d:report><cal:calendar-query/></d:report></d:supported-report><d:supported-report><d:report><cal:calendar-multiget/></d:report></d:supported-report></d:supported-report-set>`
+	}
+	principal := principalPath
+	if p == calendarPath {
+		principal = calPrincipal
 	}
 	known := map[xml.Name]string{
-		{Space: nsCS, Local: "getctag"}:                      `<cs:getctag>` + ctag + `</cs:getctag>`,
-		{Space: nsDAV, Local: "resourcetype"}:                `<d:resourcetype><d:collection/><card:addressbook/></d:resourcetype>`,
-		{Space: nsDAV, Local: "displayname"}:                 `<d:displayname>` + esc(ab.Name) + `</d:displayname>`,
-		{Space: nsDAV, Local: "current-user-principal"}:      `<d:current-user-principal><d:href>` + principalPath + `</d:href></d:current-user-principal>`,
-		{Space: nsCardDAV, Local: "addressbook-description"}: `<card:addressbook-description>` + esc(ab.Description) + `</card:addressbook-description>`,
-		{Space: nsCardDAV, Local: "max-resource-size"}:       fmt.Sprintf(`<card:max-resource-size>%d</card:max-resource-size>`, ab.MaxResourceSize),
-		{Space: nsCardDAV, Local: "supported-address-data"}:  `<card:supported-address-data><card:address-data-type content-type="text/vcard" version="3.0"/></card:supported-address-data>`,
-		{Space: nsDAV, Local: "current-user-privilege-set"}:  `<d:current-user-privilege-set><d:privilege><d:read/></d:privilege><d:privilege><d:write/></d:privilege><d:privilege><d:write-content/></d:privilege><d:privilege><d:bind/></d:privilege><d:privilege><d:unbind/></d:privilege></d:current-user-privilege-set>`,
-		{Space: nsDAV, Local: "supported-report-set"}:        `<d:supported-report-set><d:supported-report><d:report><card:addressbook-query/></d:report></d:supported-report><d:supported-report><d:report><card:addressbook-multiget/></d:report></d:supported-report></d:supported-report-set>`,
-		{Space: nsDAV, Local: "owner"}:                       `<d:owner><d:href>` + principalPath + `</d:href></d:owner>`,
-		{Space: nsDAV, Local: "getcontenttype"}:              `<d:getcontenttype>httpd/unix-directory</d:getcontenttype>`,
+		{Space: nsCS, Local: "getctag"}:                     `<cs:getctag>` + ctag + `</cs:getctag>`,
+		{Space: nsDAV, Local: "resourcetype"}:               resourcetype,
+		{Space: nsDAV, Local: "displayname"}:                `<d:displayname>` + xmlEscape(ab.Name) + `</d:displayname>`,
+		{Space: nsDAV, Local: "current-user-principal"}:     `<d:current-user-principal><d:href>` + principal + `</d:href></d:current-user-principal>`,
+		{Space: nsDAV, Local: "owner"}:                      `<d:owner><d:href>` + principal + `</d:href></d:owner>`,
+		{Space: nsDAV, Local: "current-user-privilege-set"}: `<d:current-user-privilege-set><d:privilege><d:read/></d:privilege><d:privilege><d:write/></d:privilege><d:privilege><d:write-content/></d:privilege><d:privilege><d:bind/></d:privilege><d:privilege><d:unbind/></d:privilege></d:current-user-privilege-set>`,
+		{Space: nsDAV, Local: "supported-report-set"}:       reports,
+		{Space: nsDAV, Local: "getcontenttype"}:             `<d:getcontenttype>httpd/unix-directory</d:getcontenttype>`,
+	}
+	if p == calendarPath {
+		known[xml.Name{Space: nsCalDAV, Local: "calendar-description"}] = description
+		known[xml.Name{Space: nsCalDAV, Local: "supported-calendar-component-set"}] = `<cal:supported-calendar-component-set><cal:comp name="VEVENT"/></cal:supported-calendar-component-set>`
+		known[xml.Name{Space: nsCalDAV, Local: "max-resource-size"}] = fmt.Sprintf(`<cal:max-resource-size>%d</cal:max-resource-size>`, maxCalendarBody)
+	} else {
+		known[xml.Name{Space: nsCardDAV, Local: "addressbook-description"}] = description
+		known[xml.Name{Space: nsCardDAV, Local: "max-resource-size"}] = fmt.Sprintf(`<card:max-resource-size>%d</card:max-resource-size>`, ab.MaxResourceSize)
+		known[xml.Name{Space: nsCardDAV, Local: "supported-address-data"}] = `<card:supported-address-data><card:address-data-type content-type="text/vcard" version="3.0"/></card:supported-address-data>`
 	}
 	var ok, missing strings.Builder
 	for _, n := range names {
@@ -99,11 +133,11 @@ func (b *cardBackend) serveCtag(w http.ResponseWriter, r *http.Request, names []
 			ok.WriteString(v)
 			continue
 		}
-		fmt.Fprintf(&missing, `<x:%s xmlns:x="%s"/>`, n.Local, esc(n.Space))
+		fmt.Fprintf(&missing, `<x:%s xmlns:x="%s"/>`, n.Local, xmlEscape(n.Space))
 	}
 	var out strings.Builder
 	out.WriteString(xml.Header)
-	fmt.Fprintf(&out, `<d:multistatus xmlns:d="DAV:" xmlns:cs="%s" xmlns:card="%s"><d:response><d:href>%s</d:href>`, nsCS, nsCardDAV, bookPath)
+	fmt.Fprintf(&out, `<d:multistatus xmlns:d="DAV:" xmlns:cs="%s" xmlns:card="%s" xmlns:cal="%s"><d:response><d:href>%s</d:href>`, nsCS, nsCardDAV, nsCalDAV, p)
 	if ok.Len() > 0 {
 		out.WriteString(`<d:propstat><d:prop>` + ok.String() + `</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>`)
 	}

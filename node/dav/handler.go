@@ -31,12 +31,13 @@ func Handler(src Source, hash string, log *slog.Logger) *PasswordHandler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cb := &cardBackend{book: src}
+	cb, calb := &cardBackend{book: src}, &calBackend{cal: src}
 	h := &PasswordHandler{
-		backend: cb,
-		card:    &carddav.Handler{Backend: cb, Prefix: cardPrefix},
-		cal:     &caldav.Handler{Backend: &calBackend{cal: src}, Prefix: calPrefix},
-		log:     log,
+		backend:    cb,
+		calBackend: calb,
+		card:       &carddav.Handler{Backend: cb, Prefix: cardPrefix},
+		cal:        &caldav.Handler{Backend: calb, Prefix: calPrefix},
+		log:        log,
 	}
 	h.SetPassword(hash)
 	return h
@@ -44,11 +45,12 @@ func Handler(src Source, hash string, log *slog.Logger) *PasswordHandler {
 
 // PasswordHandler is the server's handler, behind its app password.
 type PasswordHandler struct {
-	auth    atomic.Pointer[auth]
-	backend *cardBackend
-	card    http.Handler
-	cal     http.Handler
-	log     *slog.Logger
+	auth       atomic.Pointer[auth]
+	backend    *cardBackend
+	calBackend *calBackend
+	card       http.Handler
+	cal        http.Handler
+	log        *slog.Logger
 }
 
 // SetPassword makes the password whose bcrypt hash is hash the only one
@@ -84,7 +86,7 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if names, ok := wantsCtag(r, body); ok {
-			h.backend.serveCtag(w, r, names)
+			h.serveCtag(w, r, names)
 			return
 		}
 		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, calPrefix+"/") {
