@@ -36,6 +36,9 @@ type Book interface {
 // The collection's paths. go-webdav tells a principal, a home set, a
 // collection and an object apart by how many segments follow the prefix.
 const (
+	// principal is the one user's principal, which both services name
+	// (served by servePrincipal).
+	principal     = "/principals/" + Username + "/"
 	cardPrefix    = "/carddav"
 	principalPath = cardPrefix + "/" + Username + "/"
 	homeSetPath   = principalPath + "books/"
@@ -148,7 +151,7 @@ func (b *cardBackend) find(ctx context.Context, name string) (*api.Contact, erro
 
 // CurrentUserPrincipal implements webdav.UserPrincipalBackend.
 func (b *cardBackend) CurrentUserPrincipal(ctx context.Context) (string, error) {
-	return principalPath, nil
+	return principal, nil
 }
 
 // AddressBookHomeSetPath implements carddav.Backend.

@@ -134,7 +134,7 @@ func eventObjectName(p string) (string, error) {
 
 // CurrentUserPrincipal implements webdav.UserPrincipalBackend.
 func (b *calBackend) CurrentUserPrincipal(ctx context.Context) (string, error) {
-	return calPrincipal, nil
+	return principal, nil
 }
 
 // CalendarHomeSetPath implements caldav.Backend.

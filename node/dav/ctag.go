@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -104,10 +105,6 @@ func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, name
 		description = `<cal:calendar-description>` + xmlEscape(c.Description) + `</cal:calendar-description>`
 		reports = `<d:supported-report-set><d:supported-report><d:report><cal:calendar-query/></d:report></d:supported-report><d:supported-report><d:report><cal:calendar-multiget/></d:report></d:supported-report></d:supported-report-set>`
 	}
-	principal := principalPath
-	if p == calendarPath {
-		principal = calPrincipal
-	}
 	known := map[xml.Name]string{
 		{Space: nsCS, Local: "getctag"}:                     `<cs:getctag>` + ctag + `</cs:getctag>`,
 		{Space: nsDAV, Local: "resourcetype"}:               resourcetype,
@@ -127,6 +124,18 @@ func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, name
 		known[xml.Name{Space: nsCardDAV, Local: "max-resource-size"}] = fmt.Sprintf(`<card:max-resource-size>%d</card:max-resource-size>`, ab.MaxResourceSize)
 		known[xml.Name{Space: nsCardDAV, Local: "supported-address-data"}] = `<card:supported-address-data><card:address-data-type content-type="text/vcard" version="3.0"/></card:supported-address-data>`
 	}
+	writeProps(w, p, names, known)
+}
+
+// writeProps answers a PROPFIND of href with the properties named (all
+// of known when names is nil), 404 for those it does not have.
+func writeProps(w http.ResponseWriter, href string, names []xml.Name, known map[xml.Name]string) {
+	if names == nil {
+		for n := range known {
+			names = append(names, n)
+		}
+		slices.SortFunc(names, func(a, b xml.Name) int { return strings.Compare(a.Space+" "+a.Local, b.Space+" "+b.Local) })
+	}
 	var ok, missing strings.Builder
 	for _, n := range names {
 		if v := known[n]; v != "" {
@@ -137,7 +146,7 @@ func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, name
 	}
 	var out strings.Builder
 	out.WriteString(xml.Header)
-	fmt.Fprintf(&out, `<d:multistatus xmlns:d="DAV:" xmlns:cs="%s" xmlns:card="%s" xmlns:cal="%s"><d:response><d:href>%s</d:href>`, nsCS, nsCardDAV, nsCalDAV, p)
+	fmt.Fprintf(&out, `<d:multistatus xmlns:d="DAV:" xmlns:cs="%s" xmlns:card="%s" xmlns:cal="%s"><d:response><d:href>%s</d:href>`, nsCS, nsCardDAV, nsCalDAV, href)
 	if ok.Len() > 0 {
 		out.WriteString(`<d:propstat><d:prop>` + ok.String() + `</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>`)
 	}
@@ -148,4 +157,48 @@ func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, name
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(http.StatusMultiStatus)
 	io.WriteString(w, out.String())
+}
+
+// propNames returns the properties a PROPFIND body names: nil for an
+// empty body or allprop (then every property is answered).
+func propNames(body []byte) ([]xml.Name, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	var req propfindReq
+	if err := xml.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
+		return nil, fmt.Errorf("reading the PROPFIND body: %v", err)
+	}
+	if req.Prop == nil {
+		return nil, nil
+	}
+	names := []xml.Name{}
+	for _, n := range req.Prop.Names {
+		names = append(names, n.XMLName)
+	}
+	return names, nil
+}
+
+// servePrincipal answers a PROPFIND of the root or of the principal, the
+// one both CardDAV and CalDAV clients are sent to: it names both home
+// sets, so a client finds the address book and the calendar from either.
+func servePrincipal(w http.ResponseWriter, r *http.Request, body []byte) {
+	names, err := propNames(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	href := principal
+	if r.URL.Path == "/" {
+		href = "/"
+	}
+	writeProps(w, href, names, map[xml.Name]string{
+		{Space: nsDAV, Local: "current-user-principal"}:       `<d:current-user-principal><d:href>` + principal + `</d:href></d:current-user-principal>`,
+		{Space: nsDAV, Local: "principal-URL"}:                `<d:principal-URL><d:href>` + principal + `</d:href></d:principal-URL>`,
+		{Space: nsDAV, Local: "resourcetype"}:                 `<d:resourcetype><d:collection/><d:principal/></d:resourcetype>`,
+		{Space: nsDAV, Local: "displayname"}:                  `<d:displayname>` + Username + `</d:displayname>`,
+		{Space: nsCardDAV, Local: "addressbook-home-set"}:     `<card:addressbook-home-set><d:href>` + homeSetPath + `</d:href></card:addressbook-home-set>`,
+		{Space: nsCalDAV, Local: "calendar-home-set"}:         `<cal:calendar-home-set><d:href>` + calHomeSetPath + `</d:href></cal:calendar-home-set>`,
+		{Space: nsCalDAV, Local: "calendar-user-address-set"}: `<cal:calendar-user-address-set><d:href>` + principal + `</d:href></cal:calendar-user-address-set>`,
+	})
 }

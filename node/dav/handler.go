@@ -103,12 +103,27 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r = r.WithContext(context.WithValue(r.Context(), cardKey{}, card))
 		}
 	}
+	if r.URL.Path == "/" || strings.TrimSuffix(r.URL.Path, "/")+"/" == principal {
+		switch r.Method {
+		case "PROPFIND":
+			body, _ := io.ReadAll(r.Body)
+			servePrincipal(w, r, body)
+		case http.MethodOptions:
+			w.Header().Set("DAV", "1, 3, addressbook, calendar-access")
+			w.Header().Set("Allow", "OPTIONS, PROPFIND")
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Allow", "OPTIONS, PROPFIND")
+			http.Error(w, fmt.Sprintf("%s is the principal: PROPFIND it to find the address book and the calendar", r.URL.Path), http.StatusMethodNotAllowed)
+		}
+		return
+	}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, r))
 	switch {
 	case r.URL.Path == "/.well-known/carddav":
-		http.Redirect(w, r, principalPath, http.StatusPermanentRedirect)
+		http.Redirect(w, r, principal, http.StatusPermanentRedirect)
 	case r.URL.Path == "/.well-known/caldav":
-		http.Redirect(w, r, calPrincipal, http.StatusPermanentRedirect)
+		http.Redirect(w, r, principal, http.StatusPermanentRedirect)
 	case r.URL.Path == calPrefix || strings.HasPrefix(r.URL.Path, calPrefix+"/"):
 		h.cal.ServeHTTP(w, r)
 	case r.URL.Path == "/" || r.URL.Path == cardPrefix || strings.HasPrefix(r.URL.Path, cardPrefix+"/"):

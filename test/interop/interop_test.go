@@ -37,11 +37,27 @@ func need(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		msg := fmt.Sprintf("%s is not installed: `make test-interop` installs it (apt-get install vdirsyncer khard)", name)
+		msg := fmt.Sprintf("%s is not installed: `make test-interop` installs it (apt-get install vdirsyncer khard khal)", name)
 		if os.Getenv("KITH_REQUIRE_INTEROP") != "" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
+	}
+	return p
+}
+
+// optional returns the path of a program that reads what vdirsyncer
+// wrote, or "" (with a log line) when it is not installed; with
+// KITH_REQUIRE_INTEROP set it must be.
+func optional(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("KITH_REQUIRE_INTEROP") != "" {
+			t.Fatalf("%s is not installed: `make test-interop` installs it", name)
+		}
+		t.Logf("%s is not installed: not checking that it reads the files", name)
+		return ""
 	}
 	return p
 }
@@ -154,12 +170,28 @@ type = "carddav"
 url = "%s"
 username = "%s"
 password = "%s"
-`, dir, local, creds.URL, creds.Username, creds.Password)), 0o600); err != nil {
+
+[pair kith_cal]
+a = "kith_cal_local"
+b = "kith_cal_remote"
+collections = ["from b"]
+
+[storage kith_cal_local]
+type = "filesystem"
+path = "%s/calendars/"
+fileext = ".ics"
+
+[storage kith_cal_remote]
+type = "caldav"
+url = "%s"
+username = "%s"
+password = "%s"
+`, dir, local, creds.URL, creds.Username, creds.Password, dir, creds.URL, creds.Username, creds.Password)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	v := &vdirsyncer{t: t, bin: bin, config: config, home: dir}
 	v.run("y\ny\n", "discover", "kith")
-	v.run("", "sync")
+	v.run("", "sync", "kith")
 
 	// Discovery found the one address book, "contacts".
 	book := filepath.Join(local, "contacts")
@@ -192,7 +224,7 @@ password = "%s"
 		t.Fatalf("Ann's card as vdirsyncer wrote it lost properties:\n%s", fs[annFile])
 	}
 
-	if khard, err := exec.LookPath("khard"); err == nil {
+	if khard := optional(t, "khard"); khard != "" {
 		kcfg := filepath.Join(dir, "khard.conf")
 		os.WriteFile(kcfg, []byte(fmt.Sprintf("[addressbooks]\n[[kith]]\npath = %s\n\n[general]\ndefault_action = list\n", book)), 0o600)
 		cmd := exec.Command(khard, "-c", kcfg, "list")
@@ -205,7 +237,7 @@ password = "%s"
 
 	// An edit in Kith reaches the files.
 	h.MustRun("contacts", "edit", "Ann Lee", "--email", "ann@new.example")
-	v.run("", "sync")
+	v.run("", "sync", "kith")
 	if body := files()[annFile]; !strings.Contains(body, "ann@new.example") {
 		t.Fatalf("Kith's edit did not reach vdirsyncer:\n%s", body)
 	}
@@ -220,7 +252,7 @@ password = "%s"
 	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v.run("", "sync")
+	v.run("", "sync", "kith")
 	ann := contacts(h)["ann-1"]
 	if ann.Name != "Ann Lee-Park" || !ann.has("x-custom", "kept") {
 		t.Fatalf("vdirsyncer's edit in Kith: %+v", ann)
@@ -230,7 +262,7 @@ password = "%s"
 	if err := os.WriteFile(filepath.Join(book, "cy-3.vcf"), []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:cy-3\r\nFN:Cy New\r\nEMAIL:cy@example.org\r\nEND:VCARD\r\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v.run("", "sync")
+	v.run("", "sync", "kith")
 	if c, ok := contacts(h)["cy-3"]; !ok || c.Name != "Cy New" {
 		t.Fatalf("vdirsyncer's new card is not in Kith: %v", contacts(h))
 	}
@@ -239,12 +271,12 @@ password = "%s"
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	v.run("", "sync")
+	v.run("", "sync", "kith")
 	if _, ok := contacts(h)["ann-1"]; ok {
 		t.Fatal("the card deleted in vdirsyncer's directory is still in Kith")
 	}
 	h.MustRun("contacts", "rm", "Bo Park")
-	v.run("", "sync")
+	v.run("", "sync", "kith")
 	for name, body := range files() {
 		if strings.Contains(body, "UID:bo-2") {
 			t.Fatalf("the contact deleted in Kith is still in vdirsyncer's directory as %s", name)
@@ -252,6 +284,87 @@ password = "%s"
 	}
 	if got := len(files()); got != 1 {
 		t.Fatalf("vdirsyncer's directory holds %d cards, want 1 (Cy)", got)
+	}
+	// The calendar: an event made in Kith reaches the files, one made
+	// in the files reaches Kith; edits and deletions both ways.
+	out := h.MustRun("events", "add", "Lunch", "--at", "2026-12-03 12:30", "--for", "1h", "--tz", "Europe/Berlin", "--where", "Cafe Rio")
+	lunch := strings.TrimSuffix(strings.Fields(out)[1], ":")
+	v.run("y\ny\n", "discover", "kith_cal")
+	v.run("", "sync", "kith_cal")
+	calDir := filepath.Join(dir, "calendars", "events")
+	events := func() map[string]string {
+		entries, err := os.ReadDir(calDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(calDir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[e.Name()] = string(b)
+		}
+		return out
+	}
+	evs := events()
+	lunchFile := ""
+	for name, body := range evs {
+		if strings.Contains(body, "UID:"+lunch) {
+			lunchFile = name
+		}
+	}
+	if len(evs) != 1 || lunchFile == "" || !strings.Contains(evs[lunchFile], "LOCATION:Cafe Rio") {
+		t.Fatalf("vdirsyncer's calendar: %v", evs)
+	}
+	if khal := optional(t, "khal"); khal != "" {
+		kcfg := filepath.Join(dir, "khal.conf")
+		os.WriteFile(kcfg, []byte(fmt.Sprintf("[calendars]\n[[kith]]\npath = %s\n\n[locale]\ntimeformat = %%H:%%M\ndateformat = %%Y-%%m-%%d\nlongdateformat = %%Y-%%m-%%d\ndatetimeformat = %%Y-%%m-%%d %%H:%%M\nlongdatetimeformat = %%Y-%%m-%%d %%H:%%M\n", calDir)), 0o600)
+		cmd := exec.Command(khal, "-c", kcfg, "list", "2026-12-01", "7d")
+		cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=Europe/Berlin"}
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Lunch") {
+			t.Fatalf("khal list: %v\n%s", err, out)
+		}
+	}
+	h.MustRun("events", "edit", lunch, "--where", "Cafe Sol")
+	v.run("", "sync", "kith_cal")
+	if body := events()[lunchFile]; !strings.Contains(body, "LOCATION:Cafe Sol") {
+		t.Fatalf("Kith's edit of the event did not reach vdirsyncer:\n%s", body)
+	}
+	standup := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:standup-1\r\nDTSTAMP:20261201T100000Z\r\nDTSTART;TZID=Europe/Berlin:20261207T090000\r\nDTEND;TZID=Europe/Berlin:20261207T091500\r\nSUMMARY:Standup\r\nX-OWN:kept\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	if err := os.WriteFile(filepath.Join(calDir, "standup-1.ics"), []byte(standup), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v.run("", "sync", "kith_cal")
+	var ev struct {
+		Summary string `json:"summary"`
+		ICS     string `json:"ics"`
+	}
+	h.JSON(&ev, "events", "show", "standup-1")
+	if ev.Summary != "Standup" || !strings.Contains(ev.ICS, "X-OWN:kept") {
+		t.Fatalf("vdirsyncer's new event in Kith: %+v", ev)
+	}
+	lunchPath := filepath.Join(calDir, lunchFile)
+	edited = strings.Replace(events()[lunchFile], "SUMMARY:Lunch", "SUMMARY:Long lunch", 1)
+	if err := os.WriteFile(lunchPath, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v.run("", "sync", "kith_cal")
+	h.JSON(&ev, "events", "show", lunch)
+	if ev.Summary != "Long lunch" {
+		t.Fatalf("vdirsyncer's edit of the event in Kith: %+v", ev)
+	}
+	if err := os.Remove(lunchPath); err != nil {
+		t.Fatal(err)
+	}
+	h.MustRun("events", "rm", "standup-1")
+	v.run("", "sync", "kith_cal")
+	if r := h.Run("events", "show", lunch); r.Code == 0 {
+		t.Fatal("the event deleted in vdirsyncer's directory is still in Kith")
+	}
+	if got := events(); len(got) != 0 {
+		t.Fatalf("the event deleted in Kith is still in vdirsyncer's directory: %v", got)
 	}
 	t.Logf("vdirsyncer interop took %v", time.Since(start).Round(time.Millisecond))
 }
