@@ -27,7 +27,7 @@ func davCommand(e *env) *ucli.Command {
 	return &ucli.Command{
 		Name:     "dav",
 		Category: "your node",
-		Usage:    "let your phone's and computer's own address-book apps sync with Kith (CardDAV)",
+		Usage:    "let your phone's and computer's own contacts and calendar apps sync with Kith (CardDAV, CalDAV)",
 		UsageText: `kith dav command [arguments...]
 
 Examples:
@@ -35,9 +35,10 @@ Examples:
    kith dav status
    kith dav password
    kith dav disable`,
-		Description: `The daemon serves your address book over CardDAV on 127.0.0.1: your own
-contacts and your connections' cards, in one address book that DAVx5
-(Android), Apple Contacts, Thunderbird, Evolution and vdirsyncer sync with.
+		Description: `The daemon serves your address book over CardDAV and your calendar over
+CalDAV on 127.0.0.1: your own contacts and your connections' cards in one
+address book, your events in one calendar, which DAVx5 (Android), Apple
+Contacts and Calendar, Thunderbird, Evolution and vdirsyncer sync with.
 An edit made there is an edit in Kith; a connection's own fields are
 read-only there (their card is theirs), what you add to it becomes your
 notes on them.
@@ -49,7 +50,7 @@ every start until "kith dav disable\n\nExample:\n   kith dav disable".`,
 		Subcommands: []*ucli.Command{
 			{
 				Name:      "enable",
-				Usage:     "serve CardDAV on 127.0.0.1 and print the URL, user name and a new app password",
+				Usage:     "serve CardDAV and CalDAV on 127.0.0.1 and print the URL, user name and a new app password",
 				UsageText: "kith dav enable [--port 5232] [--json]\n\nExamples:\n   kith dav enable\n   kith dav enable --port 8843 --json",
 				Description: `Starts the DAV server in the running daemon (and at every later start)
 and prints what a client needs. Running it again makes a new password (the
