@@ -59,6 +59,9 @@ type cardBackend struct {
 	book Book
 	// mu makes an ETag check and the write it guards one step.
 	mu sync.Mutex
+
+	imu   sync.Mutex
+	index map[string]string // resource name → contact id, from the last listing
 }
 
 var _ carddav.Backend = (*cardBackend)(nil)
@@ -135,18 +138,48 @@ func objectName(p string) (string, error) {
 	return name, nil
 }
 
-// find returns the contact served as name, or nil.
-func (b *cardBackend) find(ctx context.Context, name string) (*api.Contact, error) {
+// list returns every contact, and remembers where each is served.
+func (b *cardBackend) list(ctx context.Context) ([]api.Contact, error) {
 	cs, err := b.book.Contacts(ctx)
 	if err != nil {
 		return nil, err
 	}
+	index := make(map[string]string, len(cs))
 	for i := range cs {
-		if nameOf(&cs[i]) == name {
-			return &cs[i], nil
+		index[nameOf(&cs[i])] = cs[i].ID
+	}
+	b.imu.Lock()
+	b.index = index
+	b.imu.Unlock()
+	return cs, nil
+}
+
+// find returns the contact served as name, or nil. A name seen in the
+// last listing is looked up by its contact's id (and checked); any other
+// lists the book. all is that listing, when one was made.
+func (b *cardBackend) find(ctx context.Context, name string) (c *api.Contact, all []api.Contact, err error) {
+	b.imu.Lock()
+	id, ok := b.index[name]
+	b.imu.Unlock()
+	if ok {
+		c, err := b.book.Contact(ctx, id)
+		switch {
+		case err == nil && c.ID == id && nameOf(c) == name:
+			return c, nil, nil
+		case err != nil && !errors.Is(err, api.ErrNotFound) && !errors.Is(err, api.ErrAmbiguous):
+			return nil, nil, err
 		}
 	}
-	return nil, nil
+	cs, err := b.list(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range cs {
+		if nameOf(&cs[i]) == name {
+			return &cs[i], cs, nil
+		}
+	}
+	return nil, cs, nil
 }
 
 // CurrentUserPrincipal implements webdav.UserPrincipalBackend.
@@ -201,7 +234,7 @@ func (b *cardBackend) GetAddressObject(ctx context.Context, p string, req *cardd
 	if err != nil {
 		return nil, err
 	}
-	c, err := b.find(ctx, name)
+	c, _, err := b.find(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +253,7 @@ func (b *cardBackend) ListAddressObjects(ctx context.Context, p string, req *car
 	if _, err := b.GetAddressBook(ctx, p); err != nil {
 		return nil, err
 	}
-	cs, err := b.book.Contacts(ctx)
+	cs, err := b.list(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +382,7 @@ func (b *cardBackend) PutAddressObject(ctx context.Context, p string, in govcard
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c, err := b.find(ctx, name)
+	c, all, err := b.find(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +398,7 @@ func (b *cardBackend) PutAddressObject(ctx context.Context, p string, in govcard
 	var ref string
 	switch {
 	case c == nil:
-		ref, err = b.create(ctx, name, card)
+		ref, err = b.create(ctx, name, card, all)
 	case c.Linked():
 		ref, err = b.editLinked(ctx, c, card)
 	default:
@@ -388,7 +421,7 @@ func (b *cardBackend) PutAddressObject(ctx context.Context, p string, in govcard
 // create adds a new local contact from a card PUT at name: a card without
 // a UID takes name as its UID, so that the contact is served where the
 // client put it.
-func (b *cardBackend) create(ctx context.Context, name string, card graph.Card) (string, error) {
+func (b *cardBackend) create(ctx context.Context, name string, card graph.Card, cs []api.Contact) (string, error) {
 	uid := book.UID(card)
 	if uid == "" {
 		uid = name
@@ -397,9 +430,11 @@ func (b *cardBackend) create(ctx context.Context, name string, card graph.Card) 
 	if _, ok := book.ParsePeerUID(uid); ok || strings.HasPrefix(uid, book.PeerUIDPrefix) {
 		return "", webdav.NewHTTPError(http.StatusConflict, fmt.Errorf("the card's UID %s names a connection, whose card is served at its own name; it cannot be a new contact", uid))
 	}
-	cs, err := b.book.Contacts(ctx)
-	if err != nil {
-		return "", err
+	if cs == nil {
+		var err error
+		if cs, err = b.list(ctx); err != nil {
+			return "", err
+		}
 	}
 	for i := range cs {
 		if cs[i].UID == uid {
@@ -466,7 +501,7 @@ func (b *cardBackend) DeleteAddressObject(ctx context.Context, p string) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c, err := b.find(ctx, name)
+	c, _, err := b.find(ctx, name)
 	if err != nil {
 		return err
 	}
