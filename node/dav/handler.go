@@ -18,6 +18,9 @@ import (
 // MaxBody bounds any request body: one card (a PUT) or an XML query.
 const MaxBody = MaxCard
 
+// maxConcurrent bounds the requests served at once (the others wait).
+const maxConcurrent = 8
+
 // Source is what the server serves: the node's address book and
 // calendar (node/api.API has both).
 type Source interface {
@@ -38,6 +41,7 @@ func Handler(src Source, hash string, log *slog.Logger) *PasswordHandler {
 		card:       &carddav.Handler{Backend: cb, Prefix: cardPrefix},
 		cal:        &caldav.Handler{Backend: calb, Prefix: calPrefix},
 		log:        log,
+		slots:      make(chan struct{}, maxConcurrent),
 	}
 	h.SetPassword(hash)
 	return h
@@ -50,6 +54,7 @@ type PasswordHandler struct {
 	calBackend *calBackend
 	card       http.Handler
 	cal        http.Handler
+	slots      chan struct{} // bounds the requests served at once
 	log        *slog.Logger
 }
 
@@ -61,6 +66,14 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.auth.Load().check(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Kith", charset="UTF-8"`)
 		http.Error(w, "the user name is kith and the password is the app password `kith dav enable` printed (`kith dav password` makes a new one)", http.StatusUnauthorized)
+		return
+	}
+	// A bounded number of requests at once, each with a bounded body:
+	// many parallel clients wait rather than fill the memory.
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	case <-r.Context().Done():
 		return
 	}
 	if err := checkPath(r); err != nil {
