@@ -41,6 +41,15 @@ test-race: ## run the tests with the race detector
 e2e: ## run the whole-binary tests in test/e2e
 	$(GO) test -race -count=1 ./test/e2e/
 
+.PHONY: test-interop
+test-interop: ## sync with real clients (vdirsyncer, khard, khal; installed with apt-get when missing)
+	@command -v vdirsyncer >/dev/null && command -v khard >/dev/null && command -v khal >/dev/null || \
+		{ echo "installing vdirsyncer, khard and khal with apt-get"; \
+		  $$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) apt-get install -y vdirsyncer khard khal || \
+		  { $$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) apt-get update && \
+		    $$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) apt-get install -y vdirsyncer khard khal; }; }
+	KITH_REQUIRE_INTEROP=1 $(GO) test -count=1 -v ./test/interop/
+
 .PHONY: fuzz
 fuzz: ## run each fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./spec/
@@ -55,6 +64,7 @@ fuzz: ## run each fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/ical/
 	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeManifest$$' -fuzztime=$(FUZZTIME) ./graph/archive/
+	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./node/dav/
 
 .PHONY: vet
 vet: ## go vet

@@ -183,6 +183,7 @@ func newApp(e *env) *ucli.App {
 			forksCommand(e),
 			exportCommand(e),
 			rotateCommand(e),
+			davCommand(e),
 			importCommand(e, node.Import),
 			helpCommand(),
 		},

@@ -252,6 +252,7 @@ type Node struct {
 	sync    *logsync.Service
 	connect atomic.Pointer[connect.Service] // set once New has built it (see syncPeers)
 	rots    rotations                       // the rotations the store holds (rotate_closed.go)
+	dav     davState                        // the CardDAV server: dav.go
 
 	// ready is closed once New has started everything: callbacks that
 	// libp2p may run earlier (autorelay's) wait for it.
@@ -334,6 +335,9 @@ func New(ctx context.Context, opts ...Option) (*Node, error) {
 		}
 	}
 	if err := n.startServices(ctx); err != nil {
+		return nil, err
+	}
+	if err := n.startDAV(); err != nil {
 		return nil, err
 	}
 	close(n.ready)

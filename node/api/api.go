@@ -118,6 +118,7 @@ func (e *Error) Is(target error) bool {
 // API is everything the daemon does for its local user.
 type API interface {
 	Events // the calendar: events.go
+	DAV    // the CardDAV server: dav.go
 	// ID returns this node's identity and addresses.
 	ID(ctx context.Context) (*Identity, error)
 	// Status returns identity, addresses and store statistics.

@@ -109,6 +109,7 @@ func HandlerWith(impl API, opts HandlerOptions) http.Handler {
 	}
 	mux.HandleFunc("POST /api/v0/export", s.export)
 	eventRoutes(route, impl)
+	davRoutes(route, impl)
 	route("GET /api/v0/id", func(r *http.Request) (any, error) { return impl.ID(r.Context()) })
 	route("GET /api/v0/status", func(r *http.Request) (any, error) { return impl.Status(r.Context()) })
 	route("POST /api/v0/check", func(r *http.Request) (any, error) { return impl.Check(r.Context()) })

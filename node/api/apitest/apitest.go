@@ -52,6 +52,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"RestoreErrors", testRestoreErrors},
 		{"RotateErrors", testRotateErrors},
 		{"Events", testEvents},
+		{"DAV", testDAV},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

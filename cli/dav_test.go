@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestDAV: enable prints credentials that open the address book, status
+// says where it is, a new password replaces the old, disable stops it.
+func TestDAV(t *testing.T) {
+	d := startDaemon(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+
+	var creds struct {
+		URL      string `json:"url"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	decodeJSON(t, d.ok(t, "dav", "enable", "--port", fmt.Sprint(port), "--json"), &creds)
+	if creds.URL != fmt.Sprintf("http://127.0.0.1:%d/", port) || creds.Username != "kith" || len(creds.Password) < 20 {
+		t.Fatalf("kith dav enable --json = %+v", creds)
+	}
+	status := func(user, password string) int {
+		req, _ := http.NewRequestWithContext(t.Context(), "PROPFIND", creds.URL+"carddav/kith/books/contacts/", nil)
+		req.Header.Set("Depth", "0")
+		req.SetBasicAuth(user, password)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(creds.Username, creds.Password); got != http.StatusMultiStatus {
+		t.Fatalf("PROPFIND with the printed credentials = %d", got)
+	}
+	var st struct {
+		Enabled bool   `json:"enabled"`
+		Running bool   `json:"running"`
+		URL     string `json:"url"`
+	}
+	decodeJSON(t, d.ok(t, "dav", "status", "--json"), &st)
+	if !st.Enabled || !st.Running || st.URL != creds.URL {
+		t.Fatalf("kith dav status --json = %+v", st)
+	}
+	if out := d.ok(t, "dav", "status"); !strings.Contains(out, creds.URL) {
+		t.Fatalf("kith dav status = %q", out)
+	}
+	out := d.ok(t, "dav", "password")
+	if !strings.Contains(out, "password") || strings.Contains(out, creds.Password) {
+		t.Fatalf("kith dav password = %q", out)
+	}
+	if got := status(creds.Username, creds.Password); got != http.StatusUnauthorized {
+		t.Fatalf("the old password after kith dav password: %d, want 401", got)
+	}
+	d.ok(t, "dav", "disable")
+	if out := d.ok(t, "dav", "status"); !strings.Contains(out, "off") {
+		t.Fatalf("kith dav status after disable = %q", out)
+	}
+	d.fail(t, exitInvalid, []string{"kith dav enable"}, "dav", "password")
+}

@@ -1,0 +1,147 @@
+package dav
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// SettingsName is the settings file's name in the home directory.
+const SettingsName = "dav.json"
+
+// DefaultPort is where the server listens unless told otherwise (the
+// port Radicale and DAVx5's documentation use).
+const DefaultPort = 5232
+
+// Username is the user name clients log in with: there is one user.
+const Username = "kith"
+
+// Settings are what persists of the DAV server: whether it runs, on which
+// port, and the app password's bcrypt hash (never the password).
+type Settings struct {
+	Enabled bool   `json:"enabled"`
+	Port    int    `json:"port"`
+	Hash    string `json:"password_bcrypt,omitempty"`
+}
+
+// maxSettings bounds the settings file read.
+const maxSettings = 64 << 10
+
+// LoadSettings reads dir's settings; a home without the file has DAV
+// disabled.
+func LoadSettings(dir string) (Settings, error) {
+	path := filepath.Join(dir, SettingsName)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Settings{}, nil
+	}
+	if err != nil {
+		return Settings{}, err
+	}
+	defer f.Close()
+	var s Settings
+	dec := json.NewDecoder(&limitedReader{f, maxSettings})
+	if err := dec.Decode(&s); err != nil {
+		return Settings{}, fmt.Errorf("reading %s: %w (fix or delete it, then `kith dav enable`)", path, err)
+	}
+	if s.Enabled && (s.Port <= 0 || s.Port > 65535 || s.Hash == "") {
+		return Settings{}, fmt.Errorf("reading %s: enabled without a port or password (run `kith dav enable` again)", path)
+	}
+	return s, nil
+}
+
+type limitedReader struct {
+	f *os.File
+	n int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errors.New("file over 64 KiB")
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.f.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// SaveSettings writes s to dir through a temporary file, synced and
+// renamed over the old one: a crash leaves the old settings or the new.
+func SaveSettings(dir string, s Settings) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, SettingsName)
+	f, err := os.CreateTemp(dir, SettingsName+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// passwordAlphabet avoids look-alike characters: the password is typed
+// into a phone.
+const passwordAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+
+// NewPassword returns a random app password (24 characters, ~118 bits)
+// and its bcrypt hash.
+func NewPassword() (password, hash string, err error) {
+	b := make([]byte, 24)
+	for i := range b {
+		var r [1]byte
+		for {
+			if _, err := rand.Read(r[:]); err != nil {
+				return "", "", err
+			}
+			if int(r[0]) < 256-256%len(passwordAlphabet) {
+				break
+			}
+		}
+		b[i] = passwordAlphabet[int(r[0])%len(passwordAlphabet)]
+	}
+	// Grouped by 4 for reading aloud; the dashes are part of it.
+	var out []byte
+	for i := 0; i < len(b); i += 4 {
+		if i > 0 {
+			out = append(out, '-')
+		}
+		out = append(out, b[i:i+4]...)
+	}
+	h, err := bcrypt.GenerateFromPassword(out, bcrypt.DefaultCost)
+	if err != nil {
+		return "", "", err
+	}
+	return string(out), string(h), nil
+}
