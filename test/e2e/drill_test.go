@@ -208,7 +208,7 @@ func TestDrillLostPhoneAfterRotation(t *testing.T) {
 	phone.JSON(&pid, "id")
 	require.Equal(t, aid.PeerID, pid.PeerID, "the phrase alone derives A's first identity")
 	r = phone.Run("restore", "--from", bid.Addrs[0].String())
-	require.Equal(t, 25, r.Code, "kith restore of a rotated identity without the phrase: stdout %s stderr %s", r.Stdout, r.Stderr)
+	require.Equal(t, 19, r.Code, "kith restore of a rotated identity without the phrase: stdout %s stderr %s", r.Stdout, r.Stderr)
 	require.Contains(t, r.Stderr, "rotated to "+rot.PeerID.String())
 	r = phone.RunStdin([]byte(made.RecoveryPhrase+"\n"), "restore", "--from", bid.Addrs[0].String(), "--json")
 	require.Zero(t, r.Code, "kith restore with the phrase: %s", r.Stderr)
