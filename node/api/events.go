@@ -29,6 +29,14 @@ type Events interface {
 	ImportEvents(ctx context.Context, req ImportEventsRequest) (*EventImportResult, error)
 	// ExportEvents returns my events (uids, or all) as iCalendar text.
 	ExportEvents(ctx context.Context, uids []string) (*EventExport, error)
+	// InviteEvent invites connections (peer IDs or names) to my event uid:
+	// they become its attendees and it is sealed to them.
+	InviteEvent(ctx context.Context, uid string, peers []string) (*Event, error)
+	// CancelEvent cancels my event uid (STATUS:CANCELLED, SEQUENCE raised):
+	// it leaves my agenda and my attendees'.
+	CancelEvent(ctx context.Context, uid string) (*Event, error)
+	// RSVPEvent answers the invitation uid: accept, decline or tentative.
+	RSVPEvent(ctx context.Context, uid, answer string) (*Event, error)
 }
 
 // EventInput is what `kith events add` and `edit` set.
@@ -39,6 +47,9 @@ type Event = cal.Event
 
 // Instance is one occurrence in an agenda.
 type Instance = cal.Instance
+
+// Reply is an attendee's answer to an event.
+type Reply = cal.Reply
 
 // EventImportResult is what an import did.
 type EventImportResult = cal.ImportResult
@@ -103,6 +114,49 @@ func eventRoutes(route func(string, func(*http.Request) (any, error)), impl Even
 		}
 		return impl.ExportEvents(r.Context(), req.UIDs)
 	})
+	route("POST /api/v0/events/{uid}/invite", func(r *http.Request) (any, error) {
+		var req inviteRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.InviteEvent(r.Context(), r.PathValue("uid"), req.Peers)
+	})
+	route("POST /api/v0/events/{uid}/cancel", func(r *http.Request) (any, error) {
+		return impl.CancelEvent(r.Context(), r.PathValue("uid"))
+	})
+	route("POST /api/v0/events/{uid}/rsvp", func(r *http.Request) (any, error) {
+		var req rsvpRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.RSVPEvent(r.Context(), r.PathValue("uid"), req.Answer)
+	})
+}
+
+type inviteRequest struct {
+	Peers []string `json:"peers"`
+}
+
+type rsvpRequest struct {
+	Answer string `json:"answer"`
+}
+
+// InviteEvent implements API.
+func (c *Client) InviteEvent(ctx context.Context, uid string, peers []string) (*Event, error) {
+	var v Event
+	return &v, c.do(ctx, "POST", "/events/"+url.PathEscape(uid)+"/invite", inviteRequest{Peers: peers}, &v)
+}
+
+// CancelEvent implements API.
+func (c *Client) CancelEvent(ctx context.Context, uid string) (*Event, error) {
+	var v Event
+	return &v, c.do(ctx, "POST", "/events/"+url.PathEscape(uid)+"/cancel", nil, &v)
+}
+
+// RSVPEvent implements API.
+func (c *Client) RSVPEvent(ctx context.Context, uid, answer string) (*Event, error) {
+	var v Event
+	return &v, c.do(ctx, "POST", "/events/"+url.PathEscape(uid)+"/rsvp", rsvpRequest{Answer: answer}, &v)
 }
 
 // AddEvent implements API.
