@@ -92,3 +92,35 @@ func TestEvents(t *testing.T) {
 		t.Errorf("kith events add --tz Mars/Base = exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestEventsCancelInviteRSVP: a cancelled event leaves the agenda and
+// show says so; invite and rsvp name what is wrong with their arguments.
+func TestEventsCancelInviteRSVP(t *testing.T) {
+	d := startDaemon(t)
+	out := d.ok(t, "events", "add", "Lunch", "--at", "2026-12-03 12:30", "--tz", "UTC")
+	uid := strings.TrimSuffix(strings.Fields(out)[1], ":")
+	if out := d.ok(t, "events", "list", "--from", "2026-12-01", "--to", "2026-12-08", "--tz", "UTC"); !strings.Contains(out, "FROM") || !strings.Contains(out, uid) {
+		t.Fatalf("kith events list =\n%s", out)
+	}
+	if r := kith(t, d.home, "events", "invite", uid); r.code != exitUsage {
+		t.Errorf("kith events invite UID (no peer) = exit %d, want %d", r.code, exitUsage)
+	}
+	if r := kith(t, d.home, "events", "invite", uid, "Nobody"); r.code != exitNotFound || !strings.Contains(r.stderr, "Nobody") {
+		t.Errorf("kith events invite UID Nobody = exit %d, %q; want %d", r.code, r.stderr, exitNotFound)
+	}
+	if r := kith(t, d.home, "events", "rsvp", uid, "maybe"); r.code != exitInvalid || !strings.Contains(r.stderr, "accept, decline or tentative") {
+		t.Errorf("kith events rsvp UID maybe = exit %d, %q; want %d", r.code, r.stderr, exitInvalid)
+	}
+	if r := kith(t, d.home, "events", "rsvp", uid, "accept"); r.code != exitNotFound {
+		t.Errorf("kith events rsvp (my own event, no invitation) = exit %d, %q; want %d", r.code, r.stderr, exitNotFound)
+	}
+	if out := d.ok(t, "events", "cancel", uid); !strings.HasPrefix(out, "cancelled "+uid) {
+		t.Errorf("kith events cancel = %q", out)
+	}
+	if out := d.ok(t, "events", "list", "--from", "2026-12-01", "--to", "2026-12-08", "--tz", "UTC"); strings.Contains(out, uid) {
+		t.Errorf("a cancelled event is in the agenda:\n%s", out)
+	}
+	if out := d.ok(t, "events", "show", uid); !strings.Contains(out, "CANCELLED") {
+		t.Errorf("kith events show (cancelled) =\n%s", out)
+	}
+}

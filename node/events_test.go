@@ -142,4 +142,3 @@ func TestInviteRemove(t *testing.T) {
 		require.ErrorIs(t, err, graph.ErrNotFound)
 	})
 }
-

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kith-p2p/kith/graph/cal"
+	"github.com/kith-p2p/kith/graph/ical"
 )
 
 // Events is the calendar part of [API] (graph/cal): my events, in my log.
@@ -47,6 +48,9 @@ type Event = cal.Event
 
 // Instance is one occurrence in an agenda.
 type Instance = cal.Instance
+
+// Attendee is an ATTENDEE or the ORGANIZER of an event.
+type Attendee = ical.Attendee
 
 // Reply is an attendee's answer to an event.
 type Reply = cal.Reply
