@@ -459,14 +459,16 @@ func CheckReply(r *graph.Record, author, org peer.ID, uid string) (string, int, 
 	if len(text) > MaxReplyICS {
 		return bad("%d bytes, over %d", len(text), MaxReplyICS)
 	}
-	cal, err := goical.NewDecoder(strings.NewReader(text)).Decode()
+	// graph/ical checks each line before go-ical reads it (go-ical panics
+	// on some malformed parameters).
+	res, err := ical.Decode(strings.NewReader(text), ical.Options{})
 	if err != nil {
 		return bad("%v", err)
 	}
-	if len(cal.Children) != 1 || cal.Children[0].Name != goical.CompEvent {
+	if len(res.Events) != 1 || res.Events[0].Master == nil || len(res.Events[0].Overrides) > 0 {
 		return bad("want one VEVENT")
 	}
-	ev := cal.Children[0]
+	ev := res.Events[0].Master
 	if u, _ := ev.Props.Text(goical.PropUID); u != uid {
 		return bad("its UID is %q", u)
 	}
