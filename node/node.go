@@ -23,6 +23,7 @@ import (
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
 	"github.com/kith-p2p/kith/node/connect"
+	"github.com/kith-p2p/kith/node/freebusy"
 	"github.com/kith-p2p/kith/node/internal/p2putil"
 	"github.com/kith-p2p/kith/node/logsync"
 	"github.com/kith-p2p/kith/spec"
@@ -155,6 +156,8 @@ func WithClock(now func() time.Time) Option {
 type tuning struct {
 	sync    logsync.Tuning
 	connect connect.Tuning
+	// freebusy: the free/busy service's limits
+	freebusy freebusy.Tuning
 	// inboundRate and inboundBurst limit the inbound streams per peer,
 	// both protocols together.
 	inboundRate  float64
@@ -185,6 +188,7 @@ func defaultTuning() tuning {
 	return tuning{
 		sync:           logsync.DefaultTuning,
 		connect:        connect.DefaultTuning,
+		freebusy:       freebusy.DefaultTuning,
 		inboundRate:    20,
 		inboundBurst:   40,
 		reconnectTick:  5 * time.Second,
@@ -222,6 +226,7 @@ type Node struct {
 	inbound *p2putil.Limiter
 	sync    *logsync.Service
 	connect atomic.Pointer[connect.Service] // set once New has built it (see syncPeers)
+	fb      *freebusy.Service
 
 	// ready is closed once New has started everything: callbacks that
 	// libp2p may run earlier (autorelay's) wait for it.
@@ -370,6 +375,8 @@ func (n *Node) startServices(ctx context.Context) error {
 	}
 	n.connect.Store(cs)
 	n.closers = append(n.closers, cs.Close)
+	n.fb = freebusy.New(freebusy.Config{Host: n.host, Source: freeBusySource{n}, Limiter: n.inbound, Tuning: n.t.freebusy, Log: n.log.With("service", "freebusy")})
+	n.closers = append(n.closers, n.fb.Close)
 	n.startRedial(ctx)
 	return nil
 }

@@ -38,6 +38,63 @@ type Events interface {
 	CancelEvent(ctx context.Context, uid string) (*Event, error)
 	// RSVPEvent answers the invitation uid: accept, decline or tentative.
 	RSVPEvent(ctx context.Context, uid, answer string) (*Event, error)
+
+	// FreeBusy asks the connection ref (peer ID or name) for its busy
+	// blocks in [from, to) (at most 62 days): ErrForbidden if it does not
+	// allow any circle I am in, ErrUnreachable if it cannot be reached.
+	FreeBusy(ctx context.Context, ref string, from, to time.Time) (*FreeBusy, error)
+	// SetFreeBusy allows circle to ask my free/busy, or denies it again.
+	SetFreeBusy(ctx context.Context, circle string, allow bool) (*FreeBusyPolicy, error)
+	// FreeBusyPolicy lists the circles allowed to ask my free/busy.
+	FreeBusyPolicy(ctx context.Context) (*FreeBusyPolicy, error)
+}
+
+// FreeBusy is a connection's busy blocks in a window.
+type FreeBusy struct {
+	Peer string      `json:"peer"`
+	From time.Time   `json:"from"`
+	To   time.Time   `json:"to"`
+	Busy []BusyBlock `json:"busy"`
+}
+
+// BusyBlock is a time a connection is busy: no title, merged.
+type BusyBlock struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// FreeBusyPolicy is who may ask my free/busy.
+type FreeBusyPolicy struct {
+	Circles []string `json:"circles"`
+}
+
+type freeBusyQuery struct {
+	Peer string    `json:"peer"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+type freeBusySet struct {
+	Circle string `json:"circle"`
+	Allow  bool   `json:"allow"`
+}
+
+// FreeBusy implements API.
+func (c *Client) FreeBusy(ctx context.Context, ref string, from, to time.Time) (*FreeBusy, error) {
+	var v FreeBusy
+	return &v, c.do(ctx, "POST", "/freebusy/query", freeBusyQuery{Peer: ref, From: from, To: to}, &v)
+}
+
+// SetFreeBusy implements API.
+func (c *Client) SetFreeBusy(ctx context.Context, circle string, allow bool) (*FreeBusyPolicy, error) {
+	var v FreeBusyPolicy
+	return &v, c.do(ctx, "POST", "/freebusy/policy", freeBusySet{Circle: circle, Allow: allow}, &v)
+}
+
+// FreeBusyPolicy implements API.
+func (c *Client) FreeBusyPolicy(ctx context.Context) (*FreeBusyPolicy, error) {
+	var v FreeBusyPolicy
+	return &v, c.do(ctx, "GET", "/freebusy/policy", nil, &v)
 }
 
 // EventInput is what `kith events add` and `edit` set.
@@ -125,6 +182,21 @@ func eventRoutes(route func(string, func(*http.Request) (any, error)), impl Even
 		}
 		return impl.InviteEvent(r.Context(), r.PathValue("uid"), req.Peers)
 	})
+	route("POST /api/v0/freebusy/query", func(r *http.Request) (any, error) {
+		var q freeBusyQuery
+		if err := decode(r, &q); err != nil {
+			return nil, err
+		}
+		return impl.FreeBusy(r.Context(), q.Peer, q.From, q.To)
+	})
+	route("POST /api/v0/freebusy/policy", func(r *http.Request) (any, error) {
+		var q freeBusySet
+		if err := decode(r, &q); err != nil {
+			return nil, err
+		}
+		return impl.SetFreeBusy(r.Context(), q.Circle, q.Allow)
+	})
+	route("GET /api/v0/freebusy/policy", func(r *http.Request) (any, error) { return impl.FreeBusyPolicy(r.Context()) })
 	route("POST /api/v0/events/{uid}/cancel", func(r *http.Request) (any, error) {
 		return impl.CancelEvent(r.Context(), r.PathValue("uid"))
 	})
