@@ -124,3 +124,34 @@ func TestEventsCancelInviteRSVP(t *testing.T) {
 		t.Errorf("kith events show (cancelled) =\n%s", out)
 	}
 }
+
+// TestFreeBusyCommands: allow, deny and circles persist in the log and
+// name what is wrong; a query names an unknown peer.
+func TestFreeBusyCommands(t *testing.T) {
+	d := startDaemon(t)
+	if out := d.ok(t, "freebusy", "circles"); !strings.Contains(out, "no circle") {
+		t.Errorf("kith freebusy circles = %q", out)
+	}
+	if out := d.ok(t, "freebusy", "allow", "friends"); !strings.Contains(out, "friends may now ask") {
+		t.Errorf("kith freebusy allow friends = %q", out)
+	}
+	var pol struct {
+		Circles []string `json:"circles"`
+	}
+	decodeJSON(t, d.ok(t, "freebusy", "circles", "--json"), &pol)
+	if len(pol.Circles) != 1 || pol.Circles[0] != "friends" {
+		t.Errorf("kith freebusy circles --json = %+v", pol)
+	}
+	if r := kith(t, d.home, "freebusy", "allow", "nosuch"); r.code != exitNotFound {
+		t.Errorf("kith freebusy allow nosuch = exit %d, %q; want %d", r.code, r.stderr, exitNotFound)
+	}
+	if r := kith(t, d.home, "freebusy", "Nobody"); r.code != exitNotFound {
+		t.Errorf("kith freebusy Nobody = exit %d, %q; want %d", r.code, r.stderr, exitNotFound)
+	}
+	if r := kith(t, d.home, "freebusy"); r.code != exitUsage {
+		t.Errorf("kith freebusy = exit %d; want %d", r.code, exitUsage)
+	}
+	if out := d.ok(t, "freebusy", "deny", "friends"); !strings.Contains(out, "allowed: none") {
+		t.Errorf("kith freebusy deny friends = %q", out)
+	}
+}

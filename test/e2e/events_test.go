@@ -29,7 +29,8 @@ func instanceOf(list []api.Instance, uid string) (api.Instance, bool) {
 
 // TestEventInvitations: A invites B and C; B accepts, C declines; A sees
 // both answers; A moves the event; B and C see the new time; A cancels;
-// it leaves both agendas. Three real daemons, the CLI, sync on loopback.
+// it leaves both agendas. B asks A's free/busy once A allows friends.
+// Three real daemons, the CLI, sync and free/busy on loopback.
 func TestEventInvitations(t *testing.T) {
 	a, b, c := NewHome(t), NewHome(t), NewHome(t)
 	a.Start()
@@ -74,6 +75,18 @@ func TestEventInvitations(t *testing.T) {
 	show := a.MustRun("events", "show", uid)
 	require.Contains(t, show, "ACCEPTED")
 	require.Contains(t, show, "DECLINED")
+
+	// Free/busy: refused until A allows a circle B is in, then blocks
+	// without titles.
+	fbArgs := []string{"freebusy", aid.PeerID.String(), "--from", "2026-12-01", "--to", "2026-12-08", "--tz", "UTC", "--json"}
+	if r := b.Run(fbArgs...); r.Code == 0 {
+		t.Fatalf("kith freebusy before allow = %s; want a refusal", r.Stdout)
+	}
+	a.MustRun("freebusy", "allow", "friends")
+	var fb api.FreeBusy
+	b.JSON(&fb, fbArgs...)
+	require.Equal(t, []api.BusyBlock{{Start: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)}}, fb.Busy)
+	require.NotContains(t, b.MustRun(fbArgs[:len(fbArgs)-1]...), "Planning")
 
 	a.MustRun("events", "edit", uid, "--at", "2026-12-04 15:00", "--tz", "UTC")
 	moved := time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC)
