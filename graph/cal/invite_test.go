@@ -1,6 +1,7 @@
 package cal
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +72,33 @@ func FuzzCheckReply(f *testing.F) {
 			t.Fatalf("CheckReply accepted PARTSTAT %q", ps)
 		}
 	})
+}
+
+// An event in a connection's log is an invitation to me only if its
+// ORGANIZER is that connection and I am among its attendees.
+func TestCheckInvitation(t *testing.T) {
+	org, me, eve := identity.NewTest(t, "alice").PeerID(), identity.NewTest(t, "bob").PeerID(), identity.NewTest(t, "eve").PeerID()
+	c := &Calendar{self: me}
+	line := func(name string, p fmt.Stringer) string {
+		return name + ";X-KITH-PEER=" + p.String() + ":urn:kith:" + p.String() + "\r\n"
+	}
+	text := func(lines string) string {
+		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//x//EN\r\nBEGIN:VEVENT\r\nUID:u@kith\r\nDTSTAMP:20261101T100000Z\r\nDTSTART:20261203T100000Z\r\nSUMMARY:Planning\r\n" + lines + "END:VEVENT\r\nEND:VCALENDAR\r\n"
+	}
+	rec := func(ics string) *graph.Record {
+		return &graph.Record{Kind: graph.KindEvent, Key: "u@kith", Body: &graph.Body{Kind: graph.KindEvent, Key: "u@kith", Event: &graph.Event{ICS: ics}}}
+	}
+	_, err := c.checkInvitation(org, rec(text(line("ORGANIZER", org)+line("ATTENDEE", me))))
+	require.NoError(t, err)
+	for name, ics := range map[string]string{
+		"organizer is someone else": text(line("ORGANIZER", eve) + line("ATTENDEE", me)),
+		"no organizer":              text(line("ATTENDEE", me)),
+		"not invited":               text(line("ORGANIZER", org) + line("ATTENDEE", eve)),
+		"too large":                 text(line("ORGANIZER", org)+line("ATTENDEE", me)) + strings.Repeat("x", graph.MaxEventICS),
+		"cut off":                   text(line("ORGANIZER", org) + line("ATTENDEE", me))[:150],
+	} {
+		if _, err := c.checkInvitation(org, rec(ics)); err == nil {
+			t.Errorf("checkInvitation(%s) = nil, want an error", name)
+		}
+	}
 }
