@@ -62,6 +62,8 @@ fuzz: ## run each fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePhrase$$' -fuzztime=$(FUZZTIME) ./identity/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/vcard/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/ical/
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckReply$$' -fuzztime=$(FUZZTIME) ./graph/cal/
+	$(GO) test -run='^$$' -fuzz='^FuzzFreeBusy$$' -fuzztime=$(FUZZTIME) ./spec/
 	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeManifest$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./node/dav/

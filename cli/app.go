@@ -172,6 +172,7 @@ func newApp(e *env) *ucli.App {
 			circlesCommand(e),
 			contactsCommand(e),
 			eventsCommand(e),
+			freeBusyCommand(e),
 			inviteCommand(e),
 			connectCommand(e),
 			restoreCommand(e),

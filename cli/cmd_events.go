@@ -64,7 +64,7 @@ func eventsCommand(e *env) *ucli.Command {
 	return &ucli.Command{
 		Name:     "events",
 		Category: "your calendar",
-		Usage:    "your calendar: add, list, show, edit, remove, import and export events",
+		Usage:    "your calendar: add, list, show, edit, remove, invite, answer, import and export events",
 		UsageText: `kith events command [arguments...]
 
 Examples:
@@ -72,6 +72,8 @@ Examples:
    kith events add "Standup" --at "2026-12-07 09:00" --for 15m --tz Europe/Berlin --rrule "FREQ=WEEKLY;BYDAY=MO,WE"
    kith events add "Holidays" --at 2026-12-24 --until 2026-12-27 --all-day
    kith events list --from today --to +14d
+   kith events invite 3f2a…@kith Ana Ben
+   kith events rsvp 3f2a…@kith accept
    kith events import calendar.ics
    kith events export -o calendar.ics`,
 		Description: `Events live in your own log, sealed to you, as iCalendar (RFC 5545) text:
@@ -79,7 +81,9 @@ whatever another calendar wrote (attendees, alarms, time zones, its own
 properties) is kept and exported back. Times are wall-clock times in a
 time zone (--tz, default this computer's), so a weekly 09:00 meeting stays
 at 09:00 across daylight-saving changes. A UID names each event: list and
-show print it, edit and rm take it.`,
+show print it, edit and rm take it. Invite connections to an event and it
+is sealed to them too; the agenda lists the events your connections invite
+you to, with who organizes them (FROM).`,
 		Subcommands: []*ucli.Command{
 			{
 				Name:  "add",
@@ -159,6 +163,48 @@ take it as the newer version.`,
 				UsageText: "kith events rm UID\n\nExample:\n   kith events rm 3f2a…@kith",
 				Action: action(func(c *ucli.Context, args []string) error {
 					return runEventsRemove(c.Context, e, args)
+				}),
+			},
+			{
+				Name:  "invite",
+				Usage: "invite connections to an event of yours: it is sealed to them and reaches them on sync",
+				UsageText: `kith events invite UID PEER...
+
+Examples:
+   kith events invite 3f2a…@kith Ana Ben
+   kith events invite 3f2a…@kith 12D3KooW…`,
+				Description: `PEER is a connection: its peer ID, or the name its card goes by (see
+kith peers). Each becomes an ATTENDEE (PARTSTAT NEEDS-ACTION) and you the
+ORGANIZER; the event is then sealed to you and the attendees, so your
+later edits, a cancel or an rm reach them like any change. They answer
+with kith events rsvp; kith events show UID shows their answers.`,
+				Action: action(func(c *ucli.Context, args []string) error {
+					return runEventsInvite(c.Context, e, args)
+				}),
+			},
+			{
+				Name:  "rsvp",
+				Usage: "answer an invitation: accept, decline or tentative",
+				UsageText: `kith events rsvp UID accept|decline|tentative
+
+Example:
+   kith events rsvp 3f2a…@kith accept`,
+				Description: `The answer goes in your own log, sealed to the organizer and the other
+attendees; it answers the event as it is now (its SEQUENCE): after the
+organizer moves it, show marks older answers and you may answer again.`,
+				Action: action(func(c *ucli.Context, args []string) error {
+					return runEventsRSVP(c.Context, e, args)
+				}),
+			},
+			{
+				Name:      "cancel",
+				Usage:     "cancel an event of yours: it leaves your agenda and your attendees'",
+				UsageText: "kith events cancel UID\n\nExample:\n   kith events cancel 3f2a…@kith",
+				Description: `The event stays, with STATUS:CANCELLED and its SEQUENCE raised, so
+that kith events show and an export still tell what was cancelled; rm
+removes it altogether (for your attendees too).`,
+				Action: action(func(c *ucli.Context, args []string) error {
+					return runEventsCancel(c.Context, e, args)
 				}),
 			},
 			{
@@ -361,7 +407,7 @@ func runEventsList(ctx context.Context, e *env, o eventsListOptions, args []stri
 		fmt.Fprintf(e.Out, "no events from %s to %s\n", from.Format("Mon 2006-01-02 15:04"), to.Format("Mon 2006-01-02 15:04"))
 		return nil
 	}
-	t := newTable(e.Out, "WHEN", "SUMMARY", "WHERE", "UID")
+	t := newTable(e.Out, "WHEN", "SUMMARY", "WHERE", "FROM", "UID")
 	for _, in := range list {
 		var when string
 		if in.AllDay {
@@ -376,7 +422,11 @@ func runEventsList(ctx context.Context, e *env, o eventsListOptions, args []stri
 				when = s.Format("Mon 2006-01-02 15:04") + "–" + end.Format("Mon 01-02 15:04")
 			}
 		}
-		t.row(when, in.Summary, in.Location, in.UID)
+		from := ""
+		if in.From != "" {
+			from = shortPeer(in.From)
+		}
+		t.row(when, in.Summary, in.Location, from, in.UID)
 	}
 	return t.flush()
 }
@@ -410,10 +460,19 @@ func runEventsShow(ctx context.Context, e *env, asJSON bool, args []string) erro
 		}
 	}
 	if ev.Organizer != nil {
-		t.row("organizer", ev.Organizer.Address)
+		t.row("organizer", person(*ev.Organizer))
+	}
+	if ev.From != "" {
+		t.row("invited by", ev.From)
 	}
 	for _, a := range ev.Attendees {
-		t.row("attendee", strings.TrimSpace(a.Address+" "+a.PartStat))
+		ans := a.PartStat
+		for _, r := range ev.Replies {
+			if r.Peer == a.Peer && !r.Current {
+				ans += fmt.Sprintf(" (to sequence %d, before the last change)", r.Sequence)
+			}
+		}
+		t.row("attendee", strings.TrimSpace(person(a)+" "+ans))
 	}
 	if ev.Overrides > 0 {
 		t.row("changed instances", strconv.Itoa(ev.Overrides))
@@ -520,4 +579,56 @@ func inZone(ev *api.Event) {
 		s, e := ev.Start.In(loc), ev.End.In(loc)
 		ev.Start, ev.End = &s, &e
 	}
+}
+
+// person names an attendee: its CN and address.
+func person(a api.Attendee) string {
+	if a.Name != "" {
+		return a.Name + " <" + a.Address + ">"
+	}
+	return a.Address
+}
+
+// shortPeer shortens a peer ID for a table column.
+func shortPeer(p string) string {
+	if len(p) > 16 {
+		return p[:8] + "…" + p[len(p)-6:]
+	}
+	return p
+}
+
+func runEventsInvite(ctx context.Context, e *env, args []string) error {
+	if len(args) < 2 {
+		return usagef("want UID PEER... (a peer ID or a connection's name; see kith peers)")
+	}
+	ev, err := e.api().InviteEvent(ctx, args[0], args[1:])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Out, "invited %d to %s: %s\n", len(ev.Attendees), ev.UID, describe(ev))
+	return nil
+}
+
+func runEventsRSVP(ctx context.Context, e *env, args []string) error {
+	if len(args) != 2 {
+		return usagef("want UID accept|decline|tentative")
+	}
+	ev, err := e.api().RSVPEvent(ctx, args[0], args[1])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Out, "answered %s to %s: %s\n", strings.ToLower(args[1]), ev.UID, describe(ev))
+	return nil
+}
+
+func runEventsCancel(ctx context.Context, e *env, args []string) error {
+	if err := exactArgs(args, "UID"); err != nil {
+		return err
+	}
+	ev, err := e.api().CancelEvent(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Out, "cancelled %s: %s\n", ev.UID, describe(ev))
+	return nil
 }

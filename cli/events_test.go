@@ -92,3 +92,66 @@ func TestEvents(t *testing.T) {
 		t.Errorf("kith events add --tz Mars/Base = exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestEventsCancelInviteRSVP: a cancelled event leaves the agenda and
+// show says so; invite and rsvp name what is wrong with their arguments.
+func TestEventsCancelInviteRSVP(t *testing.T) {
+	d := startDaemon(t)
+	out := d.ok(t, "events", "add", "Lunch", "--at", "2026-12-03 12:30", "--tz", "UTC")
+	uid := strings.TrimSuffix(strings.Fields(out)[1], ":")
+	if out := d.ok(t, "events", "list", "--from", "2026-12-01", "--to", "2026-12-08", "--tz", "UTC"); !strings.Contains(out, "FROM") || !strings.Contains(out, uid) {
+		t.Fatalf("kith events list =\n%s", out)
+	}
+	if r := kith(t, d.home, "events", "invite", uid); r.code != exitUsage {
+		t.Errorf("kith events invite UID (no peer) = exit %d, want %d", r.code, exitUsage)
+	}
+	if r := kith(t, d.home, "events", "invite", uid, "Nobody"); r.code != exitNotFound || !strings.Contains(r.stderr, "Nobody") {
+		t.Errorf("kith events invite UID Nobody = exit %d, %q; want %d", r.code, r.stderr, exitNotFound)
+	}
+	if r := kith(t, d.home, "events", "rsvp", uid, "maybe"); r.code != exitInvalid || !strings.Contains(r.stderr, "accept, decline or tentative") {
+		t.Errorf("kith events rsvp UID maybe = exit %d, %q; want %d", r.code, r.stderr, exitInvalid)
+	}
+	if r := kith(t, d.home, "events", "rsvp", uid, "accept"); r.code != exitNotFound {
+		t.Errorf("kith events rsvp (my own event, no invitation) = exit %d, %q; want %d", r.code, r.stderr, exitNotFound)
+	}
+	if out := d.ok(t, "events", "cancel", uid); !strings.HasPrefix(out, "cancelled "+uid) {
+		t.Errorf("kith events cancel = %q", out)
+	}
+	if out := d.ok(t, "events", "list", "--from", "2026-12-01", "--to", "2026-12-08", "--tz", "UTC"); strings.Contains(out, uid) {
+		t.Errorf("a cancelled event is in the agenda:\n%s", out)
+	}
+	if out := d.ok(t, "events", "show", uid); !strings.Contains(out, "CANCELLED") {
+		t.Errorf("kith events show (cancelled) =\n%s", out)
+	}
+}
+
+// TestFreeBusyCommands: allow, deny and circles persist in the log and
+// name what is wrong; a query names an unknown peer.
+func TestFreeBusyCommands(t *testing.T) {
+	d := startDaemon(t)
+	if out := d.ok(t, "freebusy", "circles"); !strings.Contains(out, "no circle") {
+		t.Errorf("kith freebusy circles = %q", out)
+	}
+	if out := d.ok(t, "freebusy", "allow", "friends"); !strings.Contains(out, "friends may now ask") {
+		t.Errorf("kith freebusy allow friends = %q", out)
+	}
+	var pol struct {
+		Circles []string `json:"circles"`
+	}
+	decodeJSON(t, d.ok(t, "freebusy", "circles", "--json"), &pol)
+	if len(pol.Circles) != 1 || pol.Circles[0] != "friends" {
+		t.Errorf("kith freebusy circles --json = %+v", pol)
+	}
+	if r := kith(t, d.home, "freebusy", "allow", "nosuch"); r.code != exitNotFound {
+		t.Errorf("kith freebusy allow nosuch = exit %d, %q; want %d", r.code, r.stderr, exitNotFound)
+	}
+	if r := kith(t, d.home, "freebusy", "Nobody"); r.code != exitNotFound {
+		t.Errorf("kith freebusy Nobody = exit %d, %q; want %d", r.code, r.stderr, exitNotFound)
+	}
+	if r := kith(t, d.home, "freebusy"); r.code != exitUsage {
+		t.Errorf("kith freebusy = exit %d; want %d", r.code, exitUsage)
+	}
+	if out := d.ok(t, "freebusy", "deny", "friends"); !strings.Contains(out, "allowed: none") {
+		t.Errorf("kith freebusy deny friends = %q", out)
+	}
+}

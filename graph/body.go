@@ -21,17 +21,19 @@ const (
 	KindRSVP       = "rsvp"
 	KindTerms      = "terms"
 	KindRotate     = "rotate"
+	KindFreeBusy   = "freebusy" // key = circle: it may ask my free/busy (sealed to me)
 )
 
 // ReaderVersion numbers what [Open] can read. Bump it whenever Open learns
 // to read a body it refused before (a new kind, a looser rule): each store
 // then reads its unread entries once more (store.Store.Reread), so what a
 // newer friend wrote shows up after an upgrade.
-const ReaderVersion = 2 // 2: event bodies (ev)
+const ReaderVersion = 3 // 2: event bodies (ev); 3: freebusy
 
 var knownKinds = map[string]bool{
 	KindGenesis: true, KindKeys: true, KindCard: true, KindCircle: true, KindConnection: true,
 	KindContact: true, KindEvent: true, KindRSVP: true, KindTerms: true, KindRotate: true,
+	KindFreeBusy: true,
 }
 
 // ErrBadBody: a decrypted body is not a valid record.

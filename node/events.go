@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/graph/book"
+	"github.com/kith-p2p/kith/graph/cal"
 	"github.com/kith-p2p/kith/node/api"
 )
 
@@ -56,4 +58,40 @@ func (n *Node) ExportEvents(ctx context.Context, uids []string) (*api.EventExpor
 		return nil, err
 	}
 	return &api.EventExport{ICS: string(b)}, nil
+}
+
+// InviteEvent implements api.API: each peer is a connection, by peer ID or
+// by name, as `kith peers` resolves them.
+func (n *Node) InviteEvent(ctx context.Context, uid string, peers []string) (*api.Event, error) {
+	var who []cal.Invitee
+	for _, ref := range peers {
+		p, err := n.book.Connection(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		card, err := n.book.PeerCard(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		who = append(who, cal.Invitee{Peer: p, Name: book.BestName(card)})
+	}
+	me := cal.Invitee{Peer: n.id.PeerID()}
+	if prof, err := n.book.Me(ctx, ""); err == nil {
+		for _, f := range prof.Fields {
+			if f.Name == book.SharedField && me.Name == "" {
+				me.Name = f.Value
+			}
+		}
+	}
+	return n.cal.Invite(ctx, uid, me, who)
+}
+
+// CancelEvent implements api.API.
+func (n *Node) CancelEvent(ctx context.Context, uid string) (*api.Event, error) {
+	return n.cal.Cancel(ctx, uid)
+}
+
+// RSVPEvent implements api.API.
+func (n *Node) RSVPEvent(ctx context.Context, uid, answer string) (*api.Event, error) {
+	return n.cal.RSVP(ctx, uid, answer)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 
 	"github.com/kith-p2p/kith/node/connect"
+	"github.com/kith-p2p/kith/node/freebusy"
 	"github.com/kith-p2p/kith/node/logsync"
 )
 
@@ -165,6 +166,7 @@ func setServiceLimits(l *rcmgr.ScalingLimitConfig) {
 	}{
 		{logsync.ServiceName, 256, 8, 64 << 20, 16 << 20},
 		{connect.ServiceName, 64, 4, 4 << 20, 1 << 20},
+		{freebusy.ServiceName, 32, 2, 2 << 20, 1 << 20},
 	} {
 		l.AddServiceLimit(s.name,
 			rcmgr.BaseLimit{StreamsInbound: s.total, StreamsOutbound: s.total, Streams: 2 * s.total, Memory: s.memory},

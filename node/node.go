@@ -23,6 +23,7 @@ import (
 	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/node/api"
 	"github.com/kith-p2p/kith/node/connect"
+	"github.com/kith-p2p/kith/node/freebusy"
 	"github.com/kith-p2p/kith/node/internal/p2putil"
 	"github.com/kith-p2p/kith/node/logsync"
 	"github.com/kith-p2p/kith/spec"
@@ -182,6 +183,8 @@ type tuning struct {
 	connect connect.Tuning
 	// guard bounds strangers' inbound connections (a host New starts).
 	guard connect.GuardTuning
+	// freebusy: the free/busy service's limits
+	freebusy freebusy.Tuning
 	// inboundRate and inboundBurst limit the inbound streams per peer,
 	// both protocols together.
 	inboundRate  float64
@@ -213,6 +216,7 @@ func defaultTuning() tuning {
 		sync:           logsync.DefaultTuning,
 		connect:        connect.DefaultTuning,
 		guard:          connect.DefaultGuardTuning,
+		freebusy:       freebusy.DefaultTuning,
 		inboundRate:    20,
 		inboundBurst:   40,
 		reconnectTick:  5 * time.Second,
@@ -253,6 +257,7 @@ type Node struct {
 	connect atomic.Pointer[connect.Service] // set once New has built it (see syncPeers)
 	rots    rotations                       // the rotations the store holds (rotate_closed.go)
 	dav     davState                        // the CardDAV server: dav.go
+	fb      *freebusy.Service
 
 	// ready is closed once New has started everything: callbacks that
 	// libp2p may run earlier (autorelay's) wait for it.
@@ -416,6 +421,8 @@ func (n *Node) startServices(ctx context.Context) error {
 	}
 	n.connect.Store(cs)
 	n.closers = append(n.closers, cs.Close)
+	n.fb = freebusy.New(freebusy.Config{Host: n.host, Source: freeBusySource{n}, Limiter: n.inbound, Tuning: n.t.freebusy, Log: n.log.With("service", "freebusy")})
+	n.closers = append(n.closers, n.fb.Close)
 	n.startRedial(ctx)
 	return nil
 }

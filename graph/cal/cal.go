@@ -9,9 +9,8 @@
 // errors wrap graph's kinds (graph.ErrNotFound, graph.ErrInvalid, …),
 // which are the API's sentinels. graph/ical reads and writes the text.
 //
-// Events are sealed to me (audience self) for now; an invitation will seal
-// the same record to its attendees as well, which is why the record holds
-// the whole iCalendar text (ATTENDEE, ORGANIZER, SEQUENCE included).
+// An event is sealed to me (audience self) until I invite connections to
+// it; then to me and its attendees, who read it from my log (invite.go).
 //
 // A *Calendar is safe for concurrent use.
 package cal
@@ -130,6 +129,11 @@ type Event struct {
 	Overrides   int             `json:"overrides,omitempty"` // instances changed or cancelled
 	Alarms      int             `json:"alarms,omitempty"`
 	ICS         string          `json:"ics"` // the iCalendar text as stored
+	// From is the organizer's peer ID when the event is an invitation from
+	// a connection's log ("" for my own events).
+	From string `json:"from,omitempty"`
+	// Replies are the Kith attendees' answers, from their own logs.
+	Replies []Reply `json:"replies,omitempty"`
 }
 
 // Instance is one occurrence in an agenda.
@@ -143,6 +147,8 @@ type Instance struct {
 	// RecurrenceID is the original start of an instance of a recurring
 	// event (what an edit of that one instance names).
 	RecurrenceID *time.Time `json:"recurrence_id,omitempty"`
+	// From is the organizer's peer ID for an invitation ("" for mine).
+	From string `json:"from,omitempty"`
 }
 
 // ImportResult is what [Calendar.Import] did.
@@ -439,44 +445,61 @@ func (c *Calendar) Edit(ctx context.Context, uid string, in Input) (*Event, erro
 	if err != nil {
 		return nil, err
 	}
+	if p, ok := peerOf(ev.Organizer()); ok && p != c.self {
+		return nil, graph.Invalidf("event %q is organized by %s: only its organizer edits it", uid, p)
+	}
 	if err := ev.Apply(f, c.now()); err != nil {
 		return nil, graph.Invalidf("%v", err)
 	}
-	d, err := draft(ev)
+	d, err := c.sealedDraft(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
 	if d.Body.Event.ICS == r.Body.Event.ICS {
-		return view(ev, d.Body.Event.ICS), nil
+		return c.withReplies(ctx, c.self, view(ev, d.Body.Event.ICS))
 	}
 	if err := c.appendLocked(ctx, d); err != nil {
 		return nil, err
 	}
-	return view(ev, d.Body.Event.ICS), nil
+	return c.withReplies(ctx, c.self, view(ev, d.Body.Event.ICS))
 }
 
-// Remove removes my event uid (a tombstone).
+// Remove removes my event uid (a tombstone), sealed to its attendees as
+// the event was, so that it leaves their agendas too.
 func (c *Calendar) Remove(ctx context.Context, uid string) error {
 	if err := c.w.CanWrite(); err != nil {
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, _, err := c.liveLocked(ctx, uid); err != nil {
+	ev, _, err := c.liveLocked(ctx, uid)
+	if err != nil {
 		return err
 	}
-	return c.appendLocked(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindEvent, Key: uid, Del: true}, To: graph.Audience{Self: true}})
+	to, err := c.audience(ctx, ev)
+	if err != nil {
+		return err
+	}
+	return c.appendLocked(ctx, graph.Draft{Body: graph.Body{Kind: graph.KindEvent, Key: uid, Del: true}, To: to})
 }
 
-// Show returns my event uid.
+// Show returns my event uid, or else the invitation uid from a
+// connection's log, with the attendees' answers.
 func (c *Calendar) Show(ctx context.Context, uid string) (*Event, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	ev, r, err := c.liveLocked(ctx, uid)
+	c.mu.Unlock()
+	if errors.Is(err, graph.ErrNotFound) && (r == nil || !r.Body.Del) {
+		inv, ierr := c.invitation(ctx, uid)
+		if ierr != nil {
+			return nil, err
+		}
+		return c.withReplies(ctx, inv.org, invitedView(inv))
+	}
 	if err != nil {
 		return nil, err
 	}
-	return view(ev, r.Body.Event.ICS), nil
+	return c.withReplies(ctx, c.self, view(ev, r.Body.Event.ICS))
 }
 
 func view(ev *ical.Event, text string) *Event {
@@ -541,7 +564,7 @@ func (c *Calendar) List(ctx context.Context, from, to time.Time, tz string) ([]I
 	}
 	var out []Instance
 	for _, ce := range events {
-		if ce.undated || !ce.from.Before(to) || !ce.endless && !ce.to.After(from) && !ce.to.Equal(ce.from) {
+		if ce.undated || ce.ev.Status() == "CANCELLED" || !ce.from.Before(to) || !ce.endless && !ce.to.After(from) && !ce.to.Equal(ce.from) {
 			continue
 		}
 		ins, err := ce.ev.Instances(from, to, loc)
@@ -551,6 +574,27 @@ func (c *Calendar) List(ctx context.Context, from, to time.Time, tz string) ([]I
 		loc := ce.ev.Location()
 		for _, in := range ins {
 			it := Instance{UID: in.UID, Summary: in.Summary, Start: in.Start, End: in.End, AllDay: in.AllDay, Location: loc}
+			if !in.RecurrenceID.IsZero() {
+				rid := in.RecurrenceID
+				it.RecurrenceID = &rid
+			}
+			out = append(out, it)
+		}
+	}
+	invs, err := c.invitations(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range invs {
+		if inv.ev.Status() == "CANCELLED" {
+			continue
+		}
+		ins, err := inv.ev.Instances(from, to, loc)
+		if err != nil {
+			continue
+		}
+		for _, in := range ins {
+			it := Instance{UID: in.UID, Summary: in.Summary, Start: in.Start, End: in.End, AllDay: in.AllDay, Location: inv.ev.Location(), From: inv.org.String()}
 			if !in.RecurrenceID.IsZero() {
 				rid := in.RecurrenceID
 				it.RecurrenceID = &rid
@@ -598,7 +642,7 @@ func (c *Calendar) Import(ctx context.Context, data []byte, skipInvalid bool, pr
 		if progress != nil && (i%500 == 0 || i == len(res.Events)-1) {
 			progress(i+1, len(res.Events))
 		}
-		d, err := draft(ev)
+		d, err := c.sealedDraft(ctx, ev)
 		if err != nil {
 			if skipInvalid {
 				out.Skipped = append(out.Skipped, err.Error())

@@ -30,6 +30,16 @@ type eventVectors struct {
 		Incoming version `json:"incoming"`
 		Wins     string  `json:"wins"` // "held" or "incoming"
 	} `json:"sequence"`
+	RSVPs []struct {
+		Name      string     `json:"name"`
+		Organizer string     `json:"organizer"`
+		Author    string     `json:"author"`
+		UID       string     `json:"uid"`
+		PartStat  string     `json:"partstat"`
+		Sequence  int        `json:"sequence"`
+		JSON      graph.Body `json:"json"`
+		CBORB64   string     `json:"cbor_b64"`
+	} `json:"rsvps"`
 }
 
 type version struct {
@@ -84,5 +94,25 @@ func TestEventVectors(t *testing.T) {
 		if back := cal.Wins(v.Held.Sq, v.Held.graph(), v.Incoming.Sq, v.Incoming.graph()); back == got {
 			t.Errorf("%s: Wins is not antisymmetric", v.Name)
 		}
+	}
+	require.NotEmpty(t, vs.RSVPs)
+	for _, v := range vs.RSVPs {
+		t.Run(v.Name, func(t *testing.T) {
+			got, err := spec.Marshal(v.JSON)
+			require.NoError(t, err)
+			want, err := base64.StdEncoding.DecodeString(v.CBORB64)
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(got, want), "encoding = %s", base64.StdEncoding.EncodeToString(got))
+			b, err := graph.DecodeBody(want)
+			require.NoError(t, err)
+			org, err := peer.Decode(v.Organizer)
+			require.NoError(t, err)
+			author, err := peer.Decode(v.Author)
+			require.NoError(t, err)
+			ps, seq, err := cal.CheckReply(&graph.Record{Kind: b.Kind, Key: b.Key, Body: b}, author, org, v.UID)
+			require.NoError(t, err)
+			require.Equal(t, v.PartStat, ps)
+			require.Equal(t, v.Sequence, seq)
+		})
 	}
 }

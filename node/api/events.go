@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kith-p2p/kith/graph/cal"
+	"github.com/kith-p2p/kith/graph/ical"
 )
 
 // Events is the calendar part of [API] (graph/cal): my events, in my log.
@@ -29,6 +30,71 @@ type Events interface {
 	ImportEvents(ctx context.Context, req ImportEventsRequest) (*EventImportResult, error)
 	// ExportEvents returns my events (uids, or all) as iCalendar text.
 	ExportEvents(ctx context.Context, uids []string) (*EventExport, error)
+	// InviteEvent invites connections (peer IDs or names) to my event uid:
+	// they become its attendees and it is sealed to them.
+	InviteEvent(ctx context.Context, uid string, peers []string) (*Event, error)
+	// CancelEvent cancels my event uid (STATUS:CANCELLED, SEQUENCE raised):
+	// it leaves my agenda and my attendees'.
+	CancelEvent(ctx context.Context, uid string) (*Event, error)
+	// RSVPEvent answers the invitation uid: accept, decline or tentative.
+	RSVPEvent(ctx context.Context, uid, answer string) (*Event, error)
+
+	// FreeBusy asks the connection ref (peer ID or name) for its busy
+	// blocks in [from, to) (at most 62 days): ErrForbidden if it does not
+	// allow any circle I am in, ErrUnreachable if it cannot be reached.
+	FreeBusy(ctx context.Context, ref string, from, to time.Time) (*FreeBusy, error)
+	// SetFreeBusy allows circle to ask my free/busy, or denies it again.
+	SetFreeBusy(ctx context.Context, circle string, allow bool) (*FreeBusyPolicy, error)
+	// FreeBusyPolicy lists the circles allowed to ask my free/busy.
+	FreeBusyPolicy(ctx context.Context) (*FreeBusyPolicy, error)
+}
+
+// FreeBusy is a connection's busy blocks in a window.
+type FreeBusy struct {
+	Peer string      `json:"peer"`
+	From time.Time   `json:"from"`
+	To   time.Time   `json:"to"`
+	Busy []BusyBlock `json:"busy"`
+}
+
+// BusyBlock is a time a connection is busy: no title, merged.
+type BusyBlock struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// FreeBusyPolicy is who may ask my free/busy.
+type FreeBusyPolicy struct {
+	Circles []string `json:"circles"`
+}
+
+type freeBusyQuery struct {
+	Peer string    `json:"peer"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+type freeBusySet struct {
+	Circle string `json:"circle"`
+	Allow  bool   `json:"allow"`
+}
+
+// FreeBusy implements API.
+func (c *Client) FreeBusy(ctx context.Context, ref string, from, to time.Time) (*FreeBusy, error) {
+	var v FreeBusy
+	return &v, c.do(ctx, "POST", "/freebusy/query", freeBusyQuery{Peer: ref, From: from, To: to}, &v)
+}
+
+// SetFreeBusy implements API.
+func (c *Client) SetFreeBusy(ctx context.Context, circle string, allow bool) (*FreeBusyPolicy, error) {
+	var v FreeBusyPolicy
+	return &v, c.do(ctx, "POST", "/freebusy/policy", freeBusySet{Circle: circle, Allow: allow}, &v)
+}
+
+// FreeBusyPolicy implements API.
+func (c *Client) FreeBusyPolicy(ctx context.Context) (*FreeBusyPolicy, error) {
+	var v FreeBusyPolicy
+	return &v, c.do(ctx, "GET", "/freebusy/policy", nil, &v)
 }
 
 // EventInput is what `kith events add` and `edit` set.
@@ -39,6 +105,12 @@ type Event = cal.Event
 
 // Instance is one occurrence in an agenda.
 type Instance = cal.Instance
+
+// Attendee is an ATTENDEE or the ORGANIZER of an event.
+type Attendee = ical.Attendee
+
+// Reply is an attendee's answer to an event.
+type Reply = cal.Reply
 
 // EventImportResult is what an import did.
 type EventImportResult = cal.ImportResult
@@ -103,6 +175,64 @@ func eventRoutes(route func(string, func(*http.Request) (any, error)), impl Even
 		}
 		return impl.ExportEvents(r.Context(), req.UIDs)
 	})
+	route("POST /api/v0/events/{uid}/invite", func(r *http.Request) (any, error) {
+		var req inviteRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.InviteEvent(r.Context(), r.PathValue("uid"), req.Peers)
+	})
+	route("POST /api/v0/freebusy/query", func(r *http.Request) (any, error) {
+		var q freeBusyQuery
+		if err := decode(r, &q); err != nil {
+			return nil, err
+		}
+		return impl.FreeBusy(r.Context(), q.Peer, q.From, q.To)
+	})
+	route("POST /api/v0/freebusy/policy", func(r *http.Request) (any, error) {
+		var q freeBusySet
+		if err := decode(r, &q); err != nil {
+			return nil, err
+		}
+		return impl.SetFreeBusy(r.Context(), q.Circle, q.Allow)
+	})
+	route("GET /api/v0/freebusy/policy", func(r *http.Request) (any, error) { return impl.FreeBusyPolicy(r.Context()) })
+	route("POST /api/v0/events/{uid}/cancel", func(r *http.Request) (any, error) {
+		return impl.CancelEvent(r.Context(), r.PathValue("uid"))
+	})
+	route("POST /api/v0/events/{uid}/rsvp", func(r *http.Request) (any, error) {
+		var req rsvpRequest
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return impl.RSVPEvent(r.Context(), r.PathValue("uid"), req.Answer)
+	})
+}
+
+type inviteRequest struct {
+	Peers []string `json:"peers"`
+}
+
+type rsvpRequest struct {
+	Answer string `json:"answer"`
+}
+
+// InviteEvent implements API.
+func (c *Client) InviteEvent(ctx context.Context, uid string, peers []string) (*Event, error) {
+	var v Event
+	return &v, c.do(ctx, "POST", "/events/"+url.PathEscape(uid)+"/invite", inviteRequest{Peers: peers}, &v)
+}
+
+// CancelEvent implements API.
+func (c *Client) CancelEvent(ctx context.Context, uid string) (*Event, error) {
+	var v Event
+	return &v, c.do(ctx, "POST", "/events/"+url.PathEscape(uid)+"/cancel", nil, &v)
+}
+
+// RSVPEvent implements API.
+func (c *Client) RSVPEvent(ctx context.Context, uid, answer string) (*Event, error) {
+	var v Event
+	return &v, c.do(ctx, "POST", "/events/"+url.PathEscape(uid)+"/rsvp", rsvpRequest{Answer: answer}, &v)
 }
 
 // AddEvent implements API.
