@@ -38,6 +38,7 @@ const (
 	exitDamaged     = 17
 	exitBusy        = 18
 	exitNeedPhrase  = 19
+	exitForbidden   = 20
 )
 
 // errDamaged: kith check found problems in the store.
@@ -78,6 +79,7 @@ var exitCodes = []struct {
 	{exitDamaged, "kith check found problems: the store is damaged (`kith repair` rebuilds it)", []error{errDamaged}},
 	{exitBusy, "the peer did not keep your connection request (too many pending): ask again later, or ask for an invite code", []error{api.ErrBusy}},
 	{exitNeedPhrase, "kith restore: your identity rotated since this home's key; give your recovery phrase on standard input", []error{api.ErrNeedPhrase}},
+	{exitForbidden, "refused: the peer does not allow you this (e.g. free/busy: `kith freebusy allow` on their side), or the request came from a web page", []error{api.ErrForbidden}},
 }
 
 // exitCode returns the exit code for err (nil is exitOK).
