@@ -370,28 +370,45 @@ func parseWhen(s string, loc *time.Location, now time.Time) (time.Time, error) {
 	return time.Time{}, usagef("%q is no time: want today, tomorrow, +7d, 2026-12-03 or \"2026-12-03 12:30\"", s)
 }
 
+// window reads --tz, --from and --to: the zone (the local one when tz is
+// empty) and the times, --to a week after --from when empty.
+func window(tz, fromS, toS string) (zone string, loc *time.Location, from, to time.Time, err error) {
+	if tz == "" {
+		tz = localZone()
+	}
+	if loc, err = time.LoadLocation(tz); err != nil {
+		return "", nil, from, to, usagef("--tz %q: not an IANA time zone (e.g. Europe/Berlin)", tz)
+	}
+	now := time.Now()
+	if from, err = parseWhen(fromS, loc, now); err != nil {
+		return "", nil, from, to, err
+	}
+	to = from.AddDate(0, 0, 7)
+	if toS != "" {
+		if to, err = parseWhen(toS, loc, now); err != nil {
+			return "", nil, from, to, err
+		}
+	}
+	return tz, loc, from, to, nil
+}
+
+// span shows [start, end) in loc: the day and both times, and the end's
+// day too when it ends on another.
+func span(start, end time.Time, loc *time.Location) string {
+	s, e := start.In(loc), end.In(loc)
+	if e.YearDay() != s.YearDay() || e.Year() != s.Year() {
+		return s.Format("Mon 2006-01-02 15:04") + "–" + e.Format("Mon 01-02 15:04")
+	}
+	return s.Format("Mon 2006-01-02 15:04") + "–" + e.Format("15:04")
+}
+
 func runEventsList(ctx context.Context, e *env, o eventsListOptions, args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	tz := o.TZ
-	if tz == "" {
-		tz = localZone()
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return usagef("--tz %q: not an IANA time zone (e.g. Europe/Berlin)", tz)
-	}
-	now := time.Now()
-	from, err := parseWhen(o.From, loc, now)
+	tz, loc, from, to, err := window(o.TZ, o.From, o.To)
 	if err != nil {
 		return err
-	}
-	to := from.AddDate(0, 0, 7)
-	if o.To != "" {
-		if to, err = parseWhen(o.To, loc, now); err != nil {
-			return err
-		}
 	}
 	list, err := e.api().Agenda(ctx, from, to, tz)
 	if err != nil {
@@ -416,11 +433,7 @@ func runEventsList(ctx context.Context, e *env, o eventsListOptions, args []stri
 				when += fmt.Sprintf(" (%d days)", days)
 			}
 		} else {
-			s, end := in.Start.In(loc), in.End.In(loc)
-			when = s.Format("Mon 2006-01-02 15:04") + "–" + end.Format("15:04")
-			if end.YearDay() != s.YearDay() || end.Year() != s.Year() {
-				when = s.Format("Mon 2006-01-02 15:04") + "–" + end.Format("Mon 01-02 15:04")
-			}
+			when = span(in.Start, in.End, loc)
 		}
 		from := ""
 		if in.From != "" {

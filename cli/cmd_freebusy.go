@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	ucli "github.com/urfave/cli/v2"
 )
@@ -105,24 +104,9 @@ func runFreeBusy(ctx context.Context, e *env, o freeBusyOptions, args []string) 
 	if len(args) != 1 {
 		return usagef("want one PEER (a peer ID or a connection's name), or allow/deny CIRCLE")
 	}
-	tz := o.TZ
-	if tz == "" {
-		tz = localZone()
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return usagef("--tz %q: not an IANA time zone (e.g. Europe/Berlin)", tz)
-	}
-	now := time.Now()
-	from, err := parseWhen(o.From, loc, now)
+	_, loc, from, to, err := window(o.TZ, o.From, o.To)
 	if err != nil {
 		return err
-	}
-	to := from.AddDate(0, 0, 7)
-	if o.To != "" {
-		if to, err = parseWhen(o.To, loc, now); err != nil {
-			return err
-		}
 	}
 	fb, err := e.api().FreeBusy(ctx, args[0], from, to)
 	if err != nil {
@@ -137,12 +121,7 @@ func runFreeBusy(ctx context.Context, e *env, o freeBusyOptions, args []string) 
 	}
 	t := newTable(e.Out, "BUSY")
 	for _, b := range fb.Busy {
-		s, end := b.Start.In(loc), b.End.In(loc)
-		when := s.Format("Mon 2006-01-02 15:04") + "–" + end.Format("15:04")
-		if end.YearDay() != s.YearDay() || end.Year() != s.Year() {
-			when = s.Format("Mon 2006-01-02 15:04") + "–" + end.Format("Mon 01-02 15:04")
-		}
-		t.row(when)
+		t.row(span(b.Start, b.End, loc))
 	}
 	return t.flush()
 }
