@@ -45,6 +45,7 @@ func (n *Node) startRedial(ctx context.Context) {
 	n.host.Network().Notify(notifiee)
 	n.closers = append(n.closers, func() error { n.host.Network().StopNotify(notifiee); return nil })
 	n.bg.Go(n.learnHead)
+	n.bg.Go(n.resealCards)
 	n.bg.Go(n.redialLoop)
 }
 

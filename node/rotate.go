@@ -226,11 +226,9 @@ func (n *Node) stageKey(next *identity.Identity, passphrase []byte) (string, err
 // writeNewLog writes next's genesis and keys entries (unless a failed
 // rotation wrote them already) and carries my book into its log.
 //
-// Known gap: each card is sealed to the circle members whose keys the
-// store holds now. A member whose keys entry arrives while the rotation
-// runs (or later, to the old identity) is not sealed to by the new log
-// until something re-issues that circle's card; the new node does not yet
-// reconcile this at start.
+// Each card is sealed to the circle members whose keys the store holds
+// now; a member whose keys entry arrives while the rotation runs is sealed
+// to when the new identity's node starts (resealCards).
 func (n *Node) writeNewLog(ctx context.Context, next *identity.Identity) (int, error) {
 	w, err := graph.NewWriter(ctx, next, n.store, n.now)
 	if err != nil {
