@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/kith-p2p/kith/graph"
-	"github.com/kith-p2p/kith/identity"
 	"github.com/kith-p2p/kith/spec"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -76,13 +75,12 @@ func (n *Node) unsealedMembers(ctx context.Context) ([]peer.ID, error) {
 			if err != nil || seen[p] {
 				continue
 			}
-			k, err := n.store.Record(ctx, p, graph.KindKeys, "")
-			switch {
-			case errors.Is(err, graph.ErrNotFound):
-			case err != nil:
+			r, ok, err := graph.ReaderOf(ctx, n.store, p)
+			if err != nil {
 				return nil, err
-			case !k.Body.Del && identity.CheckEncryptionKey(k.Body.Enc) == nil:
-				want = append(want, graph.Reader{ID: p, EncKey: k.Body.Enc})
+			}
+			if ok {
+				want = append(want, r)
 			}
 		}
 		got, err := graph.Recipients(n.id, e, want)

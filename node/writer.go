@@ -275,13 +275,12 @@ func (l *logWriter) knownReaders(ctx context.Context) ([]graph.Reader, error) {
 		if p == l.id.PeerID() {
 			continue
 		}
-		k, err := l.store.Record(ctx, p, graph.KindKeys, "")
-		switch {
-		case errors.Is(err, graph.ErrNotFound):
-		case err != nil:
+		r, ok, err := graph.ReaderOf(ctx, l.store, p)
+		if err != nil {
 			return nil, err
-		case !k.Body.Del && identity.CheckEncryptionKey(k.Body.Enc) == nil:
-			out = append(out, graph.Reader{ID: p, EncKey: k.Body.Enc})
+		}
+		if ok {
+			out = append(out, r)
 		}
 	}
 	return out, nil

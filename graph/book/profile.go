@@ -11,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
-	"github.com/kith-p2p/kith/identity"
 )
 
 var circleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
@@ -320,13 +319,12 @@ func (b *Book) readers(ctx context.Context, circle string, members []string) ([]
 		if err != nil {
 			continue
 		}
-		k, err := b.store.Record(ctx, pid, graph.KindKeys, "")
-		switch {
-		case errors.Is(err, graph.ErrNotFound):
-		case err != nil:
-			return nil, fmt.Errorf("reading the key of %s, a member of %s: %w", pid, circle, err)
-		case !k.Body.Del && identity.CheckEncryptionKey(k.Body.Enc) == nil:
-			readers = append(readers, graph.Reader{ID: pid, EncKey: k.Body.Enc})
+		r, ok, err := graph.ReaderOf(ctx, b.store, pid)
+		if err != nil {
+			return nil, fmt.Errorf("a member of %s: %w", circle, err)
+		}
+		if ok {
+			readers = append(readers, r)
 			continue
 		}
 		b.log.Warn("circle member without a usable key", "circle", circle, "peer", m)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/kith-p2p/kith/graph"
 	"github.com/kith-p2p/kith/graph/ical"
-	"github.com/kith-p2p/kith/identity"
 )
 
 // Invitations and answers (spec/SPEC.md "Events"): an event with Kith
@@ -92,16 +91,7 @@ func (c *Calendar) myReader(ctx context.Context) (graph.Reader, error) {
 // readerOf returns p as a reader, ok false when this node holds no usable
 // encryption key of p yet.
 func (c *Calendar) readerOf(ctx context.Context, p peer.ID) (graph.Reader, bool, error) {
-	k, err := c.store.Record(ctx, p, graph.KindKeys, "")
-	switch {
-	case errors.Is(err, graph.ErrNotFound):
-		return graph.Reader{}, false, nil
-	case err != nil:
-		return graph.Reader{}, false, fmt.Errorf("reading the encryption key of %s: %w", p, err)
-	case k.Body.Del || identity.CheckEncryptionKey(k.Body.Enc) != nil:
-		return graph.Reader{}, false, nil
-	}
-	return graph.Reader{ID: p, EncKey: k.Body.Enc}, true, nil
+	return graph.ReaderOf(ctx, c.store, p)
 }
 
 // audience returns who ev's record is sealed to: me alone, or me, its
