@@ -98,6 +98,10 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		if r.Method == "PROPPATCH" {
+			servePropPatch(w, r, body)
+			return
+		}
 		if names, ok := wantsCtag(r, body); ok {
 			h.serveCtag(w, r, names)
 			return
