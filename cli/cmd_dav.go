@@ -74,8 +74,8 @@ trusting it. Compare the printed tls_fingerprint with the one your app
 shows. --tls turns HTTPS on for 127.0.0.1 too.`,
 				Flags: []ucli.Flag{
 					&ucli.IntFlag{Name: "port", Value: davPortDefault, Usage: "TCP port to serve on", EnvVars: []string{"KITH_DAV_PORT"}, Destination: &enableOpts.Port},
-					&ucli.StringFlag{Name: "listen", Value: "127.0.0.1", Usage: "IP address to serve on (0.0.0.0: every interface); any but a loopback address means HTTPS", Destination: &enableOpts.Listen},
-					&ucli.BoolFlag{Name: "tls", Usage: "serve HTTPS with a self-signed certificate (always on off 127.0.0.1)", Destination: &enableOpts.TLS},
+					&ucli.StringFlag{Name: "listen", Value: "127.0.0.1", Usage: "IP address to serve on (0.0.0.0: every interface); any but a loopback address means HTTPS", EnvVars: []string{"KITH_DAV_LISTEN"}, Destination: &enableOpts.Listen},
+					&ucli.BoolFlag{Name: "tls", Usage: "serve HTTPS with a self-signed certificate (always on off 127.0.0.1)", EnvVars: []string{"KITH_DAV_TLS"}, Destination: &enableOpts.TLS},
 					jsonFlag(&enableOpts.JSON),
 				},
 				Action: action(func(c *ucli.Context, args []string) error {
