@@ -407,6 +407,9 @@ func (b *cardBackend) PutAddressObject(ctx context.Context, p string, in govcard
 	if err != nil {
 		return nil, err
 	}
+	if c != nil {
+		replaced(ctx)
+	}
 	now, err := b.book.Contact(ctx, ref)
 	if err != nil {
 		return nil, err

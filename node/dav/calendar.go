@@ -280,6 +280,9 @@ func (b *calBackend) PutCalendarObject(ctx context.Context, p string, in *goical
 	if res.Older > 0 {
 		return nil, webdav.NewHTTPError(http.StatusConflict, fmt.Errorf("the calendar holds a later version of %s (a higher SEQUENCE); nothing was changed: read it again", ev.UID))
 	}
+	if cur != nil {
+		replaced(ctx)
+	}
 	now, err := b.find(ctx, eventName(ev.UID))
 	if err != nil {
 		return nil, err

@@ -14,6 +14,28 @@
 // read (If-Match, If-None-Match): a stale one gets 412 and changes
 // nothing.
 //
+// # Sync
+//
+// Clients fetch only what changed with sync-collection (RFC 6578), served
+// by this package (go-webdav v0.6.0 has only the client side). The address
+// book is derived: a card's served bytes depend on the friend's card, my
+// notes on it, its circles and keys, so no one sequence number of the
+// store maps to the resources that changed. A collection's changes are
+// therefore found the way a client would: each sync (or PROPFIND of
+// DAV:sync-token) lists the collection's names and ETags, and a listing
+// that differs from the one before is a new sequence number, recorded
+// with the names that changed (a [syncLog]). A token names a sequence
+// number and the handler's random epoch; the changes after it are those
+// recorded since. The log keeps at most 20,000 changed names (about 2 MB
+// per collection) and lives in memory: a token from before a restart, or
+// older than the oldest change kept, gets 403 DAV:valid-sync-token and
+// the client lists the collection again, comparing ETags and fetching
+// only the resources that differ, which costs a listing, not a download.
+// A DAV:limit below the number of changes gets 507
+// number-of-matches-within-limits (RFC 6578 section 3.7): results are
+// never truncated. A PUT answers 201 when it makes a resource and 204
+// when it replaces one, with the ETag of what is now stored.
+//
 // The server listens on 127.0.0.1 behind HTTP Basic authentication with
 // an app password kept only as a bcrypt hash (see [Settings]).
 package dav

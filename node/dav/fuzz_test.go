@@ -108,9 +108,15 @@ func FuzzHandler(f *testing.F) {
 		`<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop><cs:getctag/><d:getetag/></d:prop></d:propfind>`,
 		`<?xml version="1.0"?><c:addressbook-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><c:address-data/></d:prop><c:filter><c:prop-filter name="FN"><c:text-match>a</c:text-match></c:prop-filter></c:filter></c:addressbook-query>`,
 		`<?xml version="1.0"?><c:addressbook-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><c:address-data/></d:prop><d:href>/carddav/kith/books/contacts/a.vcf</d:href></c:addressbook-multiget>`,
+		`<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/><c:address-data/></d:prop></d:sync-collection>`,
+		`<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>http://kith.invalid/ns/sync/00/1</d:sync-token><d:sync-level>infinite</d:sync-level><d:limit><d:nresults>1</d:nresults></d:limit><d:prop><d:getetag/><d:getlastmodified/></d:prop></d:sync-collection>`,
+		`<d:sync-collection xmlns:d="DAV:"><d:sync-level>2</d:sync-level></d:sync-collection>`,
+		`<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:sync-token/><d:supported-report-set/></d:prop></d:propfind>`,
 		"", "BEGIN:VCARD\r\n", "<",
 	} {
-		f.Add(uint8(0), seed)
+		for _, m := range []uint8{0, 2, 3} {
+			f.Add(m, seed)
+		}
 	}
 	f.Fuzz(func(t *testing.T, method uint8, body string) {
 		b := newMemBook()

@@ -38,6 +38,8 @@ func Handler(src Source, hash string, log *slog.Logger) *PasswordHandler {
 	h := &PasswordHandler{
 		backend:    cb,
 		calBackend: calb,
+		cardSync:   newSyncLog(),
+		calSync:    newSyncLog(),
 		card:       &carddav.Handler{Backend: cb, Prefix: cardPrefix},
 		cal:        &caldav.Handler{Backend: calb, Prefix: calPrefix},
 		log:        log,
@@ -52,6 +54,8 @@ type PasswordHandler struct {
 	auth       atomic.Pointer[auth]
 	backend    *cardBackend
 	calBackend *calBackend
+	cardSync   *syncLog // the address book's changes, for sync-collection
+	calSync    *syncLog // the calendar's
 	card       http.Handler
 	cal        http.Handler
 	slots      chan struct{} // bounds the requests served at once
@@ -102,6 +106,10 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.serveCtag(w, r, names)
 			return
 		}
+		if wantsSync(r, body) {
+			h.serveSync(w, r, body)
+			return
+		}
 		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, calPrefix+"/") {
 			// The event is read by graph/ical from these bytes.
 			r = r.WithContext(context.WithValue(r.Context(), icsKey{}, body))
@@ -132,6 +140,13 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, r))
+	if r.Method == http.MethodPut {
+		// go-webdav answers every PUT 201; an update is 204 (RFC 4918
+		// section 9.7.1), which the backend tells through out.
+		out := &putOutcome{}
+		r = r.WithContext(context.WithValue(r.Context(), putKey{}, out))
+		w = &putWriter{ResponseWriter: w, out: out}
+	}
 	switch {
 	case r.URL.Path == "/.well-known/carddav":
 		http.Redirect(w, r, principal, http.StatusPermanentRedirect)
@@ -171,4 +186,30 @@ func checkPath(r *http.Request) error {
 		}
 	}
 	return nil
+}
+
+type putKey struct{}
+
+// putOutcome is what a PUT did: replaced a resource, or made a new one.
+type putOutcome struct{ replaced bool }
+
+// replaced notes that the PUT ctx serves replaced a resource.
+func replaced(ctx context.Context) {
+	if out, ok := ctx.Value(putKey{}).(*putOutcome); ok {
+		out.replaced = true
+	}
+}
+
+// putWriter answers 204 No Content rather than go-webdav's 201 Created
+// when the PUT replaced a resource (the ETag header stays).
+type putWriter struct {
+	http.ResponseWriter
+	out *putOutcome
+}
+
+func (w *putWriter) WriteHeader(code int) {
+	if code == http.StatusCreated && w.out.replaced {
+		code = http.StatusNoContent
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
