@@ -94,6 +94,16 @@ func (m *memBook) ImportEvents(ctx context.Context, req api.ImportEventsRequest)
 
 func (m *memBook) RemoveEvent(ctx context.Context, uid string) error { return api.ErrNotFound }
 
+func (m *memBook) RSVPEvent(ctx context.Context, uid, answer string) (*api.Event, error) {
+	return nil, api.ErrNotFound
+}
+
+func (m *memBook) ID(ctx context.Context) (*api.Identity, error) { return &api.Identity{}, nil }
+
+func (m *memBook) Invitations(ctx context.Context, uids []string) ([]*api.Event, error) {
+	return nil, nil
+}
+
 // FuzzHandler sends any body to the address book's PUT, PROPFIND and
 // REPORT: no answer is a server error, and a refused PUT changes nothing.
 func FuzzHandler(f *testing.F) {
