@@ -121,7 +121,7 @@ func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, name
 	} else {
 		known[xml.Name{Space: nsCardDAV, Local: "addressbook-description"}] = description
 		known[xml.Name{Space: nsCardDAV, Local: "max-resource-size"}] = fmt.Sprintf(`<card:max-resource-size>%d</card:max-resource-size>`, ab.MaxResourceSize)
-		known[xml.Name{Space: nsCardDAV, Local: "supported-address-data"}] = `<card:supported-address-data><card:address-data-type content-type="text/vcard" version="3.0"/></card:supported-address-data>`
+		known[xml.Name{Space: nsCardDAV, Local: "supported-address-data"}] = `<card:supported-address-data><card:address-data-type content-type="text/vcard" version="3.0"/><card:address-data-type content-type="text/vcard" version="4.0"/></card:supported-address-data>`
 	}
 	writeProps(w, p, names, known)
 }

@@ -86,12 +86,14 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Read the body whole, bounded: an oversized one gets 413 here rather
 	// than a parse error from deep inside the XML or vCard decoder.
+	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		if r.ContentLength > MaxBody {
 			http.Error(w, fmt.Sprintf("the request body is %d bytes; at most %d are accepted", r.ContentLength, MaxBody), http.StatusRequestEntityTooLarge)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+		var err error
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			http.Error(w, fmt.Sprintf("the request body is over %d bytes", MaxBody), http.StatusRequestEntityTooLarge)
@@ -102,6 +104,9 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		if askV4(r, body) {
+			r = r.WithContext(context.WithValue(r.Context(), v4Key{}, true))
+		}
 		if names, ok := wantsCtag(r, body); ok {
 			h.serveCtag(w, r, names)
 			return
@@ -139,6 +144,9 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && askV4(r, nil) {
+		r = r.WithContext(context.WithValue(r.Context(), v4Key{}, true))
+	}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, r))
 	if r.Method == http.MethodPut {
 		// go-webdav answers every PUT 201; an update is 204 (RFC 4918
@@ -154,6 +162,10 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, principal, http.StatusPermanentRedirect)
 	case r.URL.Path == calPrefix || strings.HasPrefix(r.URL.Path, calPrefix+"/"):
 		h.cal.ServeHTTP(w, r)
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, bookPath) && len(r.URL.Path) > len(bookPath):
+		h.serveCard(w, r)
+	case r.Method == "REPORT" && strings.TrimSuffix(r.URL.Path, "/")+"/" == bookPath:
+		h.serveCardReport(w, r, body)
 	case r.URL.Path == "/" || r.URL.Path == cardPrefix || strings.HasPrefix(r.URL.Path, cardPrefix+"/"):
 		h.card.ServeHTTP(w, r)
 	default:

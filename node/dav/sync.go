@@ -39,8 +39,8 @@ type member struct {
 	name    string // the resource's name in the collection (with its extension)
 	etag    string
 	modTime time.Time // zero when unknown
-	card    govcard.Card
-	ics     []byte // for an event
+	vcf     []byte    // for a card: as graph/vcard wrote it
+	ics     []byte    // for an event
 }
 
 // syncLog is the change history of one collection, seen through its
@@ -161,13 +161,18 @@ func (h *PasswordHandler) members(ctx context.Context, p string) ([]member, erro
 		}
 		return out, nil
 	}
-	aos, err := h.backend.ListAddressObjects(ctx, bookPath, nil)
+	cs, err := h.backend.list(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]member, 0, len(aos))
-	for _, ao := range aos {
-		out = append(out, member{name: strings.TrimPrefix(ao.Path, bookPath), etag: ao.ETag, modTime: ao.ModTime, card: ao.Card})
+	v4 := wantsV4(ctx)
+	out := make([]member, 0, len(cs))
+	for i := range cs {
+		s, err := encodeAs(&cs[i], v4)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, member{name: nameOf(&cs[i]) + cardExt, etag: s.etag, modTime: cs[i].Updated, vcf: s.data})
 	}
 	return out, nil
 }
@@ -329,14 +334,12 @@ func memberProps(m *member, props []xml.Name) (found, missing string, err error)
 			ok.WriteString(`<d:getlastmodified>` + m.modTime.UTC().Format(http.TimeFormat) + `</d:getlastmodified>`)
 		case n == xml.Name{Space: nsDAV, Local: "getcontenttype"} && m.ics != nil:
 			ok.WriteString(`<d:getcontenttype>text/calendar; charset=utf-8; component=VEVENT</d:getcontenttype>`)
-		case n == xml.Name{Space: nsDAV, Local: "getcontenttype"} && m.card != nil:
+		case n == xml.Name{Space: nsDAV, Local: "getcontenttype"} && m.vcf != nil:
 			ok.WriteString(`<d:getcontenttype>` + govcard.MIMEType + `; charset=utf-8</d:getcontenttype>`)
-		case n == xml.Name{Space: nsCardDAV, Local: "address-data"} && m.card != nil:
-			var buf bytes.Buffer
-			if err := govcard.NewEncoder(&buf).Encode(m.card); err != nil {
-				return "", "", fmt.Errorf("encoding card %s: %w", m.name, err)
-			}
-			ok.WriteString(`<card:address-data>` + xmlEscape(buf.String()) + `</card:address-data>`)
+		case n == xml.Name{Space: nsDAV, Local: "getcontentlength"}:
+			ok.WriteString(`<d:getcontentlength>` + strconv.Itoa(len(m.vcf)+len(m.ics)) + `</d:getcontentlength>`)
+		case n == xml.Name{Space: nsCardDAV, Local: "address-data"} && m.vcf != nil:
+			ok.WriteString(`<card:address-data>` + xmlEscape(string(m.vcf)) + `</card:address-data>`)
 		case n == xml.Name{Space: nsCalDAV, Local: "calendar-data"} && m.ics != nil:
 			ok.WriteString(`<cal:calendar-data>` + xmlEscape(string(m.ics)) + `</cal:calendar-data>`)
 		default:
