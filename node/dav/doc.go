@@ -1,18 +1,24 @@
 // Package dav serves the address book and the calendar to the phone's
 // and the desktop's own apps over CardDAV (RFC 6352) and CalDAV (RFC
 // 4791), with github.com/emersion/go-webdav: one address book holding my
-// local contacts and my connections' cards, one calendar of my events.
-// Both services share one principal, /principals/kith/, which names both
-// home sets.
+// local contacts and my connections' cards, one calendar of my events and
+// the invitations my connections sent me. Both services share one
+// principal, /principals/kith/, which names both home sets.
 //
 // Cards travel through graph/vcard, the code of `kith contacts import`
 // and `export`, events through graph/ical, the code of `kith events
-// import` and `export`: what a client sends keeps every property it had. A
-// connection's card is theirs: a write that changes a field of it is
-// refused (403, saying which), and what a client adds to it becomes my
-// notes on them. Every write is checked against the ETag the client
-// read (If-Match, If-None-Match): a stale one gets 412 and changes
-// nothing.
+// import` and `export`: what a client sends keeps every property it had.
+// Cards are served as vCard 3.0, or 4.0 to a client that asks (both are
+// listed in supported-address-data), with the bytes graph/vcard writes:
+// GET and the address book's REPORTs are answered in cards.go, since
+// go-vcard's encoder, which go-webdav uses, does not write every value
+// back as read. A connection's card is theirs: a write that changes a
+// field of it is refused (403, saying which), and what a client adds to
+// it becomes my notes on them. An invitation is its organizer's: a client
+// answers it by changing my PARTSTAT, which becomes an rsvp entry, and
+// any other change gets 403 (rsvp.go). Every write is checked against the
+// ETag the client read (If-Match, If-None-Match): a stale one gets 412
+// and changes nothing.
 //
 // # Sync
 //
