@@ -105,7 +105,8 @@ func (m *memBook) Invitations(ctx context.Context, uids []string) ([]*api.Event,
 }
 
 // FuzzHandler sends any body to the address book's PUT, PROPFIND and
-// REPORT: no answer is a server error, and a refused PUT changes nothing.
+// REPORT (sync-collection among them) and the calendar's REPORT: no
+// answer is a server error, and a refused PUT changes nothing.
 func FuzzHandler(f *testing.F) {
 	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
 	if err != nil {
@@ -124,7 +125,7 @@ func FuzzHandler(f *testing.F) {
 		`<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:sync-token/><d:supported-report-set/></d:prop></d:propfind>`,
 		"", "BEGIN:VCARD\r\n", "<",
 	} {
-		for _, m := range []uint8{0, 2, 3} {
+		for _, m := range []uint8{0, 2, 3, 4} {
 			f.Add(m, seed)
 		}
 	}
@@ -136,7 +137,7 @@ func FuzzHandler(f *testing.F) {
 		}
 		before, _ := b.Contacts(t.Context())
 		var req *http.Request
-		switch method % 4 {
+		switch method % 5 {
 		case 0:
 			req = httptest.NewRequest("PUT", bookPath+"a.vcf", strings.NewReader(body))
 			req.Header.Set("Content-Type", "text/vcard")
@@ -149,6 +150,9 @@ func FuzzHandler(f *testing.F) {
 			req.Header.Set("Content-Type", "application/xml")
 		case 3:
 			req = httptest.NewRequest("REPORT", bookPath, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/xml")
+		case 4:
+			req = httptest.NewRequest("REPORT", calendarPath, strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/xml")
 		}
 		req.SetBasicAuth(Username, "pw")

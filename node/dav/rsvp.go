@@ -106,11 +106,17 @@ func answerOf(held, put *ical.Event, me, org string) (string, error) {
 		}
 		return strings.TrimSpace(b.String())
 	}
+	status := func(ev *ical.Event) string {
+		if s := ev.Status(); s != "" {
+			return s
+		}
+		return "CONFIRMED" // what an app that writes every field back writes
+	}
 	for _, f := range []struct{ what, was, now string }{
 		{"SUMMARY", held.Summary(), put.Summary()},
 		{"LOCATION", held.Location(), put.Location()},
-		{"DESCRIPTION", held.Description(), put.Description()},
-		{"STATUS", held.Status(), put.Status()},
+		{"DESCRIPTION", strings.TrimSpace(held.Description()), strings.TrimSpace(put.Description())},
+		{"STATUS", status(held), status(put)},
 		{"RRULE", held.RRule(), put.RRule()},
 		{"time", when(held), when(put)},
 		{"ORGANIZER", org1, org2},
