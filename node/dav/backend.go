@@ -80,12 +80,11 @@ func nameOf(c *api.Contact) string {
 	return c.ID
 }
 
-// served is one contact as served: the bytes graph/vcard wrote, the
-// card go-webdav reads from them (to filter a query), and its ETag.
+// served is one contact as served: the bytes graph/vcard wrote and its
+// ETag.
 type served struct {
 	contact *api.Contact
 	data    []byte
-	card    govcard.Card
 	etag    string
 }
 
@@ -118,21 +117,22 @@ func encodeAs(c *api.Contact, v4 bool) (*served, error) {
 		}
 	}
 	s.data = buf.Bytes()
-	card, err := govcard.NewDecoder(bytes.NewReader(s.data)).Decode()
-	if err != nil {
-		return nil, fmt.Errorf("re-reading contact %s: %w", c.ID, err)
-	}
-	s.card = card
 	return s, nil
 }
 
+// object returns s as go-webdav serves it: the card as go-vcard reads
+// it, for go-webdav's filters (the bytes served are s.data).
 func (s *served) object() (*carddav.AddressObject, error) {
+	card, err := govcard.NewDecoder(bytes.NewReader(s.data)).Decode()
+	if err != nil {
+		return nil, fmt.Errorf("re-reading contact %s: %w", s.contact.ID, err)
+	}
 	return &carddav.AddressObject{
 		Path:          bookPath + nameOf(s.contact) + cardExt,
 		ModTime:       s.contact.Updated,
 		ContentLength: int64(len(s.data)),
 		ETag:          s.etag,
-		Card:          s.card,
+		Card:          card,
 	}, nil
 }
 
