@@ -115,12 +115,30 @@ func TestDAVSyncCollection(t *testing.T) {
 	require.Contains(t, body, "FN:Cec")
 	require.Contains(t, body, "<d:href>"+benPath+"</d:href><d:status>HTTP/1.1 404 Not Found</d:status>")
 
-	// A token this server does not know (another run's, or garbage):
+	// After a restart of the server, a token whose collection is as it
+	// was has nothing to fetch; once something changed it is unknown:
 	// 403 valid-sync-token, and the client syncs again from nothing.
-	stale := strings.Replace(next.SyncToken, "/sync/", "/sync/0", 1)
-	_, err = davSync(t, c, davBook, stale)
+	require.NoError(t, alice.DAVDisable(ctx))
+	creds, err = alice.DAVEnable(ctx, api.DAVEnableRequest{Port: freePort(t)})
+	require.NoError(t, err)
+	url = strings.TrimSuffix(creds.URL, "/")
+	c = davClient(t, url, creds.Username, creds.Password, nil)
+	restarted, err := davSync(t, c, davBook, next.SyncToken)
+	require.NoError(t, err)
+	require.Empty(t, restarted.Updated)
+	require.Empty(t, restarted.Deleted)
+	require.NotEqual(t, next.SyncToken, restarted.SyncToken, "a token of this run")
+	_, err = alice.AddContacts(ctx, []graph.Card{fields("uid", "dan-1", "fn", "Dan")})
+	require.NoError(t, err)
+	_, err = davSync(t, c, davBook, next.SyncToken)
 	require.ErrorContains(t, err, "403 Forbidden")
 	require.ErrorContains(t, err, "valid-sync-token")
+	// A token of this run still gets exactly the change.
+	since, err := davSync(t, c, davBook, restarted.SyncToken)
+	require.NoError(t, err)
+	up, _ = syncPaths(since)
+	require.Len(t, up, 1)
+	require.Contains(t, up, davBook+"dan-1.vcf")
 	resp, body = davDo(t, "REPORT", url+davBook, creds.Username, creds.Password,
 		`<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>nonsense</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>`,
 		http.Header{"Content-Type": {"application/xml"}})
@@ -129,7 +147,7 @@ func TestDAVSyncCollection(t *testing.T) {
 	full, err := davSync(t, c, davBook, "")
 	require.NoError(t, err)
 	up, _ = syncPaths(full)
-	require.Len(t, up, 2)
+	require.Len(t, up, 3)
 	require.Contains(t, up, annPath)
 	require.Contains(t, up, cecPath)
 

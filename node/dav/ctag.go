@@ -70,8 +70,8 @@ func wantsCtag(r *http.Request, body []byte) ([]xml.Name, bool) {
 	return names, found
 }
 
-// ctag is a hash of every member's name and ETag: it changes when any
-// of them changes, appears or goes.
+// ctag is a hash of every member's name and ETag (ms sorted by name):
+// it changes when any of them changes, appears or goes.
 func ctag(ms []member) string {
 	sum := sha256.New()
 	for _, m := range ms {
@@ -85,14 +85,11 @@ func ctag(ms []member) string {
 // collection, and the ctag.
 func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, names []xml.Name) {
 	p := strings.TrimSuffix(r.URL.Path, "/") + "/"
-	ms, err := h.members(r.Context(), p)
+	_, now, err := h.syncLogOf(p).list(func() ([]member, error) { return h.members(r.Context(), p) })
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.name, b.name) })
-	log := h.syncLogOf(p)
-	syncToken := log.token(log.observe(ms))
 	ab := theBook()
 	resourcetype := `<d:resourcetype><d:collection/><card:addressbook/></d:resourcetype>`
 	description := `<card:addressbook-description>` + xmlEscape(ab.Description) + `</card:addressbook-description>`
@@ -104,8 +101,8 @@ func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, name
 		reports = `<d:supported-report-set><d:supported-report><d:report><cal:calendar-query/></d:report></d:supported-report><d:supported-report><d:report><cal:calendar-multiget/></d:report></d:supported-report>` + syncReport + `</d:supported-report-set>`
 	}
 	known := map[xml.Name]string{
-		{Space: nsCS, Local: "getctag"}:                     `<cs:getctag>` + ctag(ms) + `</cs:getctag>`,
-		{Space: nsDAV, Local: "sync-token"}:                 `<d:sync-token>` + xmlEscape(syncToken) + `</d:sync-token>`,
+		{Space: nsCS, Local: "getctag"}:                     `<cs:getctag>` + now.hash + `</cs:getctag>`,
+		{Space: nsDAV, Local: "sync-token"}:                 `<d:sync-token>` + xmlEscape(now.token) + `</d:sync-token>`,
 		{Space: nsDAV, Local: "resourcetype"}:               resourcetype,
 		{Space: nsDAV, Local: "displayname"}:                `<d:displayname>` + xmlEscape(ab.Name) + `</d:displayname>`,
 		{Space: nsDAV, Local: "current-user-principal"}:     `<d:current-user-principal><d:href>` + principal + `</d:href></d:current-user-principal>`,

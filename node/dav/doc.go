@@ -30,13 +30,19 @@
 // therefore found the way a client would: each sync (or PROPFIND of
 // DAV:sync-token) lists the collection's names and ETags, and a listing
 // that differs from the one before is a new sequence number, recorded
-// with the names that changed (a [syncLog]). A token names a sequence
-// number and the handler's random epoch; the changes after it are those
-// recorded since. The log keeps at most 20,000 changed names (about 2 MB
-// per collection) and lives in memory: a token from before a restart, or
-// older than the oldest change kept, gets 403 DAV:valid-sync-token and
-// the client lists the collection again, comparing ETags and fetching
-// only the resources that differ, which costs a listing, not a download.
+// with the names that changed (a [syncLog]). A token names the handler's
+// random epoch, a sequence number and a hash of that listing (the
+// getctag); the changes after it are those recorded since. The log keeps
+// at most 20,000 changed names (about 2 MB per collection) and lives in
+// memory, not in $KITH_HOME: a token of an earlier run of the daemon is
+// still good while the collection is as it was then (its hash says so:
+// the client has nothing to fetch), so a phone's daemon that restarts
+// costs its apps nothing. A token older than the oldest change kept, or
+// of an earlier run when something changed since, gets 403
+// DAV:valid-sync-token, and the client lists the collection again,
+// comparing ETags and fetching only the resources that differ: a listing,
+// not a download. Persisting the log would spare that listing after a
+// restart with changes, at the price of a file rewritten at each change.
 // A DAV:limit below the number of changes gets 507
 // number-of-matches-within-limits (RFC 6578 section 3.7): results are
 // never truncated. A PUT answers 201 when it makes a resource and 204

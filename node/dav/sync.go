@@ -48,15 +48,19 @@ type member struct {
 // sequence number, and the names that changed are remembered with it.
 // Safe for concurrent use.
 type syncLog struct {
-	epoch string // random for each handler: a token of another run is unknown
+	epoch string // random for each handler: the log of another run is unknown
+
+	// listMu makes a listing and its observation one step, so that the
+	// log's states follow the collection's order.
+	listMu sync.Mutex
 
 	// mu guards the fields below.
 	mu      sync.Mutex
 	seq     uint64            // the sequence number of state; 0 before the first listing
 	state   map[string]string // resource name → ETag at seq
 	floor   uint64            // the oldest sequence number a token may name
-	changes []change          // by seq, at most maxChanges
-	max     int               // maxChanges (a field so that tests can lower it)
+	changes []change          // by seq, at most max
+	max     int               // maxSyncChanges (a field so that tests can lower it)
 }
 
 // change is a resource that changed, appeared or went at seq.
@@ -65,24 +69,46 @@ type change struct {
 	name string
 }
 
+// snapshot is a listing as observed: its sequence number, the hash of
+// its names and ETags ([ctag]) and its token.
+type snapshot struct {
+	seq   uint64
+	hash  string
+	token string
+}
+
 func newSyncLog() *syncLog {
 	var b [8]byte
 	rand.Read(b[:])
 	return &syncLog{epoch: hex.EncodeToString(b[:]), max: maxSyncChanges}
 }
 
-// observe records the collection's listing and returns its sequence
-// number.
-func (l *syncLog) observe(ms []member) uint64 {
+// list lists the collection with list and records the listing.
+func (l *syncLog) list(list func() ([]member, error)) ([]member, snapshot, error) {
+	l.listMu.Lock()
+	defer l.listMu.Unlock()
+	ms, err := list()
+	if err != nil {
+		return nil, snapshot{}, err
+	}
+	return ms, l.observe(ms), nil
+}
+
+// observe records the collection's listing ms (sorted by name).
+func (l *syncLog) observe(ms []member) snapshot {
 	cur := make(map[string]string, len(ms))
 	for _, m := range ms {
 		cur[m.name] = m.etag
 	}
+	hash := ctag(ms)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	snap := func() snapshot {
+		return snapshot{seq: l.seq, hash: hash, token: syncTokenPrefix + l.epoch + "/" + strconv.FormatUint(l.seq, 10) + "/" + hash}
+	}
 	if l.seq == 0 {
 		l.seq, l.floor, l.state = 1, 1, cur
-		return l.seq
+		return snap()
 	}
 	var changed []string
 	for name, etag := range cur {
@@ -96,7 +122,7 @@ func (l *syncLog) observe(ms []member) uint64 {
 		}
 	}
 	if len(changed) == 0 {
-		return l.seq
+		return snap()
 	}
 	l.seq++
 	slices.Sort(changed)
@@ -108,28 +134,31 @@ func (l *syncLog) observe(ms []member) uint64 {
 		l.changes = slices.Delete(l.changes, 0, over)
 	}
 	l.state = cur
-	return l.seq
+	return snap()
 }
 
-// token names sequence number seq of this log.
-func (l *syncLog) token(seq uint64) string {
-	return syncTokenPrefix + l.epoch + "/" + strconv.FormatUint(seq, 10)
-}
-
-// since returns the names that changed after the token tok, and whether
-// the log still knows that token (false: the client must list again).
-func (l *syncLog) since(tok string) (map[string]bool, bool) {
-	rest, ok := strings.CutPrefix(tok, syncTokenPrefix+l.epoch+"/")
+// since returns the names that changed after the token tok up to the
+// listing now, and whether the token is still known (false: the client
+// must list again). A token this log did not issue (of another run, or
+// older than the changes it keeps) is known when the collection is as it
+// was then: its hash is the listing's, and nothing changed.
+func (l *syncLog) since(tok string, now snapshot) (map[string]bool, bool) {
+	rest, ok := strings.CutPrefix(tok, syncTokenPrefix)
 	if !ok {
 		return nil, false
 	}
-	seq, err := strconv.ParseUint(rest, 10, 64)
+	epoch, rest, _ := strings.Cut(rest, "/")
+	seqText, hash, _ := strings.Cut(rest, "/")
+	seq, err := strconv.ParseUint(seqText, 10, 64)
 	if err != nil {
 		return nil, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if seq < l.floor || seq > l.seq {
+	if epoch != l.epoch || seq < l.floor || seq > now.seq {
+		if hash != "" && hash == now.hash {
+			return map[string]bool{}, true
+		}
 		return nil, false
 	}
 	out := map[string]bool{}
@@ -143,12 +172,15 @@ func (l *syncLog) since(tok string) (map[string]bool, bool) {
 		return 0
 	})
 	for _, c := range l.changes[i:] {
+		if c.seq > now.seq {
+			break
+		}
 		out[c.name] = true
 	}
 	return out, true
 }
 
-// members lists the collection at p (bookPath or calendarPath).
+// members lists the collection at p (bookPath or calendarPath), by name.
 func (h *PasswordHandler) members(ctx context.Context, p string) ([]member, error) {
 	if p == calendarPath {
 		evs, err := h.calBackend.events(ctx, nil)
@@ -159,6 +191,7 @@ func (h *PasswordHandler) members(ctx context.Context, p string) ([]member, erro
 		for _, ev := range evs {
 			out = append(out, member{name: eventName(ev.uid) + eventExt, etag: ev.etag, ics: ev.data})
 		}
+		slices.SortFunc(out, func(a, b member) int { return strings.Compare(a.name, b.name) })
 		return out, nil
 	}
 	cs, err := h.backend.list(ctx)
@@ -174,6 +207,7 @@ func (h *PasswordHandler) members(ctx context.Context, p string) ([]member, erro
 		}
 		out = append(out, member{name: nameOf(&cs[i]) + cardExt, etag: s.etag, modTime: cs[i].Updated, vcf: s.data})
 	}
+	slices.SortFunc(out, func(a, b member) int { return strings.Compare(a.name, b.name) })
 	return out, nil
 }
 
@@ -239,18 +273,17 @@ func (h *PasswordHandler) serveSync(w http.ResponseWriter, r *http.Request, body
 		}
 		limit = n
 	}
-	ms, err := h.members(r.Context(), p)
+	log := h.syncLogOf(p)
+	ms, now, err := log.list(func() ([]member, error) { return h.members(r.Context(), p) })
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	log := h.syncLogOf(p)
-	seq := log.observe(ms)
 	tok := strings.TrimSpace(req.SyncToken)
 	var changed map[string]bool // nil: every member
 	if tok != "" {
 		var ok bool
-		if changed, ok = log.since(tok); !ok {
+		if changed, ok = log.since(tok, now); !ok {
 			w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 			w.WriteHeader(http.StatusForbidden)
 			io.WriteString(w, xml.Header+`<d:error xmlns:d="DAV:"><d:valid-sync-token/><d:responsedescription>`+
@@ -316,7 +349,7 @@ func (h *PasswordHandler) serveSync(w http.ResponseWriter, r *http.Request, body
 		}
 		out.WriteString(`</d:response>`)
 	}
-	fmt.Fprintf(&out, `<d:sync-token>%s</d:sync-token></d:multistatus>`, xmlEscape(log.token(seq)))
+	fmt.Fprintf(&out, `<d:sync-token>%s</d:sync-token></d:multistatus>`, xmlEscape(now.token))
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(http.StatusMultiStatus)
 	w.Write(out.Bytes())
