@@ -168,4 +168,11 @@ func TestDAVVCardVersions(t *testing.T) {
 		})
 	}
 	t.Logf("%d cards: %d kept every property read back as 3.0, %d as 4.0", len(cards), kept3, kept4)
+
+	// A multiget of a card that is not there: 404 for it.
+	resp, body := davDo(t, "REPORT", url+davBook, creds.Username, creds.Password,
+		`<?xml version="1.0"?><card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><card:address-data/></d:prop><d:href>`+davBook+`gone.vcf</d:href></card:addressbook-multiget>`,
+		http.Header{"Content-Type": {"application/xml"}, "Depth": {"1"}})
+	require.Equal(t, http.StatusMultiStatus, resp.StatusCode, body)
+	require.Contains(t, body, "<d:href>"+davBook+"gone.vcf</d:href><d:status>HTTP/1.1 404 Not Found</d:status>")
 }

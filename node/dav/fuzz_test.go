@@ -122,6 +122,7 @@ func FuzzHandler(f *testing.F) {
 		`<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/><c:address-data/></d:prop></d:sync-collection>`,
 		`<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>http://kith.invalid/ns/sync/00/1</d:sync-token><d:sync-level>infinite</d:sync-level><d:limit><d:nresults>1</d:nresults></d:limit><d:prop><d:getetag/><d:getlastmodified/></d:prop></d:sync-collection>`,
 		`<d:sync-collection xmlns:d="DAV:"><d:sync-level>2</d:sync-level></d:sync-collection>`,
+		`<?xml version="1.0"?><c:addressbook-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><c:address-data content-type="text/vcard" version="4.0"/></d:prop><d:href>/carddav/kith/books/contacts/a.vcf</d:href><d:href>/carddav/kith/books/contacts/b%20c.vcf</d:href></c:addressbook-multiget>`,
 		`<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:sync-token/><d:supported-report-set/></d:prop></d:propfind>`,
 		"", "BEGIN:VCARD\r\n", "<",
 	} {
