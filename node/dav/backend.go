@@ -263,6 +263,7 @@ func (b *cardBackend) GetAddressObject(ctx context.Context, p string, req *cardd
 	if err != nil {
 		return nil, err
 	}
+	remember(ctx, name, s)
 	return s.object()
 }
 
@@ -282,6 +283,7 @@ func (b *cardBackend) ListAddressObjects(ctx context.Context, p string, req *car
 		if err != nil {
 			return nil, err
 		}
+		remember(ctx, nameOf(&cs[i]), s)
 		ao, err := s.object()
 		if err != nil {
 			return nil, err

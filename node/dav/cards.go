@@ -2,12 +2,15 @@ package dav
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"sync"
 )
 
 // Cards are served as graph/vcard writes them (see [encodeAs]): a GET
@@ -43,17 +46,50 @@ func (h *PasswordHandler) serveCard(w http.ResponseWriter, r *http.Request) {
 }
 
 // cardMember returns the card served as name (nil if none), in the
-// version r asks for.
+// version r asks for: as go-webdav's pass of this request served it, or
+// else looked up.
 func (h *PasswordHandler) cardMember(r *http.Request, name string) (*member, error) {
-	c, _, err := h.backend.find(r.Context(), name)
-	if err != nil || c == nil {
-		return nil, err
+	s := recalled(r.Context(), name)
+	if s == nil {
+		c, _, err := h.backend.find(r.Context(), name)
+		if err != nil || c == nil {
+			return nil, err
+		}
+		if s, err = encodeAs(c, wantsV4(r.Context())); err != nil {
+			return nil, err
+		}
 	}
-	s, err := encodeAs(c, wantsV4(r.Context()))
-	if err != nil {
-		return nil, err
+	return &member{name: name + cardExt, etag: s.etag, modTime: s.contact.Updated, vcf: s.data}, nil
+}
+
+type servedKey struct{}
+
+// servedCache holds the cards go-webdav's pass of a REPORT served, by
+// name, so that they are not looked up and written twice.
+type servedCache struct {
+	mu     sync.Mutex
+	byName map[string]*served
+}
+
+// remember keeps s, served as name, for the REPORT ctx serves.
+func remember(ctx context.Context, name string, s *served) {
+	if c, ok := ctx.Value(servedKey{}).(*servedCache); ok {
+		c.mu.Lock()
+		c.byName[name] = s
+		c.mu.Unlock()
 	}
-	return &member{name: name + cardExt, etag: s.etag, modTime: c.Updated, vcf: s.data}, nil
+}
+
+// recalled returns the card served as name that go-webdav's pass of the
+// REPORT ctx serves kept, or nil.
+func recalled(ctx context.Context, name string) *served {
+	c, ok := ctx.Value(servedKey{}).(*servedCache)
+	if !ok {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byName[name]
 }
 
 // cardReport is the part of an addressbook-query or -multiget body read
@@ -61,6 +97,7 @@ func (h *PasswordHandler) cardMember(r *http.Request, name string) (*member, err
 type cardReport struct {
 	XMLName xml.Name
 	Prop    *propList `xml:"DAV: prop"`
+	Hrefs   []string  `xml:"DAV: href"` // of a multiget
 }
 
 // goWebDAVAnswer is the part of go-webdav's multistatus read here.
@@ -75,8 +112,27 @@ type goWebDAVAnswer struct {
 // answer names the cards (a query's filter, a multiget's hrefs, 404 for
 // those it lacks), and each is written here with the properties asked.
 func (h *PasswordHandler) serveCardReport(w http.ResponseWriter, r *http.Request, body []byte) {
+	var req cardReport
+	if err := xml.Unmarshal(body, &req); err != nil {
+		http.Error(w, "reading the REPORT body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), servedKey{}, &servedCache{byName: map[string]*served{}}))
+	inner := r
+	if req.XMLName == (xml.Name{Space: nsCardDAV, Local: "addressbook-multiget"}) {
+		// go-webdav is asked only for ETags: it need not write the cards.
+		var b bytes.Buffer
+		fmt.Fprintf(&b, `<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="%s"><d:prop><d:getetag/></d:prop>`, nsCardDAV)
+		for _, href := range req.Hrefs {
+			b.WriteString(`<d:href>` + xmlEscape(href) + `</d:href>`)
+		}
+		b.WriteString(`</card:addressbook-multiget>`)
+		inner = r.Clone(r.Context())
+		inner.Body = io.NopCloser(&b)
+		inner.ContentLength = int64(b.Len())
+	}
 	rec := httptest.NewRecorder()
-	h.card.ServeHTTP(rec, r)
+	h.card.ServeHTTP(rec, inner)
 	if rec.Code != http.StatusMultiStatus {
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
@@ -85,12 +141,7 @@ func (h *PasswordHandler) serveCardReport(w http.ResponseWriter, r *http.Request
 		w.Write(rec.Body.Bytes())
 		return
 	}
-	var req cardReport
 	var ans goWebDAVAnswer
-	if err := xml.Unmarshal(body, &req); err != nil {
-		http.Error(w, "reading the REPORT body: "+err.Error(), http.StatusBadRequest)
-		return
-	}
 	if err := xml.Unmarshal(rec.Body.Bytes(), &ans); err != nil {
 		http.Error(w, "reading the address book's answer: "+err.Error(), http.StatusInternalServerError)
 		return
