@@ -67,3 +67,32 @@ func TestDAV(t *testing.T) {
 	}
 	d.fail(t, exitInvalid, []string{"kith dav enable"}, "dav", "password")
 }
+
+// TestDAVListen: off 127.0.0.1 the server is HTTPS, and the text output
+// shows the fingerprint to compare; a host name is refused with why.
+func TestDAVListen(t *testing.T) {
+	d := startDaemon(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	d.fail(t, exitInvalid, []string{"not an IP address"}, "dav", "enable", "--listen", "laptop.local", "--port", fmt.Sprint(port))
+	out := d.ok(t, "dav", "enable", "--listen", "0.0.0.0", "--port", fmt.Sprint(port))
+	if !strings.Contains(out, "https://") || !strings.Contains(out, "tls fingerprint") {
+		t.Fatalf("kith dav enable --listen 0.0.0.0 = %q", out)
+	}
+	var st struct {
+		URL         string   `json:"url"`
+		URLs        []string `json:"urls"`
+		Fingerprint string   `json:"tls_fingerprint"`
+	}
+	decodeJSON(t, d.ok(t, "dav", "status", "--json"), &st)
+	if !strings.HasPrefix(st.URL, "https://") || len(st.Fingerprint) != 95 || !strings.Contains(out, st.Fingerprint) {
+		t.Fatalf("kith dav status --json = %+v, enable printed %q", st, out)
+	}
+	if out := d.ok(t, "dav", "status"); !strings.Contains(out, st.Fingerprint) {
+		t.Fatalf("kith dav status = %q", out)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/netip"
 	"sync"
 
 	"github.com/kith-p2p/kith/node/api"
@@ -11,7 +12,8 @@ import (
 )
 
 // The DAV server (node/dav): the node serves its address book over
-// CardDAV on 127.0.0.1 while its settings say so. The settings live in
+// CardDAV and its calendar over CalDAV, on 127.0.0.1 (or, over TLS, on
+// another address) while its settings say so. The settings live in
 // the home (dav.json); a node without a home (a test's) keeps them in
 // memory.
 
@@ -45,14 +47,14 @@ func (n *Node) startDAV() error {
 	if !s.Enabled {
 		return nil
 	}
-	srv, err := dav.Listen(n, s.Port, s.Hash, n.log.With("service", "dav"))
+	srv, err := dav.Listen(n, s, n.home, n.log.With("service", "dav"))
 	if err != nil {
 		n.log.Warn("DAV server not started", "err", err)
 		n.dav.err = err.Error()
 		return nil
 	}
 	n.dav.srv = srv
-	n.log.Info("DAV server listening", "url", srv.URL())
+	n.log.Info("DAV server listening", "url", srv.URL(), "tls_fingerprint", srv.Fingerprint())
 	return nil
 }
 
@@ -83,31 +85,57 @@ func (n *Node) DAVEnable(ctx context.Context, req api.DAVEnableRequest) (*api.DA
 	if req.Port < 0 || req.Port > 65535 {
 		return nil, fmt.Errorf("%w: port %d is not a TCP port (1-65535)", api.ErrInvalid, req.Port)
 	}
+	s := dav.Settings{Enabled: true, Port: cmp.Or(req.Port, dav.DefaultPort), Listen: req.Listen, TLS: req.TLS}
+	host, err := s.Host()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	if host.IsLoopback() {
+		if host == netip.AddrFrom4([4]byte{127, 0, 0, 1}) {
+			s.Listen = "" // the default, kept as such
+		}
+	} else {
+		s.TLS = true // the network is not to be trusted with the password
+	}
 	password, hash, err := dav.NewPassword()
 	if err != nil {
 		return nil, err
 	}
+	s.Hash = hash
 	n.dav.mu.Lock()
 	defer n.dav.mu.Unlock()
-	port := cmp.Or(req.Port, dav.DefaultPort)
 	srv := n.dav.srv
-	if srv != nil && srv.Port() == port {
+	old := n.dav.settings
+	if srv != nil && srv.Port() == s.Port && old.Listen == s.Listen && old.TLS == s.TLS {
 		srv.SetPassword(hash)
 	} else {
-		fresh, err := dav.Listen(n, port, hash, n.log.With("service", "dav"))
+		log := n.log.With("service", "dav")
+		fresh, err := dav.Listen(n, s, n.home, log)
+		if err != nil && srv != nil && srv.Port() == s.Port {
+			// The same port on another address or with TLS: the old
+			// server gives it up, and comes back if the new one fails.
+			srv.Close()
+			n.dav.srv = nil
+			if fresh, err = dav.Listen(n, s, n.home, log); err != nil {
+				if back, berr := dav.Listen(n, old, n.home, log); berr == nil {
+					n.dav.srv = back
+				}
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 		}
-		if srv != nil {
-			srv.Close()
+		if n.dav.srv != nil {
+			n.dav.srv.Close() // the old server, on another port
 		}
 		srv, n.dav.srv = fresh, fresh
 	}
 	n.dav.err = ""
-	if err := n.saveDAV(dav.Settings{Enabled: true, Port: srv.Port(), Hash: hash}); err != nil {
+	s.Port = srv.Port()
+	if err := n.saveDAV(s); err != nil {
 		return nil, err
 	}
-	return &api.DAVCredentials{URL: srv.URL(), Username: dav.Username, Password: password}, nil
+	return &api.DAVCredentials{URL: srv.URL(), Username: dav.Username, Password: password, Fingerprint: srv.Fingerprint()}, nil
 }
 
 // DAVPassword implements api.API.
@@ -127,19 +155,21 @@ func (n *Node) DAVPassword(ctx context.Context) (*api.DAVCredentials, error) {
 	if err := n.saveDAV(s); err != nil {
 		return nil, err
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d/", s.Port)
+	cr := &api.DAVCredentials{URL: fmt.Sprintf("http://127.0.0.1:%d/", s.Port), Username: dav.Username, Password: password}
 	if n.dav.srv != nil {
 		n.dav.srv.SetPassword(hash)
-		url = n.dav.srv.URL()
+		cr.URL, cr.Fingerprint = n.dav.srv.URL(), n.dav.srv.Fingerprint()
 	}
-	return &api.DAVCredentials{URL: url, Username: dav.Username, Password: password}, nil
+	return cr, nil
 }
 
 // DAVDisable implements api.API.
 func (n *Node) DAVDisable(ctx context.Context) error {
 	n.dav.mu.Lock()
 	defer n.dav.mu.Unlock()
-	if err := n.saveDAV(dav.Settings{Port: n.dav.settings.Port}); err != nil {
+	off := n.dav.settings
+	off.Enabled, off.Hash = false, ""
+	if err := n.saveDAV(off); err != nil {
 		return err
 	}
 	n.dav.err = ""
@@ -156,12 +186,15 @@ func (n *Node) DAVStatus(ctx context.Context) (*api.DAVStatus, error) {
 	n.dav.mu.Lock()
 	defer n.dav.mu.Unlock()
 	s := n.dav.settings
-	st := &api.DAVStatus{Enabled: s.Enabled, Port: s.Port, Error: n.dav.err}
+	st := &api.DAVStatus{Enabled: s.Enabled, Port: s.Port, Listen: cmp.Or(s.Listen, "127.0.0.1"), Error: n.dav.err}
 	if s.Enabled {
 		st.Username = dav.Username
 	}
-	if n.dav.srv != nil {
-		st.Running, st.URL, st.Port = true, n.dav.srv.URL(), n.dav.srv.Port()
+	if srv := n.dav.srv; srv != nil {
+		st.Running, st.URL, st.Port, st.Fingerprint = true, srv.URL(), srv.Port(), srv.Fingerprint()
+		if urls := srv.URLs(); len(urls) > 1 {
+			st.URLs = urls
+		}
 	}
 	return st, nil
 }

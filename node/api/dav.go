@@ -22,9 +22,13 @@ type DAV interface {
 }
 
 // DAVEnableRequest asks for the DAV server on Port (0: the default,
-// 5232).
+// 5232) of Listen (an IP address; empty: 127.0.0.1). TLS serves HTTPS
+// with a self-signed certificate; it is required, and implied, on any
+// address but a loopback one.
 type DAVEnableRequest struct {
-	Port int `json:"port,omitempty"`
+	Port   int    `json:"port,omitempty"`
+	Listen string `json:"listen,omitempty"`
+	TLS    bool   `json:"tls,omitempty"`
 }
 
 // DAVCredentials are what a client is set up with.
@@ -32,6 +36,10 @@ type DAVCredentials struct {
 	URL      string `json:"url"`
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// Fingerprint is the SHA-256 fingerprint of the server's TLS
+	// certificate (colon-separated hex), to compare with what the client
+	// shows before trusting it; empty without TLS.
+	Fingerprint string `json:"tls_fingerprint,omitempty"`
 }
 
 // DAVStatus is the DAV server's state.
@@ -41,6 +49,14 @@ type DAVStatus struct {
 	URL      string `json:"url,omitempty"`
 	Username string `json:"username,omitempty"`
 	Port     int    `json:"port,omitempty"`
+	// Listen is the address served on (127.0.0.1 unless set).
+	Listen string `json:"listen,omitempty"`
+	// URLs are every URL the server answers on, when it listens on
+	// every interface; URL is the first.
+	URLs []string `json:"urls,omitempty"`
+	// Fingerprint is the TLS certificate's SHA-256 fingerprint; empty
+	// without TLS.
+	Fingerprint string `json:"tls_fingerprint,omitempty"`
 	// Error says why an enabled server is not running (its port was
 	// taken when the daemon started).
 	Error string `json:"error,omitempty"`

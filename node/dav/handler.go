@@ -107,6 +107,10 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if askV4(r, body) {
 			r = r.WithContext(context.WithValue(r.Context(), v4Key{}, true))
 		}
+		if r.Method == "PROPPATCH" {
+			servePropPatch(w, r, body)
+			return
+		}
 		if names, ok := wantsCtag(r, body); ok {
 			h.serveCtag(w, r, names)
 			return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -22,11 +23,46 @@ const DefaultPort = 5232
 const Username = "kith"
 
 // Settings are what persists of the DAV server: whether it runs, on which
-// port, and the app password's bcrypt hash (never the password).
+// address and port, over TLS or not, and the app password's bcrypt hash
+// (never the password).
 type Settings struct {
 	Enabled bool   `json:"enabled"`
 	Port    int    `json:"port"`
 	Hash    string `json:"password_bcrypt,omitempty"`
+	// Listen is the IP address served on; empty is 127.0.0.1. Any other
+	// than a loopback address needs TLS: the password and the address
+	// book cross the network.
+	Listen string `json:"listen,omitempty"`
+	// TLS serves HTTPS with the home's self-signed certificate
+	// (CertName), whose fingerprint `kith dav status` prints.
+	TLS bool `json:"tls,omitempty"`
+}
+
+// Host is the address s listens on.
+func (s Settings) Host() (netip.Addr, error) {
+	if s.Listen == "" {
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1}), nil
+	}
+	a, err := netip.ParseAddr(s.Listen)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("listen address %q is not an IP address (e.g. 0.0.0.0 for every interface, or 192.168.1.20)", s.Listen)
+	}
+	return a.Unmap(), nil
+}
+
+// Check says what is wrong with s, if anything.
+func (s Settings) Check() error {
+	if s.Port <= 0 || s.Port > 65535 {
+		return fmt.Errorf("port %d is not a TCP port (1-65535)", s.Port)
+	}
+	host, err := s.Host()
+	if err != nil {
+		return err
+	}
+	if !host.IsLoopback() && !s.TLS {
+		return fmt.Errorf("serving on %s without TLS would send the app password and the address book in clear over the network: run `kith dav enable --listen %s`, which turns TLS on", host, host)
+	}
+	return nil
 }
 
 // maxSettings bounds the settings file read.
@@ -49,8 +85,13 @@ func LoadSettings(dir string) (Settings, error) {
 	if err := dec.Decode(&s); err != nil {
 		return Settings{}, fmt.Errorf("reading %s: %w (fix or delete it, then `kith dav enable`)", path, err)
 	}
-	if s.Enabled && (s.Port <= 0 || s.Port > 65535 || s.Hash == "") {
-		return Settings{}, fmt.Errorf("reading %s: enabled without a port or password (run `kith dav enable` again)", path)
+	if s.Enabled && s.Hash == "" {
+		return Settings{}, fmt.Errorf("reading %s: enabled without a password (run `kith dav enable` again)", path)
+	}
+	if s.Enabled {
+		if err := s.Check(); err != nil {
+			return Settings{}, fmt.Errorf("reading %s: %w (run `kith dav enable` again)", path, err)
+		}
 	}
 	return s, nil
 }
@@ -79,36 +120,7 @@ func SaveSettings(dir string, s Settings) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, SettingsName)
-	f, err := os.CreateTemp(dir, SettingsName+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return writeFileAtomic(dir, SettingsName, append(b, '\n'))
 }
 
 // passwordAlphabet avoids look-alike characters: the password is typed

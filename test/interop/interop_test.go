@@ -82,6 +82,15 @@ type vdirsyncer struct {
 
 func (v *vdirsyncer) run(stdin string, args ...string) string {
 	v.t.Helper()
+	out, err := v.try(stdin, args...)
+	if err != nil {
+		v.t.Fatalf("vdirsyncer %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// try runs vdirsyncer and returns its output and how it ended.
+func (v *vdirsyncer) try(stdin string, args ...string) (string, error) {
 	cmd := exec.Command(v.bin, append([]string{"-c", v.config}, args...)...)
 	cmd.Env = []string{"HOME=" + v.home, "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "LC_ALL=C.UTF-8"}
 	cmd.Stdin = strings.NewReader(stdin)
@@ -96,10 +105,7 @@ func (v *vdirsyncer) run(stdin string, args ...string) string {
 	out, err := cmd.CombinedOutput()
 	close(done)
 	timer.Stop()
-	if err != nil {
-		v.t.Fatalf("vdirsyncer %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return string(out), err
 }
 
 type contact struct {
