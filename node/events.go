@@ -95,3 +95,10 @@ func (n *Node) CancelEvent(ctx context.Context, uid string) (*api.Event, error) 
 func (n *Node) RSVPEvent(ctx context.Context, uid, answer string) (*api.Event, error) {
 	return n.cal.RSVP(ctx, uid, answer)
 }
+
+// Invitations returns the events my connections invite me to (uids, or
+// all), each with its attendees' answers as PARTSTATs (node/dav serves
+// them beside my events).
+func (n *Node) Invitations(ctx context.Context, uids []string) ([]*api.Event, error) {
+	return n.cal.Invitations(ctx, uids)
+}

@@ -510,3 +510,70 @@ func (c *Calendar) withReplies(ctx context.Context, org peer.ID, v *Event) (*Eve
 	}
 	return v, nil
 }
+
+// Invitations returns the events my connections invite me to (those of
+// uids, or all), each as its organizer wrote it but with every Kith
+// attendee's PARTSTAT set to their answer to its current SEQUENCE, mine
+// included: what a calendar app shows (node/dav serves them beside my
+// events). An invitation whose UID is one of my events, or was, is left
+// out, as [Calendar.Show] leaves it out.
+func (c *Calendar) Invitations(ctx context.Context, uids []string) ([]*Event, error) {
+	var invs []invitation
+	if len(uids) == 0 {
+		all, err := c.invitations(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		invs = all
+	}
+	for _, uid := range uids {
+		some, err := c.invitations(ctx, uid)
+		if err != nil {
+			return nil, err
+		}
+		invs = append(invs, some...)
+	}
+	c.mu.Lock()
+	mine, err := c.eventsLocked(ctx)
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []*Event
+	for i := range invs {
+		inv := &invs[i]
+		if mine[inv.ev.UID] != nil || seen[inv.ev.UID] {
+			continue
+		}
+		seen[inv.ev.UID] = true
+		v, err := c.withReplies(ctx, inv.org, invitedView(inv))
+		if err != nil {
+			return nil, err
+		}
+		answers := map[string]string{}
+		for _, r := range v.Replies {
+			if r.Current {
+				answers[r.Peer] = r.PartStat
+			}
+		}
+		for _, part := range append([]*goical.Component{inv.ev.Master}, inv.ev.Overrides...) {
+			if part == nil {
+				continue
+			}
+			ats := part.Props[goical.PropAttendee]
+			for j := range ats {
+				if ps, ok := answers[ats[j].Params.Get(PeerParam)]; ok {
+					ats[j].Params.Set(goical.ParamParticipationStatus, ps)
+				}
+			}
+		}
+		text, err := ical.EncodeEvent(inv.ev)
+		if err != nil {
+			return nil, fmt.Errorf("encoding the invitation %q of %s: %w", inv.ev.UID, inv.org, err)
+		}
+		v.ICS = string(text)
+		out = append(out, v)
+	}
+	return out, nil
+}

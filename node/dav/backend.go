@@ -80,42 +80,59 @@ func nameOf(c *api.Contact) string {
 	return c.ID
 }
 
-// served is one contact as served: the card go-webdav writes, its
-// length and its ETag (a hash of those bytes).
+// served is one contact as served: the bytes graph/vcard wrote and its
+// ETag.
 type served struct {
 	contact *api.Contact
-	card    govcard.Card
-	length  int64
+	data    []byte
 	etag    string
 }
 
 // encode writes c through graph/vcard, the code of `kith contacts export`,
-// as vCard 3.0 (what every CardDAV client reads) with its UID first, and
-// reads it back as the card go-webdav serves.
-func encode(c *api.Contact) (*served, error) {
+// as vCard 3.0 (what every CardDAV client reads) with its UID first. Its
+// ETag is a hash of those bytes.
+func encode(c *api.Contact) (*served, error) { return encodeAs(c, false) }
+
+// encodeAs is [encode], writing the card as vCard 4.0 when v4 (a client
+// asked for it: 3.0 has no rank, PREF=2, only TYPE=pref). The ETag is the
+// 3.0 card's either way: it names the contact's state, whichever version
+// a client reads, so that a client's If-Match holds across both.
+//
+// The bytes are served as graph/vcard wrote them (GET and REPORT are
+// answered in cards.go): go-vcard's encoder, which go-webdav would use,
+// writes parameter values unquoted and escapes commas and backslashes of
+// values again, so that a SORT-AS="a;b", a NICKNAME:Jim,Jimmie or an
+// escaped semicolon would not read back as sent.
+func encodeAs(c *api.Contact, v4 bool) (*served, error) {
 	var buf bytes.Buffer
 	if err := vcard.EncodeCard(&buf, book.WithUID(c.Card, c.UID), vcard.EncodeOptions{VCard3: true}); err != nil {
 		return nil, fmt.Errorf("encoding contact %s: %w", c.ID, err)
 	}
-	card, err := govcard.NewDecoder(&buf).Decode()
-	if err != nil {
-		return nil, fmt.Errorf("re-reading contact %s: %w", c.ID, err)
-	}
-	buf.Reset()
-	if err := govcard.NewEncoder(&buf).Encode(card); err != nil {
-		return nil, fmt.Errorf("re-encoding contact %s: %w", c.ID, err)
-	}
 	sum := sha256.Sum256(buf.Bytes())
-	return &served{contact: c, card: card, length: int64(buf.Len()), etag: hex.EncodeToString(sum[:16])}, nil
+	s := &served{contact: c, etag: hex.EncodeToString(sum[:16])}
+	if v4 {
+		buf.Reset()
+		if err := vcard.EncodeCard(&buf, book.WithUID(c.Card, c.UID), vcard.EncodeOptions{}); err != nil {
+			return nil, fmt.Errorf("encoding contact %s: %w", c.ID, err)
+		}
+	}
+	s.data = buf.Bytes()
+	return s, nil
 }
 
+// object returns s as go-webdav serves it: the card as go-vcard reads
+// it, for go-webdav's filters (the bytes served are s.data).
 func (s *served) object() (*carddav.AddressObject, error) {
+	card, err := govcard.NewDecoder(bytes.NewReader(s.data)).Decode()
+	if err != nil {
+		return nil, fmt.Errorf("re-reading contact %s: %w", s.contact.ID, err)
+	}
 	return &carddav.AddressObject{
 		Path:          bookPath + nameOf(s.contact) + cardExt,
 		ModTime:       s.contact.Updated,
-		ContentLength: s.length,
+		ContentLength: int64(len(s.data)),
 		ETag:          s.etag,
-		Card:          s.card,
+		Card:          card,
 	}, nil
 }
 
@@ -200,6 +217,7 @@ func theBook() carddav.AddressBook {
 		MaxResourceSize: MaxCard,
 		SupportedAddressData: []carddav.AddressDataType{
 			{ContentType: govcard.MIMEType, Version: "3.0"},
+			{ContentType: govcard.MIMEType, Version: "4.0"},
 		},
 	}
 }
@@ -241,10 +259,11 @@ func (b *cardBackend) GetAddressObject(ctx context.Context, p string, req *cardd
 	if c == nil {
 		return nil, notFound("no card %s", p)
 	}
-	s, err := encode(c)
+	s, err := encodeAs(c, wantsV4(ctx))
 	if err != nil {
 		return nil, err
 	}
+	remember(ctx, name, s)
 	return s.object()
 }
 
@@ -258,11 +277,13 @@ func (b *cardBackend) ListAddressObjects(ctx context.Context, p string, req *car
 		return nil, err
 	}
 	out := make([]carddav.AddressObject, 0, len(cs))
+	v4 := wantsV4(ctx)
 	for i := range cs {
-		s, err := encode(&cs[i])
+		s, err := encodeAs(&cs[i], v4)
 		if err != nil {
 			return nil, err
 		}
+		remember(ctx, nameOf(&cs[i]), s)
 		ao, err := s.object()
 		if err != nil {
 			return nil, err
@@ -406,6 +427,9 @@ func (b *cardBackend) PutAddressObject(ctx context.Context, p string, in govcard
 	}
 	if err != nil {
 		return nil, err
+	}
+	if c != nil {
+		replaced(ctx)
 	}
 	now, err := b.book.Contact(ctx, ref)
 	if err != nil {

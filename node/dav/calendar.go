@@ -26,6 +26,12 @@ type Calendar interface {
 	ExportEvents(ctx context.Context, uids []string) (*api.EventExport, error)
 	ImportEvents(ctx context.Context, req api.ImportEventsRequest) (*api.EventImportResult, error)
 	RemoveEvent(ctx context.Context, uid string) error
+	RSVPEvent(ctx context.Context, uid, answer string) (*api.Event, error)
+	ID(ctx context.Context) (*api.Identity, error)
+	// Invitations returns the events my connections invite me to (uids,
+	// or all), with their attendees' answers as PARTSTATs (node.Node has
+	// it; node/api.API does not).
+	Invitations(ctx context.Context, uids []string) ([]*api.Event, error)
 }
 
 // The calendar's paths, as the address book's.
@@ -63,6 +69,7 @@ type servedEvent struct {
 	uid  string
 	data []byte // graph/ical's encoding
 	etag string
+	from string // the organizer's peer ID for an invitation; "" for mine
 }
 
 func (s *servedEvent) object() (*caldav.CalendarObject, error) {
@@ -73,13 +80,48 @@ func (s *servedEvent) object() (*caldav.CalendarObject, error) {
 	return &caldav.CalendarObject{Path: calendarPath + eventName(s.uid) + eventExt, ETag: s.etag, Data: cal}, nil
 }
 
-// events returns my events (uids, or all) as served.
+// events returns my events and my invitations (uids, or all) as served;
+// api.ErrNotFound when uids name none.
 func (b *calBackend) events(ctx context.Context, uids []string) ([]*servedEvent, error) {
 	exp, err := b.cal.ExportEvents(ctx, uids)
+	if errors.Is(err, api.ErrNotFound) && len(uids) > 0 {
+		// Not mine: maybe an invitation.
+		exp, err = &api.EventExport{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	res, err := ical.Decode(strings.NewReader(exp.ICS), ical.Options{})
+	out, err := servedEvents(exp.ICS, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(uids) > 0 && len(out) == len(uids) {
+		return out, nil
+	}
+	invs, err := b.cal.Invitations(ctx, uids)
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range invs {
+		evs, err := servedEvents(inv.ICS, inv.From)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	if len(uids) > 0 && len(out) == 0 {
+		return nil, fmt.Errorf("%w: no event %v", api.ErrNotFound, uids)
+	}
+	return out, nil
+}
+
+// servedEvents reads iCalendar text as the events it serves, each written
+// by graph/ical; from is their organizer's peer ID for invitations.
+func servedEvents(text, from string) ([]*servedEvent, error) {
+	if text == "" {
+		return nil, nil
+	}
+	res, err := ical.Decode(strings.NewReader(text), ical.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("reading my events back: %w", err)
 	}
@@ -90,7 +132,7 @@ func (b *calBackend) events(ctx context.Context, uids []string) ([]*servedEvent,
 			return nil, fmt.Errorf("encoding event %s: %w", ev.UID, err)
 		}
 		sum := sha256.Sum256(data)
-		out = append(out, &servedEvent{uid: ev.UID, data: data, etag: hex.EncodeToString(sum[:16])})
+		out = append(out, &servedEvent{uid: ev.UID, data: data, etag: hex.EncodeToString(sum[:16]), from: from})
 	}
 	return out, nil
 }
@@ -273,12 +315,30 @@ func (b *calBackend) PutCalendarObject(ctx context.Context, p string, in *goical
 	if err := checkMatch(held, opts.IfMatch, opts.IfNoneMatch); err != nil {
 		return nil, err
 	}
+	if cur != nil && cur.from != "" {
+		// An invitation: the client answers it (see rsvp.go).
+		if err := b.answer(ctx, cur, ev); err != nil {
+			return nil, err
+		}
+		replaced(ctx)
+		now, err := b.find(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if now == nil {
+			return nil, fmt.Errorf("invitation %s not found after the answer", ev.UID)
+		}
+		return now.object()
+	}
 	res, err := b.cal.ImportEvents(ctx, api.ImportEventsRequest{ICS: string(raw)})
 	if err != nil {
 		return nil, httpError(err)
 	}
 	if res.Older > 0 {
 		return nil, webdav.NewHTTPError(http.StatusConflict, fmt.Errorf("the calendar holds a later version of %s (a higher SEQUENCE); nothing was changed: read it again", ev.UID))
+	}
+	if cur != nil {
+		replaced(ctx)
 	}
 	now, err := b.find(ctx, eventName(ev.UID))
 	if err != nil {
@@ -304,6 +364,9 @@ func (b *calBackend) DeleteCalendarObject(ctx context.Context, p string) error {
 	}
 	if ev == nil {
 		return notFound("no event %s", p)
+	}
+	if ev.from != "" {
+		return webdav.NewHTTPError(http.StatusForbidden, fmt.Errorf("%s is an invitation from %s, who alone can remove it; decline it instead (set the PARTSTAT of your ATTENDEE line to DECLINED, or `kith events rsvp %s decline`)", p, ev.from, ev.uid))
 	}
 	if r := requestOf(ctx); r != nil {
 		if err := checkMatch(&served{etag: ev.etag}, webdav.ConditionalMatch(r.Header.Get("If-Match")), webdav.ConditionalMatch(r.Header.Get("If-None-Match"))); err != nil {

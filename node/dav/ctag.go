@@ -24,6 +24,9 @@ const (
 	nsCalDAV  = "urn:ietf:params:xml:ns:caldav"
 )
 
+// syncReport is the sync-collection report in a supported-report-set.
+const syncReport = `<d:supported-report><d:report><d:sync-collection/></d:report></d:supported-report>`
+
 func xmlEscape(s string) string {
 	var buf bytes.Buffer
 	xml.EscapeText(&buf, []byte(s))
@@ -42,7 +45,8 @@ type propList struct {
 }
 
 // wantsCtag reports whether r is a Depth 0 PROPFIND of the address book
-// or the calendar that names getctag, and returns the properties it names.
+// or the calendar that names getctag, sync-token or supported-report-set,
+// and returns the properties it names.
 func wantsCtag(r *http.Request, body []byte) ([]xml.Name, bool) {
 	p := strings.TrimSuffix(r.URL.Path, "/") + "/"
 	if r.Method != "PROPFIND" || p != bookPath && p != calendarPath || r.Header.Get("Depth") != "0" {
@@ -56,33 +60,24 @@ func wantsCtag(r *http.Request, body []byte) ([]xml.Name, bool) {
 	found := false
 	for _, n := range req.Prop.Names {
 		names = append(names, n.XMLName)
-		found = found || n.XMLName == xml.Name{Space: nsCS, Local: "getctag"}
+		switch n.XMLName {
+		case xml.Name{Space: nsCS, Local: "getctag"}, xml.Name{Space: nsDAV, Local: "sync-token"}, xml.Name{Space: nsDAV, Local: "supported-report-set"}:
+			// go-webdav serves none of these, or not the sync-collection
+			// report in the last.
+			found = true
+		}
 	}
 	return names, found
 }
 
-// ctag is a hash of every resource's name and ETag in the collection at
-// p: it changes when any of them changes, appears or goes.
-func (h *PasswordHandler) ctag(r *http.Request, p string) (string, error) {
+// ctag is a hash of every member's name and ETag (ms sorted by name):
+// it changes when any of them changes, appears or goes.
+func ctag(ms []member) string {
 	sum := sha256.New()
-	if p == calendarPath {
-		evs, err := h.calBackend.events(r.Context(), nil)
-		if err != nil {
-			return "", err
-		}
-		for _, ev := range evs {
-			io.WriteString(sum, eventName(ev.uid)+"\x00"+ev.etag+"\x00")
-		}
-	} else {
-		aos, err := h.backend.ListAddressObjects(r.Context(), bookPath, nil)
-		if err != nil {
-			return "", err
-		}
-		for _, ao := range aos {
-			io.WriteString(sum, ao.Path+"\x00"+ao.ETag+"\x00")
-		}
+	for _, m := range ms {
+		io.WriteString(sum, m.name+"\x00"+m.etag+"\x00")
 	}
-	return hex.EncodeToString(sum.Sum(nil)[:16]), nil
+	return hex.EncodeToString(sum.Sum(nil)[:16])
 }
 
 // serveCtag answers a Depth 0 PROPFIND of the address book or the
@@ -90,7 +85,7 @@ func (h *PasswordHandler) ctag(r *http.Request, p string) (string, error) {
 // collection, and the ctag.
 func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, names []xml.Name) {
 	p := strings.TrimSuffix(r.URL.Path, "/") + "/"
-	ctag, err := h.ctag(r, p)
+	_, now, err := h.syncLogOf(p).list(func() ([]member, error) { return h.members(r.Context(), p) })
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -98,15 +93,16 @@ func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, name
 	ab := theBook()
 	resourcetype := `<d:resourcetype><d:collection/><card:addressbook/></d:resourcetype>`
 	description := `<card:addressbook-description>` + xmlEscape(ab.Description) + `</card:addressbook-description>`
-	reports := `<d:supported-report-set><d:supported-report><d:report><card:addressbook-query/></d:report></d:supported-report><d:supported-report><d:report><card:addressbook-multiget/></d:report></d:supported-report></d:supported-report-set>`
+	reports := `<d:supported-report-set><d:supported-report><d:report><card:addressbook-query/></d:report></d:supported-report><d:supported-report><d:report><card:addressbook-multiget/></d:report></d:supported-report>` + syncReport + `</d:supported-report-set>`
 	if p == calendarPath {
 		c := theCalendar()
 		resourcetype = `<d:resourcetype><d:collection/><cal:calendar/></d:resourcetype>`
 		description = `<cal:calendar-description>` + xmlEscape(c.Description) + `</cal:calendar-description>`
-		reports = `<d:supported-report-set><d:supported-report><d:report><cal:calendar-query/></d:report></d:supported-report><d:supported-report><d:report><cal:calendar-multiget/></d:report></d:supported-report></d:supported-report-set>`
+		reports = `<d:supported-report-set><d:supported-report><d:report><cal:calendar-query/></d:report></d:supported-report><d:supported-report><d:report><cal:calendar-multiget/></d:report></d:supported-report>` + syncReport + `</d:supported-report-set>`
 	}
 	known := map[xml.Name]string{
-		{Space: nsCS, Local: "getctag"}:                     `<cs:getctag>` + ctag + `</cs:getctag>`,
+		{Space: nsCS, Local: "getctag"}:                     `<cs:getctag>` + now.hash + `</cs:getctag>`,
+		{Space: nsDAV, Local: "sync-token"}:                 `<d:sync-token>` + xmlEscape(now.token) + `</d:sync-token>`,
 		{Space: nsDAV, Local: "resourcetype"}:               resourcetype,
 		{Space: nsDAV, Local: "displayname"}:                `<d:displayname>` + xmlEscape(ab.Name) + `</d:displayname>`,
 		{Space: nsDAV, Local: "current-user-principal"}:     `<d:current-user-principal><d:href>` + principal + `</d:href></d:current-user-principal>`,
@@ -122,7 +118,7 @@ func (h *PasswordHandler) serveCtag(w http.ResponseWriter, r *http.Request, name
 	} else {
 		known[xml.Name{Space: nsCardDAV, Local: "addressbook-description"}] = description
 		known[xml.Name{Space: nsCardDAV, Local: "max-resource-size"}] = fmt.Sprintf(`<card:max-resource-size>%d</card:max-resource-size>`, ab.MaxResourceSize)
-		known[xml.Name{Space: nsCardDAV, Local: "supported-address-data"}] = `<card:supported-address-data><card:address-data-type content-type="text/vcard" version="3.0"/></card:supported-address-data>`
+		known[xml.Name{Space: nsCardDAV, Local: "supported-address-data"}] = `<card:supported-address-data><card:address-data-type content-type="text/vcard" version="3.0"/><card:address-data-type content-type="text/vcard" version="4.0"/></card:supported-address-data>`
 	}
 	writeProps(w, p, names, known)
 }

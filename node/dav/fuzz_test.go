@@ -94,8 +94,19 @@ func (m *memBook) ImportEvents(ctx context.Context, req api.ImportEventsRequest)
 
 func (m *memBook) RemoveEvent(ctx context.Context, uid string) error { return api.ErrNotFound }
 
+func (m *memBook) RSVPEvent(ctx context.Context, uid, answer string) (*api.Event, error) {
+	return nil, api.ErrNotFound
+}
+
+func (m *memBook) ID(ctx context.Context) (*api.Identity, error) { return &api.Identity{}, nil }
+
+func (m *memBook) Invitations(ctx context.Context, uids []string) ([]*api.Event, error) {
+	return nil, nil
+}
+
 // FuzzHandler sends any body to the address book's PUT, PROPFIND and
-// REPORT: no answer is a server error, and a refused PUT changes nothing.
+// REPORT (sync-collection among them) and the calendar's REPORT: no
+// answer is a server error, and a refused PUT changes nothing.
 func FuzzHandler(f *testing.F) {
 	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
 	if err != nil {
@@ -108,9 +119,16 @@ func FuzzHandler(f *testing.F) {
 		`<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/"><d:prop><cs:getctag/><d:getetag/></d:prop></d:propfind>`,
 		`<?xml version="1.0"?><c:addressbook-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><c:address-data/></d:prop><c:filter><c:prop-filter name="FN"><c:text-match>a</c:text-match></c:prop-filter></c:filter></c:addressbook-query>`,
 		`<?xml version="1.0"?><c:addressbook-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><c:address-data/></d:prop><d:href>/carddav/kith/books/contacts/a.vcf</d:href></c:addressbook-multiget>`,
+		`<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:sync-token/><d:sync-level>1</d:sync-level><d:prop><d:getetag/><c:address-data/></d:prop></d:sync-collection>`,
+		`<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:"><d:sync-token>http://kith.invalid/ns/sync/00/1</d:sync-token><d:sync-level>infinite</d:sync-level><d:limit><d:nresults>1</d:nresults></d:limit><d:prop><d:getetag/><d:getlastmodified/></d:prop></d:sync-collection>`,
+		`<d:sync-collection xmlns:d="DAV:"><d:sync-level>2</d:sync-level></d:sync-collection>`,
+		`<?xml version="1.0"?><c:addressbook-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><c:address-data content-type="text/vcard" version="4.0"/></d:prop><d:href>/carddav/kith/books/contacts/a.vcf</d:href><d:href>/carddav/kith/books/contacts/b%20c.vcf</d:href></c:addressbook-multiget>`,
+		`<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:sync-token/><d:supported-report-set/></d:prop></d:propfind>`,
 		"", "BEGIN:VCARD\r\n", "<",
 	} {
-		f.Add(uint8(0), seed)
+		for _, m := range []uint8{0, 2, 3, 4} {
+			f.Add(m, seed)
+		}
 	}
 	f.Fuzz(func(t *testing.T, method uint8, body string) {
 		b := newMemBook()
@@ -120,7 +138,7 @@ func FuzzHandler(f *testing.F) {
 		}
 		before, _ := b.Contacts(t.Context())
 		var req *http.Request
-		switch method % 4 {
+		switch method % 5 {
 		case 0:
 			req = httptest.NewRequest("PUT", bookPath+"a.vcf", strings.NewReader(body))
 			req.Header.Set("Content-Type", "text/vcard")
@@ -133,6 +151,9 @@ func FuzzHandler(f *testing.F) {
 			req.Header.Set("Content-Type", "application/xml")
 		case 3:
 			req = httptest.NewRequest("REPORT", bookPath, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/xml")
+		case 4:
+			req = httptest.NewRequest("REPORT", calendarPath, strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/xml")
 		}
 		req.SetBasicAuth(Username, "pw")

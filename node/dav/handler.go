@@ -38,6 +38,8 @@ func Handler(src Source, hash string, log *slog.Logger) *PasswordHandler {
 	h := &PasswordHandler{
 		backend:    cb,
 		calBackend: calb,
+		cardSync:   newSyncLog(),
+		calSync:    newSyncLog(),
 		card:       &carddav.Handler{Backend: cb, Prefix: cardPrefix},
 		cal:        &caldav.Handler{Backend: calb, Prefix: calPrefix},
 		log:        log,
@@ -52,6 +54,8 @@ type PasswordHandler struct {
 	auth       atomic.Pointer[auth]
 	backend    *cardBackend
 	calBackend *calBackend
+	cardSync   *syncLog // the address book's changes, for sync-collection
+	calSync    *syncLog // the calendar's
 	card       http.Handler
 	cal        http.Handler
 	slots      chan struct{} // bounds the requests served at once
@@ -82,12 +86,14 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Read the body whole, bounded: an oversized one gets 413 here rather
 	// than a parse error from deep inside the XML or vCard decoder.
+	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		if r.ContentLength > MaxBody {
 			http.Error(w, fmt.Sprintf("the request body is %d bytes; at most %d are accepted", r.ContentLength, MaxBody), http.StatusRequestEntityTooLarge)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+		var err error
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			http.Error(w, fmt.Sprintf("the request body is over %d bytes", MaxBody), http.StatusRequestEntityTooLarge)
@@ -98,12 +104,19 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		if askV4(r, body) {
+			r = r.WithContext(context.WithValue(r.Context(), v4Key{}, true))
+		}
 		if r.Method == "PROPPATCH" {
 			servePropPatch(w, r, body)
 			return
 		}
 		if names, ok := wantsCtag(r, body); ok {
 			h.serveCtag(w, r, names)
+			return
+		}
+		if wantsSync(r, body) {
+			h.serveSync(w, r, body)
 			return
 		}
 		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, calPrefix+"/") {
@@ -135,7 +148,17 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && askV4(r, nil) {
+		r = r.WithContext(context.WithValue(r.Context(), v4Key{}, true))
+	}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, r))
+	if r.Method == http.MethodPut {
+		// go-webdav answers every PUT 201; an update is 204 (RFC 4918
+		// section 9.7.1), which the backend tells through out.
+		out := &putOutcome{}
+		r = r.WithContext(context.WithValue(r.Context(), putKey{}, out))
+		w = &putWriter{ResponseWriter: w, out: out}
+	}
 	switch {
 	case r.URL.Path == "/.well-known/carddav":
 		http.Redirect(w, r, principal, http.StatusPermanentRedirect)
@@ -143,6 +166,10 @@ func (h *PasswordHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, principal, http.StatusPermanentRedirect)
 	case r.URL.Path == calPrefix || strings.HasPrefix(r.URL.Path, calPrefix+"/"):
 		h.cal.ServeHTTP(w, r)
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, bookPath) && len(r.URL.Path) > len(bookPath):
+		h.serveCard(w, r)
+	case r.Method == "REPORT" && strings.TrimSuffix(r.URL.Path, "/")+"/" == bookPath:
+		h.serveCardReport(w, r, body)
 	case r.URL.Path == "/" || r.URL.Path == cardPrefix || strings.HasPrefix(r.URL.Path, cardPrefix+"/"):
 		h.card.ServeHTTP(w, r)
 	default:
@@ -175,4 +202,30 @@ func checkPath(r *http.Request) error {
 		}
 	}
 	return nil
+}
+
+type putKey struct{}
+
+// putOutcome is what a PUT did: replaced a resource, or made a new one.
+type putOutcome struct{ replaced bool }
+
+// replaced notes that the PUT ctx serves replaced a resource.
+func replaced(ctx context.Context) {
+	if out, ok := ctx.Value(putKey{}).(*putOutcome); ok {
+		out.replaced = true
+	}
+}
+
+// putWriter answers 204 No Content rather than go-webdav's 201 Created
+// when the PUT replaced a resource (the ETag header stays).
+type putWriter struct {
+	http.ResponseWriter
+	out *putOutcome
+}
+
+func (w *putWriter) WriteHeader(code int) {
+	if code == http.StatusCreated && w.out.replaced {
+		code = http.StatusNoContent
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
