@@ -65,3 +65,36 @@ func TestBlindDivergenceTakenBack(t *testing.T) {
 		})
 	}
 }
+
+// TestConfirmedDivergenceStillForks: alice restarts with bob reachable, so
+// her writes follow the head bob told her (not blind). A second entry of
+// her key at the seq of her next write reaches bob by hand (a stolen
+// device key, say): bob records the fork, and alice keeps her own log:
+// only blind writes give way to a friend's copy that is no longer.
+func TestConfirmedDivergenceStillForks(t *testing.T) {
+	ctx := t.Context()
+	bn := newBKNet(t)
+	alice, bob := bn.add("alice"), bn.add("bob")
+	a := alice.Host().ID()
+	bkConnect(t, alice, bob)
+	bkEventually(t, "bob holds alice's log", func() bool { return bkHead(t, bob, a) == bkHead(t, alice, a) })
+	h, st := alice.Host(), alice.Store()
+	require.NoError(t, alice.Close())
+	again := bn.restart("alice", h, st)
+	_, err := again.AddCircle(ctx, "after-restart") // waits for bob to tell alice her head
+	require.NoError(t, err)
+	bkEventually(t, "bob holds alice's log", func() bool { return bkHead(t, bob, a) == bkHead(t, again, a) })
+
+	require.NoError(t, bob.Store().Put(ctx, elsewhere(t, again, "alice", "clone")))
+	_, err = again.AddCircle(ctx, "real") // the same seq, another entry; announced
+	require.NoError(t, err)
+	bkEventually(t, "bob records the fork", func() bool {
+		s, err := bob.Status(ctx)
+		require.NoError(t, err)
+		return s.Forks == 1
+	})
+	cs, err := again.Circles(ctx)
+	require.NoError(t, err)
+	require.Contains(t, circleNames(cs), "real", "alice keeps her own entry")
+	require.NotContains(t, circleNames(cs), "clone", "alice does not take the other copy")
+}
