@@ -152,11 +152,12 @@ type Service struct {
 	// next pull from it wants them too, from my head (0) or after the seq
 	// before the one that differs (that seq).
 	relay map[peer.ID]map[peer.ID]uint64
-	// rebase holds the peers whose copy of my log parts from mine where
-	// mine is blind (Writer.Blind): mapped to false, the next pull from it
-	// takes its copy back (rebaseFrom) and my log is withheld from it
-	// meanwhile; to true once that was tried, when my log is served to it
-	// as it is (a fork it records, if the copies still part).
+	// rebase (under mu too) holds the peers whose copy of my log parts
+	// from mine where mine is blind (Writer.Blind): mapped to false, the
+	// next pull from it takes its copy back (rebaseFrom) and my log is
+	// withheld from it meanwhile; to true once that was tried, when my
+	// log is served to it as it is (a fork it records, if the copies
+	// still part).
 	rebase map[peer.ID]bool
 }
 
