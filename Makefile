@@ -66,6 +66,7 @@ fuzz: ## run each fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run='^$$' -fuzz='^FuzzFreeBusy$$' -fuzztime=$(FUZZTIME) ./spec/
 	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeManifest$$' -fuzztime=$(FUZZTIME) ./graph/archive/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeHints$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./node/dav/
 
 .PHONY: vet

@@ -53,8 +53,14 @@
 // history holds a newer version of the record. Friends only ever see my
 // log grow from what they hold. A copy no longer than mine that parts
 // from it stays the friend's fork to resolve (equal lengths give no
-// reason to prefer theirs), and so does a history holding an entry a
-// rebase of this run took out: a branch I left.
+// reason to prefer theirs), unless every entry of mine it would replace
+// was written blind: after the hold ran out with no connection telling
+// me my head, this run. Then the friend's copy is most likely my own
+// past, lost with an old store, and it is taken back all the same; and
+// logsync, asked by that friend for my log at a seq where mine is blind
+// and differs, serves it none until the rebase was tried, so the friend
+// never sees the fork. A history holding an entry a rebase of this run
+// took out is never taken back: a branch I left.
 //
 // [Node.Restore] (`kith restore --from`) pulls my log from a named friend
 // at once, then the friend's log; other connections' logs come from each

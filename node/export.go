@@ -13,8 +13,9 @@ import (
 )
 
 // Export implements api.API: a CAR v1 of every log the store holds, with
-// the key when asked (graph/archive). The heads are read first, so writes
-// that happen meanwhile are not in it and do not disturb it.
+// the key when asked (graph/archive), and where my connections were last
+// seen (its unsigned hints). The heads are read first, so writes that
+// happen meanwhile are not in it and do not disturb it.
 func (n *Node) Export(ctx context.Context, req api.ExportRequest, w io.Writer) (*api.ExportResult, error) {
 	var key []byte
 	if req.WithKey {
@@ -23,8 +24,13 @@ func (n *Node) Export(ctx context.Context, req api.ExportRequest, w io.Writer) (
 			return nil, err
 		}
 	}
+	hints, err := n.exportHints(ctx) // hints.go
+	if err != nil {
+		return nil, err
+	}
 	cw := &countingWriter{w: w}
-	m, err := archive.Write(ctx, cw, archive.StoreSource(n.store), archive.WriteOptions{Signer: n.id, Key: key, Now: n.now(), Progress: req.Progress})
+	m, err := archive.Write(ctx, cw, archive.StoreSource(n.store), archive.WriteOptions{Signer: n.id, Key: key, Now: n.now(), Progress: req.Progress,
+		Hints: hints})
 	if err != nil {
 		return nil, fmt.Errorf("exporting: %w", err)
 	}

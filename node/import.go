@@ -159,6 +159,11 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	if err := ar.Signatures(); err != nil {
 		return nil, err
 	}
+	// Where my connections were last seen (unsigned hints): kept only
+	// for connections of the verified graph, for the daemon to dial.
+	if err := keepHints(ctx, st, id.PeerID(), ar.Hints()); err != nil {
+		return nil, err
+	}
 	contacts := live[id.PeerID()][graph.KindContact]
 	cerr := st.Close()
 	st = nil

@@ -60,7 +60,7 @@ func (n *Node) learnHead() {
 	cs := n.connect.Load()
 	active, err := cs.Active(ctx)
 	if err != nil || len(active) == 0 {
-		n.writer.release("no connection to learn my head from")
+		n.writer.release("no connection to learn my head from", false)
 		return
 	}
 	t := time.NewTimer(n.t.writeHold)
@@ -85,20 +85,20 @@ func (n *Node) learnHead() {
 		case <-n.writer.held:
 			return
 		case <-t.C:
-			n.writer.release("no connection told my head in time")
+			n.writer.release("no connection told my head in time", true)
 			return
 		case <-ctx.Done():
 			return
 		}
 	}
 	if !reachedAny {
-		n.writer.release("no connection reachable")
+		n.writer.release("no connection reachable", true)
 		return
 	}
 	select {
 	case <-n.writer.held:
 	case <-t.C:
-		n.writer.release("no connection told my head in time")
+		n.writer.release("no connection told my head in time", true)
 	case <-ctx.Done():
 	}
 }

@@ -48,10 +48,24 @@ type logWriter struct {
 	// rebaseFault, in tests, fails a rebase once its entries are built,
 	// before anything is stored: a crash at that point.
 	rebaseFault func() error
+
+	// bmu guards blind and blindCIDs. My writes are blind from a hold
+	// that ended without any connection telling me my head (none
+	// reachable, or none answered in time) until a pull of my log
+	// completes (Learnt); blindCIDs are the entries written so, this run.
+	// A friend's copy of my log that parts from mine only where mine is
+	// blind is my own past, most likely lost with an old store (nothing
+	// told me my head before I wrote over it), not a fork: Rebase takes
+	// it back whatever its length, and logsync withholds those entries
+	// from that friend until it has (see Blind).
+	bmu       sync.Mutex
+	blind     bool
+	blindCIDs map[cid.Cid]bool
 }
 
 func newLogWriter(w *graph.Writer, id *identity.Identity, st *store.Store, log *slog.Logger, announce func()) *logWriter {
-	return &logWriter{w: w, id: id, store: st, log: log, announce: announce, held: make(chan struct{}), dropped: map[cid.Cid]bool{}}
+	return &logWriter{w: w, id: id, store: st, log: log, announce: announce, held: make(chan struct{}), dropped: map[cid.Cid]bool{},
+		blindCIDs: map[cid.Cid]bool{}}
 }
 
 // CanWrite returns errNoLog while my log is to be restored.
@@ -62,17 +76,48 @@ func (l *logWriter) CanWrite() error {
 	return nil
 }
 
-// release lets writes go; why says what ended the hold.
-func (l *logWriter) release(why string) {
+// release lets writes go; why says what ended the hold, blind whether
+// the writes that follow are blind (no connection told me my head though
+// I have some: see blindCIDs).
+func (l *logWriter) release(why string, blind bool) {
 	l.holdOnce.Do(func() {
-		l.log.Debug("writes may go", "why", why, "head", l.w.Head().Seq)
+		l.log.Debug("writes may go", "why", why, "head", l.w.Head().Seq, "blind", blind)
+		l.bmu.Lock()
+		l.blind = blind
+		l.bmu.Unlock()
 		close(l.held)
 	})
 }
 
 // Learnt is told that a pull of my log from p completed: p's view of my
-// head is in this store now, so writes need not wait any more.
-func (l *logWriter) Learnt(p peer.ID) { l.release("head learnt from " + p.String()) }
+// head is in this store now, so writes need not wait any more, and are
+// no longer blind.
+func (l *logWriter) Learnt(p peer.ID) {
+	l.bmu.Lock()
+	l.blind = false
+	l.bmu.Unlock()
+	l.release("head learnt from "+p.String(), false)
+}
+
+// Blind reports whether c is an entry of my log written blind, this run
+// (see blindCIDs).
+func (l *logWriter) Blind(c cid.Cid) bool {
+	l.bmu.Lock()
+	defer l.bmu.Unlock()
+	return l.blindCIDs[c]
+}
+
+// allBlind reports whether every one of les was written blind.
+func (l *logWriter) allBlind(les []store.LogEntry) bool {
+	l.bmu.Lock()
+	defer l.bmu.Unlock()
+	for _, le := range les {
+		if !l.blindCIDs[le.CID] {
+			return false
+		}
+	}
+	return true
+}
 
 // wait waits for the hold to end.
 func (l *logWriter) wait(ctx context.Context) error {
@@ -98,7 +143,17 @@ func (l *logWriter) Append(ctx context.Context, drafts ...graph.Draft) ([]*graph
 		return nil, err
 	}
 	l.mu.RLock()
+	l.bmu.Lock()
+	blind := l.blind
+	l.bmu.Unlock()
 	es, err := l.w.Append(ctx, drafts...)
+	if err == nil && blind {
+		l.bmu.Lock()
+		for _, e := range es {
+			l.blindCIDs[e.CID] = true
+		}
+		l.bmu.Unlock()
+	}
 	l.mu.RUnlock()
 	if err != nil {
 		return nil, err
@@ -125,7 +180,8 @@ func (l *logWriter) Adopt(ctx context.Context, entries []*graph.Entry) (int, err
 var ErrStaleBranch = errors.New("node: a history of my log that this node left")
 
 // ErrNotAhead: a friend's history of my log that parts from mine is not
-// longer than mine; it is not taken back.
+// longer than mine, and mine is not blind where they part; it is not
+// taken back.
 var ErrNotAhead = errors.New("node: a friend's history of my log is not ahead of mine")
 
 // Rebase takes back theirs, a friend's history of my log from the first
@@ -136,12 +192,17 @@ var ErrNotAhead = errors.New("node: a friend's history of my log is not ahead of
 // version of that record. It returns how many entries it took back and
 // how many it appended again.
 //
-// Only a longer history is taken (ErrNotAhead otherwise): a friend
-// holding a copy as long as mine that parts from it holds a fork, which
-// it records and resolves (`kith forks resolve`). Friends then see my log
-// extend the history they hold: no fork. The rebased log is longer than
-// both, so two histories cannot make a node go back and forth; and a
-// history holding an entry a rebase took out is refused (ErrStaleBranch).
+// A longer history is taken; one no longer than mine only when every
+// entry of mine it replaces was written blind, this run (see blindCIDs:
+// then theirs is my own past, most likely lost with an old store).
+// Otherwise (ErrNotAhead) a friend holding a copy as long as mine that
+// parts from it holds a fork, which it records and resolves (`kith forks
+// resolve`): two copies of my log I wrote knowing my head are not mine to
+// merge silently. Friends then see my log extend the history they hold:
+// no fork. A history holding an entry a rebase took out is refused
+// (ErrStaleBranch), so two histories cannot make a node go back and forth
+// within a run; across runs, no entry is blind at start, and a rebased
+// log is longer than the history it took, so only a longer one is.
 func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, again int, err error) {
 	if len(theirs) == 0 {
 		return 0, 0, nil
@@ -170,9 +231,10 @@ func (l *logWriter) Rebase(ctx context.Context, theirs []*graph.Entry) (taken, a
 		k, err := l.w.Adopt(ctx, theirs)
 		return k, 0, err
 	}
-	if last, head := theirs[len(theirs)-1].Seq, l.w.Head().Seq; last <= head {
-		// Not ahead of mine: the friend holds a fork of my log, and mine
-		// stays (equal lengths are no reason to prefer theirs).
+	if last, head := theirs[len(theirs)-1].Seq, l.w.Head().Seq; last <= head && !l.allBlind(les) {
+		// Not ahead of mine, and mine was written knowing my head: the
+		// friend holds a fork of my log, and mine stays (equal lengths
+		// are no reason to prefer theirs).
 		return 0, 0, fmt.Errorf("%w: their copy ends at seq %d, mine at %d", ErrNotAhead, last, head)
 	}
 	from := theirs[0].Seq

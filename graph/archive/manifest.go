@@ -72,6 +72,9 @@ type Manifest struct {
 	Logs     []LogHead `cbor:"logs"`     // by author bytes, each author once
 	Key      spec.Link `cbor:"key"`      // the key block's CID (raw, sha2-256), or null
 	Sig      []byte    `cbor:"sig,omitempty"`
+
+	// Hints: an (unsigned) hints block follows the logs (hints.go).
+	Hints bool `cbor:"hints,omitempty"`
 }
 
 // LogHead is one log in a [Manifest]: its author and its head.

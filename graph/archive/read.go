@@ -48,6 +48,7 @@ type Reader struct {
 	identity peer.ID
 	key      []byte
 	block    int // blocks read so far, for error messages
+	hints    []PeerHint
 
 	// sigs waits for the signatures verified behind put
 	// (SignaturesBehind); nil when there are none outstanding.
@@ -250,13 +251,7 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 				}
 			}
 		}
-		if _, err := r.br.Next(); !errors.Is(err, io.EOF) {
-			if err == nil {
-				return fmt.Errorf("%w: block %d comes after the last entry the manifest announces", ErrMalformed, r.block+1)
-			}
-			return readErr(err, "its end")
-		}
-		return nil
+		return r.readEnd() // the hints block, if any, and the end (hints.go)
 	})
 	// The workers: CID, decoding, signature (unless behind), body.
 	for range workers {

@@ -43,6 +43,9 @@ type WriteOptions struct {
 	// the total: once with done 0 before anything is written, then as it
 	// goes.
 	Progress func(done, total uint64)
+	// Hints, when any, are where my connections were last seen, best
+	// first: the unsigned hints block (hints.go) keeps what fits.
+	Hints []PeerHint
 }
 
 // pageSize is how many entries Write reads from the source at once.
@@ -84,6 +87,11 @@ func Write(ctx context.Context, w io.Writer, src Source, opts WriteOptions) (*Ma
 	if opts.Key != nil {
 		m.Key = spec.LinkTo(keyCIDOf(opts.Key))
 	}
+	hints, err := encodeHints(opts.Hints)
+	if err != nil {
+		return nil, err
+	}
+	m.Hints = hints != nil
 	if err := m.sign(opts.Signer.Sign); err != nil {
 		return nil, err
 	}
@@ -143,6 +151,11 @@ func Write(ctx context.Context, w io.Writer, src Source, opts WriteOptions) (*Ma
 		}
 		if !last.Equals(l.Head.Cid) {
 			return nil, fmt.Errorf("exporting the log of %s: its entry at seq %d is %s, its head %s", author, l.Seq, last, l.Head)
+		}
+	}
+	if m.Hints {
+		if err := cw.Put(ctx, spec.CIDOf(hints).KeyString(), hints); err != nil {
+			return nil, fmt.Errorf("writing the hints: %w", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {

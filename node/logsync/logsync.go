@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -87,6 +88,10 @@ type Writer interface {
 	Rebase(ctx context.Context, theirs []*graph.Entry) (taken, again int, err error)
 	// Learnt is told that a pull of my log from p completed.
 	Learnt(p peer.ID)
+	// Blind reports whether c, an entry of my log, was written before any
+	// connection told me my head: a friend's copy that parts from mine
+	// there is taken back (Rebase) rather than shown to it as a fork.
+	Blind(c cid.Cid) bool
 }
 
 // Peers is what the service asks about peers and tells of them.
@@ -147,6 +152,13 @@ type Service struct {
 	// next pull from it wants them too, from my head (0) or after the seq
 	// before the one that differs (that seq).
 	relay map[peer.ID]map[peer.ID]uint64
+	// rebase (under mu too) holds the peers whose copy of my log parts
+	// from mine where mine is blind (Writer.Blind): mapped to false, the
+	// next pull from it takes its copy back (rebaseFrom) and my log is
+	// withheld from it meanwhile; to true once that was tried, when my
+	// log is served to it as it is (a fork it records, if the copies
+	// still part).
+	rebase map[peer.ID]bool
 }
 
 // New starts the service: it serves /kith/sync/1.0.0 on c.Host until Close.
@@ -160,7 +172,7 @@ func New(c Config) *Service {
 	s := &Service{host: c.Host, self: c.Self, open: c.Open, store: c.Store, writer: c.Writer, peers: c.Peers,
 		limiter: c.Limiter, t: c.Tuning, now: c.Now, log: c.Log, g: p2putil.NewGroup(),
 		pulls: map[peer.ID]bool{}, announces: map[peer.ID]bool{}, later: map[peer.ID]bool{},
-		relay: map[peer.ID]map[peer.ID]uint64{}}
+		relay: map[peer.ID]map[peer.ID]uint64{}, rebase: map[peer.ID]bool{}}
 	if c.Quota != nil {
 		s.quota = newQuota(c.Tuning.Quota, c.Quota, c.Now, s.log)
 	}
@@ -564,8 +576,12 @@ func (s *Service) Pull(ctx context.Context, p peer.ID) (err error) {
 		return nil // only logs p offered: p is no connection of mine
 	}
 	s.writer.Learnt(p)
-	if res.diverged {
-		if err := s.rebaseFrom(ctx, p); err != nil {
+	if asked := s.rebaseAsked(p); res.diverged || asked {
+		err := s.rebaseFrom(ctx, p)
+		if asked && !errors.Is(err, errFetching) {
+			s.rebaseTried(p)
+		}
+		if err != nil {
 			s.log.Warn("a connection holds another history of my log; keeping mine", "peer", p, "err", err)
 			return fmt.Errorf("taking back %s's history of my log: %w", p, err)
 		}
@@ -673,8 +689,13 @@ func (s *Service) handle(str network.Stream) {
 		after := want.Seq
 		if after > 0 && len(want.CID) > 0 {
 			// Their copy ends in a different entry than mine at that seq:
-			// send mine too, so that they see the fork.
+			// send mine too, so that they see the fork; unless it is my
+			// log and mine is blind there: then I take theirs back first.
 			if les, err := s.store.Log(ctx, a, after-1, 1); err == nil && len(les) == 1 && !bytes.Equal(les[0].CID.Bytes(), want.CID) {
+				if a == s.self && s.withhold(remote, les[0].CID) {
+					s.Schedule(remote)
+					continue
+				}
 				after--
 			}
 		}
@@ -847,7 +868,7 @@ func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
 	req := &spec.SyncRequest{Want: []spec.LogPos{{Author: []byte(s.self)}}, Have: []spec.LogPos{}}
 	str, touch, done, err := s.request(ctx, p, req)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errFetching, err)
 	}
 	defer func() { done(err) }()
 	var parted, ext []*graph.Entry
@@ -885,7 +906,7 @@ func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
 		touch()
 		frame, err := spec.ReadFrame(r, spec.MaxFrameSize)
 		if err != nil {
-			return fmt.Errorf("reading from %s: %w", p, err)
+			return fmt.Errorf("%w: reading from %s: %w", errFetching, p, err)
 		}
 		if len(frame) == 0 {
 			break
@@ -913,6 +934,42 @@ func (s *Service) rebaseFrom(ctx context.Context, p peer.ID) (err error) {
 	s.log.Info("took back a connection's history of my log", "peer", p, "taken", taken, "appended_again", again)
 	return nil
 }
+
+// withhold reports whether my log is to be withheld from p, whose copy
+// ends at seq where mine holds c: c was written blind and taking p's copy
+// back was not tried yet. It asks the next pull from p to try.
+func (s *Service) withhold(p peer.ID, c cid.Cid) bool {
+	if !s.writer.Blind(c) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tried, ok := s.rebase[p]; ok && tried {
+		return false
+	}
+	s.rebase[p] = false
+	return true
+}
+
+// rebaseAsked reports whether the next pull from p is to take its copy of
+// my log back (see withhold).
+func (s *Service) rebaseAsked(p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tried, ok := s.rebase[p]
+	return ok && !tried
+}
+
+// rebaseTried records that taking p's copy of my log back was tried.
+func (s *Service) rebaseTried(p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rebase[p] = true
+}
+
+// errFetching marks a rebaseFrom that failed to fetch the friend's copy
+// (it may work next time), not one the writer refused.
+var errFetching = errors.New("logsync: fetching a friend's copy of my log")
 
 // verifyChunk verifies received entries on every core and checks that each
 // belongs to a log that was asked for. It returns them in order.

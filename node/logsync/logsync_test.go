@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	ma "github.com/multiformats/go-multiaddr"
@@ -70,7 +71,8 @@ type plainWriter struct{ *graph.Writer }
 func (plainWriter) Rebase(context.Context, []*graph.Entry) (int, int, error) {
 	return 0, 0, errors.New("no rebase in this test")
 }
-func (plainWriter) Learnt(peer.ID) {}
+func (plainWriter) Learnt(peer.ID)     {}
+func (plainWriter) Blind(cid.Cid) bool { return false }
 
 type side struct {
 	id    *identity.Identity
