@@ -28,6 +28,7 @@ import (
 type Book interface {
 	Contacts(ctx context.Context) ([]api.Contact, error)
 	Contact(ctx context.Context, ref string) (*api.Contact, error)
+	LookupContacts(ctx context.Context, q api.ContactLookup) ([]api.Contact, error)
 	AddContacts(ctx context.Context, cards []graph.Card) ([]api.ContactRef, error)
 	EditContact(ctx context.Context, ref string, card graph.Card) (*api.Contact, error)
 	RemoveContact(ctx context.Context, ref string) error
@@ -59,9 +60,6 @@ type cardBackend struct {
 	book Book
 	// mu makes an ETag check and the write it guards one step.
 	mu sync.Mutex
-
-	imu   sync.Mutex
-	index map[string]string // resource name → contact id, from the last listing
 }
 
 var _ carddav.Backend = (*cardBackend)(nil)
@@ -138,48 +136,33 @@ func objectName(p string) (string, error) {
 	return name, nil
 }
 
-// list returns every contact, and remembers where each is served.
+// list returns every contact.
 func (b *cardBackend) list(ctx context.Context) ([]api.Contact, error) {
-	cs, err := b.book.Contacts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	index := make(map[string]string, len(cs))
-	for i := range cs {
-		index[nameOf(&cs[i])] = cs[i].ID
-	}
-	b.imu.Lock()
-	b.index = index
-	b.imu.Unlock()
-	return cs, nil
+	return b.book.Contacts(ctx)
 }
 
-// find returns the contact served as name, or nil. A name seen in the
-// last listing is looked up by its contact's id (and checked); any other
-// lists the book. all is that listing, when one was made.
-func (b *cardBackend) find(ctx context.Context, name string) (c *api.Contact, all []api.Contact, err error) {
-	b.imu.Lock()
-	id, ok := b.index[name]
-	b.imu.Unlock()
-	if ok {
-		c, err := b.book.Contact(ctx, id)
-		switch {
-		case err == nil && c.ID == id && nameOf(c) == name:
-			return c, nil, nil
-		case err != nil && !errors.Is(err, api.ErrNotFound) && !errors.Is(err, api.ErrAmbiguous):
+// find returns the contact served as name, or nil: it looks the name up
+// as a UID (bare, or a urn:uuid: UUID), then as a contact's id or a
+// connection's peer ID, exactly, through the book's index, so that it
+// costs the same in a book of ten cards or of ten thousand. held are the
+// contacts that hold name (or urn:uuid:name) as a UID, merged into them,
+// but are served at another name.
+func (b *cardBackend) find(ctx context.Context, name string) (c *api.Contact, held []api.Contact, err error) {
+	for _, q := range []api.ContactLookup{{UIDs: []string{name, "urn:uuid:" + name}}, {IDs: []string{name}}} {
+		cs, err := b.book.LookupContacts(ctx, q)
+		if err != nil {
 			return nil, nil, err
 		}
-	}
-	cs, err := b.list(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range cs {
-		if nameOf(&cs[i]) == name {
-			return &cs[i], cs, nil
+		for i := range cs {
+			if nameOf(&cs[i]) == name {
+				return &cs[i], nil, nil
+			}
+		}
+		if q.UIDs != nil {
+			held = cs
 		}
 	}
-	return nil, cs, nil
+	return nil, held, nil
 }
 
 // CurrentUserPrincipal implements webdav.UserPrincipalBackend.
@@ -421,7 +404,7 @@ func (b *cardBackend) PutAddressObject(ctx context.Context, p string, in govcard
 // create adds a new local contact from a card PUT at name: a card without
 // a UID takes name as its UID, so that the contact is served where the
 // client put it.
-func (b *cardBackend) create(ctx context.Context, name string, card graph.Card, cs []api.Contact) (string, error) {
+func (b *cardBackend) create(ctx context.Context, name string, card graph.Card, held []api.Contact) (string, error) {
 	uid := book.UID(card)
 	if uid == "" {
 		uid = name
@@ -430,16 +413,17 @@ func (b *cardBackend) create(ctx context.Context, name string, card graph.Card, 
 	if _, ok := book.ParsePeerUID(uid); ok || strings.HasPrefix(uid, book.PeerUIDPrefix) {
 		return "", webdav.NewHTTPError(http.StatusConflict, fmt.Errorf("the card's UID %s names a connection, whose card is served at its own name; it cannot be a new contact", uid))
 	}
-	if cs == nil {
+	// A contact found by the UID (its own, or one merged into it) is
+	// served at another name. find looked name and urn:uuid:name up
+	// already, under the same lock: held are those it found.
+	if uid != name && uid != "urn:uuid:"+name {
 		var err error
-		if cs, err = b.list(ctx); err != nil {
+		if held, err = b.book.LookupContacts(ctx, api.ContactLookup{UIDs: []string{uid}}); err != nil {
 			return "", err
 		}
 	}
-	for i := range cs {
-		if cs[i].UID == uid {
-			return "", carddav.NewPreconditionError(carddav.PreconditionNoUIDConflict)
-		}
+	if len(held) > 0 {
+		return "", carddav.NewPreconditionError(carddav.PreconditionNoUIDConflict)
 	}
 	refs, err := b.book.AddContacts(ctx, []graph.Card{card})
 	if err != nil {

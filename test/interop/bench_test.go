@@ -93,6 +93,7 @@ func needTB(tb testing.TB, name string) string {
 // step is one timed vdirsyncer run and what crossed the proxy.
 type step struct {
 	took     time.Duration
+	client   time.Duration // vdirsyncer's CPU time
 	requests map[string]int // by method (REPORT, PROPFIND, PUT, GET, …)
 	in, out  int64          // request and response bytes, bodies and headers
 }
@@ -111,7 +112,8 @@ func (s step) String() string {
 		methods = append(methods, fmt.Sprintf("%s %d", m, c))
 	}
 	sort.Strings(methods)
-	return fmt.Sprintf("%8.3f s  requests: %-40s  sent %9d B, received %9d B", s.took.Seconds(), strings.Join(methods, ", "), s.in, s.out)
+	return fmt.Sprintf("%8.3f s (vdirsyncer CPU %7.3f s)  requests: %-28s  sent %9d B, received %9d B",
+		s.took.Seconds(), s.client.Seconds(), strings.Join(methods, ", "), s.in, s.out)
 }
 
 type steps struct {
@@ -233,8 +235,9 @@ password = "%s"
 	return c
 }
 
-// run runs vdirsyncer, bounded to ten minutes, and returns how long it took.
-func (c *client) run(stdin string, args ...string) time.Duration {
+// run runs vdirsyncer, bounded to ten minutes, and returns how long it
+// took and the CPU time it used.
+func (c *client) run(stdin string, args ...string) (took, cpu time.Duration) {
 	c.tb.Helper()
 	cmd := exec.Command(c.bin, append([]string{"-c", c.config}, args...)...)
 	cmd.Env = []string{"HOME=" + c.home, "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "LC_ALL=C.UTF-8"}
@@ -247,12 +250,12 @@ func (c *client) run(stdin string, args ...string) time.Duration {
 	}
 	timer := time.AfterFunc(10*time.Minute, func() { cmd.Process.Kill() })
 	err := cmd.Wait()
-	took := time.Since(start)
+	took = time.Since(start)
 	timer.Stop()
 	if err != nil {
 		c.tb.Fatalf("vdirsyncer %s: %v\n%s", strings.Join(args, " "), err, tail(out.String()))
 	}
-	return took
+	return took, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 func tail(s string) string {
@@ -370,7 +373,8 @@ func runSteps(tb testing.TB, vdir string, proxy *counter, user, password string,
 }
 
 func (c *client) timed(args ...string) step {
-	return step{took: c.run("", args...)}
+	took, cpu := c.run("", args...)
+	return step{took: took, client: cpu}
 }
 
 func (s *step) add(o step) { s.requests, s.in, s.out = o.requests, o.in, o.out }
