@@ -60,6 +60,13 @@ type cardBackend struct {
 	book Book
 	// mu makes an ETag check and the write it guards one step.
 	mu sync.Mutex
+
+	// encoded caches the served encodings of local contacts by their
+	// record's CID (the card's content and UID): a listing of 10,000
+	// cards encodes only those that changed. It holds the cards of the
+	// last listing, no others.
+	emu     sync.Mutex
+	encoded map[string]*served
 }
 
 var _ carddav.Backend = (*cardBackend)(nil)
@@ -139,6 +146,51 @@ func objectName(p string) (string, error) {
 // list returns every contact.
 func (b *cardBackend) list(ctx context.Context) ([]api.Contact, error) {
 	return b.book.Contacts(ctx)
+}
+
+// encodeCached is [encode], through the cache of encodings.
+func (b *cardBackend) encodeCached(c *api.Contact) (*served, error) {
+	if c.CID == "" {
+		return encode(c) // a connection: not cached
+	}
+	b.emu.Lock()
+	s, ok := b.encoded[c.CID]
+	b.emu.Unlock()
+	if ok {
+		return &served{contact: c, card: s.card, length: s.length, etag: s.etag}, nil
+	}
+	s, err := encode(c)
+	if err != nil {
+		return nil, err
+	}
+	b.emu.Lock()
+	if b.encoded == nil {
+		b.encoded = map[string]*served{}
+	}
+	b.encoded[c.CID] = &served{card: s.card, length: s.length, etag: s.etag}
+	b.emu.Unlock()
+	return s, nil
+}
+
+// encodeAll encodes every contact of a listing, through the cache, and
+// leaves in the cache only these.
+func (b *cardBackend) encodeAll(cs []api.Contact) ([]*served, error) {
+	out := make([]*served, len(cs))
+	keep := make(map[string]*served, len(cs))
+	for i := range cs {
+		s, err := b.encodeCached(&cs[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+		if cs[i].CID != "" {
+			keep[cs[i].CID] = &served{card: s.card, length: s.length, etag: s.etag}
+		}
+	}
+	b.emu.Lock()
+	b.encoded = keep
+	b.emu.Unlock()
+	return out, nil
 }
 
 // find returns the contact served as name, or nil: it looks the name up
@@ -224,7 +276,7 @@ func (b *cardBackend) GetAddressObject(ctx context.Context, p string, req *cardd
 	if c == nil {
 		return nil, notFound("no card %s", p)
 	}
-	s, err := encode(c)
+	s, err := b.encodeCached(c)
 	if err != nil {
 		return nil, err
 	}
@@ -240,12 +292,12 @@ func (b *cardBackend) ListAddressObjects(ctx context.Context, p string, req *car
 	if err != nil {
 		return nil, err
 	}
+	all, err := b.encodeAll(cs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]carddav.AddressObject, 0, len(cs))
-	for i := range cs {
-		s, err := encode(&cs[i])
-		if err != nil {
-			return nil, err
-		}
+	for _, s := range all {
 		ao, err := s.object()
 		if err != nil {
 			return nil, err

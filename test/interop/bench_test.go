@@ -69,8 +69,11 @@ func BenchmarkVdirsyncer10k(b *testing.B) {
 		r := runRadicaleSteps(b, vdir, radicale, small)
 		r.log(b, fmt.Sprintf("radicale %d", small))
 		ratio := func(a, b step) float64 { return a.took.Seconds() / b.took.Seconds() }
-		b.Logf("kith/radicale on %d cards: upload %.3f, download %.3f, client-side edit %.3f, node-side edit %.3f",
+		cpuRatio := func(a, b step) float64 { return a.server.Seconds() / max(b.server.Seconds(), 0.01) }
+		b.Logf("kith/radicale on %d cards, time: upload %.3f, download %.3f, client-side edit %.3f, node-side edit %.3f",
 			small, ratio(k.upload, r.upload), ratio(k.download, r.download), ratio(k.clientEdit, r.clientEdit), ratio(k.nodeEdit, r.nodeEdit))
+		b.Logf("kith/radicale on %d cards, server CPU: upload %.3f, download %.3f, client-side edit %.3f, node-side edit %.3f",
+			small, cpuRatio(k.upload, r.upload), cpuRatio(k.download, r.download), cpuRatio(k.clientEdit, r.clientEdit), cpuRatio(k.nodeEdit, r.nodeEdit))
 		b.ReportMetric(ratio(k.upload, r.upload), "kith/radicale-upload")
 		b.ReportMetric(ratio(k.download, r.download), "kith/radicale-download")
 	}
@@ -94,6 +97,7 @@ func needTB(tb testing.TB, name string) string {
 type step struct {
 	took     time.Duration
 	client   time.Duration // vdirsyncer's CPU time
+	server   time.Duration // the server's CPU time (-1: unknown)
 	requests map[string]int // by method (REPORT, PROPFIND, PUT, GET, …)
 	in, out  int64          // request and response bytes, bodies and headers
 }
@@ -112,8 +116,8 @@ func (s step) String() string {
 		methods = append(methods, fmt.Sprintf("%s %d", m, c))
 	}
 	sort.Strings(methods)
-	return fmt.Sprintf("%8.3f s (vdirsyncer CPU %7.3f s)  requests: %-28s  sent %9d B, received %9d B",
-		s.took.Seconds(), s.client.Seconds(), strings.Join(methods, ", "), s.in, s.out)
+	return fmt.Sprintf("%8.3f s (CPU: vdirsyncer %7.3f s, server %7.3f s)  requests: %-28s  sent %9d B, received %9d B",
+		s.took.Seconds(), s.client.Seconds(), s.server.Seconds(), strings.Join(methods, ", "), s.in, s.out)
 }
 
 type steps struct {
@@ -329,38 +333,39 @@ func (c *client) holds(s string) bool {
 // runSteps runs the four steps against the server behind proxy; edit
 // changes one card on the server's side (its UID given), setting the
 // email given.
-func runSteps(tb testing.TB, vdir string, proxy *counter, user, password string, n int, edit func(uid, email string)) steps {
+func runSteps(tb testing.TB, vdir string, proxy *counter, server int, user, password string, n int, edit func(uid, email string)) steps {
 	tb.Helper()
 	var s steps
+	// timed runs one sync, measuring it.
+	timed := func(c *client) step {
+		before := cpuOf(tb, server)
+		proxy.reset()
+		took, cpu := c.run("", "sync", "book")
+		st := proxy.reset()
+		st.took, st.client, st.server = took, cpu, cpuOf(tb, server)-before
+		return st
+	}
 	up := newClient(tb, vdir, tb.TempDir(), proxy.url, user, password)
 	writeCards(tb, up.book, n)
 	up.run("y\ny\n", "discover", "book")
-	proxy.reset()
-	s.upload = up.timed("sync", "book")
-	s.upload.add(proxy.reset())
+	s.upload = timed(up)
 
 	down := newClient(tb, vdir, tb.TempDir(), proxy.url, user, password)
 	down.run("y\ny\n", "discover", "book")
-	proxy.reset()
-	s.download = down.timed("sync", "book")
-	s.download.add(proxy.reset())
+	s.download = timed(down)
 	if got := down.count(); got != n {
 		tb.Fatalf("the fresh client downloaded %d cards, want %d", got, n)
 	}
 
 	uid := up.editOne("changed-on-client@example.org")
-	proxy.reset()
-	s.clientEdit = up.timed("sync", "book")
-	s.clientEdit.add(proxy.reset())
+	s.clientEdit = timed(up)
 	down.run("", "sync", "book")
 	if !down.holds("changed-on-client@example.org") {
 		tb.Fatalf("the client-side edit of %s did not reach the other client", uid)
 	}
 
 	edit(uid, "changed-on-node@example.org")
-	proxy.reset()
-	s.nodeEdit = up.timed("sync", "book")
-	s.nodeEdit.add(proxy.reset())
+	s.nodeEdit = timed(up)
 	if !up.holds("changed-on-node@example.org") {
 		tb.Fatalf("the server-side edit of %s did not reach the client", uid)
 	}
@@ -372,12 +377,25 @@ func runSteps(tb testing.TB, vdir string, proxy *counter, user, password string,
 	return s
 }
 
-func (c *client) timed(args ...string) step {
-	took, cpu := c.run("", args...)
-	return step{took: took, client: cpu}
+// cpuOf returns the CPU time process pid has used, user and system.
+func cpuOf(tb testing.TB, pid int) time.Duration {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatalf("the server's CPU time: %v", err)
+	}
+	// The fields after the command name (in parentheses, which may hold
+	// spaces): utime and stime are the 14th and 15th fields.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * time.Second / clockTicks
 }
 
-func (s *step) add(o step) { s.requests, s.in, s.out = o.requests, o.in, o.out }
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on
+// every Linux architecture Go runs on.
+const clockTicks = 100
 
 // runKithSteps runs the steps against a fresh Kith daemon.
 func runKithSteps(tb testing.TB, vdir string, n int) steps {
@@ -391,7 +409,7 @@ func runKithSteps(tb testing.TB, vdir string, n int) steps {
 	var creds struct{ URL, Username, Password string }
 	h.JSON(&creds, "dav", "enable", "--port", fmt.Sprint(freePortTB(tb)))
 	proxy := newCounter(tb, creds.URL)
-	return runSteps(tb, vdir, proxy, creds.Username, creds.Password, n, func(uid, email string) {
+	return runSteps(tb, vdir, proxy, h.PID(), creds.Username, creds.Password, n, func(uid, email string) {
 		// `kith contacts edit` finds a contact by name (the cards'
 		// UIDs are bench-NNNNN-…, their names Person NNNNN Example).
 		var i int
@@ -444,7 +462,7 @@ func runRadicaleSteps(tb testing.TB, vdir, bin string, n int) steps {
 		tb.Fatalf("MKCOL %s: %s\n%s", book, resp.Status, log.String())
 	}
 	proxy := newCounter(tb, base+"/")
-	return runSteps(tb, vdir, proxy, "bench", "bench", n, func(uid, email string) {
+	return runSteps(tb, vdir, proxy, cmd.Process.Pid, "bench", "bench", n, func(uid, email string) {
 		// The server-side edit: a PUT of the card with a new email, as
 		// another client would make it.
 		path := book + uid + ".vcf"
