@@ -96,8 +96,8 @@ func needTB(tb testing.TB, name string) string {
 // step is one timed vdirsyncer run and what crossed the proxy.
 type step struct {
 	took     time.Duration
-	client   time.Duration // vdirsyncer's CPU time
-	server   time.Duration // the server's CPU time (-1: unknown)
+	client   time.Duration  // vdirsyncer's CPU time
+	server   time.Duration  // the server's CPU time
 	requests map[string]int // by method (REPORT, PROPFIND, PUT, GET, …)
 	in, out  int64          // request and response bytes, bodies and headers
 }
