@@ -157,7 +157,6 @@ func (s *Store) LocalContacts(ctx context.Context, identity peer.ID) (int, error
 // uidChunk bounds the UIDs of one lookup query.
 const uidChunk = 500
 
-
 // ContactsByUID returns identity's live contact records that uids name
 // (as the Index gives them), by UID; a UID that two records claim
 // (written on two devices) names the one with the smaller key.
