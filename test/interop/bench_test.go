@@ -41,6 +41,13 @@ func BenchmarkVdirsyncer10k(b *testing.B) {
 		fmt.Sscan(s, &n)
 	}
 	for i := 0; i < b.N; i++ {
+		// The floor: vdirsyncer copying the cards between two local
+		// directories, no server (its own CPU and its fsync per file).
+		floor, floorEdit := runFloor(b, vdir, n)
+		b.Logf("floor: vdirsyncer, %d cards from a directory to another: %v", n, floor)
+		b.Logf("floor: vdirsyncer, one card changed:                     %v", floorEdit)
+		b.ReportMetric(floor.secs(), "floor-s")
+		b.ReportMetric(floorEdit.secs(), "floor-edit-s")
 		big := runKithSteps(b, vdir, n)
 		big.log(b, fmt.Sprintf("kith %d", n))
 		b.ReportMetric(big.upload.secs(), "upload-s")
@@ -396,6 +403,49 @@ func cpuOf(tb testing.TB, pid int) time.Duration {
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on
 // every Linux architecture Go runs on.
 const clockTicks = 100
+
+// runFloor times vdirsyncer's first sync of n cards from one local
+// directory into an empty one, and its sync after one card changed.
+func runFloor(tb testing.TB, vdir string, n int) (first, edit step) {
+	tb.Helper()
+	dir := tb.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, d := range []string{a, b} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	writeCards(tb, a, n)
+	c := &client{tb: tb, bin: vdir, config: filepath.Join(dir, "config"), home: dir, book: b}
+	if err := os.WriteFile(c.config, []byte(fmt.Sprintf(`[general]
+status_path = "%s/status/"
+
+[pair book]
+a = "book_a"
+b = "book_b"
+collections = null
+
+[storage book_a]
+type = "filesystem"
+path = "%s/"
+fileext = ".vcf"
+
+[storage book_b]
+type = "filesystem"
+path = "%s/"
+fileext = ".vcf"
+`, dir, a, b)), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	c.run("y\ny\n", "discover", "book")
+	took, cpu := c.run("", "sync", "book")
+	if got := c.count(); got != n {
+		tb.Fatalf("vdirsyncer copied %d cards between directories, want %d", got, n)
+	}
+	c.editOne("changed@example.org")
+	took2, cpu2 := c.run("", "sync", "book")
+	return step{took: took, client: cpu}, step{took: took2, client: cpu2}
+}
 
 // runKithSteps runs the steps against a fresh Kith daemon.
 func runKithSteps(tb testing.TB, vdir string, n int) steps {
