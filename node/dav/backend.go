@@ -63,11 +63,15 @@ type cardBackend struct {
 
 	// encoded caches the served encodings of local contacts by their
 	// record's CID (the card's content and UID): a listing of 10,000
-	// cards encodes only those that changed. It holds the cards of the
-	// last listing, no others.
+	// cards encodes only those that changed. A listing leaves the cards it
+	// listed (listed of them); a GET adds one, up to maxExtraEncoded more.
 	emu     sync.Mutex
 	encoded map[string]*served
+	listed  int
 }
+
+// maxExtraEncoded bounds the encodings cached beyond the last listing's.
+const maxExtraEncoded = 1024
 
 var _ carddav.Backend = (*cardBackend)(nil)
 
@@ -164,7 +168,7 @@ func (b *cardBackend) encodeCached(c *api.Contact) (*served, error) {
 		return nil, err
 	}
 	b.emu.Lock()
-	if b.encoded == nil {
+	if b.encoded == nil || len(b.encoded) >= b.listed+maxExtraEncoded {
 		b.encoded = map[string]*served{}
 	}
 	b.encoded[c.CID] = &served{card: s.card, length: s.length, etag: s.etag}
@@ -188,7 +192,7 @@ func (b *cardBackend) encodeAll(cs []api.Contact) ([]*served, error) {
 		}
 	}
 	b.emu.Lock()
-	b.encoded = keep
+	b.encoded, b.listed = keep, len(keep)
 	b.emu.Unlock()
 	return out, nil
 }
