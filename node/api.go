@@ -121,6 +121,11 @@ func (n *Node) Contact(ctx context.Context, ref string) (*api.Contact, error) {
 	return n.book.Contact(ctx, ref)
 }
 
+// LookupContacts implements api.API.
+func (n *Node) LookupContacts(ctx context.Context, q api.ContactLookup) ([]api.Contact, error) {
+	return n.book.LookupContacts(ctx, q.IDs, q.UIDs)
+}
+
 // AddContacts implements api.API.
 func (n *Node) AddContacts(ctx context.Context, cards []graph.Card) ([]api.ContactRef, error) {
 	return n.book.AddContacts(ctx, cards)

@@ -932,3 +932,79 @@ func (b *Book) MergeContacts(ctx context.Context, into, from string) (*MergeResu
 	c := contactOf(&graph.Record{Identity: es[0].Identity, Kind: graph.KindContact, Key: keep.rec.Key, Version: graph.VersionOf(es[0]), CID: es[0].CID, Body: es[0].Body})
 	return &MergeResult{Contact: c, Dropped: dropped}, nil
 }
+
+// MaxLookup bounds the ids and the UIDs of one LookupContacts call.
+const MaxLookup = 1000
+
+// LookupContacts returns the contacts named exactly by one of ids (a
+// local contact's id or a connection's peer ID) or one of uids (a UID a
+// local contact is found by: its own or one merged into it; a
+// connection's urn:kith:peer: UID), each once, in no set order. A name
+// that matches nothing is left out: unlike [Book.Contact] it never
+// searches, so it costs a few index lookups however big the book is
+// (the CardDAV server finds a card's resource this way).
+func (b *Book) LookupContacts(ctx context.Context, ids, uids []string) ([]Contact, error) {
+	if len(ids) > MaxLookup || len(uids) > MaxLookup {
+		return nil, fmt.Errorf("%w: %d ids and %d UIDs in one lookup, limit %d each", graph.ErrTooLarge, len(ids), len(uids), MaxLookup)
+	}
+	var out []Contact
+	seen := map[string]bool{}
+	add := func(c Contact) {
+		if !seen[c.ID] {
+			seen[c.ID] = true
+			out = append(out, c)
+		}
+	}
+	var local []string
+	for _, uid := range uids {
+		if p, ok := ParsePeerUID(uid); ok {
+			ids = append(ids, p.String())
+		} else {
+			local = append(local, uid)
+		}
+	}
+	for _, id := range ids {
+		if p, err := peer.Decode(id); err == nil && len(id) >= minPeerIDLen {
+			ok, err := b.IsConnection(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			notes, _, err := b.notesOn(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			c, err := b.linkedContact(ctx, p, notes)
+			if err != nil {
+				return nil, err
+			}
+			add(c)
+			continue
+		}
+		if id == "" || IsNotesKey(id) {
+			continue
+		}
+		r, err := b.liveRecord(ctx, graph.KindContact, strings.ToLower(id))
+		if errors.Is(err, graph.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		add(contactOf(r))
+	}
+	if len(local) > 0 {
+		found, err := b.store.ContactsByUID(ctx, b.self.ID, local)
+		if err != nil {
+			return nil, err
+		}
+		for _, uid := range local {
+			if r, ok := found[uid]; ok {
+				add(contactOf(r))
+			}
+		}
+	}
+	return out, nil
+}

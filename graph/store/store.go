@@ -46,6 +46,8 @@ type Store struct {
 	stopped   chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+
+	stmts map[string]*sql.Stmt // the kept statements (see prepareKept); read-only once open
 }
 
 var _ graph.Store = (*Store)(nil)
@@ -99,6 +101,12 @@ func open(ctx context.Context, path string, idx Index, target int, bulk bool) (*
 		db.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
+	// A store opened at an older version (tests of migrations) lacks the
+	// tables of the kept statements: it prepares each on use.
+	if err := s.prepareKept(ctx, target == schemaVersion); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
 	s.startCheckpointer()
 	return s, nil
 }
@@ -139,6 +147,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stop()
 		<-s.stopped
+		s.closeStmts()
 		s.closeErr = s.db.Close()
 		if s.closeErr == nil && s.lax {
 			s.closeErr = syncFile(s.path)
@@ -415,7 +424,7 @@ func (s *Store) begin(ctx context.Context) (tx *sql.Tx, p *prepared, done func()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("beginning transaction: %w", err)
 	}
-	p, err = prepare(ctx, tx, s.idx)
+	p, err = prepare(ctx, tx, s.idx, s)
 	if err != nil {
 		tx.Rollback()
 		return nil, nil, nil, err
@@ -423,30 +432,41 @@ func (s *Store) begin(ctx context.Context) (tx *sql.Tx, p *prepared, done func()
 	return tx, p, func() { p.close(); tx.Rollback() }, nil
 }
 
-func prepare(ctx context.Context, tx *sql.Tx, idx Index) (*prepared, error) {
-	p := &prepared{idx: idx}
-	for _, st := range []struct {
-		dst *(*sql.Stmt)
-		q   string
-	}{
-		{&p.entry, "INSERT INTO entries (cid, author, identity, seq, time, kind, key, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
-		{&p.head, `INSERT INTO heads (author, identity, seq, cid, time) VALUES (?, ?, ?, ?, ?)
+// txQueries are the statements of a transaction that writes entries.
+var txQueries = []struct {
+	dst func(p *prepared) **sql.Stmt
+	q   string
+}{
+	{func(p *prepared) **sql.Stmt { return &p.entry }, "INSERT INTO entries (cid, author, identity, seq, time, kind, key, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"},
+	{func(p *prepared) **sql.Stmt { return &p.head }, `INSERT INTO heads (author, identity, seq, cid, time) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, cid = excluded.cid, time = excluded.time`},
-		{&p.cidAtSeq, "SELECT cid FROM entries WHERE author = ? AND seq = ?"},
-		{&p.recNew, `INSERT INTO records (identity, kind, key, time, author, seq, cid, del, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	{func(p *prepared) **sql.Stmt { return &p.cidAtSeq }, "SELECT cid FROM entries WHERE author = ? AND seq = ?"},
+	{func(p *prepared) **sql.Stmt { return &p.recNew }, `INSERT INTO records (identity, kind, key, time, author, seq, cid, del, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (identity, kind, key) DO NOTHING RETURNING id`},
-		{&p.recGet, "SELECT id, time, author, seq FROM records WHERE identity = ? AND kind = ? AND key = ?"},
-		{&p.recSet, "UPDATE records SET time = ?, author = ?, seq = ?, cid = ?, del = ?, body = ? WHERE id = ?"},
-		{&p.uidDel, "DELETE FROM contact_uids WHERE record = ?"},
-	} {
-		st2, err := tx.PrepareContext(ctx, st.q)
+	{func(p *prepared) **sql.Stmt { return &p.recGet }, "SELECT id, time, author, seq FROM records WHERE identity = ? AND kind = ? AND key = ?"},
+	{func(p *prepared) **sql.Stmt { return &p.recSet }, "UPDATE records SET time = ?, author = ?, seq = ?, cid = ?, del = ?, body = ? WHERE id = ?"},
+	{func(p *prepared) **sql.Stmt { return &p.uidDel }, "DELETE FROM contact_uids WHERE record = ?"},
+}
+
+// prepare prepares a transaction's statements: on tx, as statements of
+// s parsed once (see Store.stmt) when s is not nil.
+func prepare(ctx context.Context, tx *sql.Tx, idx Index, s *Store) (*prepared, error) {
+	p := &prepared{idx: idx}
+	for _, st := range txQueries {
+		st2, err := s.txStmt(ctx, tx, st.q)
 		if err != nil {
 			p.close()
-			return nil, fmt.Errorf("preparing %q: %w", st.q, err)
+			return nil, err
 		}
-		*st.dst = st2
+		*st.dst(p) = st2
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM records").Scan(&p.maxID); err != nil {
+	maxID, err := s.txStmt(ctx, tx, maxIDQuery)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	defer maxID.Close()
+	if err := maxID.QueryRowContext(ctx).Scan(&p.maxID); err != nil {
 		p.close()
 		return nil, err
 	}
@@ -628,9 +648,7 @@ func (p *prepared) flushIndex(ctx context.Context, tx *sql.Tx) error {
 // Record returns the folded record (identity, kind, key), tombstones
 // included; ErrNotFound if none.
 func (s *Store) Record(ctx context.Context, identity peer.ID, kind, key string) (*graph.Record, error) {
-	row := s.db.QueryRowContext(ctx, "SELECT key, time, author, seq, cid, body FROM records WHERE identity = ? AND kind = ? AND key = ?",
-		[]byte(identity), kind, key)
-	r, err := scanRecord(row, identity, kind)
+	r, err := scanRecord(s.queryRow(ctx, recordQuery, []byte(identity), kind, key), identity, kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s %q", graph.ErrNotFound, kind, key)
 	}

@@ -169,10 +169,7 @@ func (s *Store) ContactsByUID(ctx context.Context, identity peer.ID, uids []stri
 		for _, u := range uids[:n] {
 			args = append(args, u)
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT u.uid, r.key, r.time, r.author, r.seq, r.cid, r.body
-			FROM contact_uids u JOIN records r ON r.id = u.record
-			WHERE u.identity = ? AND r.kind = ? AND r.del = 0 AND u.uid IN (?`+strings.Repeat(",?", n-1)+`)
-			ORDER BY r.key DESC`, args...)
+		rows, err := s.query(ctx, uidLookupQuery(n), args...)
 		if err != nil {
 			return nil, fmt.Errorf("looking up UIDs: %w", err)
 		}

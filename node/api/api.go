@@ -160,6 +160,12 @@ type API interface {
 	// phones ("rao" finds "Dr. Rao"). A reference that matches several
 	// contacts fails with ErrAmbiguous, naming them.
 	Contact(ctx context.Context, ref string) (*Contact, error)
+	// LookupContacts returns the contacts named exactly by one of q's ids
+	// (a local contact's id, a connection's peer ID) or UIDs, each once;
+	// names that match nothing are left out. It never searches: it costs
+	// a few index lookups however big the book is. At most
+	// MaxLookup of each, else ErrTooLarge.
+	LookupContacts(ctx context.Context, q ContactLookup) ([]Contact, error)
 	// AddContacts validates and imports cards, all in one transaction:
 	// either every card is stored or none is. A card without a UID gets
 	// a new one and becomes a new local contact; a card whose UID a local
@@ -531,6 +537,15 @@ type ContactRef = book.ContactRef
 
 // CardProblem is a card that AddContacts would refuse, and why.
 type CardProblem = book.CardProblem
+
+// ContactLookup is LookupContacts' names: exact ids and UIDs.
+type ContactLookup struct {
+	IDs  []string `json:"ids,omitempty"`
+	UIDs []string `json:"uids,omitempty"`
+}
+
+// MaxLookup bounds the ids and the UIDs of one LookupContacts call.
+const MaxLookup = book.MaxLookup
 
 // MergeRequest is MergeContacts' arguments on the wire.
 type MergeRequest struct {

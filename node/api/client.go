@@ -154,6 +154,12 @@ func (c *Client) Contact(ctx context.Context, ref string) (*Contact, error) {
 	return &v, c.do(ctx, "GET", "/contacts/"+url.PathEscape(ref), nil, &v)
 }
 
+// LookupContacts implements API.
+func (c *Client) LookupContacts(ctx context.Context, q ContactLookup) ([]Contact, error) {
+	var v []Contact
+	return v, c.do(ctx, "POST", "/contacts/lookup", q, &v)
+}
+
 // AddContacts implements API.
 func (c *Client) AddContacts(ctx context.Context, cards []graph.Card) ([]ContactRef, error) {
 	var v []ContactRef

@@ -170,6 +170,17 @@ func HandlerWith(impl API, opts HandlerOptions) http.Handler {
 		}
 		return problems, err
 	})
+	route("POST /api/v0/contacts/lookup", func(r *http.Request) (any, error) {
+		var q ContactLookup
+		if err := decode(r, &q); err != nil {
+			return nil, err
+		}
+		cs, err := impl.LookupContacts(r.Context(), q)
+		if cs == nil && err == nil {
+			cs = []Contact{}
+		}
+		return cs, err
+	})
 	route("GET /api/v0/contacts/{ref}", func(r *http.Request) (any, error) { return impl.Contact(r.Context(), r.PathValue("ref")) })
 	route("PUT /api/v0/contacts/{ref}", func(r *http.Request) (any, error) {
 		var card graph.Card

@@ -28,6 +28,7 @@ import (
 type Book interface {
 	Contacts(ctx context.Context) ([]api.Contact, error)
 	Contact(ctx context.Context, ref string) (*api.Contact, error)
+	LookupContacts(ctx context.Context, q api.ContactLookup) ([]api.Contact, error)
 	AddContacts(ctx context.Context, cards []graph.Card) ([]api.ContactRef, error)
 	EditContact(ctx context.Context, ref string, card graph.Card) (*api.Contact, error)
 	RemoveContact(ctx context.Context, ref string) error
@@ -60,9 +61,17 @@ type cardBackend struct {
 	// mu makes an ETag check and the write it guards one step.
 	mu sync.Mutex
 
-	imu   sync.Mutex
-	index map[string]string // resource name → contact id, from the last listing
+	// encoded caches the served encodings of local contacts by their
+	// record's CID (the card's content and UID): a listing of 10,000
+	// cards encodes only those that changed. A listing leaves the cards it
+	// listed (listed of them); a GET adds one, up to maxExtraEncoded more.
+	emu     sync.Mutex
+	encoded map[string]*served
+	listed  int
 }
+
+// maxExtraEncoded bounds the encodings cached beyond the last listing's.
+const maxExtraEncoded = 1024
 
 var _ carddav.Backend = (*cardBackend)(nil)
 
@@ -155,48 +164,82 @@ func objectName(p string) (string, error) {
 	return name, nil
 }
 
-// list returns every contact, and remembers where each is served.
+// list returns every contact.
 func (b *cardBackend) list(ctx context.Context) ([]api.Contact, error) {
-	cs, err := b.book.Contacts(ctx)
+	return b.book.Contacts(ctx)
+}
+
+// encodeCached is [encodeAs], through the cache of encodings: the 3.0
+// encodings of local contacts are kept (a 4.0 one, asked for rarely, and
+// a connection's card are written each time).
+func (b *cardBackend) encodeCached(c *api.Contact, v4 bool) (*served, error) {
+	if c.CID == "" || v4 {
+		return encodeAs(c, v4)
+	}
+	b.emu.Lock()
+	s, ok := b.encoded[c.CID]
+	b.emu.Unlock()
+	if ok {
+		return &served{contact: c, data: s.data, etag: s.etag}, nil
+	}
+	s, err := encodeAs(c, false)
 	if err != nil {
 		return nil, err
 	}
-	index := make(map[string]string, len(cs))
-	for i := range cs {
-		index[nameOf(&cs[i])] = cs[i].ID
+	b.emu.Lock()
+	if b.encoded == nil || len(b.encoded) >= b.listed+maxExtraEncoded {
+		b.encoded = map[string]*served{}
 	}
-	b.imu.Lock()
-	b.index = index
-	b.imu.Unlock()
-	return cs, nil
+	b.encoded[c.CID] = &served{data: s.data, etag: s.etag}
+	b.emu.Unlock()
+	return s, nil
 }
 
-// find returns the contact served as name, or nil. A name seen in the
-// last listing is looked up by its contact's id (and checked); any other
-// lists the book. all is that listing, when one was made.
-func (b *cardBackend) find(ctx context.Context, name string) (c *api.Contact, all []api.Contact, err error) {
-	b.imu.Lock()
-	id, ok := b.index[name]
-	b.imu.Unlock()
-	if ok {
-		c, err := b.book.Contact(ctx, id)
-		switch {
-		case err == nil && c.ID == id && nameOf(c) == name:
-			return c, nil, nil
-		case err != nil && !errors.Is(err, api.ErrNotFound) && !errors.Is(err, api.ErrAmbiguous):
+// encodeAll encodes every contact of a listing, through the cache, and
+// leaves in the cache only these.
+func (b *cardBackend) encodeAll(cs []api.Contact, v4 bool) ([]*served, error) {
+	out := make([]*served, len(cs))
+	keep := make(map[string]*served, len(cs))
+	for i := range cs {
+		s, err := b.encodeCached(&cs[i], v4)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+		if cs[i].CID != "" && !v4 {
+			keep[cs[i].CID] = &served{data: s.data, etag: s.etag}
+		}
+	}
+	if !v4 {
+		b.emu.Lock()
+		b.encoded, b.listed = keep, len(keep)
+		b.emu.Unlock()
+	}
+	return out, nil
+}
+
+// find returns the contact served as name, or nil: it looks the name up
+// as a UID (bare, or a urn:uuid: UUID), then as a contact's id or a
+// connection's peer ID, exactly, through the book's index, so that it
+// costs the same in a book of ten cards or of ten thousand. held are the
+// contacts that hold name (or urn:uuid:name) as a UID, merged into them,
+// but are served at another name.
+func (b *cardBackend) find(ctx context.Context, name string) (c *api.Contact, held []api.Contact, err error) {
+	for _, q := range []api.ContactLookup{{UIDs: []string{name, "urn:uuid:" + name}}, {IDs: []string{name}}} {
+		cs, err := b.book.LookupContacts(ctx, q)
+		if err != nil {
 			return nil, nil, err
 		}
-	}
-	cs, err := b.list(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range cs {
-		if nameOf(&cs[i]) == name {
-			return &cs[i], cs, nil
+		for i := range cs {
+			if nameOf(&cs[i]) == name {
+				return &cs[i], nil, nil
+			}
+		}
+		if q.UIDs != nil {
+			held = cs
 		}
 	}
-	return nil, cs, nil
+	return nil, held, nil
 }
 
 // CurrentUserPrincipal implements webdav.UserPrincipalBackend.
@@ -259,7 +302,7 @@ func (b *cardBackend) GetAddressObject(ctx context.Context, p string, req *cardd
 	if c == nil {
 		return nil, notFound("no card %s", p)
 	}
-	s, err := encodeAs(c, wantsV4(ctx))
+	s, err := b.encodeCached(c, wantsV4(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -276,13 +319,12 @@ func (b *cardBackend) ListAddressObjects(ctx context.Context, p string, req *car
 	if err != nil {
 		return nil, err
 	}
+	all, err := b.encodeAll(cs, wantsV4(ctx))
+	if err != nil {
+		return nil, err
+	}
 	out := make([]carddav.AddressObject, 0, len(cs))
-	v4 := wantsV4(ctx)
-	for i := range cs {
-		s, err := encodeAs(&cs[i], v4)
-		if err != nil {
-			return nil, err
-		}
+	for i, s := range all {
 		remember(ctx, nameOf(&cs[i]), s)
 		ao, err := s.object()
 		if err != nil {
@@ -445,7 +487,7 @@ func (b *cardBackend) PutAddressObject(ctx context.Context, p string, in govcard
 // create adds a new local contact from a card PUT at name: a card without
 // a UID takes name as its UID, so that the contact is served where the
 // client put it.
-func (b *cardBackend) create(ctx context.Context, name string, card graph.Card, cs []api.Contact) (string, error) {
+func (b *cardBackend) create(ctx context.Context, name string, card graph.Card, held []api.Contact) (string, error) {
 	uid := book.UID(card)
 	if uid == "" {
 		uid = name
@@ -454,16 +496,17 @@ func (b *cardBackend) create(ctx context.Context, name string, card graph.Card, 
 	if _, ok := book.ParsePeerUID(uid); ok || strings.HasPrefix(uid, book.PeerUIDPrefix) {
 		return "", webdav.NewHTTPError(http.StatusConflict, fmt.Errorf("the card's UID %s names a connection, whose card is served at its own name; it cannot be a new contact", uid))
 	}
-	if cs == nil {
+	// A contact found by the UID (its own, or one merged into it) is
+	// served at another name. find looked name and urn:uuid:name up
+	// already, under the same lock: held are those it found.
+	if uid != name && uid != "urn:uuid:"+name {
 		var err error
-		if cs, err = b.list(ctx); err != nil {
+		if held, err = b.book.LookupContacts(ctx, api.ContactLookup{UIDs: []string{uid}}); err != nil {
 			return "", err
 		}
 	}
-	for i := range cs {
-		if cs[i].UID == uid {
-			return "", carddav.NewPreconditionError(carddav.PreconditionNoUIDConflict)
-		}
+	if len(held) > 0 {
+		return "", carddav.NewPreconditionError(carddav.PreconditionNoUIDConflict)
 	}
 	refs, err := b.book.AddContacts(ctx, []graph.Card{card})
 	if err != nil {

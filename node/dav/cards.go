@@ -55,7 +55,7 @@ func (h *PasswordHandler) cardMember(r *http.Request, name string) (*member, err
 		if err != nil || c == nil {
 			return nil, err
 		}
-		if s, err = encodeAs(c, wantsV4(r.Context())); err != nil {
+		if s, err = h.backend.encodeCached(c, wantsV4(r.Context())); err != nil {
 			return nil, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,18 @@ func (m *memBook) Contact(ctx context.Context, ref string) (*api.Contact, error)
 		return nil, fmt.Errorf("%w: %s", api.ErrNotFound, ref)
 	}
 	return &c, nil
+}
+
+func (m *memBook) LookupContacts(ctx context.Context, q api.ContactLookup) ([]api.Contact, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []api.Contact
+	for _, c := range m.byID {
+		if slices.Contains(q.IDs, c.ID) || slices.Contains(q.UIDs, c.UID) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func (m *memBook) AddContacts(ctx context.Context, cards []graph.Card) ([]api.ContactRef, error) {

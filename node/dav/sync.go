@@ -198,13 +198,12 @@ func (h *PasswordHandler) members(ctx context.Context, p string) ([]member, erro
 	if err != nil {
 		return nil, err
 	}
-	v4 := wantsV4(ctx)
+	all, err := h.backend.encodeAll(cs, wantsV4(ctx))
+	if err != nil {
+		return nil, err
+	}
 	out := make([]member, 0, len(cs))
-	for i := range cs {
-		s, err := encodeAs(&cs[i], v4)
-		if err != nil {
-			return nil, err
-		}
+	for i, s := range all {
 		out = append(out, member{name: nameOf(&cs[i]) + cardExt, etag: s.etag, modTime: cs[i].Updated, vcf: s.data})
 	}
 	slices.SortFunc(out, func(a, b member) int { return strings.Compare(a.name, b.name) })

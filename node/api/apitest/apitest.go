@@ -39,6 +39,7 @@ func Run(t *testing.T, newAPI func(t *testing.T) api.API) {
 		{"CheckContacts", testCheckContacts},
 		{"RepairNotDaemon", testRepairNotDaemon},
 		{"ImportByUID", testImportByUID},
+		{"LookupContacts", testLookupContacts},
 		{"ReimportExport", testReimportExport},
 		{"References", testReferences},
 		{"Names", testNames},
@@ -830,6 +831,12 @@ func testPatchLinked(t *testing.T, mine, theirs api.API) {
 		c, err = mine.Contact(ctx, bob.String())
 		return err == nil && len(c.Card.Values("email")) == 1
 	}, 20*time.Second, 50*time.Millisecond, "their card never reached me")
+	// LookupContacts finds the connection by its peer ID and its UID.
+	found, err := mine.LookupContacts(ctx, api.ContactLookup{IDs: []string{bob.String()}, UIDs: []string{c.UID}})
+	require.NoError(t, err)
+	require.Len(t, found, 1, "LookupContacts(a connection's peer ID and UID)")
+	require.Equal(t, bob, found[0].Peer)
+	require.Equal(t, c.Card, found[0].Card)
 
 	// Set and add go into my notes; their card stays as it is.
 	c, err = mine.PatchContact(ctx, bob.String(), api.ContactPatch{
@@ -945,4 +952,56 @@ func testRestoreErrors(t *testing.T, a api.API) {
 	if st.Forks != 0 || st.Logs != 1 {
 		t.Errorf("Status after failed restores = %+v, want 1 log, no forks", st)
 	}
+}
+
+// testLookupContacts: exact ids and UIDs find their contacts, each once;
+// names that match nothing (a prefix, a name, a removed contact, a peer
+// that is no connection) are left out; too many names are refused.
+func testLookupContacts(t *testing.T, a api.API) {
+	ctx := t.Context()
+	refs, err := a.AddContacts(ctx, []graph.Card{
+		withUID("ann-uid", card("fn", "Ann Lee")),
+		withUID("urn:uuid:7d1c2f8e-3b4a-4c5d-9e6f-a1b2c3d4e5f6", card("fn", "Bo Park")),
+		withUID("cy-uid", card("fn", "Cy Gone")),
+	})
+	require.NoError(t, err)
+	ann, bo, cy := refs[0].ID, refs[1].ID, refs[2].ID
+	require.NoError(t, a.RemoveContact(ctx, cy))
+
+	ids := func(cs []api.Contact) []string {
+		out := make([]string, 0, len(cs))
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	sorted := func(s ...string) []string { slices.Sort(s); return s }
+
+	got, err := a.LookupContacts(ctx, api.ContactLookup{UIDs: []string{"ann-uid", "urn:uuid:7d1c2f8e-3b4a-4c5d-9e6f-a1b2c3d4e5f6", "cy-uid", "nobody"}})
+	require.NoError(t, err)
+	require.Equal(t, sorted(ann, bo), ids(got), "by UID")
+	for _, c := range got {
+		if c.ID == ann {
+			require.Equal(t, "Ann Lee", c.Name)
+			require.Equal(t, "ann-uid", c.UID)
+		}
+	}
+
+	got, err = a.LookupContacts(ctx, api.ContactLookup{IDs: []string{strings.ToUpper(bo), cy, ann[:5], "Ann Lee"}, UIDs: []string{"ann-uid", "7d1c2f8e-3b4a-4c5d-9e6f-a1b2c3d4e5f6"}})
+	require.NoError(t, err)
+	require.Equal(t, sorted(ann, bo), ids(got), "by id and UID, each once, no prefixes or names")
+
+	me, err := a.ID(ctx)
+	require.NoError(t, err)
+	got, err = a.LookupContacts(ctx, api.ContactLookup{IDs: []string{me.PeerID.String()}, UIDs: []string{"urn:kith:peer:" + me.PeerID.String()}})
+	require.NoError(t, err)
+	require.Empty(t, got, "a peer that is not a connection")
+
+	got, err = a.LookupContacts(ctx, api.ContactLookup{})
+	require.NoError(t, err)
+	require.Empty(t, got)
+
+	_, err = a.LookupContacts(ctx, api.ContactLookup{UIDs: make([]string, api.MaxLookup+1)})
+	wantErr(t, err, api.ErrTooLarge, "LookupContacts(too many)")
 }
