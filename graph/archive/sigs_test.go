@@ -16,7 +16,7 @@ import (
 // tableVerify is crypto/ed25519.Verify computed as the reader computes
 // it for a long log (keyVerifier, encodeAll).
 func tableVerify(kv *keyVerifier, msg, sig []byte) bool {
-	var r [1]edwards25519.Point
+	var r [1]extended
 	if !kv.point(&r[0], msg, sig) {
 		return false
 	}
@@ -176,19 +176,42 @@ func addL(s []byte) []byte {
 }
 
 // TestEncodeAll: the encodings of a batch with one inversion are each
-// point's own, the identity's included.
+// point's own, the identity's included; the tables hold the points they
+// should.
 func TestEncodeAll(t *testing.T) {
 	require.Empty(t, encodeAll(nil))
-	var points []edwards25519.Point
+	var (
+		points []edwards25519.Point
+		ext    []extended
+	)
 	p := edwards25519.NewIdentityPoint()
 	for range 70 {
 		points = append(points, *new(edwards25519.Point).Set(p))
+		x, y, z, tt := p.ExtendedCoordinates()
+		ext = append(ext, extended{*x, *y, *z, *tt})
 		p.Add(p, edwards25519.NewGeneratorPoint())
 		p.Add(p, torsion(t))
 	}
-	enc := encodeAll(points)
+	enc := encodeAll(ext)
 	for i := range points {
 		require.Equal(t, points[i].Bytes(), enc[i][:], "point %d", i)
+	}
+	ext[3].z.Zero()
+	require.Nil(t, encodeAll(ext), "a point with Z = 0")
+
+	// j·256^i·B from the table, against ScalarBaseMult.
+	for _, ij := range [][2]int{{0, 1}, {0, 255}, {1, 1}, {5, 77}, {31, 31}, {31, 255}} {
+		var scalar [32]byte
+		scalar[ij[0]] = byte(ij[1])
+		var v extended
+		v.setIdentity()
+		baseTable().addMult(&v, scalar[:])
+		var wide [64]byte
+		copy(wide[:], scalar[:])
+		sc, err := edwards25519.NewScalar().SetUniformBytes(wide[:])
+		require.NoError(t, err)
+		want := new(edwards25519.Point).ScalarBaseMult(sc)
+		require.Equal(t, want.Bytes(), encodeAll([]extended{v})[0][:], "%d·256^%d·B", ij[1], ij[0])
 	}
 }
 
@@ -230,7 +253,7 @@ func BenchmarkKeyVerifier(b *testing.B) {
 	}
 	kv := newKeyVerifier(pub)
 	b.Run("table", func(b *testing.B) {
-		points := make([]edwards25519.Point, len(msgs))
+		points := make([]extended, len(msgs))
 		for b.Loop() {
 			for i := range msgs {
 				kv.point(&points[i], msgs[i], sigs[i])
