@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
+	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/kith-p2p/kith/graph"
+	"github.com/kith-p2p/kith/spec"
 )
 
 // Errors of a bulk load.
@@ -37,13 +40,14 @@ var bulkPragmas = []string{"journal_mode(OFF)", "synchronous(OFF)", "busy_timeou
 	"cache_size(-16384)", "temp_store(MEMORY)"}
 
 // OpenBulk creates a store at path, which must not exist, for a bulk load
-// (an import): [Store.Put] stores entries, heads and records as usual but
-// leaves the search index and contact_uids to [Store.FinishBulk], which
-// builds them in one pass; and the file is written without journal or
+// (an import): [Store.Put] stores entries and heads as usual but folds
+// the records in memory ([Store.Record] reads them there), and
+// [Store.FinishBulk] writes them and builds the search index and
+// contact_uids in one pass; and the file is written without journal or
 // fsync until [Store.Close], which syncs it. Such a store is not
 // crash-safe before Close returns: load it under a temporary name and
-// rename it into place afterwards. Until FinishBulk, [Store.Check] reports
-// the missing indexes.
+// rename it into place afterwards. Until FinishBulk, [Store.Check]
+// reports the missing records and indexes.
 func OpenBulk(ctx context.Context, path string, idx Index) (*Store, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
 		return nil, fmt.Errorf("%w: %s exists", ErrNotEmpty, path)
@@ -51,19 +55,22 @@ func OpenBulk(ctx context.Context, path string, idx Index) (*Store, error) {
 	return open(ctx, path, idx, schemaVersion, true)
 }
 
-// FinishBulk ends a bulk load ([OpenBulk]): it builds the search index
-// and contact_uids from the records in one transaction, as Put would have
-// one batch at a time. Afterwards Put indexes as usual. Call it with no
-// Put running; on a store not opened by OpenBulk it does nothing.
+// FinishBulk ends a bulk load ([OpenBulk]): it writes the records that
+// the load's Puts folded in memory, and builds the search index and
+// contact_uids from them, in one transaction, as Put would have one batch
+// at a time. Afterwards Put indexes as usual. Call it with no Put
+// running; on a store not opened by OpenBulk it does nothing.
 //
 // It returns how many live (not deleted) records the store holds, by
-// identity and kind: it reads them all anyway, and a count(*) afterwards
-// (which reads every row for its del flag) took a seventh of FinishBulk's
-// time on 100,000 contacts.
+// identity and kind.
 //
-// Indexing once at the end instead of per batch: FTS5 writes a segment per
-// statement and merges them as they pile up, and contact_uids is a b-tree
-// keyed by random UIDs, so per-batch indexing touched most of both in every
+// Folding in memory: each record is encoded and written once, at its
+// last version, and indexed from the body in hand (writing each record
+// with its batch, then reading every record back and decoding its body
+// to index it, took a third of an import's store time). Indexing once at
+// the end instead of per batch: FTS5 writes a segment per statement and
+// merges them as they pile up, and contact_uids is a b-tree keyed by
+// random UIDs, so per-batch indexing touched most of both in every
 // transaction. contact_uids_record (record → rows) is dropped while the
 // rows go in, in UID order, and built again after them in one sorted pass.
 func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
@@ -88,37 +95,50 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 	}
 	defer tx.Rollback()
 	p := &prepared{idx: s.idx, bulkIndex: true}
-	live = Live{}
-	rows, err := tx.QueryContext(ctx, "SELECT id, identity, kind, key, body FROM records WHERE del = 0 ORDER BY id")
+	stmt, err := tx.PrepareContext(ctx, recordInsert(bulkChunk))
 	if err != nil {
-		return nil, fmt.Errorf("reading records: %w", err)
+		return nil, fmt.Errorf("preparing the bulk load's statements: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id        int64
-			ib, bb    []byte
-			kind, key string
-		)
-		if err := octx.Err(); err != nil {
-			return nil, err
+	defer stmt.Close()
+	live = Live{}
+	f := s.bulkRecs
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	args := make([]any, 0, bulkChunk*recordColumns)
+	for i := range f.order {
+		if i%bulkChunk == 0 {
+			if err := octx.Err(); err != nil {
+				return nil, err
+			}
 		}
-		if err := rows.Scan(&id, &ib, &kind, &key, &bb); err != nil {
-			return nil, err
-		}
-		b, err := graph.DecodeBody(bb)
+		r := &f.order[i]
+		id := int64(i + 1) // as Put numbers records: in the order they first appear
+		b := r.body
+		body, err := spec.Marshal(b)
 		if err != nil {
-			return nil, fmt.Errorf("%w: record %s/%s: %v", ErrCorrupt, kind, key, err)
+			return nil, fmt.Errorf("encoding record %s/%s: %w", b.Kind, b.Key, err)
 		}
-		if err := p.queueIndex(peer.ID(ib), id, false, b); err != nil {
+		args = append(args, id, []byte(r.identity), b.Kind, b.Key, r.version.Time, []byte(r.version.Author), r.version.Seq, r.cid.Bytes(), b.Del, body)
+		if len(args) == cap(args) {
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return nil, fmt.Errorf("inserting records: %w", err)
+			}
+			clear(args)
+			args = args[:0]
+		}
+		if b.Del {
+			continue
+		}
+		if err := p.queueIndex(r.identity, id, false, b); err != nil {
 			return nil, err
 		}
-		live.add(peer.ID(ib), kind)
+		live.add(r.identity, b.Kind)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if n := len(args) / recordColumns; n > 0 {
+		if _, err := tx.ExecContext(ctx, recordInsert(n), args...); err != nil {
+			return nil, fmt.Errorf("inserting records: %w", err)
+		}
 	}
-	rows.Close()
 	if _, err := tx.ExecContext(ctx, "DROP INDEX contact_uids_record"); err != nil {
 		return nil, fmt.Errorf("dropping contact_uids_record for the load: %w", err)
 	}
@@ -129,10 +149,60 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 		return nil, fmt.Errorf("building contact_uids_record: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("committing the bulk load's indexes: %w", err)
+		return nil, fmt.Errorf("committing the bulk load's records and indexes: %w", err)
 	}
-	s.bulk = false
+	s.bulk, s.bulkRecs = false, nil
 	return live, nil
+}
+
+// bulkFold is a bulk load's fold: the newest version of each record, in
+// memory, in the order the records first appeared (their ids).
+type bulkFold struct {
+	mu    sync.Mutex
+	byKey map[string]int // identity, kind, key → index in order
+	order []bulkRecord
+}
+
+type bulkRecord struct {
+	identity peer.ID
+	version  graph.Version
+	cid      cid.Cid
+	body     *graph.Body
+}
+
+func recordKey(identity peer.ID, kind, key string) string {
+	return string(identity) + "\x00" + kind + "\x00" + key
+}
+
+// add folds the body of the stored entry e, as prepared.fold does: a
+// record's first version creates it, a later one replaces it only if it
+// is newer (graph.Version.After).
+func (f *bulkFold) add(e *graph.Entry) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := e.Body
+	k := recordKey(e.Identity, b.Kind, b.Key)
+	if i, ok := f.byKey[k]; ok {
+		r := &f.order[i]
+		if graph.VersionOf(e).After(r.version) {
+			r.version, r.cid, r.body = graph.VersionOf(e), e.CID, b
+		}
+		return
+	}
+	f.byKey[k] = len(f.order)
+	f.order = append(f.order, bulkRecord{identity: e.Identity, version: graph.VersionOf(e), cid: e.CID, body: b})
+}
+
+// record returns the record (identity, kind, key) as folded so far.
+func (f *bulkFold) record(identity peer.ID, kind, key string) (*graph.Record, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, ok := f.byKey[recordKey(identity, kind, key)]
+	if !ok {
+		return nil, false
+	}
+	r := f.order[i]
+	return &graph.Record{Identity: identity, Kind: kind, Key: key, Version: r.version, CID: r.cid, Body: r.body}, true
 }
 
 // createUIDsRecordIndex is contact_uids_record as migration 0002 creates
@@ -152,19 +222,15 @@ func (l Live) add(identity peer.ID, kind string) {
 	m[kind]++
 }
 
-// prepareBulk readies p for a Put of a bulk load: the search index and
-// contact_uids are left to FinishBulk, so no record's id is needed, and
-// entries and new records go in bulkChunk rows a statement (a row at a
+// prepareBulk readies p for a Put of a bulk load: records are folded in
+// f (FinishBulk writes them), the search index and contact_uids are left
+// to FinishBulk, and entries go in bulkChunk rows a statement (a row at a
 // time, binding and stepping each statement through database/sql cost
-// as much as SQLite's own work). Which records are new the load knows
-// from seen, the keys of the records it created.
-func (p *prepared) prepareBulk(ctx context.Context, tx *sql.Tx, seen map[string]struct{}) (err error) {
+// as much as SQLite's own work).
+func (p *prepared) prepareBulk(ctx context.Context, tx *sql.Tx, f *bulkFold) (err error) {
 	p.deferIndex = true
-	p.bulk = &bulkRows{tx: tx, seen: seen}
+	p.bulk = &bulkRows{tx: tx, fold: f}
 	if p.bulk.entryStmt, err = tx.PrepareContext(ctx, entryInsert(bulkChunk)); err != nil {
-		return fmt.Errorf("preparing the bulk load's statements: %w", err)
-	}
-	if p.bulk.recordStmt, err = tx.PrepareContext(ctx, recordInsert(bulkChunk)); err != nil {
 		return fmt.Errorf("preparing the bulk load's statements: %w", err)
 	}
 	return nil
@@ -173,18 +239,17 @@ func (p *prepared) prepareBulk(ctx context.Context, tx *sql.Tx, seen map[string]
 // bulkChunk is how many rows a bulk load inserts with one statement.
 const bulkChunk = 128
 
-// bulkRows queues a bulk load's entries and new records for multi-row
-// INSERTs.
+// bulkRows queues a bulk load's entries for multi-row INSERTs.
 type bulkRows struct {
-	tx                    *sql.Tx
-	seen                  map[string]struct{}
-	entryStmt, recordStmt *sql.Stmt // bulkChunk rows each
-	entries, records      []any     // the arguments of the queued rows
+	tx        *sql.Tx
+	fold      *bulkFold
+	entryStmt *sql.Stmt // bulkChunk rows
+	entries   []any     // the arguments of the queued rows
 }
 
 const (
 	entryColumns  = 8
-	recordColumns = 9
+	recordColumns = 10
 )
 
 func entryInsert(n int) string {
@@ -193,8 +258,8 @@ func entryInsert(n int) string {
 }
 
 func recordInsert(n int) string {
-	return "INSERT INTO records (identity, kind, key, time, author, seq, cid, del, body) VALUES (?,?,?,?,?,?,?,?,?)" +
-		strings.Repeat(",(?,?,?,?,?,?,?,?,?)", n-1)
+	return "INSERT INTO records (id, identity, kind, key, time, author, seq, cid, del, body) VALUES (?,?,?,?,?,?,?,?,?,?)" +
+		strings.Repeat(",(?,?,?,?,?,?,?,?,?,?)", n-1)
 }
 
 // entry queues e's row.
@@ -206,61 +271,28 @@ func (r *bulkRows) entry(ctx context.Context, e *graph.Entry, kind, key any) err
 	return r.flushEntries(ctx)
 }
 
-// record queues the row of e's record, whose body encodes to body, when
-// the load has not created that record yet; it reports whether it did.
-func (r *bulkRows) record(ctx context.Context, e *graph.Entry, body []byte) (bool, error) {
-	b := e.Body
-	k := string(e.Identity) + "\x00" + b.Kind + "\x00" + b.Key
-	if _, ok := r.seen[k]; ok {
-		return false, nil
-	}
-	r.seen[k] = struct{}{}
-	r.records = append(r.records, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body)
-	if len(r.records) < bulkChunk*recordColumns {
-		return true, nil
-	}
-	return true, r.flushRecords(ctx)
-}
-
 // flush inserts the queued rows.
 func (r *bulkRows) flush(ctx context.Context) error {
-	if err := r.flushEntries(ctx); err != nil {
-		return err
-	}
-	return r.flushRecords(ctx)
+	return r.flushEntries(ctx)
 }
 
 func (r *bulkRows) flushEntries(ctx context.Context) error {
-	if err := r.exec(ctx, r.entryStmt, entryInsert, r.entries, entryColumns); err != nil {
-		return fmt.Errorf("inserting entries: %w", err)
-	}
-	r.entries = r.entries[:0]
-	return nil
-}
-
-func (r *bulkRows) flushRecords(ctx context.Context) error {
-	if err := r.exec(ctx, r.recordStmt, recordInsert, r.records, recordColumns); err != nil {
-		return fmt.Errorf("inserting records: %w", err)
-	}
-	r.records = r.records[:0]
-	return nil
-}
-
-// exec inserts the rows of args (columns arguments a row): a full chunk
-// with the prepared full, fewer with a statement of their own.
-func (r *bulkRows) exec(ctx context.Context, full *sql.Stmt, q func(int) string, args []any, columns int) error {
-	n := len(args) / columns
+	n := len(r.entries) / entryColumns
 	var err error
 	switch {
 	case n == 0:
 		return nil
 	case n == bulkChunk:
-		_, err = full.ExecContext(ctx, args...)
+		_, err = r.entryStmt.ExecContext(ctx, r.entries...)
 	default:
-		_, err = r.tx.ExecContext(ctx, q(n), args...)
+		_, err = r.tx.ExecContext(ctx, entryInsert(n), r.entries...)
 	}
-	clear(args)
-	return err
+	clear(r.entries)
+	r.entries = r.entries[:0]
+	if err != nil {
+		return fmt.Errorf("inserting entries: %w", err)
+	}
+	return nil
 }
 
 // bulkContext returns ctx without its cancellation, once it checked that

@@ -37,9 +37,9 @@ type Store struct {
 	// file was written without journal or fsync, so Close syncs it.
 	bulk, lax  bool
 	bulkFailed atomic.Bool // a Put of the bulk load failed
-	// bulkSeen holds the keys of the records a bulk load created (see
-	// bulkRows.record).
-	bulkSeen map[string]struct{}
+	// bulkRecs holds the records of a bulk load until FinishBulk writes
+	// them (see bulkFold).
+	bulkRecs *bulkFold
 
 	wrote     chan struct{} // a commit happened: see checkpointer
 	stop      context.CancelFunc
@@ -95,6 +95,9 @@ func open(ctx context.Context, path string, idx Index, target int, bulk bool) (*
 		db.SetMaxOpenConns(1) // the pragmas above hold per connection; a bulk load has one writer
 	}
 	s := &Store{db: db, path: path, idx: idx, bulk: bulk, lax: bulk}
+	if bulk {
+		s.bulkRecs = &bulkFold{byKey: map[string]int{}}
+	}
 	if err := migrate(ctx, db, idx, target); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
@@ -236,10 +239,7 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) (err error) {
 	}
 	defer done()
 	if s.bulk {
-		if s.bulkSeen == nil {
-			s.bulkSeen = map[string]struct{}{}
-		}
-		if err := p.prepareBulk(ctx, tx, s.bulkSeen); err != nil {
+		if err := p.prepareBulk(ctx, tx, s.bulkRecs); err != nil {
 			return err
 		}
 	}
@@ -456,7 +456,7 @@ func prepare(ctx context.Context, tx *sql.Tx, idx Index) (*prepared, error) {
 func (p *prepared) close() {
 	sts := []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recNew, p.recGet, p.recSet, p.uidDel}
 	if p.bulk != nil {
-		sts = append(sts, p.bulk.entryStmt, p.bulk.recordStmt)
+		sts = append(sts, p.bulk.entryStmt)
 	}
 	for _, st := range sts {
 		if st != nil {
@@ -496,31 +496,20 @@ func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 		return nil
 	}
 	b := e.Body
+	if p.bulk != nil {
+		p.bulk.fold.add(e) // FinishBulk writes the records
+		return nil
+	}
 	body, err := spec.Marshal(b)
 	if err != nil {
 		return fmt.Errorf("encoding record %s/%s: %w", b.Kind, b.Key, err)
 	}
-	// A new record goes in with one statement (in a bulk load, queued
-	// for a multi-row one). One that exists is replaced only if this
-	// version is newer: the rule is graph.Version.After's, decided here
-	// and nowhere else.
+	// A new record goes in with one statement. One that exists is
+	// replaced only if this version is newer: the rule is
+	// graph.Version.After's, decided here and nowhere else (and in
+	// bulkFold.add, which decides it alike for a bulk load).
 	var id int64
-	if p.bulk != nil {
-		var added bool
-		if added, err = p.bulk.record(ctx, e, body); err != nil {
-			return err
-		} else if added {
-			return nil // deferIndex
-		}
-		// Another version of a record of this load: recGet below
-		// reads it, queued or not.
-		if err = p.bulk.flushRecords(ctx); err != nil {
-			return err
-		}
-		err = sql.ErrNoRows
-	} else {
-		err = p.recNew.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id)
-	}
+	err = p.recNew.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		var (
 			cur    graph.Version
@@ -628,6 +617,12 @@ func (p *prepared) flushIndex(ctx context.Context, tx *sql.Tx) error {
 // Record returns the folded record (identity, kind, key), tombstones
 // included; ErrNotFound if none.
 func (s *Store) Record(ctx context.Context, identity peer.ID, kind, key string) (*graph.Record, error) {
+	if f := s.bulkRecs; f != nil {
+		if r, ok := f.record(identity, kind, key); ok {
+			return r, nil
+		}
+		return nil, fmt.Errorf("%w: %s %q", graph.ErrNotFound, kind, key)
+	}
 	row := s.db.QueryRowContext(ctx, "SELECT key, time, author, seq, cid, body FROM records WHERE identity = ? AND kind = ? AND key = ?",
 		[]byte(identity), kind, key)
 	r, err := scanRecord(row, identity, kind)
