@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -104,35 +106,40 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 	f := s.bulkRecs
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// Encoding the bodies and computing their index rows is most of the
+	// work outside SQLite: the other cores do it, a chunk of records at
+	// a time, ahead of the rows going in here.
+	prep := prepareRecords(f.order, s.idx)
+	defer prep.stop()
 	args := make([]any, 0, bulkChunk*recordColumns)
-	for i := range f.order {
-		if i%bulkChunk == 0 {
-			if err := octx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		r := &f.order[i]
-		id := int64(i + 1) // as Put numbers records: in the order they first appear
-		b := r.body
-		body, err := spec.Marshal(b)
-		if err != nil {
-			return nil, fmt.Errorf("encoding record %s/%s: %w", b.Kind, b.Key, err)
-		}
-		args = append(args, id, []byte(r.identity), b.Kind, b.Key, r.version.Time, []byte(r.version.Author), r.version.Seq, r.cid.Bytes(), b.Del, body)
-		if len(args) == cap(args) {
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				return nil, fmt.Errorf("inserting records: %w", err)
-			}
-			clear(args)
-			args = args[:0]
-		}
-		if b.Del {
-			continue
-		}
-		if err := p.queueIndex(r.identity, id, false, b); err != nil {
+	for c := range prep.chunks {
+		if err := octx.Err(); err != nil {
 			return nil, err
 		}
-		live.add(r.identity, b.Kind)
+		<-prep.chunks[c]
+		for i := c * prepChunk; i < min((c+1)*prepChunk, len(f.order)); i++ {
+			r, pr := &f.order[i], &prep.recs[i]
+			b := r.body
+			if pr.err != nil {
+				return nil, fmt.Errorf("encoding record %s/%s: %w", b.Kind, b.Key, pr.err)
+			}
+			id := int64(i + 1) // as Put numbers records: in the order they first appear
+			args = append(args, id, []byte(r.identity), b.Kind, b.Key, r.version.Time, []byte(r.version.Author), r.version.Seq, r.cid.Bytes(), b.Del, pr.body)
+			if len(args) == cap(args) {
+				if _, err := stmt.ExecContext(ctx, args...); err != nil {
+					return nil, fmt.Errorf("inserting records: %w", err)
+				}
+				clear(args)
+				args = args[:0]
+			}
+			if b.Del {
+				continue
+			}
+			if err := p.queueIndexed(r.identity, id, false, b, pr.text, pr.uids); err != nil {
+				return nil, err
+			}
+			live.add(r.identity, b.Kind)
+		}
 	}
 	if n := len(args) / recordColumns; n > 0 {
 		if _, err := tx.ExecContext(ctx, recordInsert(n), args...); err != nil {
@@ -153,6 +160,55 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 	}
 	s.bulk, s.bulkRecs = false, nil
 	return live, nil
+}
+
+// prepChunk is how many records a worker of prepareRecords takes at once.
+const prepChunk = 1024
+
+// preparedRecords are the encoded bodies and the index rows of a bulk
+// load's records, computed by workers; chunks[c] is closed once records
+// c·prepChunk to (c+1)·prepChunk are.
+type preparedRecords struct {
+	recs    []preparedRecord
+	chunks  []chan struct{}
+	stopped atomic.Bool
+	wg      sync.WaitGroup
+}
+
+type preparedRecord struct {
+	body       []byte
+	text, uids []string
+	err        error
+}
+
+// prepareRecords starts encoding recs and computing their index rows (idx
+// is pure: Index), on every core.
+func prepareRecords(recs []bulkRecord, idx Index) *preparedRecords {
+	p := &preparedRecords{recs: make([]preparedRecord, len(recs)), chunks: make([]chan struct{}, (len(recs)+prepChunk-1)/prepChunk)}
+	for c := range p.chunks {
+		p.chunks[c] = make(chan struct{})
+	}
+	var next atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
+		p.wg.Go(func() {
+			for c := int(next.Add(1) - 1); c < len(p.chunks) && !p.stopped.Load(); c = int(next.Add(1) - 1) {
+				for i := c * prepChunk; i < min((c+1)*prepChunk, len(recs)); i++ {
+					b, pr := recs[i].body, &p.recs[i]
+					if pr.body, pr.err = spec.Marshal(b); pr.err == nil && !b.Del {
+						pr.text, pr.uids = idx.SearchText(b.Kind, b.Key, b), idx.UIDs(b.Kind, b.Key, b)
+					}
+				}
+				close(p.chunks[c])
+			}
+		})
+	}
+	return p
+}
+
+// stop stops the workers and waits for them.
+func (p *preparedRecords) stop() {
+	p.stopped.Store(true)
+	p.wg.Wait()
 }
 
 // bulkFold is a bulk load's fold: the newest version of each record, in

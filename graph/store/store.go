@@ -541,6 +541,11 @@ func (p *prepared) queueIndex(identity peer.ID, id int64, existed bool, b *graph
 	if !b.Del {
 		text, uids = p.idx.SearchText(b.Kind, b.Key, b), p.idx.UIDs(b.Kind, b.Key, b)
 	}
+	return p.queueIndexed(identity, id, existed, b, text, uids)
+}
+
+// queueIndexed is queueIndex with the search text and UIDs of b given.
+func (p *prepared) queueIndexed(identity peer.ID, id int64, existed bool, b *graph.Body, text, uids []string) error {
 	if len(text) > SearchColumns {
 		return fmt.Errorf("indexing record %s/%s: the index gives %d search columns, the store has %d; fix the Index passed to store.Open",
 			b.Kind, b.Key, len(text), SearchColumns)
