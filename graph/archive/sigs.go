@@ -2,7 +2,9 @@ package archive
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha512"
+	"slices"
 	"sync"
 
 	"filippo.io/edwards25519"
@@ -27,8 +29,13 @@ import (
 
 // minTableLog is the length of log from which its author's signatures
 // are checked with a table: building one costs about as much as 60
-// signature checks, and takes 1 MB.
-const minTableLog = 2048
+// signature checks, and takes 1 MB. At most maxTables logs, the longest,
+// get one (an export may list 8192 logs): the others are checked by
+// crypto/ed25519.
+const (
+	minTableLog = 2048
+	maxTables   = 16
+)
 
 // The points of a table are kept as filippo.io/edwards25519 keeps its
 // base point table ("affine cached": (y+x, y−x, 2d·x·y)), and added with
@@ -225,14 +232,18 @@ type lazyVerifier struct {
 	get    func() *keyVerifier
 }
 
-// verifiersFor returns the keyVerifiers for the logs of m at least
-// minTableLog long.
+// verifiersFor returns the keyVerifiers for the longest logs of m, at
+// most maxTables, each at least minTableLog long.
 func verifiersFor(m *Manifest) keyVerifiers {
-	kvs := keyVerifiers{}
+	var long []LogHead
 	for _, l := range m.Logs {
-		if l.Seq < minTableLog {
-			continue
+		if l.Seq >= minTableLog {
+			long = append(long, l)
 		}
+	}
+	slices.SortStableFunc(long, func(a, b LogHead) int { return cmp.Compare(b.Seq, a.Seq) })
+	kvs := keyVerifiers{}
+	for _, l := range long[:min(len(long), maxTables)] {
 		author := l.Author
 		kvs[string(author)] = &lazyVerifier{author: author, get: sync.OnceValue(func() *keyVerifier {
 			id, err := peer.IDFromBytes(author)

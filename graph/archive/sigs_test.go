@@ -277,3 +277,18 @@ func BenchmarkKeyVerifier(b *testing.B) {
 		b.ReportMetric(float64(b.N*len(msgs))/b.Elapsed().Seconds(), "verifies/s")
 	})
 }
+
+// TestVerifiersFor: tables go to the longest logs, at most maxTables,
+// none shorter than minTableLog.
+func TestVerifiersFor(t *testing.T) {
+	m := &Manifest{}
+	for i := range maxTables + 5 {
+		m.Logs = append(m.Logs, LogHead{Author: []byte{byte(i)}, Seq: uint64(minTableLog - 3 + 10*i)})
+	}
+	kvs := verifiersFor(m)
+	require.Len(t, kvs, maxTables)
+	for i, l := range m.Logs {
+		_, ok := kvs[string(l.Author)]
+		require.Equal(t, i >= 5, ok, "log %d, %d entries", i, l.Seq)
+	}
+}
