@@ -42,14 +42,15 @@ var bulkPragmas = []string{"journal_mode(OFF)", "synchronous(OFF)", "busy_timeou
 	"cache_size(-16384)", "temp_store(MEMORY)"}
 
 // OpenBulk creates a store at path, which must not exist, for a bulk load
-// (an import): [Store.Put] stores entries and heads as usual but folds
-// the records in memory ([Store.Record] reads them there), and
-// [Store.FinishBulk] writes them and builds the search index and
-// contact_uids in one pass; and the file is written without journal or
-// fsync until [Store.Close], which syncs it. Such a store is not
-// crash-safe before Close returns: load it under a temporary name and
-// rename it into place afterwards. Until FinishBulk, [Store.Check]
-// reports the missing records and indexes.
+// (an import): [Store.Put] stores entries, heads and each record's first
+// version as usual, folds later versions in memory ([Store.Record] reads
+// the fold), and leaves the search index and contact_uids to
+// [Store.FinishBulk], which writes the records' last versions and builds
+// both in one pass; and the file is written without journal or fsync
+// until [Store.Close], which syncs it. Such a store is not crash-safe
+// before Close returns: load it under a temporary name and rename it into
+// place afterwards. Until FinishBulk, [Store.Check] reports the missing
+// indexes.
 func OpenBulk(ctx context.Context, path string, idx Index) (*Store, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
 		return nil, fmt.Errorf("%w: %s exists", ErrNotEmpty, path)
@@ -57,24 +58,26 @@ func OpenBulk(ctx context.Context, path string, idx Index) (*Store, error) {
 	return open(ctx, path, idx, schemaVersion, true)
 }
 
-// FinishBulk ends a bulk load ([OpenBulk]): it writes the records that
-// the load's Puts folded in memory, and builds the search index and
-// contact_uids from them, in one transaction, as Put would have one batch
-// at a time. Afterwards Put indexes as usual. Call it with no Put
-// running; on a store not opened by OpenBulk it does nothing.
+// FinishBulk ends a bulk load ([OpenBulk]): it writes the last version
+// of each record that changed after Put wrote its first, and builds the
+// search index and contact_uids from the records folded in memory, in one
+// transaction, as Put would have one batch at a time. Afterwards Put
+// indexes as usual. Call it with no Put running; on a store not opened by
+// OpenBulk it does nothing.
 //
 // It returns how many live (not deleted) records the store holds, by
 // identity and kind.
 //
-// Folding in memory: each record is encoded and written once, at its
-// last version, and indexed from the body in hand (writing each record
-// with its batch, then reading every record back and decoding its body
-// to index it, took a third of an import's store time). Indexing once at
-// the end instead of per batch: FTS5 writes a segment per statement and
-// merges them as they pile up, and contact_uids is a b-tree keyed by
-// random UIDs, so per-batch indexing touched most of both in every
-// transaction. contact_uids_record (record → rows) is dropped while the
-// rows go in, in UID order, and built again after them in one sorted pass.
+// The fold in memory: records are indexed from the bodies in hand
+// (reading every record back and decoding its body to index it took a
+// third of an import's store time), and a record's first version goes in
+// with its batch, on the store writer's share of the load, while the
+// other cores still check signatures. Indexing once at the end instead of
+// per batch: FTS5 writes a segment per statement and merges them as they
+// pile up, and contact_uids is a b-tree keyed by random UIDs, so
+// per-batch indexing touched most of both in every transaction.
+// contact_uids_record (record → rows) is dropped while the rows go in, in
+// UID order, and built again after them in one sorted pass.
 func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 	if !s.bulk {
 		return nil, nil
@@ -97,21 +100,20 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 	}
 	defer tx.Rollback()
 	p := &prepared{idx: s.idx, bulkIndex: true}
-	stmt, err := tx.PrepareContext(ctx, recordInsert(bulkChunk))
+	update, err := tx.PrepareContext(ctx, "UPDATE records SET time = ?, author = ?, seq = ?, cid = ?, del = ?, body = ? WHERE id = ?")
 	if err != nil {
 		return nil, fmt.Errorf("preparing the bulk load's statements: %w", err)
 	}
-	defer stmt.Close()
+	defer update.Close()
 	live = Live{}
 	f := s.bulkRecs
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	// Encoding the bodies and computing their index rows is most of the
-	// work outside SQLite: the other cores do it, a chunk of records at
-	// a time, ahead of the rows going in here.
+	// Encoding the changed bodies and computing every record's index
+	// rows is most of the work outside SQLite: the other cores do it, a
+	// chunk of records at a time, ahead of the rows going in here.
 	prep := prepareRecords(f.order, s.idx)
 	defer prep.stop()
-	args := make([]any, 0, bulkChunk*recordColumns)
 	for c := range prep.chunks {
 		if err := octx.Err(); err != nil {
 			return nil, err
@@ -123,14 +125,11 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 			if pr.err != nil {
 				return nil, fmt.Errorf("encoding record %s/%s: %w", b.Kind, b.Key, pr.err)
 			}
-			id := int64(i + 1) // as Put numbers records: in the order they first appear
-			args = append(args, id, []byte(r.identity), b.Kind, b.Key, r.version.Time, []byte(r.version.Author), r.version.Seq, r.cid.Bytes(), b.Del, pr.body)
-			if len(args) == cap(args) {
-				if _, err := stmt.ExecContext(ctx, args...); err != nil {
-					return nil, fmt.Errorf("inserting records: %w", err)
+			id := int64(i + 1)
+			if r.changed {
+				if _, err := update.ExecContext(ctx, r.version.Time, []byte(r.version.Author), r.version.Seq, r.cid.Bytes(), b.Del, pr.body, id); err != nil {
+					return nil, fmt.Errorf("writing record %s/%s: %w", b.Kind, b.Key, err)
 				}
-				clear(args)
-				args = args[:0]
 			}
 			if b.Del {
 				continue
@@ -139,11 +138,6 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 				return nil, err
 			}
 			live.add(r.identity, b.Kind)
-		}
-	}
-	if n := len(args) / recordColumns; n > 0 {
-		if _, err := tx.ExecContext(ctx, recordInsert(n), args...); err != nil {
-			return nil, fmt.Errorf("inserting records: %w", err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, "DROP INDEX contact_uids_record"); err != nil {
@@ -165,8 +159,8 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 // prepChunk is how many records a worker of prepareRecords takes at once.
 const prepChunk = 1024
 
-// preparedRecords are the encoded bodies and the index rows of a bulk
-// load's records, computed by workers; chunks[c] is closed once records
+// preparedRecords are the index rows of a bulk load's records and the
+// encoded bodies of those that changed, computed by workers; chunks[c] is closed once records
 // c·prepChunk to (c+1)·prepChunk are.
 type preparedRecords struct {
 	recs    []preparedRecord
@@ -181,8 +175,8 @@ type preparedRecord struct {
 	err        error
 }
 
-// prepareRecords starts encoding recs and computing their index rows (idx
-// is pure: Index), on every core.
+// prepareRecords starts computing the index rows of recs (idx is pure:
+// Index) and encoding the changed ones, on every core.
 func prepareRecords(recs []bulkRecord, idx Index) *preparedRecords {
 	p := &preparedRecords{recs: make([]preparedRecord, len(recs)), chunks: make([]chan struct{}, (len(recs)+prepChunk-1)/prepChunk)}
 	for c := range p.chunks {
@@ -194,7 +188,10 @@ func prepareRecords(recs []bulkRecord, idx Index) *preparedRecords {
 			for c := int(next.Add(1) - 1); c < len(p.chunks) && !p.stopped.Load(); c = int(next.Add(1) - 1) {
 				for i := c * prepChunk; i < min((c+1)*prepChunk, len(recs)); i++ {
 					b, pr := recs[i].body, &p.recs[i]
-					if pr.body, pr.err = spec.Marshal(b); pr.err == nil && !b.Del {
+					if recs[i].changed {
+						pr.body, pr.err = spec.Marshal(b)
+					}
+					if !b.Del {
 						pr.text, pr.uids = idx.SearchText(b.Kind, b.Key, b), idx.UIDs(b.Kind, b.Key, b)
 					}
 				}
@@ -224,6 +221,7 @@ type bulkRecord struct {
 	version  graph.Version
 	cid      cid.Cid
 	body     *graph.Body
+	changed  bool // since its first version, which Put wrote
 }
 
 func recordKey(identity peer.ID, kind, key string) string {
@@ -233,7 +231,9 @@ func recordKey(identity peer.ID, kind, key string) string {
 // add folds the body of the stored entry e, as prepared.fold does: a
 // record's first version creates it, a later one replaces it only if it
 // is newer (graph.Version.After).
-func (f *bulkFold) add(e *graph.Entry) {
+// It returns the record's id (records are numbered in the order they
+// first appear, as Put numbers them) and whether e created it.
+func (f *bulkFold) add(e *graph.Entry) (id int64, created bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	b := e.Body
@@ -241,12 +241,13 @@ func (f *bulkFold) add(e *graph.Entry) {
 	if i, ok := f.byKey[k]; ok {
 		r := &f.order[i]
 		if graph.VersionOf(e).After(r.version) {
-			r.version, r.cid, r.body = graph.VersionOf(e), e.CID, b
+			r.version, r.cid, r.body, r.changed = graph.VersionOf(e), e.CID, b, true
 		}
-		return
+		return int64(i + 1), false
 	}
 	f.byKey[k] = len(f.order)
 	f.order = append(f.order, bulkRecord{identity: e.Identity, version: graph.VersionOf(e), cid: e.CID, body: b})
+	return int64(len(f.order)), true
 }
 
 // record returns the record (identity, kind, key) as folded so far.
@@ -278,15 +279,18 @@ func (l Live) add(identity peer.ID, kind string) {
 	m[kind]++
 }
 
-// prepareBulk readies p for a Put of a bulk load: records are folded in
-// f (FinishBulk writes them), the search index and contact_uids are left
-// to FinishBulk, and entries go in bulkChunk rows a statement (a row at a
-// time, binding and stepping each statement through database/sql cost
-// as much as SQLite's own work).
+// prepareBulk readies p for a Put of a bulk load: a record's later
+// versions are folded in f (FinishBulk writes them), the search index and
+// contact_uids are left to FinishBulk, and entries and new records go in
+// bulkChunk rows a statement (a row at a time, binding and stepping each
+// statement through database/sql cost as much as SQLite's own work).
 func (p *prepared) prepareBulk(ctx context.Context, tx *sql.Tx, f *bulkFold) (err error) {
 	p.deferIndex = true
 	p.bulk = &bulkRows{tx: tx, fold: f}
 	if p.bulk.entryStmt, err = tx.PrepareContext(ctx, entryInsert(bulkChunk)); err != nil {
+		return fmt.Errorf("preparing the bulk load's statements: %w", err)
+	}
+	if p.bulk.recordStmt, err = tx.PrepareContext(ctx, recordInsert(bulkChunk)); err != nil {
 		return fmt.Errorf("preparing the bulk load's statements: %w", err)
 	}
 	return nil
@@ -295,12 +299,13 @@ func (p *prepared) prepareBulk(ctx context.Context, tx *sql.Tx, f *bulkFold) (er
 // bulkChunk is how many rows a bulk load inserts with one statement.
 const bulkChunk = 128
 
-// bulkRows queues a bulk load's entries for multi-row INSERTs.
+// bulkRows queues a bulk load's entries and new records for multi-row
+// INSERTs.
 type bulkRows struct {
-	tx        *sql.Tx
-	fold      *bulkFold
-	entryStmt *sql.Stmt // bulkChunk rows
-	entries   []any     // the arguments of the queued rows
+	tx                    *sql.Tx
+	fold                  *bulkFold
+	entryStmt, recordStmt *sql.Stmt // bulkChunk rows each
+	entries, records      []any     // the arguments of the queued rows
 }
 
 const (
@@ -327,28 +332,57 @@ func (r *bulkRows) entry(ctx context.Context, e *graph.Entry, kind, key any) err
 	return r.flushEntries(ctx)
 }
 
+// record queues the row of the record e created, id, whose body encodes
+// to body.
+func (r *bulkRows) record(ctx context.Context, id int64, e *graph.Entry, body []byte) error {
+	b := e.Body
+	r.records = append(r.records, id, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body)
+	if len(r.records) < bulkChunk*recordColumns {
+		return nil
+	}
+	return r.flushRecords(ctx)
+}
+
 // flush inserts the queued rows.
 func (r *bulkRows) flush(ctx context.Context) error {
-	return r.flushEntries(ctx)
+	if err := r.flushEntries(ctx); err != nil {
+		return err
+	}
+	return r.flushRecords(ctx)
 }
 
 func (r *bulkRows) flushEntries(ctx context.Context) error {
-	n := len(r.entries) / entryColumns
 	var err error
-	switch {
-	case n == 0:
-		return nil
-	case n == bulkChunk:
-		_, err = r.entryStmt.ExecContext(ctx, r.entries...)
-	default:
-		_, err = r.tx.ExecContext(ctx, entryInsert(n), r.entries...)
-	}
-	clear(r.entries)
-	r.entries = r.entries[:0]
-	if err != nil {
+	if r.entries, err = r.exec(ctx, r.entryStmt, entryInsert, r.entries, entryColumns); err != nil {
 		return fmt.Errorf("inserting entries: %w", err)
 	}
 	return nil
+}
+
+func (r *bulkRows) flushRecords(ctx context.Context) error {
+	var err error
+	if r.records, err = r.exec(ctx, r.recordStmt, recordInsert, r.records, recordColumns); err != nil {
+		return fmt.Errorf("inserting records: %w", err)
+	}
+	return nil
+}
+
+// exec inserts the rows of args (columns arguments a row): a full chunk
+// with the prepared full, fewer with a statement of their own. It
+// returns args emptied.
+func (r *bulkRows) exec(ctx context.Context, full *sql.Stmt, q func(int) string, args []any, columns int) ([]any, error) {
+	n := len(args) / columns
+	var err error
+	switch {
+	case n == 0:
+		return args, nil
+	case n == bulkChunk:
+		_, err = full.ExecContext(ctx, args...)
+	default:
+		_, err = r.tx.ExecContext(ctx, q(n), args...)
+	}
+	clear(args)
+	return args[:0], err
 }
 
 // bulkContext returns ctx without its cancellation, once it checked that

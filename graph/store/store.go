@@ -456,7 +456,7 @@ func prepare(ctx context.Context, tx *sql.Tx, idx Index) (*prepared, error) {
 func (p *prepared) close() {
 	sts := []*sql.Stmt{p.entry, p.head, p.cidAtSeq, p.recNew, p.recGet, p.recSet, p.uidDel}
 	if p.bulk != nil {
-		sts = append(sts, p.bulk.entryStmt)
+		sts = append(sts, p.bulk.entryStmt, p.bulk.recordStmt)
 	}
 	for _, st := range sts {
 		if st != nil {
@@ -497,8 +497,18 @@ func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 	}
 	b := e.Body
 	if p.bulk != nil {
-		p.bulk.fold.add(e) // FinishBulk writes the records
-		return nil
+		// A new record is written now (it keeps the id Put would give
+		// it); a later version is folded in memory, and FinishBulk
+		// writes it over the first.
+		id, created := p.bulk.fold.add(e)
+		if !created {
+			return nil
+		}
+		body, err := spec.Marshal(b)
+		if err != nil {
+			return fmt.Errorf("encoding record %s/%s: %w", b.Kind, b.Key, err)
+		}
+		return p.bulk.record(ctx, id, e, body)
 	}
 	body, err := spec.Marshal(b)
 	if err != nil {
