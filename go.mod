@@ -3,6 +3,7 @@ module github.com/kith-p2p/kith
 go 1.26.8
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/emersion/go-ical v0.0.0-20250329121855-f41e73efc392
 	github.com/emersion/go-vcard v0.0.0-20260618161152-d854b7e0e2d3
 	github.com/emersion/go-webdav v0.6.0

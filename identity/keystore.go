@@ -50,7 +50,25 @@ func (k Keystore) Save(id *Identity, passphrase []byte) error {
 		return fmt.Errorf("saving key to %s: %w", path, err)
 	}
 	defer clear(data)
+	return k.write(data)
+}
 
+// SaveMarshaled writes data, a key file exactly as [MarshalKey] wrote it,
+// as Save writes one (never replacing a key file, atomically), without
+// sealing the key again: an import, which opened the key file of an
+// export with [ParseKey] already, keeps it under the export's passphrase
+// without a second Argon2 run. Data the caller has not opened with
+// ParseKey must not be saved: nothing here checks it.
+func (k Keystore) SaveMarshaled(data []byte) error {
+	if k.Exists() {
+		return fmt.Errorf("saving key to %s: %w", k.Path(), ErrKeyExists)
+	}
+	return k.write(data)
+}
+
+// write writes the key file data (see Save).
+func (k Keystore) write(data []byte) error {
+	path := k.Path()
 	dir := k.Dir
 	if dir == "" {
 		dir = "."

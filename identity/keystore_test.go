@@ -268,3 +268,35 @@ func TestPassphraseFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// TestKeystoreSaveMarshaled: a key file as MarshalKey wrote it is saved
+// byte for byte (0600, no temporary file left), loads under its own
+// passphrase, and never replaces a key file.
+func TestKeystoreSaveMarshaled(t *testing.T) {
+	id := NewTest(t, "marshaled")
+	data, err := MarshalKey(id, testPass)
+	require.NoError(t, err)
+	ks := Keystore{Dir: filepath.Join(t.TempDir(), "home")}
+	require.NoError(t, ks.SaveMarshaled(data))
+	got, err := os.ReadFile(ks.Path())
+	require.NoError(t, err)
+	require.Equal(t, data, got)
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(ks.Path())
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	}
+	loaded, err := ks.Load(testPass)
+	require.NoError(t, err)
+	require.Equal(t, id.PeerID(), loaded.PeerID())
+	entries, err := os.ReadDir(ks.Dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+
+	other, err := MarshalKey(NewTest(t, "other"), testPass)
+	require.NoError(t, err)
+	require.ErrorIs(t, ks.SaveMarshaled(other), ErrKeyExists)
+	got, err = os.ReadFile(ks.Path())
+	require.NoError(t, err)
+	require.Equal(t, data, got)
+}

@@ -23,7 +23,9 @@ import (
 // should see the same load). The same figures per CPU second (all
 // threads, getrusage) hold still under load: import-entries/cpu-s over
 // ed25519-verifies/cpu-s is how many times a signature check the import
-// costs per entry, whatever else the machine runs.
+// costs per entry, whatever else the machine runs. import/ceiling is the
+// issue's target (≥ 1: importing at least as fast as one core verifies
+// signatures); import/ceiling-cpu the same per CPU second.
 func BenchmarkExportImport100k(b *testing.B) {
 	const total = 100_000
 	ctx := b.Context()
@@ -59,7 +61,8 @@ func BenchmarkExportImport100k(b *testing.B) {
 	b.ReportMetric(exportRate, "export-entries/s")
 	b.ReportMetric(importRate, "import-entries/s")
 	b.ReportMetric(ceiling, "ed25519-verifies/s")
-	b.ReportMetric(importRate/ceiling*100, "import-%-of-ceiling")
+	b.ReportMetric(importRate/ceiling, "import/ceiling") // the target: ≥ 1
+	b.ReportMetric(importCPURate/cpuCeiling, "import/ceiling-cpu")
 	b.ReportMetric(importCPURate, "import-entries/cpu-s")
 	b.ReportMetric(cpuCeiling, "ed25519-verifies/cpu-s")
 	b.ReportMetric(float64(size)/total, "bytes/entry")

@@ -171,7 +171,10 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 		return nil, cerr
 	}
 	if keyImported {
-		if err := ks.Save(id, pass); err != nil {
+		// The export's key file as it is (ParseKey opened it above),
+		// still under the export's passphrase: sealing it again would
+		// run Argon2 a second time for the same result.
+		if err := ks.SaveMarshaled(ar.Key()); err != nil {
 			return nil, err
 		}
 		defer func() {

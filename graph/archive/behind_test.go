@@ -125,3 +125,26 @@ func TestHeadSignatureBeforePut(t *testing.T) {
 		t.Errorf("put got the log up to seq %d, its head with a bad signature is seq %d", last, total)
 	}
 }
+
+// TestLongLogSignatures: a log long enough to be checked with its
+// author's table (sigs.go) is refused for one bad signature in its
+// middle, and read in full when it has none.
+func TestLongLogSignatures(t *testing.T) {
+	const n = 2100
+	data := badSignatureExport(t, n, 1234)
+	r, err := archive.NewReader(bytes.NewReader(data), archive.ReadOptions{SignaturesBehind: true})
+	require.NoError(t, err)
+	require.NoError(t, r.Entries(t.Context(), nil, func(context.Context, []*graph.Entry) error { return nil }))
+	err = r.Signatures()
+	require.ErrorIs(t, err, archive.ErrBadEntry)
+	require.ErrorIs(t, err, spec.ErrBadSignature)
+	require.ErrorContains(t, err, "block 1236 ") // the manifest, then entries from seq 1
+
+	good := badSignatureExport(t, n, -1)
+	r, err = archive.NewReader(bytes.NewReader(good), archive.ReadOptions{SignaturesBehind: true})
+	require.NoError(t, err)
+	var got int
+	require.NoError(t, r.Entries(t.Context(), nil, func(_ context.Context, es []*graph.Entry) error { got += len(es); return nil }))
+	require.NoError(t, r.Signatures())
+	require.Equal(t, n, got)
+}

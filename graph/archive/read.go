@@ -196,6 +196,7 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 	sctx, stop := context.WithCancel(ctx)
 	sg, sctx := errgroup.WithContext(sctx)
 	var sigwork chan *batch
+	kvs := verifiersFor(r.manifest)
 	if behind {
 		sigwork = make(chan *batch, maxBatchesBehind)
 		for range workers {
@@ -209,7 +210,7 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 					if b.err != nil {
 						continue // Entries reports it
 					}
-					if err := b.verifySignatures(); err != nil {
+					if err := b.verifySignatures(kvs); err != nil {
 						return err
 					}
 				}
@@ -395,12 +396,10 @@ func (c *chain) next(e *graph.Entry) (head bool, err error) {
 }
 
 // verifySignatures checks the signatures of a batch that verify decoded
-// without them.
-func (b *batch) verifySignatures() error {
-	for i, e := range b.entries {
-		if err := e.Entry.Verify(); err != nil {
-			return fmt.Errorf("%w: block %d (%s): %w", ErrBadEntry, b.first+i, b.cids[i], err)
-		}
+// without them (long logs with their author's table: sigs.go).
+func (b *batch) verifySignatures(kvs keyVerifiers) error {
+	if i, err := kvs.verifyEntries(b.entries); err != nil {
+		return fmt.Errorf("%w: block %d (%s): %w", ErrBadEntry, b.first+i, b.cids[i], err)
 	}
 	return nil
 }

@@ -37,9 +37,9 @@ type Store struct {
 	// file was written without journal or fsync, so Close syncs it.
 	bulk, lax  bool
 	bulkFailed atomic.Bool // a Put of the bulk load failed
-	// bulkSeen holds the keys of the records a bulk load created (see
-	// bulkRows.record).
-	bulkSeen map[string]struct{}
+	// bulkRecs holds the records of a bulk load until FinishBulk writes
+	// them (see bulkFold).
+	bulkRecs *bulkFold
 
 	wrote     chan struct{} // a commit happened: see checkpointer
 	stop      context.CancelFunc
@@ -97,6 +97,9 @@ func open(ctx context.Context, path string, idx Index, target int, bulk bool) (*
 		db.SetMaxOpenConns(1) // the pragmas above hold per connection; a bulk load has one writer
 	}
 	s := &Store{db: db, path: path, idx: idx, bulk: bulk, lax: bulk}
+	if bulk {
+		s.bulkRecs = &bulkFold{byKey: map[string]int{}}
+	}
 	if err := migrate(ctx, db, idx, target); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
@@ -245,10 +248,7 @@ func (s *Store) Put(ctx context.Context, entries []*graph.Entry) (err error) {
 	}
 	defer done()
 	if s.bulk {
-		if s.bulkSeen == nil {
-			s.bulkSeen = map[string]struct{}{}
-		}
-		if err := p.prepareBulk(ctx, tx, s.bulkSeen); err != nil {
+		if err := p.prepareBulk(ctx, tx, s.bulkRecs); err != nil {
 			return err
 		}
 	}
@@ -516,31 +516,30 @@ func (p *prepared) fold(ctx context.Context, e *graph.Entry) error {
 		return nil
 	}
 	b := e.Body
+	if p.bulk != nil {
+		// A new record is written now (it keeps the id Put would give
+		// it); a later version is folded in memory, and FinishBulk
+		// writes it over the first.
+		id, created := p.bulk.fold.add(e)
+		if !created {
+			return nil
+		}
+		body, err := spec.Marshal(b)
+		if err != nil {
+			return fmt.Errorf("encoding record %s/%s: %w", b.Kind, b.Key, err)
+		}
+		return p.bulk.record(ctx, id, e, body)
+	}
 	body, err := spec.Marshal(b)
 	if err != nil {
 		return fmt.Errorf("encoding record %s/%s: %w", b.Kind, b.Key, err)
 	}
-	// A new record goes in with one statement (in a bulk load, queued
-	// for a multi-row one). One that exists is replaced only if this
-	// version is newer: the rule is graph.Version.After's, decided here
-	// and nowhere else.
+	// A new record goes in with one statement. One that exists is
+	// replaced only if this version is newer: the rule is
+	// graph.Version.After's, decided here and nowhere else (and in
+	// bulkFold.add, which decides it alike for a bulk load).
 	var id int64
-	if p.bulk != nil {
-		var added bool
-		if added, err = p.bulk.record(ctx, e, body); err != nil {
-			return err
-		} else if added {
-			return nil // deferIndex
-		}
-		// Another version of a record of this load: recGet below
-		// reads it, queued or not.
-		if err = p.bulk.flushRecords(ctx); err != nil {
-			return err
-		}
-		err = sql.ErrNoRows
-	} else {
-		err = p.recNew.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id)
-	}
+	err = p.recNew.QueryRowContext(ctx, []byte(e.Identity), b.Kind, b.Key, e.Time, []byte(e.Author), e.Seq, e.CID.Bytes(), b.Del, body).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		var (
 			cur    graph.Version
@@ -572,6 +571,11 @@ func (p *prepared) queueIndex(identity peer.ID, id int64, existed bool, b *graph
 	if !b.Del {
 		text, uids = p.idx.SearchText(b.Kind, b.Key, b), p.idx.UIDs(b.Kind, b.Key, b)
 	}
+	return p.queueIndexed(identity, id, existed, b, text, uids)
+}
+
+// queueIndexed is queueIndex with the search text and UIDs of b given.
+func (p *prepared) queueIndexed(identity peer.ID, id int64, existed bool, b *graph.Body, text, uids []string) error {
 	if len(text) > SearchColumns {
 		return fmt.Errorf("indexing record %s/%s: the index gives %d search columns, the store has %d; fix the Index passed to store.Open",
 			b.Kind, b.Key, len(text), SearchColumns)
@@ -648,6 +652,12 @@ func (p *prepared) flushIndex(ctx context.Context, tx *sql.Tx) error {
 // Record returns the folded record (identity, kind, key), tombstones
 // included; ErrNotFound if none.
 func (s *Store) Record(ctx context.Context, identity peer.ID, kind, key string) (*graph.Record, error) {
+	if f := s.bulkRecs; f != nil {
+		if r, ok := f.record(identity, kind, key); ok {
+			return r, nil
+		}
+		return nil, fmt.Errorf("%w: %s %q", graph.ErrNotFound, kind, key)
+	}
 	r, err := scanRecord(s.queryRow(ctx, recordQuery, []byte(identity), kind, key), identity, kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s %q", graph.ErrNotFound, kind, key)
