@@ -1,11 +1,15 @@
 package node_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,4 +127,60 @@ func TestDAVOverTLS(t *testing.T) {
 	resp, _, err = propfind(http.DefaultClient, strings.TrimSuffix(plain.URL, "/"), plain.Password)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusMultiStatus, resp.StatusCode)
+}
+
+// TestDAVListingCompressed: a listing goes gzipped to a client that
+// accepts it (a phone over the LAN), with the ETags as they are, and
+// plain to one that does not.
+func TestDAVListingCompressed(t *testing.T) {
+	ctx := t.Context()
+	alice := node.NewTest(t, "alice")
+	var cards []graph.Card
+	for i := range 200 {
+		cards = append(cards, fields("fn", "Person "+strconv.Itoa(i), "email", "p"+strconv.Itoa(i)+"@example.org"))
+	}
+	_, err := alice.AddContacts(ctx, cards)
+	require.NoError(t, err)
+	creds, err := alice.DAVEnable(ctx, api.DAVEnableRequest{Port: freePort(t)})
+	require.NoError(t, err)
+	list := func(enc string) (*http.Response, []byte) {
+		req, err := http.NewRequestWithContext(ctx, "PROPFIND", creds.URL+strings.TrimPrefix(davBook, "/"), nil)
+		require.NoError(t, err)
+		req.SetBasicAuth(creds.Username, creds.Password)
+		req.Header.Set("Depth", "1")
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc)
+		}
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, b
+	}
+	plainResp, plain := list("")
+	require.Equal(t, http.StatusMultiStatus, plainResp.StatusCode)
+	require.Empty(t, plainResp.Header.Get("Content-Encoding"))
+	gzResp, zipped := list("gzip")
+	require.Equal(t, http.StatusMultiStatus, gzResp.StatusCode)
+	require.Equal(t, "gzip", gzResp.Header.Get("Content-Encoding"))
+	require.Less(t, len(zipped)*4, len(plain), "gzip should shrink a listing several times")
+	zr, err := gzip.NewReader(bytes.NewReader(zipped))
+	require.NoError(t, err)
+	unzipped, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	// The same listing (go-webdav orders an allprop's properties as a
+	// map does), ETags included.
+	require.Equal(t, len(plain), len(unzipped))
+	etags := func(b []byte) []string {
+		m := regexp.MustCompile(`<getetag[^>]*>([^<]+)</getetag>`).FindAllStringSubmatch(string(b), -1)
+		var out []string
+		for _, x := range m {
+			out = append(out, x[1])
+		}
+		slices.Sort(out)
+		return out
+	}
+	require.Len(t, etags(plain), 200)
+	require.Equal(t, etags(plain), etags(unzipped))
 }

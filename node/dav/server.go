@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/klauspost/compress/gzhttp"
 )
 
 // Server is the DAV server.
@@ -48,12 +50,21 @@ func Listen(b Source, s Settings, home string, log *slog.Logger) (*Server, error
 		return nil, fmt.Errorf("DAV: listening on %s: %w (another program uses the port? pick another with `kith dav enable --port N`)", addr, err)
 	}
 	h := Handler(b, s.Hash, log)
+	// Listings are compressed for clients that accept it: a PROPFIND of
+	// 10,000 cards is 3.6 MB of XML, a tenth of that gzipped (a phone
+	// on the LAN). ETags stay as they are: clients send them back in
+	// If-Match.
+	gz, err := gzhttp.NewWrapper(gzhttp.MinSize(4096))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	srv := &Server{
 		h:    h,
 		ln:   ln,
 		host: host,
 		srv: &http.Server{
-			Handler:           h,
+			Handler:           gz(h),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       time.Minute,
 			IdleTimeout:       2 * time.Minute,
