@@ -12,12 +12,7 @@ import (
 // says where it is, a new password replaces the old, disable stops it.
 func TestDAV(t *testing.T) {
 	d := startDaemon(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := freePort(t)
 
 	var creds struct {
 		URL      string `json:"url"`
@@ -72,12 +67,7 @@ func TestDAV(t *testing.T) {
 // shows the fingerprint to compare; a host name is refused with why.
 func TestDAVListen(t *testing.T) {
 	d := startDaemon(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := freePort(t)
 	d.fail(t, exitInvalid, []string{"not an IP address"}, "dav", "enable", "--listen", "laptop.local", "--port", fmt.Sprint(port))
 	out := d.ok(t, "dav", "enable", "--listen", "0.0.0.0", "--port", fmt.Sprint(port))
 	if !strings.Contains(out, "https://") || !strings.Contains(out, "tls fingerprint") {
@@ -95,4 +85,15 @@ func TestDAVListen(t *testing.T) {
 	if out := d.ok(t, "dav", "status"); !strings.Contains(out, st.Fingerprint) {
 		t.Fatalf("kith dav status = %q", out)
 	}
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
