@@ -76,6 +76,8 @@ fuzz: ## run each fuzzer for FUZZTIME (default 10s)
 	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeManifest$$' -fuzztime=$(FUZZTIME) ./graph/archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeHints$$' -fuzztime=$(FUZZTIME) ./graph/archive/
+	$(GO) test -run='^$$' -fuzz='^FuzzKeyVerifier$$' -fuzztime=$(FUZZTIME) ./graph/archive/
+	$(GO) test -run='^$$' -fuzz='^FuzzNormalizeField$$' -fuzztime=$(FUZZTIME) ./graph/
 	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./node/dav/
 
 .PHONY: vet
