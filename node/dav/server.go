@@ -31,6 +31,9 @@ type Server struct {
 // is the one kept in home (made when there is none; in memory when home
 // is empty).
 func Listen(b Source, s Settings, home string, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	host, err := s.Host()
 	if err != nil {
 		return nil, err
@@ -104,7 +107,14 @@ func (s *Server) URLs() []string {
 	}
 	hosts := []netip.Addr{s.host}
 	if s.host.IsUnspecified() {
-		hosts = append(localAddrs(), netip.AddrFrom4([4]byte{127, 0, 0, 1}))
+		// 0.0.0.0 takes IPv4 only; :: takes both.
+		hosts = hosts[:0]
+		for _, a := range localAddrs() {
+			if a.Is4() || s.host.Is6() {
+				hosts = append(hosts, a)
+			}
+		}
+		hosts = append(hosts, netip.AddrFrom4([4]byte{127, 0, 0, 1}))
 	}
 	urls := make([]string, len(hosts))
 	for i, h := range hosts {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,25 @@ func slicesHasIP(ips []net.IP, want string) bool {
 		}
 	}
 	return false
+}
+
+// TestURLsOfUnspecified: 0.0.0.0 serves IPv4 only, so only IPv4 URLs
+// are given for it; :: serves both.
+func TestURLsOfUnspecified(t *testing.T) {
+	for _, listen := range []string{"0.0.0.0", "::"} {
+		srv, err := Listen(newMemBook(), Settings{Port: 0, Listen: listen, TLS: true, Hash: "x"}, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		urls := srv.URLs()
+		srv.Close()
+		if urls[len(urls)-1] != "https://127.0.0.1:"+strconv.Itoa(srv.Port())+"/" {
+			t.Fatalf("%s: URLs %v do not end with the loopback one", listen, urls)
+		}
+		for _, u := range urls {
+			if listen == "0.0.0.0" && strings.Contains(u, "[") {
+				t.Fatalf("0.0.0.0 listens on IPv4 only, but URLs give %s", u)
+			}
+		}
+	}
 }
