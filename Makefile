@@ -61,24 +61,24 @@ bench-dav: ## vdirsyncer against Kith with 10,000 cards, and against Radicale wi
 
 .PHONY: fuzz
 fuzz: ## run each fuzzer for FUZZTIME (default 10s)
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./spec/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeSyncRequest$$' -fuzztime=$(FUZZTIME) ./spec/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeConnectMsg$$' -fuzztime=$(FUZZTIME) ./spec/
-	$(GO) test -run='^$$' -fuzz='^FuzzParseInvite$$' -fuzztime=$(FUZZTIME) ./spec/
-	$(GO) test -run='^$$' -fuzz='^FuzzUnpad$$' -fuzztime=$(FUZZTIME) ./spec/
-	$(GO) test -run='^$$' -fuzz='^FuzzOpen$$' -fuzztime=$(FUZZTIME) ./graph/
-	$(GO) test -run='^$$' -fuzz='^FuzzParseKey$$' -fuzztime=$(FUZZTIME) ./identity/
-	$(GO) test -run='^$$' -fuzz='^FuzzParsePhrase$$' -fuzztime=$(FUZZTIME) ./identity/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/vcard/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./graph/ical/
-	$(GO) test -run='^$$' -fuzz='^FuzzCheckReply$$' -fuzztime=$(FUZZTIME) ./graph/cal/
-	$(GO) test -run='^$$' -fuzz='^FuzzFreeBusy$$' -fuzztime=$(FUZZTIME) ./spec/
-	$(GO) test -run='^$$' -fuzz='^FuzzRead$$' -fuzztime=$(FUZZTIME) ./graph/archive/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeManifest$$' -fuzztime=$(FUZZTIME) ./graph/archive/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeHints$$' -fuzztime=$(FUZZTIME) ./graph/archive/
-	$(GO) test -run='^$$' -fuzz='^FuzzKeyVerifier$$' -fuzztime=$(FUZZTIME) ./graph/archive/
-	$(GO) test -run='^$$' -fuzz='^FuzzNormalizeField$$' -fuzztime=$(FUZZTIME) ./graph/
-	$(GO) test -run='^$$' -fuzz='^FuzzHandler$$' -fuzztime=$(FUZZTIME) ./node/dav/
+	GO=$(GO) .ci/fuzz-one FuzzDecode ./spec/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzDecodeSyncRequest ./spec/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzDecodeConnectMsg ./spec/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzParseInvite ./spec/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzUnpad ./spec/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzOpen ./graph/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzParseKey ./identity/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzParsePhrase ./identity/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzDecode ./graph/vcard/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzDecode ./graph/ical/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzCheckReply ./graph/cal/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzFreeBusy ./spec/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzRead ./graph/archive/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzDecodeManifest ./graph/archive/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzDecodeHints ./graph/archive/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzKeyVerifier ./graph/archive/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzNormalizeField ./graph/ $(FUZZTIME)
+	GO=$(GO) .ci/fuzz-one FuzzHandler ./node/dav/ $(FUZZTIME)
 
 .PHONY: vet
 vet: ## go vet
