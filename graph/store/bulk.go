@@ -94,6 +94,13 @@ func (s *Store) FinishBulk(ctx context.Context) (live Live, err error) {
 	if ctx, err = bulkContext(ctx); err != nil {
 		return nil, err
 	}
+	// What Put wrote (the entries and records, most of the file) goes to
+	// stable storage while the indexes are built: Close's sync then has
+	// only those left to write out.
+	if s.lax && s.earlySync == nil {
+		s.earlySync = make(chan error, 1)
+		go func() { s.earlySync <- s.laxFile.Sync() }()
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("beginning transaction: %w", err)
@@ -396,17 +403,4 @@ func bulkContext(ctx context.Context) (context.Context, error) {
 		return nil, err
 	}
 	return context.WithoutCancel(ctx), nil
-}
-
-// syncFile flushes the file at path to stable storage.
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	return nil
 }
