@@ -353,7 +353,7 @@ const maxBatchesBehind = 64
 // while the reading goes on: the cores are busy reading, opening and
 // storing then, and the caller's work after Entries (an import's index
 // build, one goroutine) leaves a core free for what is left.
-const sigLag = maxBatchesBehind / 2
+const sigLag = maxBatchesBehind * 3 / 4
 
 // where names the i-th entry block (0-based) for an error.
 func (r *Reader) where(i uint64) string {
