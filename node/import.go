@@ -107,6 +107,7 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 	if err != nil {
 		return nil, err
 	}
+	st.ExpectRecords(int(min(ar.Manifest().Entries(), maxExpectedRecords)))
 	defer func() {
 		if st != nil {
 			st.Close()
@@ -231,6 +232,11 @@ func Import(ctx context.Context, home string, r io.Reader, opts api.ImportOption
 // 100,000 entries, 8192 instead of 1024 took the commits from 0.7 s of
 // CPU to 0.4 s.
 const importPutSize = 8192
+
+// maxExpectedRecords bounds what an import makes room for ahead
+// (store.ExpectRecords) on the manifest's word, which is checked only
+// as the entries arrive.
+const maxExpectedRecords = 1 << 17
 
 // importPutsAhead is how many chunks of importPutSize entries the reader
 // may hand on while the store is still putting one.
