@@ -197,25 +197,46 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 	sg, sctx := errgroup.WithContext(sctx)
 	var sigwork chan *batch
 	kvs := verifiersFor(r.manifest)
+	// The verifiers behind put wait while fewer than sigLag batches
+	// are waiting and the reading goes on: see sigLag.
+	var (
+		kick     = make(chan struct{}, 1)
+		readDone = make(chan struct{})
+	)
+	verifier := func() error {
+		for {
+			if len(sigwork) < sigLag {
+				select {
+				case <-kick:
+				case <-readDone:
+				case <-sctx.Done():
+					return sctx.Err()
+				}
+			}
+			b, ok := <-sigwork
+			if !ok {
+				return nil
+			}
+			select {
+			case <-b.done:
+			case <-sctx.Done():
+				return sctx.Err()
+			}
+			if b.err != nil {
+				continue // Entries reports it
+			}
+			if err := b.verifySignatures(kvs); err != nil {
+				return err
+			}
+		}
+	}
+	// One core fewer verifies signatures behind put than there are
+	// workers: put's store, or whatever the caller does after Entries
+	// (an import builds its indexes, one goroutine), keeps a core.
 	if behind {
 		sigwork = make(chan *batch, maxBatchesBehind)
-		for range workers {
-			sg.Go(func() error {
-				for b := range sigwork {
-					select {
-					case <-b.done:
-					case <-sctx.Done():
-						return sctx.Err()
-					}
-					if b.err != nil {
-						continue // Entries reports it
-					}
-					if err := b.verifySignatures(kvs); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+		for range max(1, workers-1) {
+			sg.Go(verifier)
 		}
 	}
 	g, ctx := errgroup.WithContext(ctx)
@@ -227,6 +248,7 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 		defer close(work)
 		defer close(ordered)
 		if behind {
+			defer close(readDone)
 			defer close(sigwork)
 		}
 		for read := uint64(0); read < total; {
@@ -249,6 +271,12 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 					return ctx.Err()
 				case <-sctx.Done():
 					return fmt.Errorf("verifying signatures: %w", context.Cause(sctx))
+				}
+			}
+			if behind && len(sigwork) >= sigLag {
+				select {
+				case kick <- struct{}{}:
+				default:
 				}
 			}
 		}
@@ -320,6 +348,12 @@ func (r *Reader) Entries(ctx context.Context, open func(*spec.Entry) (*graph.Bod
 // maxBatchesBehind bounds how far signature verification may fall behind
 // put (SignaturesBehind): 64 batches of entries, about 28 MiB of them.
 const maxBatchesBehind = 64
+
+// sigLag is how many batches the verifying behind put leaves waiting
+// while the reading goes on: the cores are busy reading, opening and
+// storing then, and the caller's work after Entries (an import's index
+// build, one goroutine) leaves a core free for what is left.
+const sigLag = maxBatchesBehind * 3 / 4
 
 // where names the i-th entry block (0-based) for an error.
 func (r *Reader) where(i uint64) string {
