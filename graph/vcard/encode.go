@@ -50,14 +50,18 @@ func EncodeCard(w io.Writer, c graph.Card, opts EncodeOptions) error {
 
 func encodeCard(w *bufio.Writer, c graph.Card, opts EncodeOptions) error {
 	fields := make([]graph.Field, len(c.Fields))
-	hasFN, hasN := false, false
+	// hasFN: a checked fn; a raw one (kept as it came, not known to be
+	// a name) does not stand for it, but does when nothing else names
+	// the card.
+	hasFN, hasRawFN, hasN := false, false, false
 	for i, f := range c.Fields {
 		nf, err := graph.NormalizeField(f)
 		if err != nil {
 			return err
 		}
 		fields[i] = nf
-		hasFN = hasFN || nf.Name == "fn"
+		hasFN = hasFN || nf.Name == "fn" && !nf.Raw
+		hasRawFN = hasRawFN || nf.Name == "fn" && nf.Raw
 		hasN = hasN || nf.Name == "n"
 	}
 	var line []byte
@@ -80,8 +84,11 @@ func encodeCard(w *bufio.Writer, c graph.Card, opts EncodeOptions) error {
 	_, _ = w.WriteString("BEGIN:VCARD\r\nVERSION:" + version + "\r\n")
 	if !hasFN {
 		// vCard requires an FN: made from the card's other fields, else
-		// empty (which Decode skips, so the card comes back as it was).
-		emit("", "FN", "", escapeText(fallbackFN(graph.Card{Fields: fields})))
+		// empty (which Decode skips, so the card comes back as it was),
+		// unless a raw one is all there is to name it.
+		if fb := fallbackFN(graph.Card{Fields: fields}); fb != "" || !hasRawFN {
+			emit("", "FN", "", escapeText(fb))
+		}
 	}
 	for _, f := range fields {
 		name, params, value := encodeField(f, opts)
