@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -72,17 +73,15 @@ const maxSettings = 64 << 10
 // disabled.
 func LoadSettings(dir string) (Settings, error) {
 	path := filepath.Join(dir, SettingsName)
-	f, err := os.Open(path)
+	b, err := readBounded(path, maxSettings)
 	if errors.Is(err, os.ErrNotExist) {
 		return Settings{}, nil
 	}
 	if err != nil {
-		return Settings{}, err
+		return Settings{}, fmt.Errorf("%w (fix or delete it, then `kith dav enable`)", err)
 	}
-	defer f.Close()
 	var s Settings
-	dec := json.NewDecoder(&limitedReader{f, maxSettings})
-	if err := dec.Decode(&s); err != nil {
+	if err := json.Unmarshal(b, &s); err != nil {
 		return Settings{}, fmt.Errorf("reading %s: %w (fix or delete it, then `kith dav enable`)", path, err)
 	}
 	if s.Enabled && s.Hash == "" {
@@ -96,21 +95,21 @@ func LoadSettings(dir string) (Settings, error) {
 	return s, nil
 }
 
-type limitedReader struct {
-	f *os.File
-	n int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, errors.New("file over 64 KiB")
+// readBounded reads the file at path, refusing one over max bytes.
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	n, err := l.f.Read(p)
-	l.n -= int64(n)
-	return n, err
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("reading %s: over %d bytes", path, max)
+	}
+	return b, nil
 }
 
 // SaveSettings writes s to dir through a temporary file, synced and

@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -90,20 +91,11 @@ func loadCert(dir string, host netip.Addr, now time.Time) (tls.Certificate, erro
 
 // readCert reads a certificate and key written by loadCert.
 func readCert(path string) (tls.Certificate, error) {
-	f, err := os.Open(path)
+	b, err := readBounded(path, maxCertFile)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	defer f.Close()
-	b := make([]byte, maxCertFile+1)
-	n, err := f.Read(b)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if n > maxCertFile {
-		return tls.Certificate{}, fmt.Errorf("reading %s: over %d bytes", path, maxCertFile)
-	}
-	cert, err := tls.X509KeyPair(b[:n], b[:n])
+	cert, err := tls.X509KeyPair(b, b)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("reading %s: %w", path, err)
 	}
@@ -139,7 +131,7 @@ func newCert(host netip.Addr, now time.Time) (certPEM, keyPEM []byte, err error)
 	name, _ := os.Hostname()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "Kith DAV on " + cmpOr(name, "this machine"), Organization: []string{"Kith"}},
+		Subject:               pkix.Name{CommonName: "Kith DAV on " + cmp.Or(name, "this machine"), Organization: []string{"Kith"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(certLifetime),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
@@ -161,13 +153,6 @@ func newCert(host netip.Addr, now time.Time) (certPEM, keyPEM []byte, err error)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // certIPs are the addresses a certificate names: host, the loopback

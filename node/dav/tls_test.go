@@ -44,6 +44,10 @@ func TestSettingsCheck(t *testing.T) {
 	require.NoError(t, SaveSettings(dir, Settings{Enabled: true, Port: 5232, Hash: "x", Listen: "0.0.0.0"}))
 	_, err := LoadSettings(dir)
 	require.ErrorContains(t, err, "without TLS")
+	// An oversized one is refused without being read whole.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, SettingsName), []byte(`{"enabled":false,"x":"`+strings.Repeat("a", maxSettings)+`"}`), 0o600))
+	_, err = LoadSettings(dir)
+	require.ErrorContains(t, err, "over 65536 bytes")
 }
 
 // TestCertKept: the certificate is made once and kept, so an app that
