@@ -222,27 +222,7 @@ func newClient(tb testing.TB, bin, dir, url, user, password string) *client {
 		tb.Fatal(err)
 	}
 	c := &client{tb: tb, bin: bin, config: filepath.Join(dir, "config"), home: dir, book: filepath.Join(dir, "local", "contacts")}
-	if err := os.WriteFile(c.config, []byte(fmt.Sprintf(`[general]
-status_path = "%s/status/"
-
-[pair book]
-a = "book_local"
-b = "book_remote"
-collections = ["from b"]
-
-[storage book_local]
-type = "filesystem"
-path = "%s/local/"
-fileext = ".vcf"
-
-[storage book_remote]
-type = "carddav"
-url = "%s"
-username = "%s"
-password = "%s"
-`, dir, dir, url, user, password)), 0o600); err != nil {
-		tb.Fatal(err)
-	}
+	writeVdirConfig(tb, dir, davPair("book", filepath.Join(dir, "local"), ".vcf", "carddav", url, user, password, ""))
 	return c
 }
 

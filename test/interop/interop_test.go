@@ -108,6 +108,41 @@ func (v *vdirsyncer) try(stdin string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// davPair is a vdirsyncer pair, name, syncing the local directory local
+// (files ending in ext) with the server at url over kind (carddav or
+// caldav); extra is more settings of the remote storage.
+func davPair(name, local, ext, kind, url, user, password, extra string) string {
+	return fmt.Sprintf(`
+[pair %[1]s]
+a = "%[1]s_local"
+b = "%[1]s_remote"
+collections = ["from b"]
+
+[storage %[1]s_local]
+type = "filesystem"
+path = "%[2]s/"
+fileext = "%[3]s"
+
+[storage %[1]s_remote]
+type = "%[4]s"
+url = "%[5]s"
+username = "%[6]s"
+password = "%[7]s"
+%[8]s`, name, local, ext, kind, url, user, password, extra)
+}
+
+// writeVdirConfig writes dir/config for vdirsyncer, its status kept in
+// dir/status, with pairs, and returns its path.
+func writeVdirConfig(tb testing.TB, dir string, pairs ...string) string {
+	tb.Helper()
+	config := filepath.Join(dir, "config")
+	body := fmt.Sprintf("[general]\nstatus_path = \"%s/status/\"\n%s", dir, strings.Join(pairs, ""))
+	if err := os.WriteFile(config, []byte(body), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return config
+}
+
 type contact struct {
 	ID   string `json:"id"`
 	UID  string `json:"uid"`
@@ -157,44 +192,9 @@ func TestVdirsyncer(t *testing.T) {
 
 	dir := t.TempDir()
 	local := filepath.Join(dir, "contacts")
-	config := filepath.Join(dir, "config")
-	if err := os.WriteFile(config, []byte(fmt.Sprintf(`[general]
-status_path = "%s/status/"
-
-[pair kith]
-a = "kith_local"
-b = "kith_remote"
-collections = ["from b"]
-
-[storage kith_local]
-type = "filesystem"
-path = "%s/"
-fileext = ".vcf"
-
-[storage kith_remote]
-type = "carddav"
-url = "%s"
-username = "%s"
-password = "%s"
-
-[pair kith_cal]
-a = "kith_cal_local"
-b = "kith_cal_remote"
-collections = ["from b"]
-
-[storage kith_cal_local]
-type = "filesystem"
-path = "%s/calendars/"
-fileext = ".ics"
-
-[storage kith_cal_remote]
-type = "caldav"
-url = "%s"
-username = "%s"
-password = "%s"
-`, dir, local, creds.URL, creds.Username, creds.Password, dir, creds.URL, creds.Username, creds.Password)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	config := writeVdirConfig(t, dir,
+		davPair("kith", local, ".vcf", "carddav", creds.URL, creds.Username, creds.Password, ""),
+		davPair("kith_cal", dir+"/calendars", ".ics", "caldav", creds.URL, creds.Username, creds.Password, ""))
 	v := &vdirsyncer{t: t, bin: bin, config: config, home: dir}
 	v.run("y\ny\n", "discover", "kith")
 	v.run("", "sync", "kith")

@@ -39,31 +39,8 @@ func TestVdirsyncerOverTLS(t *testing.T) {
 	dir := t.TempDir()
 	local := filepath.Join(dir, "contacts")
 	write := func(fingerprint string) string {
-		config := filepath.Join(dir, "config")
-		err := os.WriteFile(config, []byte(fmt.Sprintf(`[general]
-status_path = "%s/status/"
-
-[pair kith]
-a = "kith_local"
-b = "kith_remote"
-collections = ["from b"]
-
-[storage kith_local]
-type = "filesystem"
-path = "%s/"
-fileext = ".vcf"
-
-[storage kith_remote]
-type = "carddav"
-url = "https://127.0.0.1:%d/"
-username = "%s"
-password = "%s"
-verify_fingerprint = "%s"
-`, dir, local, port, creds.Username, creds.Password, fingerprint)), 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return config
+		return writeVdirConfig(t, dir, davPair("kith", local, ".vcf", "carddav", fmt.Sprintf("https://127.0.0.1:%d/", port),
+			creds.Username, creds.Password, fmt.Sprintf("verify_fingerprint = %q\n", fingerprint)))
 	}
 
 	// Another fingerprint: vdirsyncer refuses to talk (aiohttp's
