@@ -155,7 +155,7 @@ func (n *Node) DAVPassword(ctx context.Context) (*api.DAVCredentials, error) {
 	if err := n.saveDAV(s); err != nil {
 		return nil, err
 	}
-	cr := &api.DAVCredentials{URL: fmt.Sprintf("http://127.0.0.1:%d/", s.Port), Username: dav.Username, Password: password}
+	cr := &api.DAVCredentials{URL: s.URL(), Username: dav.Username, Password: password}
 	if n.dav.srv != nil {
 		n.dav.srv.SetPassword(hash)
 		cr.URL, cr.Fingerprint = n.dav.srv.URL(), n.dav.srv.Fingerprint()

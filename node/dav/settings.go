@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -49,6 +51,20 @@ func (s Settings) Host() (netip.Addr, error) {
 		return netip.Addr{}, fmt.Errorf("listen address %q is not an IP address (e.g. 0.0.0.0 for every interface, or 192.168.1.20)", s.Listen)
 	}
 	return a.Unmap(), nil
+}
+
+// URL is where s serves when its server is not running to say so
+// itself (see [Server.URL]): on every interface, at 127.0.0.1.
+func (s Settings) URL() string {
+	host, err := s.Host()
+	if err != nil || host.IsUnspecified() {
+		host = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
+	scheme := "http"
+	if s.TLS {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host.String(), strconv.Itoa(s.Port)) + "/"
 }
 
 // Check says what is wrong with s, if anything.

@@ -125,3 +125,17 @@ func TestURLsOfUnspecified(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsURL: where settings serve, when no server says so itself.
+func TestSettingsURL(t *testing.T) {
+	for s, want := range map[Settings]string{
+		{Port: 5232}: "http://127.0.0.1:5232/",
+		{Port: 8443, Listen: "0.0.0.0", TLS: true}:     "https://127.0.0.1:8443/",
+		{Port: 8443, Listen: "192.0.2.7", TLS: true}:   "https://192.0.2.7:8443/",
+		{Port: 8443, Listen: "2001:db8::1", TLS: true}: "https://[2001:db8::1]:8443/",
+	} {
+		if got := s.URL(); got != want {
+			t.Errorf("%+v.URL() = %s, want %s", s, got, want)
+		}
+	}
+}
